@@ -1,0 +1,351 @@
+//! Events published by the leads service: leads, their scoring, lifecycle and qualification, and accounts.
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::catalog::Service;
+use crate::envelope::EventPayload;
+use crate::money::Money;
+
+/// The lead source taxonomy, as carried in `source`.
+pub const SOURCES: [&str; 11] = [
+    "organic_search",
+    "content",
+    "webinar",
+    "referral",
+    "direct",
+    "sdr",
+    "event",
+    "affiliate",
+    "paid_search",
+    "paid_social",
+    "programmatic_display",
+];
+
+/// Lifecycle stages, in their forward order, then `disqualified`.
+pub const LIFECYCLE_STAGES: [&str; 8] = [
+    "subscriber",
+    "lead",
+    "mql",
+    "sql",
+    "opportunity",
+    "customer",
+    "evangelist",
+    "disqualified",
+];
+
+/// ABM tiers of an account, as carried in `abm_tier`.
+pub const ABM_TIERS: [&str; 4] = ["one_to_one", "one_to_few", "one_to_many", "none"];
+
+/// A lead was created.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+pub struct LeadCreated {
+    pub lead_id: Uuid,
+    /// Normalised (trimmed, lower-cased) email; unique among live leads.
+    pub email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Company name as the lead gave it; the matched account is `account_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+    /// One of `organic_search`, `content`, `webinar`, `referral`, `direct` (inbound), `sdr`,
+    /// `event` (outbound), `affiliate` (then `affiliate_id` is set), `paid_search`,
+    /// `paid_social`, `programmatic_display` (paid).
+    pub source: String,
+    /// Initial lifecycle stage: `subscriber` or `lead`.
+    pub lifecycle_stage: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign_id: Option<String>,
+    /// The web analytics id of the person before they identified; touchpoints stitches
+    /// earlier anonymous touches to the lead through it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anonymous_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affiliate_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utm_source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utm_medium: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utm_campaign: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utm_term: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utm_content: Option<String>,
+    /// Matched by email domain (never for free-mail domains) or set explicitly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Marketing consent given.
+    #[serde(default)]
+    pub consent: bool,
+    /// Custom properties, any JSON.
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub properties: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+impl EventPayload for LeadCreated {
+    const TYPE: &'static str = "touchstone.leads.lead.created.v1";
+    const SERVICE: Service = Service::Leads;
+    fn subject(&self) -> String {
+        self.lead_id.to_string()
+    }
+}
+
+/// A lead's profile changed. Carries the whole profile after the change, so a consumer's
+/// read model can be replaced rather than patched; `version` orders updates.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+pub struct LeadUpdated {
+    pub lead_id: Uuid,
+    /// The lead's version after this change (the ETag). `lead.created` is version 1, so a
+    /// consumer can drop an update older than what it already holds.
+    pub version: u64,
+    /// Names of the fields this change touched.
+    #[serde(default)]
+    pub changed: Vec<String>,
+    pub email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+    /// Same taxonomy as in `lead.created`.
+    pub source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anonymous_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affiliate_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utm_source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utm_medium: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utm_campaign: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utm_term: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utm_content: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(default)]
+    pub consent: bool,
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub properties: serde_json::Value,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl EventPayload for LeadUpdated {
+    const TYPE: &'static str = "touchstone.leads.lead.updated.v1";
+    const SERVICE: Service = Service::Leads;
+    fn subject(&self) -> String {
+        self.lead_id.to_string()
+    }
+}
+
+/// A lead's grade changed or its score crossed an auto-promotion threshold. Not sent on
+/// every touch.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+pub struct LeadScored {
+    pub lead_id: Uuid,
+    /// Points from rules on lead and account attributes.
+    pub fit_score: f64,
+    /// Decayed points from touchpoints (half-life decay), as of `scored_at`.
+    pub engagement_score: f64,
+    /// Fit band `A`/`B`/`C` followed by engagement band `1`/`2`/`3`, e.g. `A1`.
+    pub grade: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_grade: Option<String>,
+    /// Names of the thresholds this change crossed, e.g. `mql`; empty when only the grade
+    /// changed.
+    #[serde(default)]
+    pub crossed_thresholds: Vec<String>,
+    /// Version of the scoring model that produced the score.
+    pub model_version: u32,
+    pub scored_at: DateTime<Utc>,
+}
+
+impl EventPayload for LeadScored {
+    const TYPE: &'static str = "touchstone.leads.lead.scored.v1";
+    const SERVICE: Service = Service::Leads;
+    fn subject(&self) -> String {
+        self.lead_id.to_string()
+    }
+}
+
+/// A lead moved between lifecycle stages.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+pub struct LeadLifecycleChanged {
+    pub lead_id: Uuid,
+    /// One of `subscriber`, `lead`, `mql`, `sql`, `opportunity`, `customer`, `evangelist`,
+    /// `disqualified`.
+    pub from_stage: String,
+    /// Same values as `from_stage`. A move back to `lead` is a recycle.
+    pub to_stage: String,
+    /// What made the move: `manual`, `scoring` (auto-promotion), `qualification`
+    /// (MEDDICC), `deal_created`, `deal_won`, `deal_lost` or `merge`.
+    pub cause: String,
+    /// Free text; always present for a recycle or a disqualification.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The deal whose event caused the move, for the `deal_*` causes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deal_id: Option<Uuid>,
+    pub changed_at: DateTime<Utc>,
+}
+
+impl EventPayload for LeadLifecycleChanged {
+    const TYPE: &'static str = "touchstone.leads.lead.lifecycle_changed.v1";
+    const SERVICE: Service = Service::Leads;
+    fn subject(&self) -> String {
+        self.lead_id.to_string()
+    }
+}
+
+/// Scores of the MEDDICC elements, each 0 to 3.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+pub struct MeddiccScores {
+    pub metrics: u8,
+    pub economic_buyer: u8,
+    pub decision_criteria: u8,
+    pub decision_process: u8,
+    pub identify_pain: u8,
+    pub champion: u8,
+    pub competition: u8,
+    /// Present when the lead is qualified with MEDDPICC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paper_process: Option<u8>,
+}
+
+/// A lead passed the qualification rule; the leads service also moves it to `sql`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+pub struct LeadQualified {
+    pub lead_id: Uuid,
+    /// `meddicc`, or `meddpicc` when `paper_process` is scored.
+    pub framework: String,
+    pub scores: MeddiccScores,
+    /// Sum of the element scores.
+    pub total: u8,
+    /// Highest possible total: 21, or 24 with `paper_process`.
+    pub max_total: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<Uuid>,
+    pub qualified_at: DateTime<Utc>,
+}
+
+impl EventPayload for LeadQualified {
+    const TYPE: &'static str = "touchstone.leads.lead.qualified.v1";
+    const SERVICE: Service = Service::Leads;
+    fn subject(&self) -> String {
+        self.lead_id.to_string()
+    }
+}
+
+/// The lead `merged_lead_id` was merged into `lead_id` and no longer exists on its own: its
+/// history now belongs to `lead_id`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+pub struct LeadMerged {
+    /// The surviving lead.
+    pub lead_id: Uuid,
+    pub merged_lead_id: Uuid,
+    /// Identities of the merged lead, so that touches stitched by them move too.
+    pub merged_email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_anonymous_id: Option<String>,
+    pub merged_at: DateTime<Utc>,
+}
+
+impl EventPayload for LeadMerged {
+    const TYPE: &'static str = "touchstone.leads.lead.merged.v1";
+    const SERVICE: Service = Service::Leads;
+    fn subject(&self) -> String {
+        self.lead_id.to_string()
+    }
+}
+
+/// An account was created.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+pub struct AccountCreated {
+    pub account_id: Uuid,
+    pub name: String,
+    /// Email domains that match leads to this account, lower-case.
+    #[serde(default)]
+    pub domains: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub industry: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub employees: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annual_revenue: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// One of `one_to_one`, `one_to_few`, `one_to_many`, `none`.
+    pub abm_tier: String,
+    /// On the target account list.
+    pub target: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl EventPayload for AccountCreated {
+    const TYPE: &'static str = "touchstone.leads.account.created.v1";
+    const SERVICE: Service = Service::Leads;
+    fn subject(&self) -> String {
+        self.account_id.to_string()
+    }
+}
+
+/// An account changed. Carries the whole account after the change; `version` orders updates.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+pub struct AccountUpdated {
+    pub account_id: Uuid,
+    /// The account's version after this change; `account.created` is version 1.
+    pub version: u64,
+    /// Names of the fields this change touched.
+    #[serde(default)]
+    pub changed: Vec<String>,
+    pub name: String,
+    #[serde(default)]
+    pub domains: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub industry: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub employees: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annual_revenue: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// One of `one_to_one`, `one_to_few`, `one_to_many`, `none`.
+    pub abm_tier: String,
+    pub target: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl EventPayload for AccountUpdated {
+    const TYPE: &'static str = "touchstone.leads.account.updated.v1";
+    const SERVICE: Service = Service::Leads;
+    fn subject(&self) -> String {
+        self.account_id.to_string()
+    }
+}

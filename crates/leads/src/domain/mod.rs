@@ -1,0 +1,9 @@
+//! The leads domain: types and rules, free of HTTP, SQL and AMQP.
+
+pub mod email;
+pub mod lead;
+pub mod source;
+
+pub use email::Email;
+pub use lead::NewLead;
+pub use source::LeadSource;

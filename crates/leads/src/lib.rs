@@ -1,0 +1,31 @@
+//! The leads service: accounts, leads, sources, scoring and lifecycle.
+
+pub mod api;
+pub mod domain;
+pub mod error;
+pub mod store;
+
+use std::sync::Arc;
+
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use platform::{Application, ServiceDefinition, Settings};
+use utoipa::OpenApi;
+
+pub const SERVICE: &str = "leads";
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/leads");
+
+/// Everything the shared runtime needs to run this service.
+pub fn definition() -> ServiceDefinition {
+    ServiceDefinition {
+        name: SERVICE,
+        migrations: MIGRATIONS,
+        openapi: api::ApiDoc::openapi(),
+        routes: Arc::new(api::routes),
+        handler: None,
+    }
+}
+
+pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+    Application::build(definition(), settings).await
+}

@@ -1,0 +1,10 @@
+//! The leads service binary.
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    platform::telemetry::init(leads::SERVICE);
+    let settings = platform::Settings::load(leads::SERVICE)?;
+    let app = leads::build(settings).await?;
+    tracing::info!(port = app.port(), "leads listening");
+    app.run_until_stopped().await
+}

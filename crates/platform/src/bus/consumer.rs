@@ -1,0 +1,332 @@
+//! Consuming events: one transaction per AMQP message (inbox row + effect), ack after
+//! commit, bounded retries through delay queues, then the dead-letter queue.
+
+use std::sync::Arc;
+
+use contracts::RawEvent;
+use diesel::prelude::*;
+use futures::StreamExt;
+use lapin::message::Delivery;
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, ConfirmSelectOptions};
+use lapin::types::FieldTable;
+use tokio::sync::watch;
+
+use super::{
+    BrokerStatus, HEADER_DEATH_REASON, HEADER_ORIGINAL_ROUTING_KEY, HEADER_RETRY_COUNT, header_str,
+    header_u32, long_string, publish_confirmed,
+};
+use crate::config::Settings;
+use crate::db::{Db, DbError};
+use crate::metrics::Metrics;
+use crate::schema::inbox;
+
+/// Why a handler could not apply an event.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// Retrying cannot help (e.g. the payload breaks a business rule): straight to the DLQ.
+    #[error("permanent: {0}")]
+    Permanent(String),
+    /// May succeed later (e.g. a lock timeout): retried with growing delay.
+    #[error("transient: {0}")]
+    Transient(#[from] anyhow::Error),
+}
+
+impl From<diesel::result::Error> for HandlerError {
+    fn from(e: diesel::result::Error) -> Self {
+        HandlerError::Transient(e.into())
+    }
+}
+
+impl From<DbError> for HandlerError {
+    fn from(e: DbError) -> Self {
+        HandlerError::Transient(e.into())
+    }
+}
+
+/// A service's reaction to the events it consumes. `handle` runs inside the
+/// transaction that also records the event id in the inbox.
+pub trait EventHandler: Send + Sync + 'static {
+    /// Routing-key patterns the service's queue is bound with.
+    fn bindings(&self) -> Vec<String>;
+    fn handle(&self, conn: &mut PgConnection, event: &RawEvent) -> Result<(), HandlerError>;
+}
+
+/// How one delivery ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Applied { applied: usize, duplicates: usize },
+    Retried { attempt: u32, reason: String },
+    DeadLettered { reason: String },
+}
+
+pub struct Consumer {
+    db: Db,
+    settings: Settings,
+    metrics: Metrics,
+    status: BrokerStatus,
+    service: String,
+    handler: Arc<dyn EventHandler>,
+}
+
+impl Consumer {
+    pub fn new(
+        db: Db,
+        settings: Settings,
+        metrics: Metrics,
+        status: BrokerStatus,
+        service: &str,
+        handler: Arc<dyn EventHandler>,
+    ) -> Self {
+        Consumer {
+            db,
+            settings,
+            metrics,
+            status,
+            service: service.to_string(),
+            handler,
+        }
+    }
+
+    /// Consumes until `shutdown` turns true, reconnecting with backoff.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut backoff = super::Backoff::default();
+        while !*shutdown.borrow() {
+            match self.consume_until_error(&mut shutdown, &mut backoff).await {
+                Ok(()) => break,
+                Err(e) => {
+                    self.status.set_consumer(false);
+                    let delay = backoff.next_delay();
+                    tracing::warn!(error = %e, ?delay, "consumer lost the broker; reconnecting");
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                }
+            }
+        }
+        self.status.set_consumer(false);
+    }
+
+    async fn consume_until_error(
+        &self,
+        shutdown: &mut watch::Receiver<bool>,
+        backoff: &mut super::Backoff,
+    ) -> anyhow::Result<()> {
+        let conn =
+            super::connect(&self.settings.bus, &format!("{}-consumer", self.service)).await?;
+        let channel = conn.create_channel().await?;
+        super::declare_service_queues(
+            &channel,
+            &self.settings.bus,
+            &self.service,
+            &self.handler.bindings(),
+        )
+        .await?;
+        channel
+            .basic_qos(self.settings.bus.prefetch, BasicQosOptions::default())
+            .await?;
+        // Retries and dead letters go out on their own channel, in confirm mode.
+        let side = conn.create_channel().await?;
+        side.confirm_select(ConfirmSelectOptions::default()).await?;
+        let queue = self.settings.bus.queue(&self.service);
+        let mut deliveries = channel
+            .basic_consume(
+                queue.as_str().into(),
+                format!("{}-{}", self.service, uuid::Uuid::new_v4()).into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        self.status.set_consumer(true);
+        backoff.reset();
+        tracing::info!(queue = %queue, "consumer started");
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => {
+                    let _ = channel.close(200, "shutting down".into()).await;
+                    return Ok(());
+                }
+                next = deliveries.next() => match next {
+                    Some(Ok(delivery)) => {
+                        let outcome = self.process(&side, &delivery).await?;
+                        tracing::debug!(?outcome, "delivery processed");
+                        delivery.ack(BasicAckOptions::default()).await?;
+                    }
+                    Some(Err(e)) => return Err(e.into()),
+                    None => anyhow::bail!("consumer stream ended"),
+                }
+            }
+        }
+    }
+
+    /// Decides a delivery's fate. Returns Err only when the broker itself failed, in which
+    /// case the delivery is left unacked and comes back after reconnecting.
+    #[tracing::instrument(skip_all, fields(message_id, routing_key = %delivery.routing_key))]
+    pub async fn process(
+        &self,
+        side: &lapin::Channel,
+        delivery: &Delivery,
+    ) -> anyhow::Result<Outcome> {
+        let props = &delivery.properties;
+        if let Some(id) = props.message_id() {
+            tracing::Span::current().record("message_id", id.as_str());
+        }
+        let content_type = props.content_type().as_ref().map(|c| c.as_str());
+        let events = match contracts::parse_message(content_type, &delivery.data) {
+            Ok(events) => events,
+            Err(e) => {
+                let reason = format!("invalid message: {e}");
+                self.metrics
+                    .events_consumed_total
+                    .with_label_values(&[delivery.routing_key.as_str(), "invalid"])
+                    .inc();
+                self.dead_letter(side, delivery, &reason, "invalid").await?;
+                return Ok(Outcome::DeadLettered { reason });
+            }
+        };
+        match self.apply(events.clone()).await {
+            Ok((applied, duplicates)) => {
+                self.count(&events, "applied", applied);
+                self.count(&events, "duplicate", duplicates);
+                Ok(Outcome::Applied {
+                    applied,
+                    duplicates,
+                })
+            }
+            Err(HandlerError::Permanent(reason)) => {
+                self.count(&events, "dead_lettered", events.len());
+                self.dead_letter(side, delivery, &reason, "rejected")
+                    .await?;
+                Ok(Outcome::DeadLettered { reason })
+            }
+            Err(HandlerError::Transient(e)) => {
+                let reason = format!("{e:#}");
+                let tries = header_u32(props.headers(), HEADER_RETRY_COUNT).unwrap_or(0);
+                if tries < self.settings.bus.max_retries {
+                    let attempt = tries + 1;
+                    tracing::warn!(attempt, %reason, "handler failed; scheduling a retry");
+                    self.count(&events, "retried", events.len());
+                    self.metrics.events_retried_total.inc();
+                    let queue = self.settings.bus.retry_queue(&self.service, attempt);
+                    let props = forward_properties(delivery, attempt, Some(&reason), None);
+                    publish_confirmed(side, "", &queue, &delivery.data, props).await?;
+                    Ok(Outcome::Retried { attempt, reason })
+                } else {
+                    let reason = format!("failed after {} retries: {reason}", tries);
+                    self.count(&events, "dead_lettered", events.len());
+                    self.dead_letter(side, delivery, &reason, "exhausted")
+                        .await?;
+                    Ok(Outcome::DeadLettered { reason })
+                }
+            }
+        }
+    }
+
+    /// Applies every event of one message in a single transaction; an event id already
+    /// in the inbox is skipped. Returns (applied, duplicates).
+    async fn apply(&self, events: Vec<RawEvent>) -> Result<(usize, usize), HandlerError> {
+        let handler = self.handler.clone();
+        self.db
+            .run(move |conn| {
+                conn.transaction::<_, HandlerError, _>(|tx| {
+                    let mut applied = 0;
+                    for event in &events {
+                        let inserted = diesel::insert_into(inbox::table)
+                            .values((
+                                inbox::event_id.eq(event.id),
+                                inbox::event_type.eq(&event.ty),
+                            ))
+                            .on_conflict_do_nothing()
+                            .execute(tx)?;
+                        if inserted == 1 {
+                            handler.handle(tx, event)?;
+                            applied += 1;
+                        }
+                    }
+                    Ok((applied, events.len() - applied))
+                })
+            })
+            .await
+    }
+
+    async fn dead_letter(
+        &self,
+        side: &lapin::Channel,
+        delivery: &Delivery,
+        reason: &str,
+        kind: &str,
+    ) -> anyhow::Result<()> {
+        tracing::warn!(%reason, "sending message to the dead-letter queue");
+        let tries = header_u32(delivery.properties.headers(), HEADER_RETRY_COUNT).unwrap_or(0);
+        let props = forward_properties(delivery, tries, None, Some(reason));
+        publish_confirmed(
+            side,
+            "",
+            &self.settings.bus.dlq(&self.service),
+            &delivery.data,
+            props,
+        )
+        .await?;
+        self.metrics
+            .events_dead_lettered_total
+            .with_label_values(&[kind])
+            .inc();
+        Ok(())
+    }
+
+    fn count(&self, events: &[RawEvent], outcome: &str, n: usize) {
+        if n == 0 {
+            return;
+        }
+        let ty = events.first().map(|e| e.ty.as_str()).unwrap_or("unknown");
+        self.metrics
+            .events_consumed_total
+            .with_label_values(&[ty, outcome])
+            .inc_by(n as u64);
+    }
+}
+
+/// Copies a delivery's properties for a retry or the DLQ, recording why and where it came from.
+fn forward_properties(
+    delivery: &Delivery,
+    retry_count: u32,
+    last_error: Option<&str>,
+    death_reason: Option<&str>,
+) -> lapin::BasicProperties {
+    let props = &delivery.properties;
+    let mut headers = props.headers().clone().unwrap_or_default();
+    headers.insert(
+        HEADER_RETRY_COUNT.into(),
+        lapin::types::AMQPValue::LongLongInt(retry_count as i64),
+    );
+    if header_str(props.headers(), HEADER_ORIGINAL_ROUTING_KEY).is_none() {
+        headers.insert(
+            HEADER_ORIGINAL_ROUTING_KEY.into(),
+            long_string(delivery.routing_key.as_str()),
+        );
+    }
+    if let Some(e) = last_error {
+        headers.insert("x-touchstone-last-error".into(), long_string(truncate(e)));
+    }
+    if let Some(r) = death_reason {
+        headers.insert(HEADER_DEATH_REASON.into(), long_string(truncate(r)));
+    }
+    let mut out = lapin::BasicProperties::default()
+        .with_delivery_mode(2)
+        .with_headers(headers);
+    if let Some(id) = props.message_id() {
+        out = out.with_message_id(id.clone());
+    }
+    if let Some(ct) = props.content_type() {
+        out = out.with_content_type(ct.clone());
+    }
+    out
+}
+
+fn truncate(s: &str) -> &str {
+    let mut end = s.len().min(2000);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}

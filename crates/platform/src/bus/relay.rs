@@ -1,0 +1,333 @@
+//! The outbox relay: claims unpublished rows with `FOR UPDATE SKIP LOCKED`, publishes
+//! them with publisher confirms, and marks only the confirmed ones published.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use futures::StreamExt;
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+use lapin::types::FieldTable;
+use secrecy::ExposeSecret;
+use tokio::sync::{Notify, watch};
+
+use super::{BrokerStatus, HEADER_TRACEPARENT, long_string, message_properties};
+use crate::config::Settings;
+use crate::db::{Db, DbError};
+use crate::metrics::Metrics;
+use crate::schema::outbox;
+
+#[derive(Queryable, Debug)]
+struct PendingRow {
+    id: i64,
+    message_id: uuid::Uuid,
+    routing_key: String,
+    content_type: String,
+    body: Vec<u8>,
+    event_count: i32,
+    traceparent: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+/// What one relay pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DrainOutcome {
+    pub claimed: usize,
+    pub published: usize,
+    /// The channel failed part-way: reconnect before the next pass.
+    pub channel_failed: bool,
+}
+
+#[derive(Clone)]
+pub struct Relay {
+    db: Db,
+    settings: Settings,
+    metrics: Metrics,
+    status: BrokerStatus,
+    name: String,
+}
+
+impl Relay {
+    pub fn new(
+        db: Db,
+        settings: Settings,
+        metrics: Metrics,
+        status: BrokerStatus,
+        name: &str,
+    ) -> Self {
+        Relay {
+            db,
+            settings,
+            metrics,
+            status,
+            name: name.to_string(),
+        }
+    }
+
+    /// Runs until `shutdown` turns true: reconnects with backoff while the broker is down,
+    /// wakes on NOTIFY, and polls as a fallback.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let wake = Arc::new(Notify::new());
+        let listener = tokio::spawn(listen_for_commits(
+            self.settings
+                .database
+                .database_url()
+                .expose_secret()
+                .to_string(),
+            wake.clone(),
+            shutdown.clone(),
+        ));
+        let poll = Duration::from_millis(self.settings.outbox.poll_ms);
+        let mut backoff = super::Backoff::default();
+        let mut last_housekeeping = Instant::now() - Duration::from_secs(3600);
+        'connect: while !*shutdown.borrow() {
+            let channel = match self.open_channel().await {
+                Ok(c) => c,
+                Err(e) => {
+                    self.status.set_relay(false);
+                    let delay = backoff.next_delay();
+                    tracing::warn!(error = %e, ?delay, "relay cannot reach the broker; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                    continue;
+                }
+            };
+            self.status.set_relay(true);
+            backoff.reset();
+            tracing::info!(relay = %self.name, "relay connected");
+            loop {
+                if *shutdown.borrow() {
+                    break 'connect;
+                }
+                match self.drain_once(&channel).await {
+                    Ok(outcome) if outcome.channel_failed => break,
+                    Ok(outcome) if outcome.claimed as i64 >= self.settings.outbox.batch_size => {}
+                    Ok(_) => {
+                        if last_housekeeping.elapsed() > Duration::from_secs(300) {
+                            last_housekeeping = Instant::now();
+                            if let Err(e) = self.housekeeping().await {
+                                tracing::warn!(error = %e, "outbox housekeeping failed");
+                            }
+                        }
+                        self.refresh_backlog().await;
+                        tokio::select! {
+                            _ = wake.notified() => {}
+                            _ = tokio::time::sleep(poll) => {}
+                            _ = shutdown.changed() => {}
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "relay pass failed");
+                        tokio::time::sleep(backoff.next_delay()).await;
+                    }
+                }
+                if !channel.status().connected() {
+                    break;
+                }
+            }
+            self.status.set_relay(false);
+            let _ = channel.close(200, "reconnecting".into()).await;
+        }
+        listener.abort();
+    }
+
+    async fn open_channel(&self) -> lapin::Result<lapin::Channel> {
+        let conn = super::connect(&self.settings.bus, &format!("{}-relay", self.name)).await?;
+        let channel = conn.create_channel().await?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await?;
+        super::declare_exchange(&channel, &self.settings.bus).await?;
+        Ok(channel)
+    }
+
+    /// One pass: claim up to `batch_size` rows, publish them all, wait for the confirms,
+    /// and mark the confirmed ones published, all inside one transaction that holds the
+    /// row locks, so a second relay skips them.
+    pub async fn drain_once(&self, channel: &lapin::Channel) -> Result<DrainOutcome, DbError> {
+        let handle = tokio::runtime::Handle::current();
+        let channel = channel.clone();
+        let exchange = self.settings.bus.exchange.clone();
+        let limit = self.settings.outbox.batch_size;
+        let metrics = self.metrics.clone();
+        self.db
+            .run(move |conn| {
+                conn.transaction::<_, DbError, _>(|tx| {
+                    let rows: Vec<PendingRow> = outbox::table
+                        .filter(outbox::published_at.is_null())
+                        .order(outbox::id)
+                        .limit(limit)
+                        .select((
+                            outbox::id,
+                            outbox::message_id,
+                            outbox::routing_key,
+                            outbox::content_type,
+                            outbox::body,
+                            outbox::event_count,
+                            outbox::traceparent,
+                            outbox::created_at,
+                        ))
+                        .for_update()
+                        .skip_locked()
+                        .load(tx)?;
+                    if rows.is_empty() {
+                        return Ok(DrainOutcome::default());
+                    }
+                    let results = handle.block_on(publish_all(&channel, &exchange, &rows));
+                    let confirmed_at = Utc::now();
+                    let mut acked = Vec::with_capacity(rows.len());
+                    let mut failure = None;
+                    for (row, result) in rows.iter().zip(&results) {
+                        match result {
+                            Ok(()) => {
+                                acked.push(row.id);
+                                metrics
+                                    .events_published_total
+                                    .with_label_values(&[row.routing_key.as_str()])
+                                    .inc_by(row.event_count as u64);
+                                let lag =
+                                    (confirmed_at - row.created_at).to_std().unwrap_or_default();
+                                metrics
+                                    .publish_lag_seconds
+                                    .with_label_values(&[row.routing_key.as_str()])
+                                    .observe(lag.as_secs_f64());
+                            }
+                            Err(e) => failure = Some(e.to_string()),
+                        }
+                    }
+                    diesel::update(outbox::table.filter(outbox::id.eq_any(&acked)))
+                        .set(outbox::published_at.eq(confirmed_at))
+                        .execute(tx)?;
+                    if let Some(reason) = &failure {
+                        let failed: Vec<i64> = rows
+                            .iter()
+                            .map(|r| r.id)
+                            .filter(|id| !acked.contains(id))
+                            .collect();
+                        diesel::update(outbox::table.filter(outbox::id.eq_any(&failed)))
+                            .set((
+                                outbox::attempts.eq(outbox::attempts + 1),
+                                outbox::last_error.eq(reason),
+                            ))
+                            .execute(tx)?;
+                    }
+                    Ok(DrainOutcome {
+                        claimed: rows.len(),
+                        published: acked.len(),
+                        channel_failed: failure.is_some(),
+                    })
+                })
+            })
+            .await
+    }
+
+    async fn refresh_backlog(&self) {
+        let backlog = self
+            .db
+            .run(|conn| {
+                outbox::table
+                    .filter(outbox::published_at.is_null())
+                    .count()
+                    .get_result::<i64>(conn)
+                    .map_err(DbError::from)
+            })
+            .await;
+        if let Ok(n) = backlog {
+            self.metrics.outbox_backlog.set(n);
+        }
+    }
+
+    /// Deletes published rows past retention and expired idempotency keys.
+    async fn housekeeping(&self) -> Result<(), DbError> {
+        let hours = self.settings.outbox.retention_hours;
+        self.db
+            .run(move |conn| {
+                diesel::sql_query(format!(
+                    "DELETE FROM outbox WHERE published_at < now() - interval '{hours} hours'"
+                ))
+                .execute(conn)?;
+                diesel::sql_query(
+                    "DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'",
+                )
+                .execute(conn)?;
+                Ok(())
+            })
+            .await
+    }
+}
+
+async fn publish_all(
+    channel: &lapin::Channel,
+    exchange: &str,
+    rows: &[PendingRow],
+) -> Vec<anyhow::Result<()>> {
+    // Publish everything first and only then wait, so confirms arrive pipelined.
+    let mut pending = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut headers = FieldTable::default();
+        if let Some(tp) = &row.traceparent {
+            headers.insert(HEADER_TRACEPARENT.into(), long_string(tp));
+        }
+        let props = message_properties(&row.message_id.to_string(), &row.content_type, headers);
+        pending.push(
+            channel
+                .basic_publish(
+                    exchange.into(),
+                    row.routing_key.as_str().into(),
+                    BasicPublishOptions::default(),
+                    &row.body,
+                    props,
+                )
+                .await,
+        );
+    }
+    let mut results = Vec::with_capacity(rows.len());
+    for p in pending {
+        results.push(match p {
+            Ok(confirm) => match confirm.await {
+                Ok(c) if c.is_ack() => Ok(()),
+                Ok(_) => Err(anyhow::anyhow!("broker nacked the message")),
+                Err(e) => Err(e.into()),
+            },
+            Err(e) => Err(e.into()),
+        });
+    }
+    results
+}
+
+/// Keeps a LISTEN connection open and turns each NOTIFY into a wake-up of the relay.
+async fn listen_for_commits(url: String, wake: Arc<Notify>, shutdown: watch::Receiver<bool>) {
+    let mut backoff = super::Backoff::default();
+    while !*shutdown.borrow() {
+        match tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
+            Ok((client, mut connection)) => {
+                let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+                let sql = format!("LISTEN {}", super::outbox::NOTIFY_CHANNEL);
+                let listen = client.batch_execute(&sql);
+                // The connection must be polled for the LISTEN to complete.
+                let driver = async {
+                    while let Some(msg) = messages.next().await {
+                        match msg {
+                            Ok(tokio_postgres::AsyncMessage::Notification(_)) => wake.notify_one(),
+                            Ok(_) => {}
+                            Err(e) => {
+                                tracing::warn!(error = %e, "outbox LISTEN connection lost");
+                                break;
+                            }
+                        }
+                    }
+                };
+                let (listened, ()) = tokio::join!(listen, driver);
+                if let Err(e) = listened {
+                    tracing::warn!(error = %e, "LISTEN failed");
+                }
+                drop(client);
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot open outbox LISTEN connection"),
+        }
+        tokio::time::sleep(backoff.next_delay()).await;
+    }
+}

@@ -1,0 +1,142 @@
+//! PostgreSQL access: one database per service, created and migrated at start-up, used
+//! through an r2d2 pool on tokio's blocking threads with the caller's tracing span kept.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use secrecy::ExposeSecret;
+use tracing::Instrument;
+
+use crate::config::DatabaseSettings;
+
+pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+pub type PgPooled = PooledConnection<ConnectionManager<PgConnection>>;
+
+/// The tables every service has: outbox, inbox and idempotency keys.
+pub const PLATFORM_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/platform");
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database pool: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("database: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("blocking task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// The handle services use for every query.
+#[derive(Clone)]
+pub struct Db {
+    pool: PgPool,
+}
+
+impl Db {
+    pub fn new(pool: PgPool) -> Self {
+        Db { pool }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Runs `f` with a pooled connection on a blocking thread, inside the current span.
+    pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut PgConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let mut conn = pool.get().map_err(DbError::from)?;
+            f(&mut conn)
+        })
+        .instrument(tracing::Span::current())
+        .await
+        .map_err(DbError::from)?
+    }
+
+    /// `SELECT 1` within the pool's timeout: the readiness probe.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        self.run(|conn| {
+            diesel::sql_query("SELECT 1").execute(conn)?;
+            Ok::<_, DbError>(())
+        })
+        .await
+    }
+}
+
+/// Creates the service's database if it does not exist yet.
+pub fn ensure_database(settings: &DatabaseSettings) -> anyhow::Result<()> {
+    let mut conn = PgConnection::establish(settings.maintenance_url().expose_secret())?;
+    let exists: i64 = diesel::sql_query("SELECT 1 AS one FROM pg_database WHERE datname = $1")
+        .bind::<diesel::sql_types::Text, _>(&settings.name)
+        .load::<One>(&mut conn)?
+        .len() as i64;
+    if exists == 0 {
+        let sql = format!("CREATE DATABASE {}", quote_ident(&settings.name));
+        match diesel::sql_query(sql).execute(&mut conn) {
+            Ok(_) => tracing::info!(database = %settings.name, "created database"),
+            // Another replica won the race: that is fine.
+            Err(diesel::result::Error::DatabaseError(_, info))
+                if info.message().contains("already exists") => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Drops a database, terminating its connections (test clean-up).
+pub fn drop_database(settings: &DatabaseSettings) -> anyhow::Result<()> {
+    let mut conn = PgConnection::establish(settings.maintenance_url().expose_secret())?;
+    diesel::sql_query(format!(
+        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+        quote_ident(&settings.name)
+    ))
+    .execute(&mut conn)?;
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct One {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    #[allow(dead_code)]
+    one: i32,
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Ensures the database exists, applies the platform's and the service's migrations,
+/// and returns a pool.
+pub fn connect_and_migrate(
+    settings: &DatabaseSettings,
+    service_migrations: EmbeddedMigrations,
+) -> anyhow::Result<Db> {
+    ensure_database(settings)?;
+    let manager = ConnectionManager::<PgConnection>::new(settings.database_url().expose_secret());
+    let pool = Pool::builder()
+        .max_size(settings.pool_size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_millis(settings.connect_timeout_ms))
+        .build(manager)?;
+    let mut conn = pool.get()?;
+    // Migrations of two replicas starting together must not interleave.
+    diesel::sql_query("SELECT pg_advisory_lock(727274)").execute(&mut conn)?;
+    let result = (|| -> anyhow::Result<()> {
+        conn.run_pending_migrations(PLATFORM_MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("platform migrations: {e}"))?;
+        conn.run_pending_migrations(service_migrations)
+            .map_err(|e| anyhow::anyhow!("service migrations: {e}"))?;
+        Ok(())
+    })();
+    diesel::sql_query("SELECT pg_advisory_unlock(727274)").execute(&mut conn)?;
+    result?;
+    Ok(Db::new(pool))
+}

@@ -1,0 +1,198 @@
+//! A JSON body extractor whose every failure is a problem naming the field: wrong
+//! content type (415), too large (413), not JSON (400), wrong shape (422).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::web::{Bytes, BytesMut};
+use actix_web::{FromRequest, HttpRequest, http::header};
+use futures::StreamExt;
+use serde::de::DeserializeOwned;
+
+use super::problem::{FieldError, Problem};
+
+/// Body limit for one route, set with `.app_data(JsonLimit(n))`; otherwise the
+/// service-wide `http.json_limit` applies.
+#[derive(Debug, Clone, Copy)]
+pub struct JsonLimit(pub usize);
+
+/// A parsed JSON body plus its raw bytes (for Idempotency-Key hashing).
+#[derive(Debug)]
+pub struct Json<T> {
+    pub value: T,
+    pub raw: Bytes,
+}
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = Problem;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Problem>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<JsonLimit>()
+            .or_else(|| {
+                req.app_data::<actix_web::web::Data<JsonLimit>>()
+                    .map(|d| d.get_ref())
+            })
+            .map(|l| l.0)
+            .unwrap_or(1 << 20);
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let declared_len = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_json(&content_type) {
+                return Err(Problem::unsupported_media_type(
+                    &content_type,
+                    "application/json",
+                ));
+            }
+            if declared_len.is_some_and(|n| n > limit) {
+                return Err(Problem::payload_too_large(limit));
+            }
+            let mut body = BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk
+                    .map_err(|e| Problem::malformed(format!("could not read the body: {e}")))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(Problem::payload_too_large(limit));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let raw = body.freeze();
+            let value = parse::<T>(&raw)?;
+            Ok(Json { value, raw })
+        })
+    }
+}
+
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Parses JSON into `T`, naming the offending field on a shape error.
+pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, Problem> {
+    let mut de = serde_json::Deserializer::from_slice(raw);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(v) => {
+            de.end()
+                .map_err(|e| Problem::malformed(strip_position(&e.to_string())))?;
+            Ok(v)
+        }
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            let message = strip_position(&inner.to_string());
+            if inner.is_syntax() || inner.is_eof() || inner.is_io() {
+                return Err(Problem::malformed(message));
+            }
+            let field = field_from_message(&message)
+                .map(|f| {
+                    if path == "." {
+                        f
+                    } else {
+                        format!("{path}.{f}")
+                    }
+                })
+                .unwrap_or(if path == "." {
+                    "body".to_string()
+                } else {
+                    path
+                });
+            Err(Problem::validation(vec![FieldError { field, message }]))
+        }
+    }
+}
+
+/// serde names missing and unknown fields only in the message.
+fn field_from_message(message: &str) -> Option<String> {
+    for prefix in ["missing field `", "unknown field `"] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            return rest.split('`').next().map(str::to_string);
+        }
+    }
+    None
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        email: String,
+        tags: Option<Vec<String>>,
+    }
+
+    #[test]
+    fn names_the_missing_field() {
+        let p = parse::<Body>(br#"{"tags":[]}"#).unwrap_err();
+        assert_eq!(p.status, 422);
+        assert_eq!(p.errors[0].field, "email");
+    }
+
+    #[test]
+    fn names_a_wrongly_typed_nested_field() {
+        let p = parse::<Body>(br#"{"email":"a@b.co","tags":["x",5]}"#).unwrap_err();
+        assert_eq!(p.errors[0].field, "tags[1]");
+        assert!(
+            p.errors[0].message.contains("invalid type"),
+            "{}",
+            p.errors[0].message
+        );
+    }
+
+    #[test]
+    fn names_an_unknown_field() {
+        let p = parse::<Body>(br#"{"email":"a@b.co","emali":"x"}"#).unwrap_err();
+        assert_eq!(p.errors[0].field, "emali");
+    }
+
+    #[test]
+    fn syntax_errors_are_400() {
+        let p = parse::<Body>(b"{not json").unwrap_err();
+        assert_eq!(p.status, 400);
+        let p = parse::<Body>(br#"{"email":"a@b.co"} trailing"#).unwrap_err();
+        assert_eq!(p.status, 400);
+    }
+
+    #[test]
+    fn json_content_types() {
+        assert!(is_json("application/json"));
+        assert!(is_json("application/json; charset=utf-8"));
+        assert!(is_json("application/merge-patch+json"));
+        assert!(!is_json("text/plain"));
+        assert!(!is_json(""));
+    }
+}

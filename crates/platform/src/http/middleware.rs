@@ -1,0 +1,89 @@
+//! Per-request telemetry: request id, W3C trace context, a tracing span and HTTP metrics.
+
+use std::future::{Ready, ready};
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use tracing::Instrument;
+
+use crate::metrics::Metrics;
+use crate::telemetry::TraceContext;
+
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// The request id of the current request (accepted from the client or generated).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let trace = req
+        .headers()
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(TraceContext::continue_from)
+        .unwrap_or_else(TraceContext::new_root);
+    let method = req.method().to_string();
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_string());
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    let span = tracing::info_span!(
+        "http_request",
+        %method,
+        %route,
+        request_id = %request_id,
+        trace_id = %trace.trace_id,
+        status = tracing::field::Empty,
+    );
+    req.extensions_mut().insert(trace);
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let result = next.call(req).instrument(span.clone()).await;
+    let status = match &result {
+        Ok(res) => res.status().as_u16(),
+        Err(e) => e.as_response_error().status_code().as_u16(),
+    };
+    span.record("status", status);
+    if let Some(m) = metrics {
+        let status = status.to_string();
+        let labels = [method.as_str(), route.as_str(), status.as_str()];
+        m.http_requests_total.with_label_values(&labels).inc();
+        m.http_request_duration_seconds
+            .with_label_values(&labels)
+            .observe(started.elapsed().as_secs_f64());
+    }
+    result.map(|mut res| {
+        if let Ok(v) = HeaderValue::from_str(&request_id) {
+            res.headers_mut()
+                .insert(HeaderName::from_static(REQUEST_ID), v);
+        }
+        res
+    })
+}
+
+impl FromRequest for TraceContext {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        ready(Ok(req
+            .extensions()
+            .get::<TraceContext>()
+            .cloned()
+            .unwrap_or_else(TraceContext::new_root)))
+    }
+}

@@ -1,0 +1,18 @@
+//! The runtime every Touchstone service uses: configuration, telemetry, HTTP
+//! conventions, PostgreSQL access, and the event bus with outbox, inbox and DLQ.
+
+pub mod app;
+pub mod bus;
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod metrics;
+pub mod schema;
+pub mod telemetry;
+pub mod testing;
+
+pub use app::{Application, ServiceDefinition};
+pub use config::Settings;
+pub use db::{Db, DbError};
+pub use http::Problem;
+pub use telemetry::TraceContext;

@@ -1,0 +1,118 @@
+//! Test harness: each test gets its own database and its own broker names, so tests
+//! run in parallel against the real PostgreSQL and RabbitMQ and leave nothing behind.
+
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use crate::app::{Application, ServiceDefinition};
+use crate::config::Settings;
+use crate::db::Db;
+
+/// Broker names shared by the services of one test: a unique exchange and queue prefix.
+#[derive(Debug, Clone)]
+pub struct TestNamespace {
+    pub id: String,
+}
+
+impl Default for TestNamespace {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestNamespace {
+    pub fn new() -> Self {
+        let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+        TestNamespace { id }
+    }
+
+    /// Settings for `service` in this namespace: random port, fresh database, unique
+    /// exchange and queues that expire a minute after the test, short retry delays.
+    pub fn settings(&self, service: &str) -> Settings {
+        crate::telemetry::init_for_tests();
+        let mut s = Settings::defaults(service);
+        s.http.port = 0;
+        s.http.workers = Some(1);
+        s.database.name = format!("test_{service}_{}", self.id);
+        s.database.pool_size = 8;
+        s.bus.exchange = format!("test.{}.events", self.id);
+        s.bus.queue_prefix = format!("test.{}", self.id);
+        s.bus.ephemeral_ms = Some(60_000);
+        s.bus.retry_base_ms = 50;
+        s.bus.max_retries = 3;
+        s.outbox.poll_ms = 200;
+        s
+    }
+}
+
+/// A service running inside the test process. Dropping it stops the service and drops
+/// its database.
+pub struct RunningService {
+    pub address: String,
+    pub port: u16,
+    pub settings: Settings,
+    pub db: Db,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    keep_database: bool,
+}
+
+impl RunningService {
+    pub async fn start(def: ServiceDefinition, settings: Settings) -> RunningService {
+        let app = Application::build(def, settings.clone())
+            .await
+            .expect("service starts");
+        let port = app.port();
+        let db = app.db().clone();
+        let (tx, rx) = oneshot::channel();
+        let task = tokio::spawn(app.run_until(async {
+            let _ = rx.await;
+        }));
+        RunningService {
+            address: format!("http://127.0.0.1:{port}"),
+            port,
+            settings,
+            db,
+            stop: Some(tx),
+            task: Some(task),
+            keep_database: false,
+        }
+    }
+
+    /// Stops the service but keeps its database, e.g. to restart it on the same data.
+    pub async fn stop(mut self) -> Settings {
+        self.keep_database = true;
+        self.shutdown().await;
+        self.settings.clone()
+    }
+
+    async fn shutdown(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(15), task).await;
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+}
+
+impl Drop for RunningService {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+        if !self.keep_database {
+            let settings = self.settings.database.clone();
+            // Blocking work off the async test thread; FORCE ends the pool's connections.
+            let _ = std::thread::spawn(move || crate::db::drop_database(&settings)).join();
+        }
+    }
+}
