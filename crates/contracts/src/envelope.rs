@@ -87,6 +87,8 @@ pub trait EventPayload:
 }
 
 impl RawEvent {
+    /// A new event for `payload`: a fresh id and the current time, with `source`, `type` and
+    /// `subject` taken from the payload type.
     pub fn new<T: EventPayload>(payload: &T, traceparent: Option<String>) -> RawEvent {
         CloudEvent {
             specversion: SPEC_VERSION.to_owned(),
@@ -103,6 +105,7 @@ impl RawEvent {
         }
     }
 
+    /// The payload, once the event is known to be of type `T`.
     pub fn decode<T: EventPayload>(&self) -> Result<T, DecodeError> {
         if self.ty != T::TYPE {
             return Err(DecodeError::WrongType {
@@ -116,17 +119,23 @@ impl RawEvent {
         })
     }
 
+    /// The body of a structured-mode message.
     pub fn to_json_bytes(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("a JSON value with string keys always serializes")
     }
 }
 
+/// Parses one structured-mode event and checks that it is a CloudEvents 1.0 event of a type
+/// in the catalog whose `data` decodes into that type's payload.
 pub fn parse_structured(bytes: &[u8]) -> Result<RawEvent, DecodeError> {
     let value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| DecodeError::Json(e.to_string()))?;
     validate_event(value)
 }
 
+/// Parses a batch-mode body, a non-empty JSON array of events each checked as by
+/// [`parse_structured`]. One bad event rejects the whole batch, so that the message goes to the
+/// dead-letter queue as a unit and can be replayed as one.
 pub fn parse_batch(bytes: &[u8]) -> Result<Vec<RawEvent>, DecodeError> {
     let value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| DecodeError::Json(e.to_string()))?;
@@ -150,6 +159,8 @@ pub fn parse_batch(bytes: &[u8]) -> Result<Vec<RawEvent>, DecodeError> {
         .collect()
 }
 
+/// Parses an AMQP message body according to its content type: batch mode for
+/// [`CLOUDEVENTS_BATCH_JSON`], structured mode for anything else, including none.
 pub fn parse_message(
     content_type: Option<&str>,
     bytes: &[u8],

@@ -20,7 +20,32 @@ pub fn event_schema_file(ty: &str) -> String {
 pub fn payload_schema<T: EventPayload>() -> Schema {
     let mut schema = root_schema_for::<T>();
     schema.insert("title".to_owned(), Value::from(T::TYPE));
-    schema
+    let mut value = schema.to_value();
+    unwrap_descriptions(&mut value);
+    Schema::try_from(value).expect("still an object")
+}
+
+/// Joins the hard-wrapped lines of doc comments, keeping paragraph breaks, so that schema
+/// viewers can reflow descriptions to their own width.
+fn unwrap_descriptions(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, item) in map.iter_mut() {
+                match item {
+                    Value::String(text) if key == "description" => {
+                        *text = text
+                            .split("\n\n")
+                            .map(|paragraph| paragraph.split('\n').collect::<Vec<_>>().join(" "))
+                            .collect::<Vec<_>>()
+                            .join("\n\n");
+                    }
+                    other => unwrap_descriptions(other),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(unwrap_descriptions),
+        _ => {}
+    }
 }
 
 fn root_schema_for<T: JsonSchema>() -> Schema {
@@ -136,6 +161,10 @@ const KEY_RANK: &[&str] = &[
     "$schema",
     "$id",
     "$ref",
+    "address",
+    "action",
+    "channel",
+    "name",
     "title",
     "summary",
     "version",
@@ -146,10 +175,6 @@ const KEY_RANK: &[&str] = &[
     "host",
     "protocol",
     "protocolVersion",
-    "action",
-    "channel",
-    "address",
-    "name",
     "contentType",
     "type",
     "const",
@@ -199,11 +224,13 @@ pub(crate) fn ordered_entries<'a>(
     if parent_key.is_some_and(|k| NAME_MAPS.contains(&k)) {
         entries.sort_by(|a, b| a.0.cmp(b.0));
     } else {
-        let rank = |k: &str| {
-            KEY_RANK
+        let rank = |k: &str| match k {
+            // Binding objects read better with their version last.
+            "bindingVersion" => KEY_RANK.len() + 1,
+            _ => KEY_RANK
                 .iter()
                 .position(|r| *r == k)
-                .unwrap_or(KEY_RANK.len())
+                .unwrap_or(KEY_RANK.len()),
         };
         entries.sort_by(|a, b| (rank(a.0), a.0).cmp(&(rank(b.0), b.0)));
     }

@@ -35,7 +35,7 @@ impl TestNamespace {
         s.http.port = 0;
         s.http.workers = Some(1);
         s.database.name = format!("test_{service}_{}", self.id);
-        s.database.pool_size = 8;
+        s.database.pool_size = 4;
         s.bus.exchange = format!("test.{}.events", self.id);
         s.bus.queue_prefix = format!("test.{}", self.id);
         s.bus.ephemeral_ms = Some(60_000);

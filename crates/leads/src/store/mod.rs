@@ -2,7 +2,7 @@
 
 pub mod schema;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use platform::TraceContext;
 use uuid::Uuid;
@@ -37,7 +37,8 @@ pub fn create_lead(
     lead: &NewLead,
     trace: &TraceContext,
 ) -> Result<LeadRow, LeadsError> {
-    let now = Utc::now();
+    // PostgreSQL keeps microseconds: truncate so the create response equals later reads.
+    let now = Utc::now().trunc_subsecs(6);
     let row = LeadRow {
         id: Uuid::now_v7(),
         email: lead.email.as_str().to_string(),

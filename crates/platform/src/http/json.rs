@@ -108,19 +108,13 @@ pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, Problem> {
             if inner.is_syntax() || inner.is_eof() || inner.is_io() {
                 return Err(Problem::malformed(message));
             }
-            let field = field_from_message(&message)
-                .map(|f| {
-                    if path == "." {
-                        f
-                    } else {
-                        format!("{path}.{f}")
-                    }
-                })
-                .unwrap_or(if path == "." {
-                    "body".to_string()
-                } else {
-                    path
-                });
+            // serde's path stops at the parent for a missing field, but includes an unknown one.
+            let field = match field_from_message(&message) {
+                Some(f) if message.starts_with("missing") && path != "." => format!("{path}.{f}"),
+                Some(f) if path == "." => f,
+                _ if path == "." => "body".to_string(),
+                _ => path,
+            };
             Err(Problem::validation(vec![FieldError { field, message }]))
         }
     }

@@ -1,0 +1,117 @@
+//! What creating a lead puts on the bus, and what happens while the broker is down.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use contracts::leads::LeadCreated;
+use platform::bus::HEADER_TRACEPARENT;
+use serde_json::Value;
+
+use platform::testing::TestNamespace;
+
+use crate::helpers::{lead_body, spawn_app, spawn_with};
+
+const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creating_a_lead_publishes_exactly_one_valid_lead_created() {
+    let app = spawn_app().await;
+    let mut tap = app.tap("#").await;
+    let resp = app
+        .client
+        .post(app.url("/v1/leads"))
+        .header("traceparent", format!("00-{TRACE_ID}-00f067aa0ba902b7-01"))
+        .json(&lead_body("events@example.com"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    let lead: Value = resp.json().await.unwrap();
+
+    let delivery = tap
+        .next(Duration::from_secs(10))
+        .await
+        .expect("an event arrives");
+    assert_eq!(
+        delivery.routing_key.as_str(),
+        "touchstone.leads.lead.created.v1"
+    );
+    let props = &delivery.properties;
+    assert_eq!(
+        props.content_type().as_ref().unwrap().as_str(),
+        contracts::CLOUDEVENTS_JSON
+    );
+    assert_eq!(props.delivery_mode(), &Some(2), "persistent");
+    let event = contracts::parse_structured(&delivery.data).expect("a valid CloudEvent");
+    assert_eq!(
+        props.message_id().as_ref().unwrap().as_str(),
+        event.id.to_string()
+    );
+    assert_eq!(event.ty, "touchstone.leads.lead.created.v1");
+    assert_eq!(event.source, "/touchstone/leads");
+    assert_eq!(event.subject.as_deref(), lead["id"].as_str());
+    let payload: LeadCreated = event.decode().unwrap();
+    assert_eq!(payload.email, "events@example.com");
+    assert_eq!(payload.lead_id.to_string(), lead["id"].as_str().unwrap());
+
+    let traceparent = event.traceparent.clone().expect("traceparent extension");
+    assert_eq!(traceparent.split('-').nth(1), Some(TRACE_ID));
+    let header = platform::bus::header_str(props.headers(), HEADER_TRACEPARENT).unwrap();
+    assert_eq!(header, traceparent);
+
+    assert!(
+        tap.next(Duration::from_millis(500)).await.is_none(),
+        "exactly one event"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_succeed_while_the_broker_is_down_and_publish_once_when_it_returns() {
+    let namespace = TestNamespace::new();
+    let good = namespace.settings(leads::SERVICE);
+    let mut down = good.clone();
+    // The relay points at a port where no broker listens.
+    down.bus.url = "amqp://guest:guest@127.0.0.1:1/%2f".to_string().into();
+    let app = spawn_with(down).await;
+    for i in 0..5 {
+        let resp = app
+            .post_lead(&lead_body(&format!("down{i}@example.com")))
+            .await;
+        assert_eq!(resp.status().as_u16(), 201);
+    }
+    let ready = app
+        .client
+        .get(app.url("/health/ready"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status().as_u16(), 503);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["checks"]["broker"], "down");
+    assert_eq!(body["checks"]["database"], "up");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL")
+            .await,
+        5
+    );
+    app.service.stop().await;
+
+    // The broker is back: the restarted relay publishes every waiting event exactly once.
+    let mut tap = platform::bus::Tap::open(&good.bus, "#").await.unwrap();
+    let app = spawn_with(good).await;
+    let mut ids = HashSet::new();
+    while let Some(d) = tap.next(Duration::from_secs(2)).await {
+        let id = d.properties.message_id().clone().unwrap().to_string();
+        assert!(ids.insert(id), "an event was published twice");
+    }
+    assert_eq!(ids.len(), 5);
+    assert_eq!(app.wait_outbox_drained(Duration::from_secs(1)).await, 0);
+    let ready = app
+        .client
+        .get(app.url("/health/ready"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status().as_u16(), 200);
+}
