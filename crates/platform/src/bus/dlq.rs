@@ -11,6 +11,8 @@ pub struct DeadLetter {
     pub message_id: Option<String>,
     pub routing_key: Option<String>,
     pub reason: Option<String>,
+    /// How many retries the message had before it was dead-lettered.
+    pub retries: Option<u32>,
     pub body_preview: String,
 }
 
@@ -94,6 +96,7 @@ pub async fn peek(
             message_id: d.properties.message_id().as_ref().map(|m| m.to_string()),
             routing_key: header_str(headers, HEADER_ORIGINAL_ROUTING_KEY),
             reason: header_str(headers, HEADER_DEATH_REASON),
+            retries: super::header_u32(headers, super::HEADER_RETRY_COUNT),
             body_preview: String::from_utf8_lossy(&d.data[..d.data.len().min(200)]).into_owned(),
         });
         held.push(d);

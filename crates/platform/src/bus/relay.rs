@@ -134,7 +134,8 @@ impl Relay {
         listener.abort();
     }
 
-    async fn open_channel(&self) -> lapin::Result<lapin::Channel> {
+    /// A confirm-mode channel on a fresh connection, with the exchange declared.
+    pub async fn open_channel(&self) -> lapin::Result<lapin::Channel> {
         let conn = super::connect(&self.settings.bus, &format!("{}-relay", self.name)).await?;
         let channel = conn.create_channel().await?;
         channel

@@ -1,0 +1,50 @@
+# Touchstone: `make run` starts the whole suite with demo data; `make test` runs every test.
+SHELL := /bin/bash
+CARGO ?= cargo
+# Integration tests mostly wait on PostgreSQL and RabbitMQ, so run more than one per core.
+export RUST_TEST_THREADS ?= 6
+SERVICE ?= leads
+SEED ?= 42
+
+.PHONY: run test bench services build lint fmt events dlq-peek dlq-replay demo clean-test-state
+
+services:
+	@bash deploy/scripts/ensure-services.sh
+
+build: services
+	$(CARGO) build --workspace --bins
+
+run: build
+	@SEED=$(SEED) bash deploy/scripts/run.sh
+
+test: services
+	$(CARGO) test --workspace --no-fail-fast
+
+bench: services
+	$(CARGO) build --release -p bench -p leads
+	./target/release/bench --output docs/benchmarks.md
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+# Prints every event on the exchange as it passes.
+events:
+	@$(CARGO) run -q -p cli -- events tail
+
+demo:
+	@$(CARGO) run -q -p cli -- demo --seed $(SEED)
+
+dlq-peek:
+	@$(CARGO) run -q -p cli -- dlq peek $(SERVICE)
+
+dlq-replay:
+	@$(CARGO) run -q -p cli -- dlq replay $(SERVICE)
+
+# Drops databases left by interrupted test runs (tests drop their own when they finish).
+clean-test-state:
+	@psql -h 127.0.0.1 -U postgres -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'test\_%'" \
+	  | while read -r db; do psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE \"$$db\" WITH (FORCE)"; done

@@ -1,0 +1,131 @@
+//! HTTP load on `POST /v1/leads` at concurrency 32, and the idle RSS of a service process.
+
+use std::time::{Duration, Instant};
+
+use platform::testing::{RunningService, TestNamespace};
+
+use crate::report::{Row, Verdict};
+
+const CONCURRENCY: usize = 32;
+
+pub async fn post_leads(seconds: u64) -> anyhow::Result<Vec<Row>> {
+    let ns = TestNamespace::new();
+    let mut settings = ns.settings(leads::SERVICE);
+    settings.http.workers = None;
+    settings.database.pool_size = 32;
+    let service = RunningService::start(leads::definition(), settings).await;
+    let url = service.url("/v1/leads");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONCURRENCY)
+        .build()?;
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut workers = Vec::new();
+    for w in 0..CONCURRENCY {
+        let client = client.clone();
+        let url = url.clone();
+        workers.push(tokio::spawn(async move {
+            let mut generator = demo::Generator::new(w as u64);
+            let mut latencies = Vec::new();
+            let mut errors = 0usize;
+            let mut i = 0;
+            while Instant::now() < deadline {
+                let mut body = generator.lead(i);
+                body["email"] = serde_json::json!(format!("w{w}.n{i}@bench.example"));
+                i += 1;
+                let started = Instant::now();
+                match client.post(&url).json(&body).send().await {
+                    Ok(r) if r.status().as_u16() == 201 => {
+                        let _ = r.bytes().await;
+                        latencies.push(started.elapsed());
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let started = Instant::now();
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for w in workers {
+        let (l, e) = w.await?;
+        latencies.extend(l);
+        errors += e;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort();
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(f64::NAN)
+    };
+    let rate = latencies.len() as f64 / elapsed;
+    drop(service);
+    Ok(vec![Row {
+        what: format!("`POST /v1/leads`, concurrency {CONCURRENCY}, {seconds} s (load generator in the same process)"),
+        result: format!(
+            "{rate:.0} req/s, p50 {:.1} ms, p99 {:.1} ms, {errors} errors",
+            pct(0.5),
+            pct(0.99)
+        ),
+        baseline: "—".into(),
+        goal: "record (leads issue: ≥ 3,000 req/s, p99 < 20 ms)".into(),
+        verdict: Verdict::Recorded,
+    }])
+}
+
+/// Starts the release binary with zero traffic and reads its resident set after it settles.
+pub async fn idle_rss() -> anyhow::Result<Row> {
+    let binary = "target/release/touchstone-leads";
+    anyhow::ensure!(
+        std::path::Path::new(binary).exists(),
+        "{binary} is missing: build with `cargo build --release -p leads`"
+    );
+    let ns = TestNamespace::new();
+    let settings = ns.settings(leads::SERVICE);
+    let port = free_port()?;
+    let mut child = tokio::process::Command::new(binary)
+        .env("TOUCHSTONE_LEADS__HTTP__PORT", port.to_string())
+        .env("TOUCHSTONE_LEADS__DATABASE__NAME", &settings.database.name)
+        .env("TOUCHSTONE_LEADS__BUS__EXCHANGE", &settings.bus.exchange)
+        .env("TOUCHSTONE_LEADS__BUS__QUEUE_PREFIX", &settings.bus.queue_prefix)
+        .env("TOUCHSTONE_LEADS__BUS__EPHEMERAL_MS", "60000")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()?;
+    let ready_url = format!("http://127.0.0.1:{port}/health/ready");
+    let mut ready = false;
+    for _ in 0..100 {
+        if reqwest::get(&ready_url).await.is_ok_and(|r| r.status().is_success()) {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let pid = child.id().unwrap_or(0);
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let rss_kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(f64::NAN);
+    let _ = child.kill().await;
+    let db = settings.database.clone();
+    let _ = tokio::task::spawn_blocking(move || platform::db::drop_database(&db)).await;
+    anyhow::ensure!(ready, "the leads binary never became ready");
+    let mb = rss_kb / 1024.0;
+    Ok(Row {
+        what: "Idle RSS of the leads service (release binary, 2 HTTP workers)".into(),
+        result: format!("{mb:.1} MB"),
+        baseline: "—".into(),
+        goal: "< 50 MB".into(),
+        verdict: if mb < 50.0 { Verdict::Met } else { Verdict::Missed },
+    })
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}

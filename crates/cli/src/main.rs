@@ -1,0 +1,125 @@
+//! `touchstone`: load demo data, watch events, and inspect or replay dead letters.
+
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use platform::Settings;
+
+#[derive(Parser)]
+#[command(name = "touchstone", about = "Touchstone operator tool")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Loads deterministic demo data through the public REST APIs.
+    Demo {
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value_t = 300)]
+        leads: usize,
+        #[arg(long, env = "TOUCHSTONE_LEADS_URL", default_value = "http://127.0.0.1:8081")]
+        leads_url: String,
+    },
+    /// Event-bus tools.
+    Events {
+        #[command(subcommand)]
+        command: EventsCommand,
+    },
+    /// Dead-letter queue tools. Uses the named service's bus configuration.
+    Dlq {
+        #[command(subcommand)]
+        command: DlqCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum EventsCommand {
+    /// Prints every event on the exchange (a private queue; services are not disturbed).
+    Tail {
+        /// Routing-key pattern, e.g. `touchstone.leads.#`.
+        #[arg(long, default_value = "#")]
+        pattern: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DlqCommand {
+    /// Shows dead letters and their reasons without removing them.
+    Peek {
+        service: String,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Moves dead letters back to the service's queue once the cause is fixed.
+    Replay {
+        service: String,
+        #[arg(long, default_value_t = usize::MAX)]
+        limit: usize,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Demo {
+            seed,
+            leads,
+            leads_url,
+        } => {
+            let report = demo::load_leads(&leads_url, seed, leads).await?;
+            println!(
+                "[demo] leads: {} created, {} already loaded, {} failed (seed {seed})",
+                report.created, report.already_there, report.failed
+            );
+            if report.failed > 0 {
+                anyhow::bail!("{} demo requests failed", report.failed);
+            }
+        }
+        Command::Events {
+            command: EventsCommand::Tail { pattern },
+        } => {
+            let settings = Settings::load("cli")?;
+            let mut tap = platform::bus::Tap::open(&settings.bus, &pattern).await?;
+            eprintln!(
+                "[events] listening on {} with pattern {pattern:?}; Ctrl-C to stop",
+                settings.bus.exchange
+            );
+            loop {
+                let Some(d) = tap.next(Duration::from_secs(3600)).await else {
+                    continue;
+                };
+                let ct = d.properties.content_type().as_ref().map(|c| c.as_str());
+                match contracts::parse_message(ct, &d.data) {
+                    Ok(events) => {
+                        for e in events {
+                            println!("{}", serde_json::to_string(&e)?);
+                        }
+                    }
+                    Err(err) => println!(
+                        "{{\"invalid\": {:?}, \"routing_key\": {:?}}}",
+                        err.to_string(),
+                        d.routing_key.as_str()
+                    ),
+                }
+            }
+        }
+        Command::Dlq { command } => match command {
+            DlqCommand::Peek { service, limit } => {
+                let settings = Settings::load(&service)?;
+                for letter in platform::bus::dlq::peek(&settings.bus, &service, limit).await? {
+                    println!("{}", serde_json::to_string(&letter)?);
+                }
+            }
+            DlqCommand::Replay { service, limit } => {
+                let settings = Settings::load(&service)?;
+                let n = platform::bus::dlq::replay(&settings.bus, &service, limit).await?;
+                println!("[dlq] moved {n} message(s) from {} back to {}", settings.bus.dlq(&service), settings.bus.queue(&service));
+            }
+        },
+    }
+    Ok(())
+}
