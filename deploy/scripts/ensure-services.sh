@@ -46,6 +46,7 @@ if ! port_open 5432; then
   pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
   wait_port 5432 PostgreSQL 30
 fi
+command -v psql >/dev/null 2>&1 || apt_install postgresql-client
 if ! psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'SELECT 1' >/dev/null 2>&1; then
   # A fresh Debian install asks for passwords on TCP; Touchstone's defaults expect trust.
   hba=$(ls /etc/postgresql/*/main/pg_hba.conf 2>/dev/null | sort -V | tail -n1 || true)

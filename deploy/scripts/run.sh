@@ -23,7 +23,8 @@ trap stop INT TERM EXIT
 declare -A ports=([leads]=8081 [funnel]=8082 [touchpoints]=8083 [breakeven]=8084)
 for s in "${services[@]}"; do
   # Pretty logs would need a TTY; JSON lines are prefixed so the streams stay readable.
-  ( exec "$bin/touchstone-$s" 2>&1 | sed -u "s/^/[$s] /" ) &
+  # Process substitution keeps $! the service's own pid, so TERM reaches it.
+  "$bin/touchstone-$s" > >(sed -u "s/^/[$s] /") 2>&1 &
   pids+=($!)
 done
 
