@@ -45,6 +45,10 @@ impl BrokerStatus {
         self.consumer_expected.store(true, Ordering::Relaxed);
         self.consumer.store(up, Ordering::Relaxed);
     }
+    /// Whether the consumer is connected and consuming.
+    pub fn consumer_connected(&self) -> bool {
+        self.consumer.load(Ordering::Relaxed)
+    }
     /// Up when every bus component this process runs is connected.
     pub fn is_up(&self) -> bool {
         let relay_ok =

@@ -94,7 +94,7 @@ impl Fixture {
         let (stop, rx) = watch::channel(false);
         let task = tokio::spawn(consumer.run(rx));
         wait_for("consumer to start", Duration::from_secs(15), || {
-            let up = status.is_up();
+            let up = status.consumer_connected();
             async move { up }
         })
         .await;
@@ -419,12 +419,13 @@ async fn two_relays_on_one_outbox_publish_every_event_exactly_once() {
     let mut tap = Tap::open(&settings.bus, "#").await.unwrap();
 
     let (stop, rx) = watch::channel(false);
+    let metrics: Vec<Metrics> = (0..2).map(|_| Metrics::new(SERVICE)).collect();
     let relays: Vec<_> = (0..2)
         .map(|i| {
             let relay = Relay::new(
                 db.clone(),
                 settings.clone(),
-                Metrics::new(SERVICE),
+                metrics[i].clone(),
                 BrokerStatus::default(),
                 &format!("relay-{i}"),
             );
@@ -470,6 +471,14 @@ async fn two_relays_on_one_outbox_publish_every_event_exactly_once() {
     for r in relays {
         let _ = tokio::time::timeout(Duration::from_secs(5), r).await;
     }
+
+    // Both relays really competed: each published part of the outbox.
+    let per_relay: Vec<u64> = metrics
+        .iter()
+        .map(|m| m.events_published_total.with_label_values(&[LEAD_CREATED]).get())
+        .collect();
+    assert_eq!(per_relay.iter().sum::<u64>(), N as u64, "{per_relay:?}");
+    assert!(per_relay.iter().all(|n| *n > 0), "one relay did all the work: {per_relay:?}");
 
     let duplicates: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
     assert!(duplicates.is_empty(), "published twice: {duplicates:?}");
