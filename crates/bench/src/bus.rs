@@ -3,7 +3,9 @@
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
-use lapin::options::{BasicPublishOptions, QueueBindOptions, QueueDeclareOptions, QueuePurgeOptions};
+use lapin::options::{
+    BasicPublishOptions, QueueBindOptions, QueueDeclareOptions, QueuePurgeOptions,
+};
 use lapin::types::FieldTable;
 use platform::bus::relay::Relay;
 use platform::bus::{BrokerStatus, outbox};
@@ -45,7 +47,10 @@ impl Rig {
         channel
             .queue_declare(
                 sink.as_str().into(),
-                QueueDeclareOptions { durable: true, ..Default::default() },
+                QueueDeclareOptions {
+                    durable: true,
+                    ..Default::default()
+                },
                 FieldTable::default(),
             )
             .await?;
@@ -58,7 +63,13 @@ impl Rig {
                 FieldTable::default(),
             )
             .await?;
-        Ok(Rig { settings, db, relay, channel, sink })
+        Ok(Rig {
+            settings,
+            db,
+            relay,
+            channel,
+            sink,
+        })
     }
 
     async fn purge(&self) -> anyhow::Result<()> {
@@ -201,11 +212,21 @@ pub async fn throughput(n: usize) -> anyhow::Result<Vec<Row>> {
             result: format!("{single_rate:.0} events/s ({ratio:.2}× raw)"),
             baseline: format!("raw lapin publish + confirms: {raw_rate:.0} msg/s"),
             goal: "≥ 0.5× raw".into(),
-            verdict: if ratio >= 0.5 { Verdict::Met } else { Verdict::Missed },
+            verdict: if ratio >= 0.5 {
+                Verdict::Met
+            } else {
+                Verdict::Missed
+            },
         },
         Row {
-            what: format!("Outbox → broker, CloudEvents batches of 100 ({} events)", n * 5),
-            result: format!("{batch_rate:.0} events/s ({:.1}× raw msg/s)", batch_rate / raw_rate),
+            what: format!(
+                "Outbox → broker, CloudEvents batches of 100 ({} events)",
+                n * 5
+            ),
+            result: format!(
+                "{batch_rate:.0} events/s ({:.1}× raw msg/s)",
+                batch_rate / raw_rate
+            ),
             baseline: format!("raw lapin: {raw_rate:.0} msg/s"),
             goal: "record".into(),
             verdict: Verdict::Recorded,
@@ -289,9 +310,16 @@ pub async fn relay_lag(seconds: u64) -> anyhow::Result<Row> {
     let rate = lag.n as f64 / produced_for;
     Ok(Row {
         what: format!("Relay lag, commit → confirm, at {rate:.0} events/s for {seconds} s"),
-        result: format!("p50 {:.1} ms, p99 {:.1} ms ({} events)", lag.p50, lag.p99, lag.n),
+        result: format!(
+            "p50 {:.1} ms, p99 {:.1} ms ({} events)",
+            lag.p50, lag.p99, lag.n
+        ),
         baseline: "—".into(),
         goal: "p99 < 100 ms at 1,000 events/s".into(),
-        verdict: if lag.p99 < 100.0 && rate >= 900.0 { Verdict::Met } else { Verdict::Missed },
+        verdict: if lag.p99 < 100.0 && rate >= 900.0 {
+            Verdict::Met
+        } else {
+            Verdict::Missed
+        },
     })
 }

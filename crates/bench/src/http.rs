@@ -63,7 +63,9 @@ pub async fn post_leads(seconds: u64) -> anyhow::Result<Vec<Row>> {
     let rate = latencies.len() as f64 / elapsed;
     drop(service);
     Ok(vec![Row {
-        what: format!("`POST /v1/leads`, concurrency {CONCURRENCY}, {seconds} s (load generator in the same process)"),
+        what: format!(
+            "`POST /v1/leads`, concurrency {CONCURRENCY}, {seconds} s (load generator in the same process)"
+        ),
         result: format!(
             "{rate:.0} req/s, p50 {:.1} ms, p99 {:.1} ms, {errors} errors",
             pct(0.5),
@@ -89,7 +91,10 @@ pub async fn idle_rss() -> anyhow::Result<Row> {
         .env("TOUCHSTONE_LEADS__HTTP__PORT", port.to_string())
         .env("TOUCHSTONE_LEADS__DATABASE__NAME", &settings.database.name)
         .env("TOUCHSTONE_LEADS__BUS__EXCHANGE", &settings.bus.exchange)
-        .env("TOUCHSTONE_LEADS__BUS__QUEUE_PREFIX", &settings.bus.queue_prefix)
+        .env(
+            "TOUCHSTONE_LEADS__BUS__QUEUE_PREFIX",
+            &settings.bus.queue_prefix,
+        )
         .env("TOUCHSTONE_LEADS__BUS__EPHEMERAL_MS", "60000")
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::null())
@@ -97,7 +102,10 @@ pub async fn idle_rss() -> anyhow::Result<Row> {
     let ready_url = format!("http://127.0.0.1:{port}/health/ready");
     let mut ready = false;
     for _ in 0..100 {
-        if reqwest::get(&ready_url).await.is_ok_and(|r| r.status().is_success()) {
+        if reqwest::get(&ready_url)
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
             ready = true;
             break;
         }
@@ -122,10 +130,16 @@ pub async fn idle_rss() -> anyhow::Result<Row> {
         result: format!("{mb:.1} MB"),
         baseline: "—".into(),
         goal: "< 50 MB".into(),
-        verdict: if mb < 50.0 { Verdict::Met } else { Verdict::Missed },
+        verdict: if mb < 50.0 {
+            Verdict::Met
+        } else {
+            Verdict::Missed
+        },
     })
 }
 
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }

@@ -42,12 +42,19 @@ pub fn write(path: &str, table: &str) -> anyhow::Result<()> {
     let machine = format!(
         "Run {} on {} cores, `make bench` (release build).\n\n",
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
     );
     let section = format!("{BEGIN}\n{machine}{table}{END}");
     let updated = match (existing.find(BEGIN), existing.find(END)) {
         (Some(b), Some(e)) if e > b => {
-            format!("{}{}{}", &existing[..b], section, &existing[e + END.len()..])
+            format!(
+                "{}{}{}",
+                &existing[..b],
+                section,
+                &existing[e + END.len()..]
+            )
         }
         _ => format!("{existing}\n{section}\n"),
     };

@@ -20,7 +20,11 @@ enum Command {
         seed: u64,
         #[arg(long, default_value_t = 300)]
         leads: usize,
-        #[arg(long, env = "TOUCHSTONE_LEADS_URL", default_value = "http://127.0.0.1:8081")]
+        #[arg(
+            long,
+            env = "TOUCHSTONE_LEADS_URL",
+            default_value = "http://127.0.0.1:8081"
+        )]
         leads_url: String,
     },
     /// Event-bus tools.
@@ -117,7 +121,11 @@ async fn main() -> anyhow::Result<()> {
             DlqCommand::Replay { service, limit } => {
                 let settings = Settings::load(&service)?;
                 let n = platform::bus::dlq::replay(&settings.bus, &service, limit).await?;
-                println!("[dlq] moved {n} message(s) from {} back to {}", settings.bus.dlq(&service), settings.bus.queue(&service));
+                println!(
+                    "[dlq] moved {n} message(s) from {} back to {}",
+                    settings.bus.dlq(&service),
+                    settings.bus.queue(&service)
+                );
             }
         },
     }

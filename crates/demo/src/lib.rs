@@ -8,18 +8,60 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
 const FIRST: &[&str] = &[
-    "Ada", "Grace", "Alan", "Katherine", "Edsger", "Barbara", "Donald", "Margaret", "Linus",
-    "Radia", "Ken", "Frances", "Dennis", "Hedy", "Tim", "Shafi", "Leslie", "Annie", "John",
+    "Ada",
+    "Grace",
+    "Alan",
+    "Katherine",
+    "Edsger",
+    "Barbara",
+    "Donald",
+    "Margaret",
+    "Linus",
+    "Radia",
+    "Ken",
+    "Frances",
+    "Dennis",
+    "Hedy",
+    "Tim",
+    "Shafi",
+    "Leslie",
+    "Annie",
+    "John",
     "Mary",
 ];
 const LAST: &[&str] = &[
-    "Lovelace", "Hopper", "Turing", "Johnson", "Dijkstra", "Liskov", "Knuth", "Hamilton",
-    "Torvalds", "Perlman", "Thompson", "Allen", "Ritchie", "Lamarr", "Berners-Lee",
-    "Goldwasser", "Lamport", "Easley", "McCarthy", "Keller",
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Johnson",
+    "Dijkstra",
+    "Liskov",
+    "Knuth",
+    "Hamilton",
+    "Torvalds",
+    "Perlman",
+    "Thompson",
+    "Allen",
+    "Ritchie",
+    "Lamarr",
+    "Berners-Lee",
+    "Goldwasser",
+    "Lamport",
+    "Easley",
+    "McCarthy",
+    "Keller",
 ];
 const TITLES: &[&str] = &[
-    "VP Marketing", "Head of Growth", "Marketing Manager", "CMO", "Demand Gen Lead",
-    "Marketing Ops Analyst", "CFO", "Sales Director", "Founder", "Content Strategist",
+    "VP Marketing",
+    "Head of Growth",
+    "Marketing Manager",
+    "CMO",
+    "Demand Gen Lead",
+    "Marketing Ops Analyst",
+    "CFO",
+    "Sales Director",
+    "Founder",
+    "Content Strategist",
 ];
 /// (name, domain, tier) of the demo's companies; free-mail domains model people who
 /// sign up with a personal address.
@@ -104,7 +146,10 @@ impl Generator {
             "source": source,
             "anonymous_id": format!("anon-{:016x}", self.rng.random::<u64>()),
         });
-        if matches!(source, "paid_search" | "paid_social" | "programmatic_display" | "webinar" | "content") {
+        if matches!(
+            source,
+            "paid_search" | "paid_social" | "programmatic_display" | "webinar" | "content"
+        ) {
             body["campaign_id"] = json!(*CAMPAIGNS.choose(&mut self.rng).expect("non-empty"));
         }
         if source == "affiliate" {
@@ -160,7 +205,12 @@ pub async fn load_leads(base_url: &str, seed: u64, count: usize) -> anyhow::Resu
                     .json(&body)
                     .send()
                     .await
-                    .map(|r| (r.status().as_u16(), r.headers().contains_key("idempotent-replayed")))
+                    .map(|r| {
+                        (
+                            r.status().as_u16(),
+                            r.headers().contains_key("idempotent-replayed"),
+                        )
+                    })
             }
         })
         .buffer_unordered(16);
@@ -180,18 +230,24 @@ mod tests {
 
     #[test]
     fn the_same_seed_gives_the_same_data() {
-        let a: Vec<Value> = (0..50).map({
-            let mut g = Generator::new(7);
-            move |i| g.lead(i)
-        }).collect();
-        let b: Vec<Value> = (0..50).map({
-            let mut g = Generator::new(7);
-            move |i| g.lead(i)
-        }).collect();
-        let c: Vec<Value> = (0..50).map({
-            let mut g = Generator::new(8);
-            move |i| g.lead(i)
-        }).collect();
+        let a: Vec<Value> = (0..50)
+            .map({
+                let mut g = Generator::new(7);
+                move |i| g.lead(i)
+            })
+            .collect();
+        let b: Vec<Value> = (0..50)
+            .map({
+                let mut g = Generator::new(7);
+                move |i| g.lead(i)
+            })
+            .collect();
+        let c: Vec<Value> = (0..50)
+            .map({
+                let mut g = Generator::new(8);
+                move |i| g.lead(i)
+            })
+            .collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
     }

@@ -18,9 +18,7 @@ use lapin::options::ConfirmSelectOptions;
 use lapin::types::FieldTable;
 use platform::bus::consumer::{Consumer, EventHandler, HandlerError};
 use platform::bus::relay::Relay;
-use platform::bus::{
-    BrokerStatus, Tap, dlq, message_properties, publish_confirmed,
-};
+use platform::bus::{BrokerStatus, Tap, dlq, message_properties, publish_confirmed};
 use platform::metrics::Metrics;
 use platform::testing::TestNamespace;
 use platform::{Db, DbError, Settings};
@@ -48,11 +46,13 @@ impl EventHandler for TestHandler {
         let lead: LeadCreated = event
             .decode()
             .map_err(|e| HandlerError::Permanent(e.to_string()))?;
-        diesel::sql_query("INSERT INTO effects (event_id, lead_id, first_name) VALUES ($1, $2, $3)")
-            .bind::<diesel::sql_types::Uuid, _>(event.id)
-            .bind::<diesel::sql_types::Uuid, _>(lead.lead_id)
-            .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(&lead.first_name)
-            .execute(conn)?;
+        diesel::sql_query(
+            "INSERT INTO effects (event_id, lead_id, first_name) VALUES ($1, $2, $3)",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(event.id)
+        .bind::<diesel::sql_types::Uuid, _>(lead.lead_id)
+        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(&lead.first_name)
+        .execute(conn)?;
         match lead.first_name.as_deref() {
             Some("fail") if !self.fixed.load(Ordering::SeqCst) => {
                 Err(HandlerError::Transient(anyhow::anyhow!("the CRM is down")))
@@ -130,8 +130,13 @@ impl Fixture {
     }
 
     async fn publish(&self, event: &RawEvent) {
-        self.publish_raw(&event.ty, CLOUDEVENTS_JSON, event.id, &event.to_json_bytes())
-            .await;
+        self.publish_raw(
+            &event.ty,
+            CLOUDEVENTS_JSON,
+            event.id,
+            &event.to_json_bytes(),
+        )
+        .await;
     }
 
     async fn publish_batch(&self, events: &[RawEvent]) {
@@ -149,9 +154,11 @@ impl Fixture {
     }
 
     async fn wait_effect(&self, event_id: Uuid) {
-        wait_for("event to be applied", Duration::from_secs(15), || async move {
-            self.effects_of(event_id).await > 0
-        })
+        wait_for(
+            "event to be applied",
+            Duration::from_secs(15),
+            || async move { self.effects_of(event_id).await > 0 },
+        )
         .await;
     }
 
@@ -276,7 +283,10 @@ async fn a_failing_handler_dead_letters_after_bounded_retries_while_others_flow(
 
     let dead = fx.wait_dead_letters(1).await;
     assert_eq!(dead.len(), 1);
-    assert_eq!(dead[0].message_id.as_deref(), Some(failing.id.to_string().as_str()));
+    assert_eq!(
+        dead[0].message_id.as_deref(),
+        Some(failing.id.to_string().as_str())
+    );
     assert_eq!(dead[0].routing_key.as_deref(), Some(LEAD_CREATED));
     assert_eq!(dead[0].retries, Some(3));
     let reason = dead[0].reason.as_deref().unwrap();
@@ -289,7 +299,10 @@ async fn a_failing_handler_dead_letters_after_bounded_retries_while_others_flow(
     assert_eq!(
         count(
             &fx.db,
-            format!("SELECT count(*) AS n FROM inbox WHERE event_id = '{}'", failing.id)
+            format!(
+                "SELECT count(*) AS n FROM inbox WHERE event_id = '{}'",
+                failing.id
+            )
         )
         .await,
         0
@@ -367,7 +380,11 @@ async fn a_batch_message_is_applied_in_one_transaction() {
 
     // A batch with one failing event: nothing of it is applied, and it is dead-lettered
     // as one message, so it can be replayed as one.
-    let mixed = vec![lead_created("Dorothy"), good[0].clone(), lead_created("reject")];
+    let mixed = vec![
+        lead_created("Dorothy"),
+        good[0].clone(),
+        lead_created("reject"),
+    ];
     fx.publish_batch(&mixed).await;
     let dead = fx.wait_dead_letters(1).await;
     assert_eq!(dead.len(), 1);
@@ -401,12 +418,17 @@ async fn dlq_replay_moves_messages_back_once_the_cause_is_fixed() {
     for e in &failing {
         fx.wait_effect(e.id).await;
     }
-    assert!(dlq::peek(&fx.settings.bus, SERVICE, 10)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(
+        dlq::peek(&fx.settings.bus, SERVICE, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // Replaying again finds nothing and changes nothing.
-    assert_eq!(dlq::replay(&fx.settings.bus, SERVICE, 100).await.unwrap(), 0);
+    assert_eq!(
+        dlq::replay(&fx.settings.bus, SERVICE, 100).await.unwrap(),
+        0
+    );
     assert_eq!(fx.effects_of(failing[1].id).await, 1);
 }
 
@@ -475,10 +497,17 @@ async fn two_relays_on_one_outbox_publish_every_event_exactly_once() {
     // Both relays really competed: each published part of the outbox.
     let per_relay: Vec<u64> = metrics
         .iter()
-        .map(|m| m.events_published_total.with_label_values(&[LEAD_CREATED]).get())
+        .map(|m| {
+            m.events_published_total
+                .with_label_values(&[LEAD_CREATED])
+                .get()
+        })
         .collect();
     assert_eq!(per_relay.iter().sum::<u64>(), N as u64, "{per_relay:?}");
-    assert!(per_relay.iter().all(|n| *n > 0), "one relay did all the work: {per_relay:?}");
+    assert!(
+        per_relay.iter().all(|n| *n > 0),
+        "one relay did all the work: {per_relay:?}"
+    );
 
     let duplicates: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
     assert!(duplicates.is_empty(), "published twice: {duplicates:?}");
