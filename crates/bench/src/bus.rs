@@ -34,8 +34,13 @@ impl Rig {
             platform::db::connect_and_migrate(&db_settings, leads::MIGRATIONS)
         })
         .await??;
+        // As in a service: the relay has its own small pool beside the main one.
+        let relay_settings = settings.database.clone();
+        let relay_db =
+            tokio::task::spawn_blocking(move || platform::db::open_pool(&relay_settings, 2))
+                .await??;
         let relay = Relay::new(
-            db.clone(),
+            relay_db,
             settings.clone(),
             Metrics::new("bench"),
             BrokerStatus::default(),
@@ -234,8 +239,49 @@ pub async fn throughput(n: usize) -> anyhow::Result<Vec<Row>> {
     ])
 }
 
+/// Runs of the lag measurement: on a 2-core machine shared by PostgreSQL, RabbitMQ and the
+/// load generator, one run's p99 swings with a single fsync stall, so the row reports the
+/// median run and shows every run's p99.
+const LAG_RUNS: usize = 3;
+
 /// Commit-to-confirm lag with a producer committing one event per millisecond.
 pub async fn relay_lag(seconds: u64) -> anyhow::Result<Row> {
+    let mut runs = Vec::with_capacity(LAG_RUNS);
+    for _ in 0..LAG_RUNS {
+        runs.push(relay_lag_once(seconds).await?);
+    }
+    runs.sort_by(|a, b| a.p99.total_cmp(&b.p99));
+    let median = &runs[LAG_RUNS / 2];
+    let all: Vec<String> = runs.iter().map(|r| format!("{:.0}", r.p99)).collect();
+    let rate = median.n as f64 / seconds as f64;
+    Ok(Row {
+        what: format!(
+            "Relay lag, commit → confirm, at {rate:.0} events/s for {seconds} s (median of {LAG_RUNS} runs)"
+        ),
+        result: format!(
+            "p50 {:.1} ms, p99 {:.1} ms ({} events; p99 of each run: {} ms)",
+            median.p50,
+            median.p99,
+            median.n,
+            all.join(", ")
+        ),
+        baseline: "—".into(),
+        goal: "p99 < 100 ms at 1,000 events/s".into(),
+        verdict: if median.p99 < 100.0 && rate >= 900.0 {
+            Verdict::Met
+        } else {
+            Verdict::Missed
+        },
+    })
+}
+
+struct Lag {
+    p50: f64,
+    p99: f64,
+    n: i64,
+}
+
+async fn relay_lag_once(seconds: u64) -> anyhow::Result<Lag> {
     let rig = Rig::new().await?;
     let (tx, rx) = tokio::sync::watch::channel(false);
     let relay = tokio::spawn(rig.relay.clone().run(rx));
@@ -263,7 +309,6 @@ pub async fn relay_lag(seconds: u64) -> anyhow::Result<Row> {
     for t in inserts {
         t.await??;
     }
-    let produced_for = seconds as f64;
     // Let the relay finish the tail.
     for _ in 0..100 {
         let left: i64 = rig
@@ -284,7 +329,7 @@ pub async fn relay_lag(seconds: u64) -> anyhow::Result<Row> {
     let _ = tx.send(true);
     let _ = relay.await;
     #[derive(QueryableByName)]
-    struct Lag {
+    struct LagRow {
         #[diesel(sql_type = diesel::sql_types::Double)]
         p50: f64,
         #[diesel(sql_type = diesel::sql_types::Double)]
@@ -292,7 +337,7 @@ pub async fn relay_lag(seconds: u64) -> anyhow::Result<Row> {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    let lag: Lag = rig
+    let lag: LagRow = rig
         .db
         .run(|c| {
             diesel::sql_query(
@@ -307,19 +352,9 @@ pub async fn relay_lag(seconds: u64) -> anyhow::Result<Row> {
         .await?;
     rig.purge().await?;
     rig.teardown().await;
-    let rate = lag.n as f64 / produced_for;
-    Ok(Row {
-        what: format!("Relay lag, commit → confirm, at {rate:.0} events/s for {seconds} s"),
-        result: format!(
-            "p50 {:.1} ms, p99 {:.1} ms ({} events)",
-            lag.p50, lag.p99, lag.n
-        ),
-        baseline: "—".into(),
-        goal: "p99 < 100 ms at 1,000 events/s".into(),
-        verdict: if lag.p99 < 100.0 && rate >= 900.0 {
-            Verdict::Met
-        } else {
-            Verdict::Missed
-        },
+    Ok(Lag {
+        p50: lag.p50,
+        p99: lag.p99,
+        n: lag.n,
     })
 }

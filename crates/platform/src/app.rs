@@ -83,15 +83,21 @@ impl Application {
             server = server.workers(w);
         }
         let server = server.run();
-        let relay = settings.outbox.enabled.then(|| {
-            Relay::new(
-                db.clone(),
+        let relay = if settings.outbox.enabled {
+            let db_settings = settings.database.clone();
+            let relay_db =
+                tokio::task::spawn_blocking(move || crate::db::open_pool(&db_settings, 2))
+                    .await??;
+            Some(Relay::new(
+                relay_db,
                 settings.clone(),
                 metrics.clone(),
                 status.clone(),
                 def.name,
-            )
-        });
+            ))
+        } else {
+            None
+        };
         let consumer = def.handler.filter(|_| settings.bus.consume).map(|h| {
             Consumer::new(
                 db.clone(),

@@ -120,13 +120,8 @@ pub fn connect_and_migrate(
     service_migrations: EmbeddedMigrations,
 ) -> anyhow::Result<Db> {
     ensure_database(settings)?;
-    let manager = ConnectionManager::<PgConnection>::new(settings.database_url().expose_secret());
-    let pool = Pool::builder()
-        .max_size(settings.pool_size)
-        .min_idle(Some(1))
-        .connection_timeout(Duration::from_millis(settings.connect_timeout_ms))
-        .build(manager)?;
-    let mut conn = pool.get()?;
+    let db = open_pool(settings, settings.pool_size)?;
+    let mut conn = db.pool.get()?;
     // Migrations of two replicas starting together must not interleave.
     diesel::sql_query("SELECT pg_advisory_lock(727274)").execute(&mut conn)?;
     let result = (|| -> anyhow::Result<()> {
@@ -138,5 +133,18 @@ pub fn connect_and_migrate(
     })();
     diesel::sql_query("SELECT pg_advisory_unlock(727274)").execute(&mut conn)?;
     result?;
+    drop(conn);
+    Ok(db)
+}
+
+/// A pool of `size` connections to the service's (existing) database. The outbox relay
+/// gets its own, so that request load on the main pool never delays publication.
+pub fn open_pool(settings: &DatabaseSettings, size: u32) -> anyhow::Result<Db> {
+    let manager = ConnectionManager::<PgConnection>::new(settings.database_url().expose_secret());
+    let pool = Pool::builder()
+        .max_size(size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_millis(settings.connect_timeout_ms))
+        .build(manager)?;
     Ok(Db::new(pool))
 }
