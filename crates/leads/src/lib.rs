@@ -3,6 +3,7 @@
 pub mod api;
 pub mod domain;
 pub mod error;
+pub mod reports;
 pub mod store;
 
 use std::sync::Arc;

@@ -2,6 +2,9 @@
 
 pub mod email;
 pub mod lead;
+pub mod lifecycle;
+pub mod meddicc;
+pub mod scoring;
 pub mod source;
 
 pub use email::Email;

@@ -1,0 +1,1 @@
+//! Lead reports (in progress).
