@@ -13,6 +13,20 @@ pub enum LeadsError {
     NotFound(Uuid),
     #[error("a lead with this email exists: {existing}")]
     DuplicateEmail { existing: Uuid },
+    #[error("account {0} not found")]
+    AccountNotFound(Uuid),
+    #[error("lead {id} was merged into {survivor}")]
+    Merged { id: Uuid, survivor: Uuid },
+    #[error("If-Match does not match the current version {current}")]
+    VersionMismatch { current: i32 },
+    #[error("If-Match is required")]
+    VersionRequired,
+    #[error(transparent)]
+    IllegalMove(#[from] crate::domain::lifecycle::MoveError),
+    #[error("domain {domain} belongs to account {account}")]
+    DomainTaken { domain: String, account: Uuid },
+    #[error("{0}")]
+    Conflict(String),
     #[error("Idempotency-Key reused with a different body")]
     IdempotencyMismatch,
     #[error(transparent)]
@@ -58,6 +72,39 @@ impl LeadsError {
                 Some(format!("lead {existing} already has this email")),
             )
             .with("existing_id", existing),
+            LeadsError::AccountNotFound(id) => {
+                Problem::not_found(format!("account {id} does not exist"))
+            }
+            LeadsError::Merged { id, survivor } => Problem::new(
+                StatusCode::PERMANENT_REDIRECT,
+                "merged",
+                "The lead was merged into another",
+                Some(format!("lead {id} was merged into {survivor}")),
+            )
+            .with("survivor_id", survivor),
+            LeadsError::VersionMismatch { current } => Problem::precondition_failed(format!(
+                "If-Match does not match the current version; the current ETag is \"{current}\""
+            )),
+            LeadsError::VersionRequired => Problem::new(
+                StatusCode::PRECONDITION_REQUIRED,
+                "precondition-required",
+                "If-Match is required",
+                Some("send the ETag of your last read in If-Match".to_string()),
+            ),
+            LeadsError::IllegalMove(e) => Problem::new(
+                StatusCode::CONFLICT,
+                "illegal-lifecycle-move",
+                "The lifecycle move is not allowed",
+                Some(e.to_string()),
+            ),
+            LeadsError::DomainTaken { domain, account } => Problem::new(
+                StatusCode::CONFLICT,
+                "domain-taken",
+                "The domain belongs to another account",
+                Some(format!("{domain} belongs to account {account}")),
+            )
+            .with("existing_id", account),
+            LeadsError::Conflict(detail) => Problem::conflict(detail.clone()),
             LeadsError::IdempotencyMismatch => Problem::idempotency_mismatch(),
             LeadsError::Unexpected(e) => {
                 tracing::error!(error = ?e, "unexpected error");
@@ -76,6 +123,14 @@ impl ResponseError for LeadsError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        self.problem().error_response()
+        let mut response = self.problem().error_response();
+        if let LeadsError::Merged { survivor, .. } = self {
+            if let Ok(v) = format!("/v1/leads/{survivor}").parse() {
+                response
+                    .headers_mut()
+                    .insert(actix_web::http::header::LOCATION, v);
+            }
+        }
+        response
     }
 }

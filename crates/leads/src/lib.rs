@@ -3,6 +3,7 @@
 pub mod api;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod reports;
 pub mod store;
 
@@ -23,7 +24,7 @@ pub fn definition() -> ServiceDefinition {
         migrations: MIGRATIONS,
         openapi: api::ApiDoc::openapi(),
         routes: Arc::new(api::routes),
-        handler: None,
+        handler: Some(Arc::new(events::LeadsHandler)),
     }
 }
 

@@ -1,59 +1,24 @@
-//! Lead endpoints: create (idempotent), read, and list with cursor pagination.
+//! Lead endpoints: create (idempotent), read, search, optimistic update, lifecycle moves,
+//! merge, and the score breakdown.
 
 use std::collections::HashMap;
 
-use actix_web::{HttpResponse, http::StatusCode, web};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use chrono::{DateTime, Utc};
-use platform::http::FieldErrors;
 use platform::http::idempotency::{self, IdempotencyKey, StoredResponse};
-use platform::http::json::Json;
+use platform::http::json::{Json, merge_patch};
 use platform::{Db, TraceContext};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::{Query, encode_cursor, etag, if_match, path_id};
 use crate::domain::NewLead;
 use crate::domain::lead::LeadInput;
+use crate::domain::lifecycle::Stage;
+use crate::domain::scoring::FiredRule;
 use crate::error::LeadsError;
-use crate::store::{self, LeadRow};
-
-/// A new lead. Only `email` and `source` are required.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateLeadRequest {
-    #[schema(example = "ada@example.com")]
-    pub email: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub title: Option<String>,
-    pub company: Option<String>,
-    /// One of organic_search, content, webinar, referral, direct, sdr, event, affiliate,
-    /// paid_search, paid_social, programmatic_display.
-    #[schema(example = "webinar")]
-    pub source: Option<String>,
-    pub campaign_id: Option<String>,
-    pub anonymous_id: Option<String>,
-    /// Required when source is `affiliate`.
-    pub affiliate_id: Option<String>,
-}
-
-impl From<CreateLeadRequest> for LeadInput {
-    fn from(r: CreateLeadRequest) -> Self {
-        LeadInput {
-            email: r.email,
-            first_name: r.first_name,
-            last_name: r.last_name,
-            title: r.title,
-            company: r.company,
-            source: r.source,
-            campaign_id: r.campaign_id,
-            anonymous_id: r.anonymous_id,
-            affiliate_id: r.affiliate_id,
-        }
-    }
-}
+use crate::store::{self, LeadFilter, LeadRow, scoring};
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct LeadResponse {
@@ -62,12 +27,29 @@ pub struct LeadResponse {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub title: Option<String>,
+    pub phone: Option<String>,
     pub company: Option<String>,
     pub source: String,
     pub campaign_id: Option<String>,
     pub anonymous_id: Option<String>,
     pub affiliate_id: Option<String>,
+    pub utm_source: Option<String>,
+    pub utm_medium: Option<String>,
+    pub utm_campaign: Option<String>,
+    pub utm_term: Option<String>,
+    pub utm_content: Option<String>,
+    pub account_id: Option<Uuid>,
+    pub owner: Option<String>,
+    pub consent: bool,
+    #[schema(value_type = Object)]
+    pub properties: serde_json::Value,
     pub lifecycle_stage: String,
+    /// Fit score from the scoring model's rules.
+    pub fit_score: f64,
+    /// Engagement as stored (decayed to its last change); `GET /v1/leads/{id}/score` decays it to now.
+    pub engagement_score: f64,
+    /// HubSpot-style grade, fit band A–C × engagement band 1–3.
+    pub grade: Option<String>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -81,17 +63,36 @@ impl From<LeadRow> for LeadResponse {
             first_name: r.first_name,
             last_name: r.last_name,
             title: r.title,
+            phone: r.phone,
             company: r.company,
             source: r.source,
             campaign_id: r.campaign_id,
             anonymous_id: r.anonymous_id,
             affiliate_id: r.affiliate_id,
+            utm_source: r.utm_source,
+            utm_medium: r.utm_medium,
+            utm_campaign: r.utm_campaign,
+            utm_term: r.utm_term,
+            utm_content: r.utm_content,
+            account_id: r.account_id,
+            owner: r.owner,
+            consent: r.consent,
+            properties: r.properties,
             lifecycle_stage: r.lifecycle_stage,
+            fit_score: r.fit,
+            engagement_score: r.engagement,
+            grade: r.grade,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
     }
+}
+
+fn lead_ok(status: StatusCode, row: LeadRow) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header(etag(row.version))
+        .json(LeadResponse::from(row))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -105,16 +106,33 @@ pub struct LeadPage {
 #[derive(Debug, IntoParams)]
 #[allow(dead_code)]
 pub struct ListParams {
+    /// Lifecycle stage.
+    stage: Option<String>,
+    source: Option<String>,
+    campaign_id: Option<String>,
+    account_id: Option<Uuid>,
+    /// Grade such as `A1`.
+    grade: Option<String>,
+    /// Minimum fit + engagement score.
+    min_score: Option<f64>,
+    max_score: Option<f64>,
+    /// Created at or after (RFC 3339).
+    created_from: Option<String>,
+    /// Created before (RFC 3339).
+    created_to: Option<String>,
+    /// Case-insensitive text match on first name, last name and email.
+    q: Option<String>,
     /// Page size, 1 to 500 (default 50).
     limit: Option<u32>,
     /// Opaque cursor from the previous page's `next_cursor`.
     cursor: Option<String>,
 }
 
-/// Creates a lead and publishes `lead.created` in the same transaction.
+/// Creates a lead, matches its account, scores it, and publishes `lead.created` in the same
+/// transaction.
 #[utoipa::path(
     post, path = "/v1/leads", tag = "leads",
-    request_body = CreateLeadRequest,
+    request_body = LeadInput,
     params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 h")),
     responses(
         (status = 201, description = "Created", body = LeadResponse),
@@ -129,18 +147,20 @@ pub async fn create_lead(
     db: web::Data<Db>,
     trace: TraceContext,
     key: IdempotencyKey,
-    body: Json<CreateLeadRequest>,
+    body: Json<LeadInput>,
 ) -> Result<HttpResponse, LeadsError> {
     let raw = body.raw.clone();
-    let lead = NewLead::parse(body.into_inner().into())?;
+    let lead = NewLead::parse(body.into_inner())?;
     let (response, replayed) = db
         .run(move |conn| {
             idempotency::run(conn, "POST /v1/leads", &key, &raw, |tx| {
                 let row = store::create_lead(tx, &lead, &trace)?;
                 let location = format!("/v1/leads/{}", row.id);
+                let version = row.version;
                 Ok::<_, LeadsError>(
                     StoredResponse::json(StatusCode::CREATED, &LeadResponse::from(row))
-                        .header("location", location),
+                        .header("location", location)
+                        .header("etag", format!("\"{version}\"")),
                 )
             })
         })
@@ -152,7 +172,8 @@ pub async fn create_lead(
     get, path = "/v1/leads/{id}", tag = "leads",
     params(("id" = Uuid, Path, description = "Lead id")),
     responses(
-        (status = 200, body = LeadResponse),
+        (status = 200, body = LeadResponse, headers(("etag" = String, description = "Send in If-Match to update"))),
+        (status = 308, description = "The lead was merged; `Location` names the survivor", body = platform::http::Problem, content_type = "application/problem+json"),
         (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
         (status = 422, description = "The id is not a UUID", body = platform::http::Problem, content_type = "application/problem+json"),
     )
@@ -162,14 +183,12 @@ pub async fn get_lead(
     db: web::Data<Db>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, LeadsError> {
-    let id = Uuid::parse_str(&id).map_err(|_| platform::Problem::field("id", "must be a UUID"))?;
+    let id = path_id(&id)?;
     let row = db
         .run(move |conn| store::find_lead(conn, id))
         .await?
         .ok_or(LeadsError::NotFound(id))?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("etag", format!("\"{}\"", row.version)))
-        .json(LeadResponse::from(row)))
+    Ok(lead_ok(StatusCode::OK, row))
 }
 
 #[utoipa::path(
@@ -185,31 +204,36 @@ pub async fn list_leads(
     db: web::Data<Db>,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, LeadsError> {
-    let mut errors = FieldErrors::new();
-    for k in query.keys() {
-        if k != "limit" && k != "cursor" {
-            errors.add(k, "unknown query parameter");
-        }
-    }
-    let limit = match query.get("limit") {
-        None => 50,
-        Some(s) => errors
-            .take(
-                "limit",
-                s.parse::<i64>()
-                    .ok()
-                    .filter(|n| (1..=500).contains(n))
-                    .ok_or_else(|| "must be an integer from 1 to 500".to_string()),
-            )
-            .unwrap_or(50),
+    let mut q = Query::new(
+        &query,
+        &[
+            "stage", "source", "campaign_id", "account_id", "grade", "min_score", "max_score",
+            "created_from", "created_to", "q", "limit", "cursor",
+        ],
+    );
+    let (limit, after) = q.page();
+    let stage = q.parse("stage", "a lifecycle stage", |s| Stage::parse(s).map(|s| s.as_str().to_string()));
+    let source = q.parse("source", "a lead source", |s| {
+        crate::domain::LeadSource::parse(s).ok().map(|s| s.as_str().to_string())
+    });
+    let filter = LeadFilter {
+        stage,
+        source,
+        campaign_id: q.text("campaign_id"),
+        account_id: q.uuid("account_id"),
+        grade: q.parse("grade", "a grade such as A1", |s| {
+            s.parse::<crate::domain::scoring::Grade>().ok().map(|g| g.to_string())
+        }),
+        min_score: q.number("min_score"),
+        max_score: q.number("max_score"),
+        created_from: q.time("created_from"),
+        created_to: q.time("created_to"),
+        q: q.text("q"),
+        after,
+        limit: limit + 1,
     };
-    let after = query
-        .get("cursor")
-        .and_then(|c| errors.take("cursor", decode_cursor(c)));
-    errors.finish()?;
-    let mut rows = db
-        .run(move |conn| store::list_leads(conn, after, limit + 1))
-        .await?;
+    q.finish()?;
+    let mut rows = db.run(move |conn| store::list_leads(conn, &filter)).await?;
     let next_cursor = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
         rows.last().map(|r| encode_cursor(r.id))
@@ -222,27 +246,250 @@ pub async fn list_leads(
     }))
 }
 
-fn encode_cursor(id: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(id.as_bytes())
+/// Updates a lead with a JSON merge patch. `If-Match` must carry the ETag of the last read.
+#[utoipa::path(
+    patch, path = "/v1/leads/{id}", tag = "leads",
+    request_body(content = LeadInput, description = "Any subset of the lead's fields; null clears one", content_type = "application/merge-patch+json"),
+    params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "ETag from the last read")),
+    responses(
+        (status = 200, body = LeadResponse),
+        (status = 308, description = "The lead was merged", body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Email taken by another lead", body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = platform::http::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn patch_lead(
+    db: web::Data<Db>,
+    trace: TraceContext,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<serde_json::Value>,
+) -> Result<HttpResponse, LeadsError> {
+    let id = path_id(&id)?;
+    let version = if_match(&req)?;
+    let patch = body.into_inner();
+    let row = db
+        .run(move |conn| {
+            conn.build_transaction().run(|tx| {
+                let current = store::find_lead(tx, id)?.ok_or(LeadsError::NotFound(id))?;
+                let merged = merge_patch(
+                    &current.to_input(),
+                    &patch,
+                    &[("lifecycle_stage", "is changed with POST /v1/leads/{id}/lifecycle")],
+                )?;
+                let lead = NewLead::parse(merged)?;
+                store::update_lead(tx, id, version, &lead, &trace)
+            })
+        })
+        .await?;
+    Ok(lead_ok(StatusCode::OK, row))
 }
 
-fn decode_cursor(s: &str) -> Result<Uuid, String> {
-    URL_SAFE_NO_PAD
-        .decode(s)
-        .ok()
-        .and_then(|b| Uuid::from_slice(&b).ok())
-        .ok_or_else(|| "is not a cursor returned by this endpoint".to_string())
+/// A lifecycle move.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveRequest {
+    /// `subscriber`, `lead`, `mql`, `sql`, `opportunity`, `customer`, `evangelist` or `disqualified`.
+    pub to_stage: String,
+    /// Required to recycle a lead back to `lead`.
+    pub reason: Option<String>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct StageChangeResponse {
+    pub from_stage: Option<String>,
+    pub to_stage: String,
+    pub cause: String,
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+}
 
-    #[test]
-    fn cursors_round_trip_and_garbage_is_rejected() {
-        let id = Uuid::now_v7();
-        assert_eq!(decode_cursor(&encode_cursor(id)), Ok(id));
-        assert!(decode_cursor("!!").is_err());
-        assert!(decode_cursor("abc").is_err());
+/// Moves a lead: forward (skipping is allowed), to `disqualified`, or back to `lead` with a
+/// reason. Anything else is a 409. Publishes `lead.lifecycle_changed`.
+#[utoipa::path(
+    post, path = "/v1/leads/{id}/lifecycle", tag = "leads",
+    request_body = MoveRequest,
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = LeadResponse),
+        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Illegal move", body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn move_lead(
+    db: web::Data<Db>,
+    trace: TraceContext,
+    id: web::Path<String>,
+    body: Json<MoveRequest>,
+) -> Result<HttpResponse, LeadsError> {
+    let id = path_id(&id)?;
+    let body = body.into_inner();
+    let to = Stage::parse(body.to_stage.trim()).ok_or_else(|| {
+        platform::Problem::field(
+            "to_stage",
+            "must be one of subscriber, lead, mql, sql, opportunity, customer, evangelist, disqualified",
+        )
+    })?;
+    let row = db
+        .run(move |conn| {
+            conn.build_transaction()
+                .run(|tx| store::move_lead(tx, id, to, body.reason.as_deref(), &trace))
+        })
+        .await?;
+    Ok(lead_ok(StatusCode::OK, row))
+}
+
+#[utoipa::path(
+    get, path = "/v1/leads/{id}/lifecycle", tag = "leads",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<StageChangeResponse>), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"))
+)]
+pub async fn lifecycle_history(
+    db: web::Data<Db>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, LeadsError> {
+    let id = path_id(&id)?;
+    let history = db
+        .run(move |conn| {
+            store::find_lead(conn, id)?.ok_or(LeadsError::NotFound(id))?;
+            store::lifecycle_history(conn, id)
+        })
+        .await?;
+    let items: Vec<StageChangeResponse> = history
+        .into_iter()
+        .map(|(from_stage, to_stage, cause, reason, at)| StageChangeResponse {
+            from_stage,
+            to_stage,
+            cause,
+            reason,
+            at,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(items))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeRequest {
+    /// The duplicate lead to merge into this one.
+    pub from_id: Uuid,
+}
+
+/// Merges another lead into this one: history and engagement move here, the other id then
+/// redirects (308) here, and `lead.merged` is published.
+#[utoipa::path(
+    post, path = "/v1/leads/{id}/merge", tag = "leads",
+    request_body = MergeRequest,
+    params(("id" = Uuid, Path, description = "The surviving lead")),
+    responses(
+        (status = 200, body = LeadResponse),
+        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn merge_lead(
+    db: web::Data<Db>,
+    trace: TraceContext,
+    id: web::Path<String>,
+    body: Json<MergeRequest>,
+) -> Result<HttpResponse, LeadsError> {
+    let id = path_id(&id)?;
+    let from = body.into_inner().from_id;
+    let row = db
+        .run(move |conn| {
+            conn.build_transaction()
+                .run(|tx| store::merge_leads(tx, id, from, &trace))
+        })
+        .await?;
+    Ok(lead_ok(StatusCode::OK, row))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ScoreResponse {
+    pub lead_id: Uuid,
+    pub model_version: i32,
+    pub fit_score: f64,
+    /// The fit rules that matched, with their points.
+    pub fit_rules: Vec<FiredRuleResponse>,
+    /// Engagement decayed to now.
+    pub engagement_score: f64,
+    pub half_life_days: f64,
+    pub grade: String,
+    pub qualifies_for_mql: bool,
+    pub history: Vec<ScorePoint>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FiredRuleResponse {
+    pub name: String,
+    pub points: f64,
+}
+
+impl From<FiredRule> for FiredRuleResponse {
+    fn from(r: FiredRule) -> Self {
+        FiredRuleResponse {
+            name: r.name,
+            points: r.points,
+        }
     }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ScorePoint {
+    pub fit_score: f64,
+    pub engagement_score: f64,
+    pub grade: String,
+    pub model_version: i32,
+    pub cause: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The parts of a lead's score, the rules that fired, and its score history.
+#[utoipa::path(
+    get, path = "/v1/leads/{id}/score", tag = "leads",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = ScoreResponse), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"))
+)]
+pub async fn get_score(
+    db: web::Data<Db>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, LeadsError> {
+    let id = path_id(&id)?;
+    let response = db
+        .run(move |conn| {
+            let lead = store::find_lead(conn, id)?.ok_or(LeadsError::NotFound(id))?;
+            let (_, model) = scoring::current_model(conn)?;
+            let card = scoring::score_card(conn, &lead, Utc::now())?;
+            let history = scoring::score_history(conn, id)?;
+            Ok::<_, LeadsError>(ScoreResponse {
+                lead_id: id,
+                model_version: card.model_version,
+                fit_score: card.fit,
+                fit_rules: card.fired.into_iter().map(Into::into).collect(),
+                engagement_score: card.engagement,
+                half_life_days: model.half_life_days,
+                grade: card.grade.to_string(),
+                qualifies_for_mql: card.qualifies_for_mql,
+                history: history
+                    .into_iter()
+                    .map(|(fit, engagement, grade, model_version, cause, at)| ScorePoint {
+                        fit_score: fit,
+                        engagement_score: engagement,
+                        grade,
+                        model_version,
+                        cause,
+                        at,
+                    })
+                    .collect(),
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(response))
 }

@@ -43,6 +43,44 @@ impl Email {
     pub fn domain(&self) -> &str {
         self.0.split_once('@').map(|(_, d)| d).unwrap_or("")
     }
+
+    /// Whether the address is at a free-mail provider, whose domain never identifies a company.
+    pub fn is_free_mail(&self) -> bool {
+        is_free_mail_domain(self.domain())
+    }
+}
+
+/// Consumer mail providers: a lead at one of these is never matched to an account by domain.
+const FREE_MAIL: &[&str] = &[
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com",
+    "yahoo.com", "ymail.com", "icloud.com", "me.com", "mac.com", "aol.com", "proton.me",
+    "protonmail.com", "gmx.com", "gmx.de", "gmx.net", "web.de", "mail.com", "zoho.com",
+    "yandex.com", "yandex.ru", "mail.ru", "qq.com", "163.com", "126.com", "hey.com",
+    "fastmail.com", "tutanota.com", "hotmail.co.uk", "yahoo.co.uk", "orange.fr", "free.fr",
+    "laposte.net", "libero.it", "t-online.de",
+];
+
+pub fn is_free_mail_domain(domain: &str) -> bool {
+    FREE_MAIL.contains(&domain)
+}
+
+/// A company's web domain as accounts store it: lower-case, no scheme, `www.` or path.
+pub fn normalise_domain(raw: &str) -> Result<String, String> {
+    let mut d = raw.trim().to_lowercase();
+    for prefix in ["https://", "http://"] {
+        if let Some(rest) = d.strip_prefix(prefix) {
+            d = rest.to_string();
+        }
+    }
+    if let Some(rest) = d.strip_prefix("www.") {
+        d = rest.to_string();
+    }
+    let d = d.split('/').next().unwrap_or_default().to_string();
+    Email::parse(&format!("x@{d}")).map_err(|_| "is not a valid domain".to_string())?;
+    if is_free_mail_domain(&d) {
+        return Err("is a free-mail domain, which cannot identify an account".into());
+    }
+    Ok(d)
 }
 
 #[cfg(test)]
@@ -54,6 +92,15 @@ mod tests {
         let e = Email::parse("  Ada.Lovelace@Example.COM ").unwrap();
         assert_eq!(e.as_str(), "ada.lovelace@example.com");
         assert_eq!(e.domain(), "example.com");
+    }
+
+    #[test]
+    fn free_mail_is_recognised_and_never_a_company_domain() {
+        assert!(Email::parse("someone@Gmail.com").unwrap().is_free_mail());
+        assert!(!Email::parse("someone@acme.io").unwrap().is_free_mail());
+        assert_eq!(normalise_domain(" https://www.Acme.io/about ").unwrap(), "acme.io");
+        assert!(normalise_domain("gmail.com").is_err());
+        assert!(normalise_domain("not a domain").is_err());
     }
 
     #[test]

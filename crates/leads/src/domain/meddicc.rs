@@ -1,1 +1,597 @@
-//! (in progress)
+//! MEDDICC (and MEDDPICC) qualification: element scores with evidence, and the rule a lead must pass to become an SQL.
+
+use std::collections::BTreeMap;
+
+use platform::http::FieldErrors;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The highest score of one element.
+pub const MAX_SCORE: u8 = 3;
+/// The longest evidence kept for one element, in characters.
+pub const MAX_EVIDENCE_CHARS: usize = 2000;
+/// Every element name, in the framework's order; the last, `paper_process`, is optional and
+/// turns MEDDICC into MEDDPICC.
+pub const ELEMENT_NAMES: [&str; 8] = [
+    "metrics",
+    "economic_buyer",
+    "decision_criteria",
+    "decision_process",
+    "identify_pain",
+    "champion",
+    "competition",
+    "paper_process",
+];
+
+/// One element's score, 0 (nothing known) to 3 (confirmed), and what it rests on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Element {
+    #[schema(minimum = 0, maximum = 3)]
+    pub score: u8,
+    #[serde(default)]
+    pub evidence: Option<String>,
+}
+
+/// A scored MEDDICC card. With `paper_process` it is a MEDDPICC card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Meddicc {
+    pub metrics: Element,
+    pub economic_buyer: Element,
+    pub decision_criteria: Element,
+    pub decision_process: Element,
+    pub identify_pain: Element,
+    pub champion: Element,
+    pub competition: Element,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paper_process: Option<Element>,
+}
+
+/// A MEDDICC card as a client sent it. Every element is optional here so that each missing
+/// one is reported by name.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct MeddiccInput {
+    pub metrics: Option<ElementInput>,
+    pub economic_buyer: Option<ElementInput>,
+    pub decision_criteria: Option<ElementInput>,
+    pub decision_process: Option<ElementInput>,
+    pub identify_pain: Option<ElementInput>,
+    pub champion: Option<ElementInput>,
+    pub competition: Option<ElementInput>,
+    pub paper_process: Option<ElementInput>,
+}
+
+/// One element as a client sent it.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct ElementInput {
+    pub score: Option<i64>,
+    pub evidence: Option<String>,
+}
+
+impl ElementInput {
+    /// An input with this score and no evidence.
+    pub fn scored(score: i64) -> Self {
+        ElementInput {
+            score: Some(score),
+            evidence: None,
+        }
+    }
+}
+
+impl Meddicc {
+    /// Checks every element and reports all problems together: the seven MEDDICC elements are
+    /// required, `paper_process` is optional; scores are 0 to 3; evidence is trimmed, blank
+    /// means none, and it may be at most 2000 characters. Field paths are like
+    /// `champion.score`, or just `competition` for a missing element.
+    pub fn parse(input: MeddiccInput) -> Result<Meddicc, platform::Problem> {
+        let mut errors = FieldErrors::new();
+        let mut required = |name: &str, element: Option<ElementInput>| {
+            errors
+                .require(name, element)
+                .and_then(|e| parse_element(&mut errors, name, e))
+        };
+        let metrics = required("metrics", input.metrics);
+        let economic_buyer = required("economic_buyer", input.economic_buyer);
+        let decision_criteria = required("decision_criteria", input.decision_criteria);
+        let decision_process = required("decision_process", input.decision_process);
+        let identify_pain = required("identify_pain", input.identify_pain);
+        let champion = required("champion", input.champion);
+        let competition = required("competition", input.competition);
+        let paper_process = input
+            .paper_process
+            .and_then(|e| parse_element(&mut errors, "paper_process", e));
+        errors.finish()?;
+        Ok(Meddicc {
+            metrics: metrics.expect("checked"),
+            economic_buyer: economic_buyer.expect("checked"),
+            decision_criteria: decision_criteria.expect("checked"),
+            decision_process: decision_process.expect("checked"),
+            identify_pain: identify_pain.expect("checked"),
+            champion: champion.expect("checked"),
+            competition: competition.expect("checked"),
+            paper_process,
+        })
+    }
+
+    /// Whether `paper_process` is scored, which makes the card MEDDPICC.
+    pub fn is_meddpicc(&self) -> bool {
+        self.paper_process.is_some()
+    }
+
+    /// `MEDDICC`, or `MEDDPICC` when `paper_process` is scored.
+    pub fn variant(&self) -> &'static str {
+        if self.is_meddpicc() {
+            "MEDDPICC"
+        } else {
+            "MEDDICC"
+        }
+    }
+
+    /// The element with this name, if it is scored.
+    pub fn element(&self, name: &str) -> Option<&Element> {
+        match name {
+            "metrics" => Some(&self.metrics),
+            "economic_buyer" => Some(&self.economic_buyer),
+            "decision_criteria" => Some(&self.decision_criteria),
+            "decision_process" => Some(&self.decision_process),
+            "identify_pain" => Some(&self.identify_pain),
+            "champion" => Some(&self.champion),
+            "competition" => Some(&self.competition),
+            "paper_process" => self.paper_process.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The sum of every scored element's score, `paper_process` included when present.
+    pub fn total(&self) -> u32 {
+        ELEMENT_NAMES
+            .iter()
+            .filter_map(|name| self.element(name))
+            .map(|e| u32::from(e.score))
+            .sum()
+    }
+
+    /// The highest possible total: 21, or 24 with `paper_process`.
+    pub fn max_total(&self) -> u32 {
+        let elements = if self.is_meddpicc() { 8 } else { 7 };
+        elements * u32::from(MAX_SCORE)
+    }
+}
+
+fn parse_element(errors: &mut FieldErrors, name: &str, input: ElementInput) -> Option<Element> {
+    let score = match input.score {
+        None => {
+            errors.add(&format!("{name}.score"), "is required");
+            None
+        }
+        Some(s) => match u8::try_from(s) {
+            Ok(s) if s <= MAX_SCORE => Some(s),
+            _ => {
+                errors.add(
+                    &format!("{name}.score"),
+                    format!("must be between 0 and {MAX_SCORE}"),
+                );
+                None
+            }
+        },
+    };
+    let evidence = evidence(errors, &format!("{name}.evidence"), input.evidence);
+    Some(Element {
+        score: score?,
+        evidence: evidence.ok()?,
+    })
+}
+
+/// Trimmed evidence, `None` when blank. Line breaks and tabs are fine in free text; other
+/// control characters are not.
+fn evidence(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<String>,
+) -> Result<Option<String>, ()> {
+    let Some(v) = value
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+    else {
+        return Ok(None);
+    };
+    if v.chars().count() > MAX_EVIDENCE_CHARS {
+        errors.add(
+            field,
+            format!("must be at most {MAX_EVIDENCE_CHARS} characters"),
+        );
+        return Err(());
+    }
+    if v.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        errors.add(field, "must not contain control characters");
+        return Err(());
+    }
+    Ok(Some(v))
+}
+
+/// What a card needs to pass qualification: a minimum total, and minimums on some elements.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct QualificationRule {
+    pub min_total: u32,
+    /// Element name to the lowest score it may have.
+    pub minimums: BTreeMap<String, u8>,
+}
+
+impl Default for QualificationRule {
+    /// A total of 14, with metrics at least 2, an identified economic buyer, and pain at
+    /// least 2.
+    fn default() -> Self {
+        QualificationRule {
+            min_total: 14,
+            minimums: BTreeMap::from([
+                ("metrics".to_string(), 2),
+                ("economic_buyer".to_string(), 1),
+                ("identify_pain".to_string(), 2),
+            ]),
+        }
+    }
+}
+
+impl QualificationRule {
+    /// Checks that every minimum names a known element and is at most 3, and that the total
+    /// is reachable, reporting all problems together with paths like `minimums.champion`.
+    pub fn validate(&self) -> Result<(), platform::Problem> {
+        let mut errors = FieldErrors::new();
+        let max_total = ELEMENT_NAMES.len() as u32 * u32::from(MAX_SCORE);
+        if self.min_total > max_total {
+            errors.add(
+                "min_total",
+                format!("must be at most {max_total}, the MEDDPICC maximum"),
+            );
+        }
+        for (name, &minimum) in &self.minimums {
+            let field = format!("minimums.{name}");
+            if !ELEMENT_NAMES.contains(&name.as_str()) {
+                errors.add(
+                    &field,
+                    format!(
+                        "is not a MEDDPICC element; expected one of {}",
+                        ELEMENT_NAMES.join(", ")
+                    ),
+                );
+            } else if minimum > MAX_SCORE {
+                errors.add(&field, format!("must be at most {MAX_SCORE}"));
+            }
+        }
+        errors.finish()
+    }
+}
+
+/// One check of a qualification rule: the total, or one element's minimum.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Gate {
+    /// `total`, or the element's name.
+    pub name: String,
+    pub required: u32,
+    pub actual: u32,
+    pub passed: bool,
+}
+
+/// The outcome of a qualification rule applied to a card, with every gate so that a failure
+/// can be explained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Evaluation {
+    /// Sum of the element scores, `paper_process` included when present.
+    pub total: u32,
+    /// 21, or 24 for MEDDPICC.
+    pub max: u32,
+    /// Whether every gate passed.
+    pub passed: bool,
+    /// The total first, then each minimum in name order.
+    pub gates: Vec<Gate>,
+    /// `MEDDICC` or `MEDDPICC`.
+    pub variant: &'static str,
+}
+
+/// Applies `rule` to a card. The total counts `paper_process` when it is scored, so a
+/// MEDDPICC card has three more points available for the same `min_total`. A minimum on
+/// `paper_process` for a MEDDICC card sees a score of 0.
+pub fn evaluate(m: &Meddicc, rule: &QualificationRule) -> Evaluation {
+    let total = m.total();
+    let gate = |name: &str, required: u32, actual: u32| Gate {
+        name: name.to_string(),
+        required,
+        actual,
+        passed: actual >= required,
+    };
+    let gates: Vec<Gate> = std::iter::once(gate("total", rule.min_total, total))
+        .chain(rule.minimums.iter().map(|(name, &minimum)| {
+            let actual = m.element(name).map_or(0, |e| u32::from(e.score));
+            gate(name, u32::from(minimum), actual)
+        }))
+        .collect();
+    Evaluation {
+        total,
+        max: m.max_total(),
+        passed: gates.iter().all(|g| g.passed),
+        gates,
+        variant: m.variant(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A MEDDICC card with these scores, in framework order.
+    fn card(scores: [u8; 7]) -> Meddicc {
+        let e = |score| Element {
+            score,
+            evidence: None,
+        };
+        Meddicc {
+            metrics: e(scores[0]),
+            economic_buyer: e(scores[1]),
+            decision_criteria: e(scores[2]),
+            decision_process: e(scores[3]),
+            identify_pain: e(scores[4]),
+            champion: e(scores[5]),
+            competition: e(scores[6]),
+            paper_process: None,
+        }
+    }
+
+    fn failed(ev: &Evaluation) -> Vec<&str> {
+        ev.gates
+            .iter()
+            .filter(|g| !g.passed)
+            .map(|g| g.name.as_str())
+            .collect()
+    }
+
+    fn input(scores: [i64; 7]) -> MeddiccInput {
+        let e = |s| Some(ElementInput::scored(s));
+        MeddiccInput {
+            metrics: e(scores[0]),
+            economic_buyer: e(scores[1]),
+            decision_criteria: e(scores[2]),
+            decision_process: e(scores[3]),
+            identify_pain: e(scores[4]),
+            champion: e(scores[5]),
+            competition: e(scores[6]),
+            paper_process: None,
+        }
+    }
+
+    fn fields(p: &platform::Problem) -> Vec<&str> {
+        p.errors.iter().map(|e| e.field.as_str()).collect()
+    }
+
+    #[test]
+    fn exactly_at_every_edge_passes() {
+        // metrics 2, eb 1, criteria 3, process 3, pain 2, champion 2, competition 1 = 14.
+        let ev = evaluate(&card([2, 1, 3, 3, 2, 2, 1]), &QualificationRule::default());
+        assert_eq!(ev.total, 14);
+        assert_eq!(ev.max, 21);
+        assert_eq!(ev.variant, "MEDDICC");
+        assert!(ev.passed);
+        assert_eq!(
+            ev.gates,
+            [
+                Gate {
+                    name: "total".into(),
+                    required: 14,
+                    actual: 14,
+                    passed: true
+                },
+                Gate {
+                    name: "economic_buyer".into(),
+                    required: 1,
+                    actual: 1,
+                    passed: true
+                },
+                Gate {
+                    name: "identify_pain".into(),
+                    required: 2,
+                    actual: 2,
+                    passed: true
+                },
+                Gate {
+                    name: "metrics".into(),
+                    required: 2,
+                    actual: 2,
+                    passed: true
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_total_of_13_fails_only_the_total() {
+        // 2 + 1 + 3 + 2 + 2 + 2 + 1 = 13.
+        let ev = evaluate(&card([2, 1, 3, 2, 2, 2, 1]), &QualificationRule::default());
+        assert_eq!(ev.total, 13);
+        assert!(!ev.passed);
+        assert_eq!(failed(&ev), ["total"]);
+    }
+
+    #[test]
+    fn a_total_of_15_with_weak_metrics_fails_only_metrics() {
+        // 1 + 1 + 3 + 3 + 2 + 3 + 2 = 15.
+        let ev = evaluate(&card([1, 1, 3, 3, 2, 3, 2]), &QualificationRule::default());
+        assert_eq!(ev.total, 15);
+        assert!(!ev.passed);
+        assert_eq!(failed(&ev), ["metrics"]);
+        let metrics = ev.gates.iter().find(|g| g.name == "metrics").unwrap();
+        assert_eq!((metrics.required, metrics.actual), (2, 1));
+    }
+
+    #[test]
+    fn no_economic_buyer_fails_even_with_a_high_total() {
+        // 3 + 0 + 3 + 3 + 3 + 3 + 3 = 18.
+        let ev = evaluate(&card([3, 0, 3, 3, 3, 3, 3]), &QualificationRule::default());
+        assert_eq!(ev.total, 18);
+        assert!(!ev.passed);
+        assert_eq!(failed(&ev), ["economic_buyer"]);
+    }
+
+    #[test]
+    fn paper_process_makes_meddpicc_and_counts_in_the_total() {
+        let mut m = card([3, 3, 3, 3, 3, 3, 3]);
+        m.paper_process = Some(Element {
+            score: 3,
+            evidence: Some("MSA with legal".into()),
+        });
+        let ev = evaluate(&m, &QualificationRule::default());
+        assert_eq!(ev.variant, "MEDDPICC");
+        assert_eq!((ev.total, ev.max), (24, 24));
+        assert!(ev.passed);
+
+        // 13 from MEDDICC plus 1 for paper process reaches 14.
+        let mut m = card([2, 1, 3, 2, 2, 2, 1]);
+        m.paper_process = Some(Element {
+            score: 1,
+            evidence: None,
+        });
+        assert!(evaluate(&m, &QualificationRule::default()).passed);
+    }
+
+    #[test]
+    fn a_minimum_on_an_absent_paper_process_sees_zero() {
+        let mut rule = QualificationRule::default();
+        rule.minimums.insert("paper_process".into(), 1);
+        let ev = evaluate(&card([3, 3, 3, 3, 3, 3, 3]), &rule);
+        let gate = ev.gates.iter().find(|g| g.name == "paper_process").unwrap();
+        assert_eq!((gate.required, gate.actual, gate.passed), (1, 0, false));
+        assert_eq!(failed(&ev), ["paper_process"]);
+    }
+
+    #[test]
+    fn parse_keeps_scores_and_trims_evidence() {
+        let mut i = input([2, 1, 3, 3, 2, 2, 1]);
+        i.champion = Some(ElementInput {
+            score: Some(2),
+            evidence: Some("  Dana, VP Ops, sponsors the pilot \n".into()),
+        });
+        i.metrics = Some(ElementInput {
+            score: Some(2),
+            evidence: Some("   ".into()),
+        });
+        let m = Meddicc::parse(i).unwrap();
+        assert_eq!(
+            m.champion.evidence.as_deref(),
+            Some("Dana, VP Ops, sponsors the pilot")
+        );
+        assert_eq!(m.metrics.evidence, None);
+        assert_eq!(m.total(), 14);
+        assert_eq!(m.paper_process, None);
+    }
+
+    #[test]
+    fn parse_names_a_score_out_of_range() {
+        let mut i = input([2, 1, 3, 3, 2, 2, 1]);
+        i.champion = Some(ElementInput::scored(4));
+        let p = Meddicc::parse(i).unwrap_err();
+        assert_eq!(p.status, 422);
+        assert_eq!(fields(&p), ["champion.score"]);
+        assert_eq!(p.errors[0].message, "must be between 0 and 3");
+    }
+
+    #[test]
+    fn parse_names_a_missing_element() {
+        let mut i = input([2, 1, 3, 3, 2, 2, 1]);
+        i.competition = None;
+        let p = Meddicc::parse(i).unwrap_err();
+        assert_eq!(fields(&p), ["competition"]);
+        assert_eq!(p.errors[0].message, "is required");
+    }
+
+    #[test]
+    fn parse_reports_every_problem_at_once() {
+        let mut i = input([-1, 1, 3, 3, 2, 2, 1]);
+        i.economic_buyer = None;
+        i.decision_process = Some(ElementInput {
+            score: None,
+            evidence: Some("x".repeat(2001)),
+        });
+        i.identify_pain = Some(ElementInput {
+            score: Some(300),
+            evidence: Some("line one\nline two".into()),
+        });
+        i.champion = Some(ElementInput {
+            score: Some(1),
+            evidence: Some("bell\u{7}".into()),
+        });
+        i.paper_process = Some(ElementInput::scored(7));
+        let p = Meddicc::parse(i).unwrap_err();
+        assert_eq!(
+            fields(&p),
+            [
+                "metrics.score",
+                "economic_buyer",
+                "decision_process.score",
+                "decision_process.evidence",
+                "identify_pain.score",
+                "champion.evidence",
+                "paper_process.score",
+            ]
+        );
+    }
+
+    #[test]
+    fn evidence_of_exactly_2000_characters_is_kept() {
+        let mut i = input([2, 1, 3, 3, 2, 2, 1]);
+        // Multi-byte characters: the limit is in characters, not bytes.
+        i.metrics = Some(ElementInput {
+            score: Some(2),
+            evidence: Some("é".repeat(2000)),
+        });
+        let m = Meddicc::parse(i).unwrap();
+        assert_eq!(m.metrics.evidence.unwrap().chars().count(), 2000);
+    }
+
+    #[test]
+    fn parse_accepts_meddpicc() {
+        let mut i = input([0, 0, 0, 0, 0, 0, 0]);
+        i.paper_process = Some(ElementInput::scored(3));
+        let m = Meddicc::parse(i).unwrap();
+        assert!(m.is_meddpicc());
+        assert_eq!((m.total(), m.max_total()), (3, 24));
+    }
+
+    #[test]
+    fn the_default_rule_is_valid_and_a_bad_one_names_each_field() {
+        QualificationRule::default().validate().unwrap();
+        let rule = QualificationRule {
+            min_total: 25,
+            minimums: BTreeMap::from([
+                ("champion".to_string(), 4),
+                ("budget".to_string(), 1),
+                ("paper_process".to_string(), 3),
+            ]),
+        };
+        let p = rule.validate().unwrap_err();
+        assert_eq!(
+            fields(&p),
+            ["min_total", "minimums.budget", "minimums.champion"]
+        );
+    }
+
+    #[test]
+    fn json_shape() {
+        let mut m = card([2, 1, 3, 3, 2, 2, 1]);
+        m.metrics.evidence = Some("cut CAC 20%".into());
+        let value = serde_json::to_value(&m).unwrap();
+        assert_eq!(value["metrics"]["score"], 2);
+        assert_eq!(value["metrics"]["evidence"], "cut CAC 20%");
+        assert!(value.get("paper_process").is_none());
+        assert_eq!(serde_json::from_value::<Meddicc>(value).unwrap(), m);
+
+        let input: MeddiccInput =
+            serde_json::from_str(r#"{"champion": {"score": 2}, "metrics": {}}"#).unwrap();
+        assert_eq!(input.champion.unwrap().score, Some(2));
+        assert_eq!(input.metrics.unwrap().score, None);
+        assert!(input.competition.is_none());
+
+        let ev = evaluate(&m, &QualificationRule::default());
+        let value = serde_json::to_value(&ev).unwrap();
+        assert_eq!(value["variant"], "MEDDICC");
+        assert_eq!(value["gates"][0]["name"], "total");
+    }
+}

@@ -1,5 +1,6 @@
 //! The leads domain: types and rules, free of HTTP, SQL and AMQP.
 
+pub mod account;
 pub mod email;
 pub mod lead;
 pub mod lifecycle;

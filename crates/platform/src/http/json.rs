@@ -8,6 +8,7 @@ use actix_web::dev::Payload;
 use actix_web::web::{Bytes, BytesMut};
 use actix_web::{FromRequest, HttpRequest, http::header};
 use futures::StreamExt;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::problem::{FieldError, Problem};
@@ -118,6 +119,36 @@ pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, Problem> {
             Err(Problem::validation(vec![FieldError { field, message }]))
         }
     }
+}
+
+/// Applies a JSON merge patch (RFC 7396, top level) to `current` and re-validates the
+/// result as `T`: keys in the patch replace the current values, `null` clears one, a key
+/// `T` does not have is a 422 naming it, and so is each key in `read_only`.
+pub fn merge_patch<T: Serialize + DeserializeOwned>(
+    current: &T,
+    patch: &serde_json::Value,
+    read_only: &[(&str, &str)],
+) -> Result<T, Problem> {
+    let serde_json::Value::Object(changes) = patch else {
+        return Err(Problem::malformed("a PATCH body must be a JSON object"));
+    };
+    let mut merged = match serde_json::to_value(current) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => return Err(Problem::internal()),
+    };
+    let mut errors = super::FieldErrors::new();
+    for (key, value) in changes {
+        if let Some((_, why)) = read_only.iter().find(|(k, _)| k == key) {
+            errors.add(key, *why);
+        } else if !merged.contains_key(key) {
+            errors.add(key, "unknown field");
+        } else {
+            merged.insert(key.clone(), value.clone());
+        }
+    }
+    errors.finish()?;
+    let bytes = serde_json::to_vec(&merged).map_err(|_| Problem::internal())?;
+    parse(&bytes)
 }
 
 /// serde names missing and unknown fields only in the message.

@@ -230,6 +230,11 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
+    /// Whether `field` already has an error.
+    pub fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|e| e.field == field)
+    }
+
     pub fn finish(self) -> Result<(), Problem> {
         if self.0.is_empty() {
             Ok(())

@@ -1,0 +1,333 @@
+//! Account endpoints: create, read, optimistic update, list with filters, the target
+//! account list, and account engagement (ABM).
+
+use std::collections::HashMap;
+
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use chrono::{DateTime, Utc};
+use platform::http::json::{Json, merge_patch};
+use platform::{Db, TraceContext};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{Query, encode_cursor, etag, if_match, path_id};
+use crate::domain::account::{AbmTier, AccountInput, MoneyInput, NewAccount};
+use crate::error::LeadsError;
+use crate::store::accounts::{self as store, Account, AccountFilter};
+use crate::store::scoring;
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AccountResponse {
+    pub id: Uuid,
+    pub name: String,
+    pub domains: Vec<String>,
+    pub industry: Option<String>,
+    pub employees: Option<i32>,
+    pub annual_revenue: Option<MoneyInput>,
+    pub region: Option<String>,
+    pub abm_tier: String,
+    pub target: bool,
+    pub owner: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Account> for AccountResponse {
+    fn from(a: Account) -> Self {
+        let annual_revenue = a.to_input().annual_revenue;
+        let r = a.row;
+        AccountResponse {
+            id: r.id,
+            name: r.name,
+            domains: a.domains,
+            industry: r.industry,
+            employees: r.employees,
+            annual_revenue,
+            region: r.region,
+            abm_tier: r.abm_tier,
+            target: r.target,
+            owner: r.owner,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+fn account_ok(status: StatusCode, a: Account) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header(etag(a.row.version))
+        .json(AccountResponse::from(a))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AccountPage {
+    pub items: Vec<AccountResponse>,
+    pub next_cursor: Option<String>,
+}
+
+/// Query of `GET /v1/accounts`.
+#[derive(Debug, IntoParams)]
+#[allow(dead_code)]
+pub struct AccountParams {
+    /// ABM tier: one_to_one, one_to_few, one_to_many, none.
+    tier: Option<String>,
+    target: Option<bool>,
+    industry: Option<String>,
+    region: Option<String>,
+    owner: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// Creates an account and publishes `account.created`. A domain another account holds is a 409.
+#[utoipa::path(
+    post, path = "/v1/accounts", tag = "accounts",
+    request_body = AccountInput,
+    responses(
+        (status = 201, body = AccountResponse),
+        (status = 409, description = "A domain belongs to another account", body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn create_account(
+    db: web::Data<Db>,
+    trace: TraceContext,
+    body: Json<AccountInput>,
+) -> Result<HttpResponse, LeadsError> {
+    let account = NewAccount::parse(body.into_inner())?;
+    let created = db
+        .run(move |conn| {
+            conn.build_transaction()
+                .run(|tx| store::create_account(tx, &account, &trace))
+        })
+        .await?;
+    let location = format!("/v1/accounts/{}", created.row.id);
+    let mut response = account_ok(StatusCode::CREATED, created);
+    if let Ok(v) = location.parse() {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::LOCATION, v);
+    }
+    Ok(response)
+}
+
+#[utoipa::path(
+    get, path = "/v1/accounts/{id}", tag = "accounts",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = AccountResponse), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"))
+)]
+pub async fn get_account(
+    db: web::Data<Db>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, LeadsError> {
+    let id = path_id(&id)?;
+    let account = db
+        .run(move |conn| store::find_account(conn, id))
+        .await?
+        .ok_or(LeadsError::AccountNotFound(id))?;
+    Ok(account_ok(StatusCode::OK, account))
+}
+
+/// Updates an account with a JSON merge patch; `If-Match` carries the ETag of the last read.
+#[utoipa::path(
+    patch, path = "/v1/accounts/{id}", tag = "accounts",
+    request_body(content = AccountInput, content_type = "application/merge-patch+json"),
+    params(("id" = Uuid, Path), ("If-Match" = String, Header)),
+    responses(
+        (status = 200, body = AccountResponse),
+        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 409, body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 412, body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 428, body = platform::http::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn patch_account(
+    db: web::Data<Db>,
+    trace: TraceContext,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<serde_json::Value>,
+) -> Result<HttpResponse, LeadsError> {
+    let id = path_id(&id)?;
+    let version = if_match(&req)?;
+    let patch = body.into_inner();
+    let account = db
+        .run(move |conn| {
+            conn.build_transaction().run(|tx| {
+                let current = store::find_account(tx, id)?.ok_or(LeadsError::AccountNotFound(id))?;
+                let merged = merge_patch(&current.to_input(), &patch, &[])?;
+                let account = NewAccount::parse(merged)?;
+                let updated = store::update_account(tx, id, version, &account, &trace)?;
+                // Fit rules read account attributes: re-score the account's leads.
+                rescore_account_leads(tx, id, &trace)?;
+                Ok::<_, LeadsError>(updated)
+            })
+        })
+        .await?;
+    Ok(account_ok(StatusCode::OK, account))
+}
+
+fn rescore_account_leads(
+    conn: &mut diesel::PgConnection,
+    account_id: Uuid,
+    trace: &TraceContext,
+) -> Result<(), LeadsError> {
+    use crate::store::schema::leads;
+    use diesel::prelude::*;
+    let rows: Vec<crate::store::LeadRow> = leads::table
+        .filter(leads::account_id.eq(account_id))
+        .filter(leads::merged_into.is_null())
+        .select(crate::store::LeadRow::as_select())
+        .load(conn)?;
+    let now = Utc::now();
+    let (_, model) = scoring::current_model(conn)?;
+    for row in rows {
+        let before = (
+            row.fit,
+            scoring::lead_engagement(&row).value_at(now, model.half_life_days),
+        );
+        scoring::rescore(conn, row, Some(before), "account_updated", now, Some(trace))?;
+    }
+    Ok(())
+}
+
+fn filter_from(q: &mut Query<'_>) -> AccountFilter {
+    let (limit, after) = q.page();
+    AccountFilter {
+        tier: q.parse("tier", "one of one_to_one, one_to_few, one_to_many, none", |s| {
+            s.parse::<AbmTier>().ok().map(|t| t.as_str().to_string())
+        }),
+        target: q.bool("target"),
+        industry: q.text("industry"),
+        region: q.text("region"),
+        owner: q.text("owner"),
+        after,
+        limit: limit + 1,
+    }
+}
+
+async fn page(db: &Db, filter: AccountFilter) -> Result<HttpResponse, LeadsError> {
+    let limit = filter.limit - 1;
+    let mut items = db
+        .run(move |conn| store::list_accounts(conn, &filter))
+        .await?;
+    let next_cursor = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|a| encode_cursor(a.row.id))
+    } else {
+        None
+    };
+    Ok(HttpResponse::Ok().json(AccountPage {
+        items: items.into_iter().map(AccountResponse::from).collect(),
+        next_cursor,
+    }))
+}
+
+#[utoipa::path(
+    get, path = "/v1/accounts", tag = "accounts",
+    params(AccountParams),
+    responses((status = 200, body = AccountPage), (status = 422, body = platform::http::Problem, content_type = "application/problem+json"))
+)]
+pub async fn list_accounts(
+    db: web::Data<Db>,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, LeadsError> {
+    let mut q = Query::new(
+        &query,
+        &["tier", "target", "industry", "region", "owner", "limit", "cursor"],
+    );
+    let filter = filter_from(&mut q);
+    q.finish()?;
+    page(&db, filter).await
+}
+
+/// The target account list (`target = true`), filterable by tier.
+#[utoipa::path(
+    get, path = "/v1/accounts/targets", tag = "accounts",
+    params(("tier" = Option<String>, Query), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = AccountPage), (status = 422, body = platform::http::Problem, content_type = "application/problem+json"))
+)]
+pub async fn target_accounts(
+    db: web::Data<Db>,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, LeadsError> {
+    let mut q = Query::new(&query, &["tier", "limit", "cursor"]);
+    let mut filter = filter_from(&mut q);
+    filter.target = Some(true);
+    q.finish()?;
+    page(&db, filter).await
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EngagementResponse {
+    pub account_id: Uuid,
+    /// Leads of the account with at least one point of (decayed) engagement.
+    pub engaged_leads: i64,
+    /// 0–100: the account's decayed engagement relative to the most engaged account.
+    pub engagement_score: f64,
+    /// Decayed engagement now minus 30 days ago.
+    pub trend_30d: f64,
+    /// unaware, aware, engaged, considering, selecting or customer, from the most advanced lead.
+    pub buying_stage: String,
+}
+
+/// Account engagement for ABM.
+#[utoipa::path(
+    get, path = "/v1/accounts/{id}/engagement", tag = "accounts",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = EngagementResponse), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"))
+)]
+pub async fn account_engagement(
+    db: web::Data<Db>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, LeadsError> {
+    let id = path_id(&id)?;
+    let response = db
+        .run(move |conn| {
+            use diesel::prelude::*;
+            store::find_account(conn, id)?.ok_or(LeadsError::AccountNotFound(id))?;
+            let (_, model) = scoring::current_model(conn)?;
+            #[derive(QueryableByName)]
+            struct Row {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                engaged_leads: i64,
+                #[diesel(sql_type = diesel::sql_types::Double)]
+                engagement: f64,
+                #[diesel(sql_type = diesel::sql_types::Double)]
+                engagement_30d_ago: f64,
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                buying_stage: String,
+                #[diesel(sql_type = diesel::sql_types::Double)]
+                max_engagement: f64,
+            }
+            // Normalised across every account, so the window runs before the filter.
+            let sql = format!(
+                "SELECT engaged_leads, engagement, engagement_30d_ago, buying_stage, max_engagement \
+                 FROM (SELECT t.*, max(engagement) OVER () AS max_engagement FROM ({}) t) u \
+                 WHERE id = $1",
+                crate::store::reports::accounts_csv_sql(model.half_life_days)
+            );
+            let row: Row = diesel::sql_query(sql)
+                .bind::<diesel::sql_types::Uuid, _>(id)
+                .get_result(conn)?;
+            Ok::<_, LeadsError>(EngagementResponse {
+                account_id: id,
+                engaged_leads: row.engaged_leads,
+                engagement_score: if row.max_engagement > 0.0 {
+                    100.0 * row.engagement / row.max_engagement
+                } else {
+                    0.0
+                },
+                trend_30d: row.engagement - row.engagement_30d_ago,
+                buying_stage: row.buying_stage,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(response))
+}

@@ -1,0 +1,291 @@
+//! Rendering a report frame as JSON, CSV or Parquet bytes.
+
+use std::io::Write;
+
+use chrono::{DateTime, SecondsFormat};
+use polars::prelude::*;
+use serde_json::Value;
+
+/// The formats a report can be downloaded in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+    Parquet,
+}
+
+impl Format {
+    /// Parses a `format` query value, ASCII case-insensitively; no value means JSON.
+    pub fn parse(s: Option<&str>) -> Result<Format, String> {
+        match s {
+            None => Ok(Format::Json),
+            Some(s) if s.eq_ignore_ascii_case("json") => Ok(Format::Json),
+            Some(s) if s.eq_ignore_ascii_case("csv") => Ok(Format::Csv),
+            Some(s) if s.eq_ignore_ascii_case("parquet") => Ok(Format::Parquet),
+            Some(s) => Err(format!(
+                "unknown report format {s:?}; expected one of json, csv, parquet"
+            )),
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json",
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Parquet => "application/vnd.apache.parquet",
+        }
+    }
+}
+
+/// Renders `df` in `format`.
+///
+/// - JSON: an array of row objects whose keys follow the column order; nulls, NaN and ±inf are
+///   `null`, numbers are JSON numbers, datetimes are RFC 3339 strings in UTC.
+/// - CSV: a header line, then one line per row; nulls are empty fields.
+/// - Parquet: one file (zstd-compressed), readable by pyarrow and pandas.
+pub fn render(df: &mut DataFrame, format: Format) -> PolarsResult<Vec<u8>> {
+    let mut out = Vec::new();
+    match format {
+        Format::Json => write_json(df, &mut out)?,
+        Format::Csv => CsvWriter::new(&mut out).include_header(true).finish(df)?,
+        Format::Parquet => {
+            ParquetWriter::new(&mut out).finish(df)?;
+        }
+    }
+    Ok(out)
+}
+
+/// Written by hand rather than with polars' JSON writer: that needs the `json` feature (and
+/// `dtype-struct`), and serde_json's map would sort the keys instead of keeping column order.
+fn write_json(df: &DataFrame, out: &mut Vec<u8>) -> PolarsResult<()> {
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|name| serde_json::to_string(name.as_str()).map_err(to_polars))
+        .collect::<PolarsResult<_>>()?;
+    let columns: Vec<Vec<Value>> = df
+        .columns()
+        .iter()
+        .map(json_values)
+        .collect::<PolarsResult<_>>()?;
+
+    out.push(b'[');
+    for row in 0..df.height() {
+        if row > 0 {
+            out.push(b',');
+        }
+        out.push(b'{');
+        for (i, (name, values)) in names.iter().zip(&columns).enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(name.as_bytes());
+            out.push(b':');
+            serde_json::to_writer(&mut *out, &values[row]).map_err(to_polars)?;
+        }
+        out.push(b'}');
+    }
+    out.push(b']');
+    out.flush().map_err(to_polars)?;
+    Ok(())
+}
+
+fn json_values(column: &Column) -> PolarsResult<Vec<Value>> {
+    let series = column.as_materialized_series();
+    let or_null = |v: Option<Value>| v.unwrap_or(Value::Null);
+    let values = match series.dtype() {
+        DataType::Boolean => series
+            .bool()?
+            .iter()
+            .map(|v| or_null(v.map(Value::from)))
+            .collect(),
+        DataType::String => series
+            .str()?
+            .iter()
+            .map(|v| or_null(v.map(Value::from)))
+            .collect(),
+        dtype if dtype.is_unsigned_integer() => {
+            let series = series.cast(&DataType::UInt64)?;
+            series
+                .u64()?
+                .iter()
+                .map(|v| or_null(v.map(Value::from)))
+                .collect()
+        }
+        dtype if dtype.is_signed_integer() => {
+            let series = series.cast(&DataType::Int64)?;
+            series
+                .i64()?
+                .iter()
+                .map(|v| or_null(v.map(Value::from)))
+                .collect()
+        }
+        dtype if dtype.is_float() => {
+            let series = series.cast(&DataType::Float64)?;
+            // `Number::from_f64` refuses NaN and ±inf, which JSON cannot represent.
+            series
+                .f64()?
+                .iter()
+                .map(|v| or_null(v.and_then(serde_json::Number::from_f64).map(Value::Number)))
+                .collect()
+        }
+        DataType::Datetime(unit, _) => {
+            let unit = *unit;
+            let series = series.cast(&DataType::Int64)?;
+            series
+                .i64()?
+                .iter()
+                .map(|v| or_null(v.and_then(|v| rfc3339(v, unit)).map(Value::from)))
+                .collect()
+        }
+        _ => {
+            let series = series.cast(&DataType::String)?;
+            series
+                .str()?
+                .iter()
+                .map(|v| or_null(v.map(Value::from)))
+                .collect()
+        }
+    };
+    Ok(values)
+}
+
+fn rfc3339(value: i64, unit: TimeUnit) -> Option<String> {
+    let instant = match unit {
+        TimeUnit::Nanoseconds => Some(DateTime::from_timestamp_nanos(value)),
+        TimeUnit::Microseconds => DateTime::from_timestamp_micros(value),
+        TimeUnit::Milliseconds => DateTime::from_timestamp_millis(value),
+    }?;
+    Some(instant.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+}
+
+fn to_polars(err: impl std::fmt::Display) -> PolarsError {
+    PolarsError::ComputeError(format!("rendering report: {err}").into())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+
+    use super::*;
+    use crate::reports::fixtures::LEADS_CSV;
+    use crate::reports::{Window, lead_quality, leads_frame};
+
+    fn report() -> DataFrame {
+        let leads = leads_frame(LEADS_CSV.as_bytes()).unwrap();
+        lead_quality(&leads, Window::default()).unwrap()
+    }
+
+    #[test]
+    fn format_parses_query_values() {
+        assert_eq!(Format::parse(None), Ok(Format::Json));
+        assert_eq!(Format::parse(Some("json")), Ok(Format::Json));
+        assert_eq!(Format::parse(Some("CSV")), Ok(Format::Csv));
+        assert_eq!(Format::parse(Some("parquet")), Ok(Format::Parquet));
+        let err = Format::parse(Some("xlsx")).unwrap_err();
+        assert!(
+            err.contains("xlsx") && err.contains("json, csv, parquet"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn format_content_types() {
+        assert_eq!(Format::Json.content_type(), "application/json");
+        assert_eq!(Format::Csv.content_type(), "text/csv; charset=utf-8");
+        assert_eq!(
+            Format::Parquet.content_type(),
+            "application/vnd.apache.parquet"
+        );
+    }
+
+    #[test]
+    fn json_is_an_array_of_row_objects_in_column_order() {
+        let bytes = render(&mut report(), Format::Json).unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(
+            text.starts_with(
+                r#"[{"dimension":"source","value":"paid_search","leads":3,"mean_fit":60.0,"#
+            ),
+            "{text}"
+        );
+        let rows: Vec<serde_json::Map<String, Value>> = serde_json::from_str(&text).unwrap();
+        assert_eq!(rows.len(), 6);
+        let first = &rows[0];
+        assert_eq!(first.len(), 9);
+        assert_eq!(first["leads"], Value::from(3));
+        assert_eq!(first["median_days_to_mql"], Value::from(3.75));
+        assert_eq!(first["customer_rate"], Value::from(0.0));
+        assert_eq!(rows[3]["value"], Value::from("(none)"));
+        assert_eq!(rows[5]["value"], Value::from("c2"));
+        assert_eq!(rows[5]["leads"], Value::from(4));
+    }
+
+    #[test]
+    fn json_writes_null_for_null_nan_and_infinity() {
+        let mut df = df! {
+            "name" => [Some("a"), None, Some("c\"d")],
+            "x" => [Some(1.5), Some(f64::NAN), Some(f64::INFINITY)],
+            "n" => [Some(1i64), None, Some(-2)],
+            "ok" => [Some(true), Some(false), None],
+        }
+        .unwrap();
+        let bytes = render(&mut df, Format::Json).unwrap();
+        let rows: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(
+            rows,
+            serde_json::json!([
+                {"name": "a", "x": 1.5, "n": 1, "ok": true},
+                {"name": null, "x": null, "n": null, "ok": false},
+                {"name": "c\"d", "x": null, "n": -2, "ok": null},
+            ])
+        );
+    }
+
+    #[test]
+    fn json_of_an_empty_frame_is_an_empty_array() {
+        let mut df = report().head(Some(0));
+        assert_eq!(render(&mut df, Format::Json).unwrap(), b"[]");
+    }
+
+    #[test]
+    fn json_writes_datetimes_as_rfc3339() {
+        let mut leads = leads_frame(LEADS_CSV.as_bytes()).unwrap().head(Some(1));
+        let bytes = render(&mut leads, Format::Json).unwrap();
+        let rows: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(rows[0]["created_at"], Value::from("2025-01-01T00:00:00Z"));
+        assert_eq!(rows[0]["customer_at"], Value::from("2025-01-21T00:00:00Z"));
+        assert_eq!(rows[0]["fit"], Value::from(80.0));
+    }
+
+    #[test]
+    fn csv_has_a_header_line() {
+        let bytes = render(&mut report(), Format::Csv).unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next(),
+            Some(
+                "dimension,value,leads,mean_fit,mean_engagement,mql_rate,sql_rate,customer_rate,median_days_to_mql"
+            )
+        );
+        assert!(
+            lines
+                .next()
+                .unwrap()
+                .starts_with("source,paid_search,3,60.0,50.0,")
+        );
+        assert_eq!(lines.count(), 5);
+    }
+
+    #[test]
+    fn parquet_is_a_parquet_file_that_reads_back() {
+        let mut df = report();
+        let bytes = render(&mut df, Format::Parquet).unwrap();
+        assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"));
+        let back = ParquetReader::new(Cursor::new(bytes)).finish().unwrap();
+        assert_eq!(back.shape(), (6, 9));
+        assert_eq!(back.get_column_names(), df.get_column_names());
+        assert!(back.equals_missing(&df));
+    }
+}
