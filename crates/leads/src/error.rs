@@ -85,12 +85,21 @@ impl LeadsError {
             LeadsError::VersionMismatch { current } => Problem::precondition_failed(format!(
                 "If-Match does not match the current version; the current ETag is \"{current}\""
             )),
-            LeadsError::VersionRequired => Problem::new(
-                StatusCode::PRECONDITION_REQUIRED,
-                "precondition-required",
-                "If-Match is required",
-                Some("send the ETag of your last read in If-Match".to_string()),
-            ),
+            LeadsError::VersionRequired => Problem {
+                errors: vec![platform::http::FieldError {
+                    field: "header:if-match".into(),
+                    message: "is required: send the ETag of your last read".into(),
+                }],
+                ..Problem::new(
+                    StatusCode::PRECONDITION_REQUIRED,
+                    "precondition-required",
+                    "If-Match is required",
+                    Some("send the ETag of your last read in If-Match".to_string()),
+                )
+            },
+            LeadsError::IllegalMove(
+                e @ crate::domain::lifecycle::MoveError::RecycleNeedsReason,
+            ) => Problem::field("reason", e.to_string()),
             LeadsError::IllegalMove(e) => Problem::new(
                 StatusCode::CONFLICT,
                 "illegal-lifecycle-move",
@@ -124,12 +133,12 @@ impl ResponseError for LeadsError {
 
     fn error_response(&self) -> HttpResponse {
         let mut response = self.problem().error_response();
-        if let LeadsError::Merged { survivor, .. } = self {
-            if let Ok(v) = format!("/v1/leads/{survivor}").parse() {
-                response
-                    .headers_mut()
-                    .insert(actix_web::http::header::LOCATION, v);
-            }
+        if let LeadsError::Merged { survivor, .. } = self
+            && let Ok(v) = format!("/v1/leads/{survivor}").parse()
+        {
+            response
+                .headers_mut()
+                .insert(actix_web::http::header::LOCATION, v);
         }
         response
     }

@@ -42,7 +42,12 @@ impl EventHandler for LeadsHandler {
             }
             t if t == <DealLost as contracts::EventPayload>::TYPE => {
                 let d: DealLost = decode(event)?;
-                deal(conn, d.deal_id, d.lead_id, DealFact::Lost(d.lost_at, d.reason))
+                deal(
+                    conn,
+                    d.deal_id,
+                    d.lead_id,
+                    DealFact::Lost(d.lost_at, d.reason),
+                )
             }
             other => {
                 tracing::debug!(event_type = other, "event not handled by leads");
@@ -129,7 +134,14 @@ fn touchpoint(conn: &mut PgConnection, t: &TouchpointRecorded) -> Result<(), Lea
     }
     lock(conn, lead.id)?;
     let lead = store::find_lead_raw(conn, lead.id)?.ok_or(LeadsError::NotFound(lead.id))?;
-    scoring::add_engagement(conn, lead, points, t.occurred_at, model.half_life_days, None)?;
+    scoring::add_engagement(
+        conn,
+        lead,
+        points,
+        t.occurred_at,
+        model.half_life_days,
+        None,
+    )?;
     Ok(())
 }
 
@@ -174,7 +186,9 @@ fn deal(
             *at
         }
         DealFact::Won(at) => {
-            diesel::update(target).set(deals::won_at.eq(at)).execute(conn)?;
+            diesel::update(target)
+                .set(deals::won_at.eq(at))
+                .execute(conn)?;
             *at
         }
         DealFact::Lost(at, reason) => {
@@ -195,7 +209,8 @@ fn deal(
         lead = store::find_lead_raw(conn, survivor)?.ok_or(LeadsError::NotFound(survivor))?;
     }
     lock(conn, lead.id)?;
-    let all: Vec<(Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<String>)> = deals::table
+    type DealState = (Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<String>);
+    let all: Vec<DealState> = deals::table
         .filter(deals::lead_id.eq(lead.id))
         .select((deals::won_at, deals::lost_at, deals::lost_reason))
         .load(conn)?;
@@ -225,7 +240,16 @@ fn deal(
             Stage::Opportunity => "deal_created",
             _ => "deal_lost",
         };
-        store::change_stage(conn, lead, to, reason.as_deref(), cause, Some(deal_id), at, None)?;
+        store::change_stage(
+            conn,
+            lead,
+            to,
+            reason.as_deref(),
+            cause,
+            Some(deal_id),
+            at,
+            None,
+        )?;
     }
     Ok(())
 }

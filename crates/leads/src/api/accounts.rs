@@ -160,7 +160,8 @@ pub async fn patch_account(
     let account = db
         .run(move |conn| {
             conn.build_transaction().run(|tx| {
-                let current = store::find_account(tx, id)?.ok_or(LeadsError::AccountNotFound(id))?;
+                let current =
+                    store::find_account(tx, id)?.ok_or(LeadsError::AccountNotFound(id))?;
                 let merged = merge_patch(&current.to_input(), &patch, &[])?;
                 let account = NewAccount::parse(merged)?;
                 let updated = store::update_account(tx, id, version, &account, &trace)?;
@@ -200,9 +201,11 @@ fn rescore_account_leads(
 fn filter_from(q: &mut Query<'_>) -> AccountFilter {
     let (limit, after) = q.page();
     AccountFilter {
-        tier: q.parse("tier", "one of one_to_one, one_to_few, one_to_many, none", |s| {
-            s.parse::<AbmTier>().ok().map(|t| t.as_str().to_string())
-        }),
+        tier: q.parse(
+            "tier",
+            "one of one_to_one, one_to_few, one_to_many, none",
+            |s| s.parse::<AbmTier>().ok().map(|t| t.as_str().to_string()),
+        ),
         target: q.bool("target"),
         industry: q.text("industry"),
         region: q.text("region"),
@@ -240,7 +243,9 @@ pub async fn list_accounts(
 ) -> Result<HttpResponse, LeadsError> {
     let mut q = Query::new(
         &query,
-        &["tier", "target", "industry", "region", "owner", "limit", "cursor"],
+        &[
+            "tier", "target", "industry", "region", "owner", "limit", "cursor",
+        ],
     );
     let filter = filter_from(&mut q);
     q.finish()?;

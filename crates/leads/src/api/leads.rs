@@ -207,14 +207,28 @@ pub async fn list_leads(
     let mut q = Query::new(
         &query,
         &[
-            "stage", "source", "campaign_id", "account_id", "grade", "min_score", "max_score",
-            "created_from", "created_to", "q", "limit", "cursor",
+            "stage",
+            "source",
+            "campaign_id",
+            "account_id",
+            "grade",
+            "min_score",
+            "max_score",
+            "created_from",
+            "created_to",
+            "q",
+            "limit",
+            "cursor",
         ],
     );
     let (limit, after) = q.page();
-    let stage = q.parse("stage", "a lifecycle stage", |s| Stage::parse(s).map(|s| s.as_str().to_string()));
+    let stage = q.parse("stage", "a lifecycle stage", |s| {
+        Stage::parse(s).map(|s| s.as_str().to_string())
+    });
     let source = q.parse("source", "a lead source", |s| {
-        crate::domain::LeadSource::parse(s).ok().map(|s| s.as_str().to_string())
+        crate::domain::LeadSource::parse(s)
+            .ok()
+            .map(|s| s.as_str().to_string())
     });
     let filter = LeadFilter {
         stage,
@@ -222,7 +236,9 @@ pub async fn list_leads(
         campaign_id: q.text("campaign_id"),
         account_id: q.uuid("account_id"),
         grade: q.parse("grade", "a grade such as A1", |s| {
-            s.parse::<crate::domain::scoring::Grade>().ok().map(|g| g.to_string())
+            s.parse::<crate::domain::scoring::Grade>()
+                .ok()
+                .map(|g| g.to_string())
         }),
         min_score: q.number("min_score"),
         max_score: q.number("max_score"),
@@ -279,7 +295,10 @@ pub async fn patch_lead(
                 let merged = merge_patch(
                     &current.to_input(),
                     &patch,
-                    &[("lifecycle_stage", "is changed with POST /v1/leads/{id}/lifecycle")],
+                    &[(
+                        "lifecycle_stage",
+                        "is changed with POST /v1/leads/{id}/lifecycle",
+                    )],
                 )?;
                 let lead = NewLead::parse(merged)?;
                 store::update_lead(tx, id, version, &lead, &trace)
@@ -363,13 +382,15 @@ pub async fn lifecycle_history(
         .await?;
     let items: Vec<StageChangeResponse> = history
         .into_iter()
-        .map(|(from_stage, to_stage, cause, reason, at)| StageChangeResponse {
-            from_stage,
-            to_stage,
-            cause,
-            reason,
-            at,
-        })
+        .map(
+            |(from_stage, to_stage, cause, reason, at)| StageChangeResponse {
+                from_stage,
+                to_stage,
+                cause,
+                reason,
+                at,
+            },
+        )
         .collect();
     Ok(HttpResponse::Ok().json(items))
 }
@@ -479,14 +500,16 @@ pub async fn get_score(
                 qualifies_for_mql: card.qualifies_for_mql,
                 history: history
                     .into_iter()
-                    .map(|(fit, engagement, grade, model_version, cause, at)| ScorePoint {
-                        fit_score: fit,
-                        engagement_score: engagement,
-                        grade,
-                        model_version,
-                        cause,
-                        at,
-                    })
+                    .map(
+                        |(fit, engagement, grade, model_version, cause, at)| ScorePoint {
+                            fit_score: fit,
+                            engagement_score: engagement,
+                            grade,
+                            model_version,
+                            cause,
+                            at,
+                        },
+                    )
                     .collect(),
             })
         })

@@ -93,7 +93,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(accounts::create_account))
             .route(web::get().to(accounts::list_accounts)),
     )
-    .route("/v1/accounts/targets", web::get().to(accounts::target_accounts))
+    .route(
+        "/v1/accounts/targets",
+        web::get().to(accounts::target_accounts),
+    )
     .service(
         web::resource("/v1/accounts/{id}")
             .route(web::get().to(accounts::get_account))
@@ -113,7 +116,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(qualification::get_rule))
             .route(web::put().to(qualification::put_rule)),
     )
-    .route("/v1/reports/lead-quality", web::get().to(reports::lead_quality))
+    .route(
+        "/v1/reports/lead-quality",
+        web::get().to(reports::lead_quality),
+    )
     .route(
         "/v1/reports/score-distribution",
         web::get().to(reports::score_distribution),
@@ -136,7 +142,12 @@ pub fn if_match(req: &HttpRequest) -> Result<i32, LeadsError> {
     };
     v.to_str()
         .ok()
-        .map(|s| s.trim().trim_start_matches("W/").trim_matches('"').to_string())
+        .map(|s| {
+            s.trim()
+                .trim_start_matches("W/")
+                .trim_matches('"')
+                .to_string()
+        })
         .and_then(|s| s.parse().ok())
         .ok_or(LeadsError::VersionMismatch { current: -1 })
 }
@@ -192,7 +203,9 @@ impl<'a> Query<'a> {
 
     pub fn time(&mut self, name: &str) -> Option<DateTime<Utc>> {
         self.parse(name, "an RFC 3339 time", |s| {
-            DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
+            DateTime::parse_from_rfc3339(s)
+                .ok()
+                .map(|t| t.with_timezone(&Utc))
         })
     }
 
@@ -209,7 +222,9 @@ impl<'a> Query<'a> {
     }
 
     pub fn number(&mut self, name: &str) -> Option<f64> {
-        self.parse(name, "a number", |s| s.parse::<f64>().ok().filter(|n| n.is_finite()))
+        self.parse(name, "a number", |s| {
+            s.parse::<f64>().ok().filter(|n| n.is_finite())
+        })
     }
 
     /// `limit` (1..=500, default 50) and `cursor`.

@@ -77,10 +77,10 @@ pub async fn get_meddicc(
         .run(move |conn| {
             let lead = store::find_lead(conn, id)?.ok_or(LeadsError::NotFound(id))?;
             let card: Meddicc = store::meddicc_card(conn, id)?.ok_or_else(|| {
-                    LeadsError::Invalid(platform::Problem::not_found(format!(
-                        "lead {id} has no MEDDICC card yet"
-                    )))
-                })?;
+                LeadsError::Invalid(platform::Problem::not_found(format!(
+                    "lead {id} has no MEDDICC card yet"
+                )))
+            })?;
             let (_, rule) = scoring::current_rule(conn)?;
             let evaluation = evaluate(&card, &rule);
             Ok::<_, LeadsError>(MeddiccResponse {

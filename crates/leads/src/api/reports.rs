@@ -49,7 +49,10 @@ fn respond(name: &str, format: Format, body: Vec<u8>) -> HttpResponse {
     r.content_type(format.content_type());
     match format {
         Format::Csv => {
-            r.insert_header(("content-disposition", format!("attachment; filename=\"{name}.csv\"")));
+            r.insert_header((
+                "content-disposition",
+                format!("attachment; filename=\"{name}.csv\""),
+            ));
         }
         Format::Parquet => {
             r.insert_header((
@@ -139,7 +142,10 @@ pub async fn score_distribution(
         matches!(s, "histogram" | "grades").then(|| s.to_string())
     });
     if part.is_none() && c.format != Format::Json && !q.errors.has("part") {
-        q.errors.add("part", "is required for csv and parquet: histogram or grades");
+        q.errors.add(
+            "part",
+            "is required for csv and parquet: histogram or grades",
+        );
     }
     q.finish()?;
     let csv = load(&db, &settings, false).await?;
@@ -186,14 +192,19 @@ pub async fn abm_engagement(
 ) -> Result<HttpResponse, LeadsError> {
     let mut q = Query::new(&query, &["from", "to", "format", "tier"]);
     let c = common(&mut q);
-    let tier = q.parse("tier", "one of one_to_one, one_to_few, one_to_many, none", |s| {
-        s.parse::<AbmTier>().ok().map(|t| t.as_str().to_string())
-    });
+    let tier = q.parse(
+        "tier",
+        "one of one_to_one, one_to_few, one_to_many, none",
+        |s| s.parse::<AbmTier>().ok().map(|t| t.as_str().to_string()),
+    );
     q.finish()?;
     let csv = load(&db, &settings, true).await?;
     let body = compute(move || {
         let accounts = reports::accounts_frame(&csv)?;
-        render(reports::abm_engagement(&accounts, tier.as_deref())?, c.format)
+        render(
+            reports::abm_engagement(&accounts, tier.as_deref())?,
+            c.format,
+        )
     })
     .await?;
     Ok(respond("abm-engagement", c.format, body))

@@ -181,7 +181,10 @@ mod tests {
     fn input() -> AccountInput {
         AccountInput {
             name: Some("Northwind".into()),
-            domains: Some(vec!["Northwind.example".into(), "https://www.nw.example/".into()]),
+            domains: Some(vec![
+                "Northwind.example".into(),
+                "https://www.nw.example/".into(),
+            ]),
             abm_tier: Some("one_to_few".into()),
             target: Some(true),
             ..Default::default()
@@ -200,7 +203,11 @@ mod tests {
     fn reports_each_bad_field() {
         let p = NewAccount::parse(AccountInput {
             name: None,
-            domains: Some(vec!["gmail.com".into(), "ok.example".into(), "ok.example".into()]),
+            domains: Some(vec![
+                "gmail.com".into(),
+                "ok.example".into(),
+                "ok.example".into(),
+            ]),
             employees: Some(-3),
             annual_revenue: Some(MoneyInput {
                 amount: Some("-1".into()),

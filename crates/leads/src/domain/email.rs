@@ -52,12 +52,42 @@ impl Email {
 
 /// Consumer mail providers: a lead at one of these is never matched to an account by domain.
 const FREE_MAIL: &[&str] = &[
-    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com",
-    "yahoo.com", "ymail.com", "icloud.com", "me.com", "mac.com", "aol.com", "proton.me",
-    "protonmail.com", "gmx.com", "gmx.de", "gmx.net", "web.de", "mail.com", "zoho.com",
-    "yandex.com", "yandex.ru", "mail.ru", "qq.com", "163.com", "126.com", "hey.com",
-    "fastmail.com", "tutanota.com", "hotmail.co.uk", "yahoo.co.uk", "orange.fr", "free.fr",
-    "laposte.net", "libero.it", "t-online.de",
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "msn.com",
+    "yahoo.com",
+    "ymail.com",
+    "icloud.com",
+    "me.com",
+    "mac.com",
+    "aol.com",
+    "proton.me",
+    "protonmail.com",
+    "gmx.com",
+    "gmx.de",
+    "gmx.net",
+    "web.de",
+    "mail.com",
+    "zoho.com",
+    "yandex.com",
+    "yandex.ru",
+    "mail.ru",
+    "qq.com",
+    "163.com",
+    "126.com",
+    "hey.com",
+    "fastmail.com",
+    "tutanota.com",
+    "hotmail.co.uk",
+    "yahoo.co.uk",
+    "orange.fr",
+    "free.fr",
+    "laposte.net",
+    "libero.it",
+    "t-online.de",
 ];
 
 pub fn is_free_mail_domain(domain: &str) -> bool {
@@ -98,7 +128,10 @@ mod tests {
     fn free_mail_is_recognised_and_never_a_company_domain() {
         assert!(Email::parse("someone@Gmail.com").unwrap().is_free_mail());
         assert!(!Email::parse("someone@acme.io").unwrap().is_free_mail());
-        assert_eq!(normalise_domain(" https://www.Acme.io/about ").unwrap(), "acme.io");
+        assert_eq!(
+            normalise_domain(" https://www.Acme.io/about ").unwrap(),
+            "acme.io"
+        );
         assert!(normalise_domain("gmail.com").is_err());
         assert!(normalise_domain("not a domain").is_err());
     }

@@ -121,7 +121,10 @@ fn claim_domains(conn: &mut PgConnection, id: Uuid, domains: &[String]) -> Resul
         .execute(conn)?;
     for d in domains {
         let inserted = diesel::insert_into(account_domains::table)
-            .values((account_domains::domain.eq(d), account_domains::account_id.eq(id)))
+            .values((
+                account_domains::domain.eq(d),
+                account_domains::account_id.eq(id),
+            ))
             .on_conflict_do_nothing()
             .execute(conn)?;
         if inserted == 0 {
@@ -228,7 +231,10 @@ fn changed_fields(before: &Account, a: &NewAccount) -> Vec<String> {
     check("employees", b.employees == a.employees);
     check(
         "annual_revenue",
-        before.annual_revenue() == a.annual_revenue.clone().map(|m| Money::new(m.amount.normalize(), m.currency)),
+        before.annual_revenue()
+            == a.annual_revenue
+                .clone()
+                .map(|m| Money::new(m.amount.normalize(), m.currency)),
     );
     check("region", b.region == a.region);
     check("abm_tier", b.abm_tier == a.abm_tier.as_str());

@@ -115,7 +115,11 @@ fn resolve_account(conn: &mut PgConnection, lead: &NewLead) -> Result<Option<Uui
     if let Some(id) = lead.account_id {
         let exists = accounts::find_account(conn, id)?.is_some();
         if !exists {
-            return Err(platform::Problem::field("account_id", "does not name an existing account").into());
+            return Err(platform::Problem::field(
+                "account_id",
+                "does not name an existing account",
+            )
+            .into());
         }
         return Ok(Some(id));
     }
@@ -335,7 +339,9 @@ pub fn list_leads(conn: &mut PgConnection, f: &LeadFilter) -> Result<Vec<LeadRow
     if let Some(text) = &f.q {
         let pattern = format!(
             "%{}%",
-            text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+            text.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
         );
         q = q.filter(
             leads::email
@@ -389,7 +395,9 @@ pub fn update_lead(
     let now = Utc::now().trunc_subsecs(6);
     row.version += 1;
     row.updated_at = now;
-    diesel::update(leads::table.find(id)).set(&row).execute(conn)?;
+    diesel::update(leads::table.find(id))
+        .set(&row)
+        .execute(conn)?;
     platform::bus::outbox::enqueue(conn, &updated_event(&row, changed), Some(trace))?;
     let (_, model) = scoring::current_model(conn)?;
     let prior = (
@@ -519,13 +527,31 @@ pub fn move_lead(
     trace: &TraceContext,
 ) -> Result<LeadRow, LeadsError> {
     let lead = lock_lead(conn, id)?;
-    change_stage(conn, lead, to, reason, "manual", None, Utc::now(), Some(trace))
+    change_stage(
+        conn,
+        lead,
+        to,
+        reason,
+        "manual",
+        None,
+        Utc::now(),
+        Some(trace),
+    )
 }
 
 /// Lifecycle history of a lead, oldest first: (from, to, cause, reason, at).
-pub type StageChange = (Option<String>, String, String, Option<String>, DateTime<Utc>);
+pub type StageChange = (
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    DateTime<Utc>,
+);
 
-pub fn lifecycle_history(conn: &mut PgConnection, id: Uuid) -> Result<Vec<StageChange>, LeadsError> {
+pub fn lifecycle_history(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Vec<StageChange>, LeadsError> {
     Ok(lifecycle_history::table
         .filter(lifecycle_history::lead_id.eq(id))
         .order(lifecycle_history::id)
@@ -559,11 +585,17 @@ pub fn merge_leads(
     };
     let a = lock_lead(conn, first);
     let b = lock_lead(conn, second);
-    let (survivor, merged) = if first == survivor_id { (a?, b) } else { (b?, a) };
+    let (survivor, merged) = if first == survivor_id {
+        (a?, b)
+    } else {
+        (b?, a)
+    };
     let merged = match merged {
         Ok(m) => m,
         Err(LeadsError::NotFound(_)) => {
-            return Err(platform::Problem::field("from_id", "does not name an existing lead").into());
+            return Err(
+                platform::Problem::field("from_id", "does not name an existing lead").into(),
+            );
         }
         Err(LeadsError::Merged { .. }) => {
             return Err(platform::Problem::field("from_id", "was already merged").into());
@@ -607,8 +639,21 @@ pub fn merge_leads(
         ($($f:ident),*) => { $( if row.$f.is_none() { row.$f = merged.$f.clone(); } )* };
     }
     fill!(
-        first_name, last_name, title, phone, company, campaign_id, anonymous_id, affiliate_id,
-        utm_source, utm_medium, utm_campaign, utm_term, utm_content, account_id, owner
+        first_name,
+        last_name,
+        title,
+        phone,
+        company,
+        campaign_id,
+        anonymous_id,
+        affiliate_id,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        utm_term,
+        utm_content,
+        account_id,
+        owner
     );
     row.mql_at = earliest(survivor.mql_at, merged.mql_at);
     row.sql_at = earliest(survivor.sql_at, merged.sql_at);
@@ -681,7 +726,7 @@ pub fn put_meddicc(
         let now = Utc::now();
         let event = contracts::leads::LeadQualified {
             lead_id: id,
-            framework: evaluation.variant.to_string(),
+            framework: evaluation.variant.to_lowercase(),
             scores: contracts::leads::MeddiccScores {
                 metrics: m.metrics.score,
                 economic_buyer: m.economic_buyer.score,
@@ -698,9 +743,22 @@ pub fn put_meddicc(
             qualified_at: now,
         };
         platform::bus::outbox::enqueue(conn, &event, Some(trace))?;
-        let before_sql = lead.stage().rank().zip(Stage::Sql.rank()).is_some_and(|(s, q)| s < q);
+        let before_sql = lead
+            .stage()
+            .rank()
+            .zip(Stage::Sql.rank())
+            .is_some_and(|(s, q)| s < q);
         if before_sql {
-            lead = change_stage(conn, lead, Stage::Sql, None, "qualified", None, now, Some(trace))?;
+            lead = change_stage(
+                conn,
+                lead,
+                Stage::Sql,
+                None,
+                "qualified",
+                None,
+                now,
+                Some(trace),
+            )?;
         }
     }
     Ok((lead, evaluation))

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::schema::{accounts, leads, score_history, scoring_models};
 use super::{LeadRow, change_stage};
 use crate::domain::lifecycle::Stage;
-use crate::domain::scoring::{Engagement, FitFacts, FiredRule, Grade, ScoringModel};
+use crate::domain::scoring::{Engagement, FiredRule, FitFacts, Grade, ScoringModel};
 use crate::error::LeadsError;
 
 /// The current model and its version; the built-in default becomes version 1 on first use.
@@ -30,7 +30,9 @@ pub fn current_model(conn: &mut PgConnection) -> Result<(i32, ScoringModel), Lea
             diesel::sql_query(
                 "INSERT INTO scoring_models (version, model) VALUES (1, $1) ON CONFLICT DO NOTHING",
             )
-            .bind::<diesel::sql_types::Jsonb, _>(serde_json::to_value(&model).expect("model serializes"))
+            .bind::<diesel::sql_types::Jsonb, _>(
+                serde_json::to_value(&model).expect("model serializes"),
+            )
             .execute(conn)?;
             Ok((1, model))
         }
@@ -46,7 +48,10 @@ pub fn save_model(conn: &mut PgConnection, model: &ScoringModel) -> Result<i32, 
         .get_result(conn)?)
 }
 
-pub fn model_version(conn: &mut PgConnection, version: i32) -> Result<Option<ScoringModel>, LeadsError> {
+pub fn model_version(
+    conn: &mut PgConnection,
+    version: i32,
+) -> Result<Option<ScoringModel>, LeadsError> {
     let json: Option<serde_json::Value> = scoring_models::table
         .find(version)
         .select(scoring_models::model)
@@ -75,21 +80,21 @@ pub struct ScoreCard {
 }
 
 pub fn fit_facts(conn: &mut PgConnection, lead: &LeadRow) -> QueryResult<FitFacts> {
-    let account: Option<(Option<String>, Option<i32>, Option<String>, bool, String)> =
-        match lead.account_id {
-            None => None,
-            Some(id) => accounts::table
-                .find(id)
-                .select((
-                    accounts::industry,
-                    accounts::employees,
-                    accounts::region,
-                    accounts::target,
-                    accounts::abm_tier,
-                ))
-                .first(conn)
-                .optional()?,
-        };
+    type AccountFacts = (Option<String>, Option<i32>, Option<String>, bool, String);
+    let account: Option<AccountFacts> = match lead.account_id {
+        None => None,
+        Some(id) => accounts::table
+            .find(id)
+            .select((
+                accounts::industry,
+                accounts::employees,
+                accounts::region,
+                accounts::target,
+                accounts::abm_tier,
+            ))
+            .first(conn)
+            .optional()?,
+    };
     let (industry, employees, region, abm_target, abm_tier) = match account {
         Some((i, e, r, t, tier)) => (i, e.map(i64::from), r, t, Some(tier)),
         None => (None, None, None, false, None),
@@ -201,7 +206,10 @@ pub fn add_engagement(
     trace: Option<&TraceContext>,
 ) -> Result<LeadRow, LeadsError> {
     let now = Utc::now().max(at);
-    let before = (lead.fit, lead_engagement(&lead).value_at(now, half_life_days));
+    let before = (
+        lead.fit,
+        lead_engagement(&lead).value_at(now, half_life_days),
+    );
     let e = lead_engagement(&lead).add(points, at, half_life_days);
     diesel::update(leads::table.find(lead.id))
         .set((
@@ -217,11 +225,14 @@ pub fn add_engagement(
     rescore(conn, lead, Some(before), "engagement", now, trace)
 }
 
+/// One entry of a lead's score history: (fit, engagement, grade, model version, cause, at).
+pub type ScoreEntry = (f64, f64, String, i32, String, DateTime<Utc>);
+
 /// Score history of a lead, oldest first.
 pub fn score_history(
     conn: &mut PgConnection,
     lead_id: Uuid,
-) -> Result<Vec<(f64, f64, String, i32, String, DateTime<Utc>)>, LeadsError> {
+) -> Result<Vec<ScoreEntry>, LeadsError> {
     Ok(score_history::table
         .filter(score_history::lead_id.eq(lead_id))
         .order(score_history::id)

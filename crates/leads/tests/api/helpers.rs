@@ -107,3 +107,120 @@ pub async fn assert_problem(resp: reqwest::Response, status: u16, field: &str) -
     assert!(fields.contains(&field), "{field} not named in {body}");
     body
 }
+
+impl TestApp {
+    pub async fn create(&self, body: &Value) -> Value {
+        let resp = self.post_lead(body).await;
+        assert_eq!(resp.status().as_u16(), 201, "{:?}", resp.text().await);
+        resp.json().await.unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn put_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .put(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        let resp = self.client.get(self.url(path)).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 200, "GET {path}");
+        resp.json().await.unwrap()
+    }
+
+    pub async fn patch(
+        &self,
+        path: &str,
+        if_match: Option<&str>,
+        body: &Value,
+    ) -> reqwest::Response {
+        let mut req = self.client.patch(self.url(path)).json(body);
+        if let Some(tag) = if_match {
+            req = req.header("if-match", tag);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn move_to(&self, id: &str, stage: &str, reason: Option<&str>) -> reqwest::Response {
+        self.post_json(
+            &format!("/v1/leads/{id}/lifecycle"),
+            &json!({"to_stage": stage, "reason": reason}),
+        )
+        .await
+    }
+
+    /// Replaces the scoring model with a small one whose numbers the tests work out by hand.
+    pub async fn use_test_model(&self) {
+        let resp = self.put_json("/v1/scoring-model", &test_model()).await;
+        assert_eq!(resp.status().as_u16(), 200, "{:?}", resp.text().await);
+    }
+
+    /// Publishes an event onto this test's exchange, as another service would.
+    pub async fn publish(&self, event: &contracts::RawEvent) {
+        let bus = &self.service.settings.bus;
+        let conn = platform::bus::connect(bus, "test-publisher").await.unwrap();
+        let channel = conn.create_channel().await.unwrap();
+        channel
+            .confirm_select(lapin::options::ConfirmSelectOptions::default())
+            .await
+            .unwrap();
+        platform::bus::publish_confirmed(
+            &channel,
+            &bus.exchange,
+            &event.ty,
+            &event.to_json_bytes(),
+            platform::bus::message_properties(
+                &event.id.to_string(),
+                contracts::CLOUDEVENTS_JSON,
+                Default::default(),
+            ),
+        )
+        .await
+        .unwrap();
+        let _ = conn.close(200, "done".into()).await;
+    }
+
+    /// Waits until `sql` (a count) reaches `n`.
+    pub async fn wait_count(&self, sql: &'static str, n: i64) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let c = self.count(sql).await;
+            if c >= n {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{sql}: {c} < {n}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Fit: title containing "vp" 40, target account 30. Engagement: meeting 25, form_submit 10,
+/// half-life 30 days. Fit bands A ≥ 60, B ≥ 30; engagement bands 1 ≥ 50, 2 ≥ 20.
+/// MQL at fit ≥ 30 and engagement ≥ 20.
+pub fn test_model() -> Value {
+    json!({
+        "fit_rules": [
+            {"name": "vp title", "attribute": "title", "contains_any": ["vp"], "points": 40.0},
+            {"name": "target account", "attribute": "abm_target", "equals": true, "points": 30.0}
+        ],
+        "engagement_points": [
+            {"touch_type": "meeting", "channel": null, "points": 25.0},
+            {"touch_type": "form_submit", "channel": null, "points": 10.0}
+        ],
+        "half_life_days": 30.0,
+        "fit_bands": {"a": 60.0, "b": 30.0},
+        "engagement_bands": {"a": 50.0, "b": 20.0},
+        "mql": {"min_fit": 30.0, "min_engagement": 20.0}
+    })
+}

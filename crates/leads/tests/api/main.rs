@@ -1,6 +1,10 @@
 //! Integration tests of the leads service against the real PostgreSQL and RabbitMQ.
 
+mod accounts;
 mod events;
 mod health;
 mod helpers;
 mod leads;
+mod lifecycle;
+mod reports;
+mod scoring;
