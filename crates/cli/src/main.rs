@@ -74,13 +74,24 @@ async fn main() -> anyhow::Result<()> {
             leads,
             leads_url,
         } => {
-            let report = demo::load_leads(&leads_url, seed, leads).await?;
+            let accounts = demo::load_accounts(&leads_url).await?;
+            println!(
+                "[demo] accounts: {} created, {} already loaded, {} failed",
+                accounts.created, accounts.already_there, accounts.failed
+            );
+            let (report, ids) = demo::load_leads_with_ids(&leads_url, seed, leads).await?;
             println!(
                 "[demo] leads: {} created, {} already loaded, {} failed (seed {seed})",
                 report.created, report.already_there, report.failed
             );
-            if report.failed > 0 {
-                anyhow::bail!("{} demo requests failed", report.failed);
+            let progress = demo::load_progress(&leads_url, &ids).await?;
+            println!(
+                "[demo] lifecycle moves and MEDDICC cards: {} applied, {} already applied, {} failed",
+                progress.created, progress.already_there, progress.failed
+            );
+            let failed = accounts.failed + report.failed + progress.failed;
+            if failed > 0 {
+                anyhow::bail!("{failed} demo requests failed");
             }
         }
         Command::Events {

@@ -63,8 +63,8 @@ const TITLES: &[&str] = &[
     "Founder",
     "Content Strategist",
 ];
-/// (name, domain, tier) of the demo's companies; free-mail domains model people who
-/// sign up with a personal address.
+/// (name, domain) of the demo's companies; free-mail domains model people who sign up
+/// with a personal address.
 pub const COMPANIES: &[(&str, &str)] = &[
     ("Northwind Traders", "northwind.example"),
     ("Contoso Pharma", "contoso.example"),
@@ -103,6 +103,48 @@ const CAMPAIGNS: &[&str] = &[
     "cmp-ebook-benchmarks",
 ];
 const AFFILIATES: &[&str] = &["aff-reviewhub", "aff-saasradar", "aff-growthpod"];
+
+/// ABM profile of each company in `COMPANIES`, in order: (tier, target, industry,
+/// employees, region, annual revenue in EUR). Two one-to-one, four one-to-few, four
+/// one-to-many and two outside ABM.
+const ACCOUNT_PROFILES: &[(&str, bool, &str, i64, &str, &str)] = &[
+    ("one_to_one", true, "software", 4200, "emea", "850000000.00"),
+    ("one_to_one", true, "pharma", 12000, "na", "4100000000.00"),
+    ("one_to_few", true, "fintech", 900, "emea", "120000000.00"),
+    ("one_to_few", true, "software", 650, "na", "75000000.00"),
+    ("one_to_few", true, "saas", 300, "emea", "40000000.00"),
+    (
+        "one_to_few",
+        true,
+        "logistics",
+        2500,
+        "apac",
+        "300000000.00",
+    ),
+    ("one_to_many", true, "fintech", 180, "na", "22000000.00"),
+    ("one_to_many", true, "saas", 120, "emea", "15000000.00"),
+    ("one_to_many", false, "software", 60, "latam", "6000000.00"),
+    ("one_to_many", false, "retail", 1400, "na", "210000000.00"),
+    ("none", false, "food", 3000, "emea", "500000000.00"),
+    ("none", false, "robotics", 80, "apac", "9000000.00"),
+];
+
+/// The body of `POST /v1/accounts` for the `i`-th demo company.
+pub fn account(i: usize) -> Value {
+    let (name, domain) = COMPANIES[i];
+    let (tier, target, industry, employees, region, revenue) = ACCOUNT_PROFILES[i];
+    json!({
+        "name": name,
+        "domains": [domain],
+        "abm_tier": tier,
+        "target": target,
+        "industry": industry,
+        "employees": employees,
+        "region": region,
+        "annual_revenue": {"amount": revenue, "currency": "EUR"},
+        "owner": ["sam", "kim", "alex"][i % 3],
+    })
+}
 
 /// A generator of demo data, reproducible from its seed.
 pub struct Generator {
@@ -184,44 +226,165 @@ pub struct LoadReport {
     pub failed: usize,
 }
 
-/// Posts `count` demo leads to the leads service at `base_url`, 16 at a time.
-pub async fn load_leads(base_url: &str, seed: u64, count: usize) -> anyhow::Result<LoadReport> {
-    use futures::StreamExt;
+/// Creates the demo companies as accounts (a rerun finds them there: 409 on the domain).
+pub async fn load_accounts(base_url: &str) -> anyhow::Result<LoadReport> {
     let client = reqwest::Client::new();
-    let mut generator = Generator::new(seed);
-    let requests: Vec<(String, Value)> = (0..count)
-        .map(|i| (generator.key("lead", i), generator.lead(i)))
-        .collect();
-    let url = format!("{}/v1/leads", base_url.trim_end_matches('/'));
+    let url = format!("{}/v1/accounts", base_url.trim_end_matches('/'));
     let mut report = LoadReport::default();
-    let mut stream = futures::stream::iter(requests)
-        .map(|(key, body)| {
-            let client = client.clone();
-            let url = url.clone();
-            async move {
-                client
-                    .post(&url)
-                    .header("idempotency-key", key)
-                    .json(&body)
-                    .send()
-                    .await
-                    .map(|r| {
-                        (
-                            r.status().as_u16(),
-                            r.headers().contains_key("idempotent-replayed"),
-                        )
-                    })
-            }
-        })
-        .buffer_unordered(16);
-    while let Some(result) = stream.next().await {
-        match result {
-            Ok((201, false)) => report.created += 1,
-            Ok((201, true)) | Ok((409, _)) => report.already_there += 1,
+    for i in 0..COMPANIES.len() {
+        match client
+            .post(&url)
+            .json(&account(i))
+            .send()
+            .await?
+            .status()
+            .as_u16()
+        {
+            201 => report.created += 1,
+            409 => report.already_there += 1,
             _ => report.failed += 1,
         }
     }
     Ok(report)
+}
+
+/// What `load_progress` asks of the `i`-th lead: lifecycle moves and a MEDDICC card, so
+/// that the funnel-shaped reports have something to show. Deterministic in `i`.
+pub fn progress(i: usize) -> (Vec<&'static str>, Option<Value>) {
+    match i % 20 {
+        0 | 7 | 13 => (vec!["mql"], None),
+        3 | 11 => (vec!["mql", "sql"], None),
+        5 => (
+            vec!["sql", "opportunity"],
+            Some(meddicc_card([3, 2, 2, 2, 3, 2, 2])),
+        ),
+        9 => (vec!["mql"], Some(meddicc_card([1, 1, 2, 1, 2, 2, 1]))),
+        15 => (vec!["sql", "opportunity", "customer"], None),
+        17 => (vec!["disqualified"], None),
+        _ => (vec![], None),
+    }
+}
+
+fn meddicc_card(scores: [u8; 7]) -> Value {
+    let names = [
+        "metrics",
+        "economic_buyer",
+        "decision_criteria",
+        "decision_process",
+        "identify_pain",
+        "champion",
+        "competition",
+    ];
+    let mut card = serde_json::Map::new();
+    for (name, score) in names.iter().zip(scores) {
+        card.insert(
+            name.to_string(),
+            json!({"score": score, "evidence": format!("demo notes on {}", name.replace('_', " "))}),
+        );
+    }
+    Value::Object(card)
+}
+
+/// Moves demo leads through the lifecycle and scores some with MEDDICC. Moves a lead has
+/// already made are refused (409) on a rerun and counted as already there.
+pub async fn load_progress(
+    base_url: &str,
+    lead_ids: &[(usize, String)],
+) -> anyhow::Result<LoadReport> {
+    let client = reqwest::Client::new();
+    let base = base_url.trim_end_matches('/');
+    let mut report = LoadReport::default();
+    for (i, id) in lead_ids {
+        let (moves, card) = progress(*i);
+        for stage in moves {
+            let status = client
+                .post(format!("{base}/v1/leads/{id}/lifecycle"))
+                .json(&json!({"to_stage": stage}))
+                .send()
+                .await?
+                .status()
+                .as_u16();
+            match status {
+                200 => report.created += 1,
+                409 => report.already_there += 1,
+                _ => report.failed += 1,
+            }
+        }
+        if let Some(card) = card {
+            let status = client
+                .put(format!("{base}/v1/leads/{id}/meddicc"))
+                .json(&card)
+                .send()
+                .await?
+                .status()
+                .as_u16();
+            if status == 200 {
+                report.created += 1
+            } else {
+                report.failed += 1
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Posts `count` demo leads to the leads service at `base_url`, 16 at a time.
+pub async fn load_leads(base_url: &str, seed: u64, count: usize) -> anyhow::Result<LoadReport> {
+    load_leads_with_ids(base_url, seed, count)
+        .await
+        .map(|(r, _)| r)
+}
+
+/// As `load_leads`, also returning each created (or replayed) lead's index and id.
+pub async fn load_leads_with_ids(
+    base_url: &str,
+    seed: u64,
+    count: usize,
+) -> anyhow::Result<(LoadReport, Vec<(usize, String)>)> {
+    use futures::StreamExt;
+    let client = reqwest::Client::new();
+    let mut generator = Generator::new(seed);
+    let requests: Vec<(usize, String, Value)> = (0..count)
+        .map(|i| (i, generator.key("lead", i), generator.lead(i)))
+        .collect();
+    let url = format!("{}/v1/leads", base_url.trim_end_matches('/'));
+    let mut report = LoadReport::default();
+    let mut stream = futures::stream::iter(requests)
+        .map(|(i, key, body)| {
+            let client = client.clone();
+            let url = url.clone();
+            async move {
+                let r = client
+                    .post(&url)
+                    .header("idempotency-key", key)
+                    .json(&body)
+                    .send()
+                    .await?;
+                let status = r.status().as_u16();
+                let replayed = r.headers().contains_key("idempotent-replayed");
+                let body: Value = r.json().await.unwrap_or(Value::Null);
+                let id = body["id"].as_str().map(str::to_string);
+                Ok::<_, reqwest::Error>((i, status, replayed, id))
+            }
+        })
+        .buffer_unordered(16);
+    let mut ids = Vec::new();
+    while let Some(result) = stream.next().await {
+        match result {
+            Ok((i, 201, replayed, Some(id))) => {
+                if replayed {
+                    report.already_there += 1;
+                } else {
+                    report.created += 1;
+                }
+                ids.push((i, id));
+            }
+            Ok((_, 409, _, _)) => report.already_there += 1,
+            _ => report.failed += 1,
+        }
+    }
+    ids.sort();
+    Ok((report, ids))
 }
 
 #[cfg(test)]
@@ -250,6 +413,19 @@ mod tests {
             .collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn accounts_cover_every_abm_tier_and_progress_covers_the_lifecycle() {
+        let tiers: std::collections::HashSet<String> = (0..COMPANIES.len())
+            .map(|i| account(i)["abm_tier"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(tiers.len(), 4);
+        let stages: std::collections::HashSet<&str> = (0..20).flat_map(|i| progress(i).0).collect();
+        for s in ["mql", "sql", "opportunity", "customer", "disqualified"] {
+            assert!(stages.contains(s), "{s}");
+        }
+        assert!((0..20).any(|i| progress(i).1.is_some()));
     }
 
     #[test]

@@ -22,23 +22,30 @@ pub fn abm_engagement(accounts: &DataFrame, tier: Option<&str>) -> PolarsResult<
         }
         targets = targets.filter(col("abm_tier").eq(lit(tier)));
     }
-    let engagement = || {
-        col("engagement")
+    let targets = targets
+        .with_columns([col("engagement")
             .cast(DataType::Float64)
             .fill_null(lit(0.0))
+            .alias("engagement")])
+        .collect()?;
+    // The maximum is taken eagerly: in polars 0.55 `when(x.max() > 0).then(x / x.max())` panics
+    // inside the engine ("height of column '__POLARS_CSER_…' (0) does not match").
+    let max = targets.column("engagement")?.f64()?.max().unwrap_or(0.0);
+    let score = if max > 0.0 {
+        lit(100.0) * col("engagement") / lit(max)
+    } else {
+        lit(0.0)
     };
-    let max = engagement().max();
-    let score = when(max.clone().gt(lit(0.0)))
-        .then(lit(100.0) * engagement() / max)
-        .otherwise(lit(0.0));
     targets
+        .lazy()
         .select([
             col("id").alias("account_id"),
             col("name"),
             col("abm_tier"),
             col("engaged_leads").cast(DataType::Int64),
             score.alias("engagement_score"),
-            (engagement() - col("engagement_30d_ago").cast(DataType::Float64)).alias("trend_30d"),
+            (col("engagement") - col("engagement_30d_ago").cast(DataType::Float64))
+                .alias("trend_30d"),
             col("buying_stage"),
         ])
         .sort(

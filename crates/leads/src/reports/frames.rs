@@ -36,19 +36,22 @@ pub fn leads_frame(csv: &[u8]) -> PolarsResult<DataFrame> {
         Field::new("sql_at".into(), DataType::Int64),
         Field::new("customer_at".into(), DataType::Int64),
     ]);
-    let utc_micros = DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
     let columns: Vec<Expr> = schema
         .iter_names()
-        .map(|name| {
-            let column = col(name.clone());
-            match name.as_str() {
-                "campaign_id" | "account_id" => empty_as_null(column),
-                n if LEAD_TIMESTAMPS.contains(&n) => column.cast(utc_micros.clone()),
-                _ => column,
-            }
+        .map(|name| match name.as_str() {
+            "campaign_id" | "account_id" => empty_as_null(col(name.clone())).alias(name.clone()),
+            _ => col(name.clone()),
         })
         .collect();
-    read_csv(csv, schema)?.lazy().select(columns).collect()
+    let mut leads = read_csv(csv, schema)?.lazy().select(columns).collect()?;
+    // Wrapped eagerly rather than cast: without polars' `timezones` feature a cast to a
+    // zoned `Datetime` silently drops the zone (and the lazy schema then mismatches).
+    for name in LEAD_TIMESTAMPS {
+        let micros = leads.column(name)?.i64()?.clone();
+        let utc = micros.into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
+        leads.replace(name, utc.into_column())?;
+    }
+    Ok(leads)
 }
 
 /// Parses the accounts export into a frame with these columns, in this order:
@@ -93,7 +96,8 @@ pub fn accounts_frame(csv: &[u8]) -> PolarsResult<DataFrame> {
         .select([col("target")])
         .limit(1)
         .collect()?;
-    if let Some(value) = unknown.column("target")?.str()?.get(0) {
+    // Not `get(0)` nor `first()`: both panic on an empty ChunkedArray.
+    if let Some(value) = unknown.column("target")?.str()?.iter().next().flatten() {
         polars_bail!(ComputeError: "accounts export: `target` must be t/f or true/false, got {value:?}");
     }
 
@@ -109,8 +113,8 @@ pub fn accounts_frame(csv: &[u8]) -> PolarsResult<DataFrame> {
     raw.lazy().select(columns).collect()
 }
 
-/// Reads the export with every column's dtype fixed by name; inference never runs on data that
-/// may be empty or all-null.
+/// Reads the export with every column's dtype fixed by name, so no dtype depends on inference
+/// over data that may be empty or all-null.
 fn read_csv(csv: &[u8], schema: Schema) -> PolarsResult<DataFrame> {
     let names: Vec<Expr> = schema.iter_names().map(|n| col(n.clone())).collect();
     let frame = CsvReadOptions::default()
@@ -123,7 +127,8 @@ fn read_csv(csv: &[u8], schema: Schema) -> PolarsResult<DataFrame> {
 }
 
 /// PostgreSQL's CSV writes NULL unquoted and '' quoted, so an empty text may survive parsing;
-/// both mean "none" for an optional reference.
+/// both mean "none" for an optional reference. The result is named after the `then` branch (a
+/// literal), so the caller re-aliases it.
 fn empty_as_null(column: Expr) -> Expr {
     when(column.clone().eq(lit("")))
         .then(lit(Null {}).cast(DataType::String))

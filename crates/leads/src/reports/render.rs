@@ -279,6 +279,15 @@ mod tests {
     }
 
     #[test]
+    fn parquet_keeps_utc_datetimes() {
+        let mut leads = leads_frame(LEADS_CSV.as_bytes()).unwrap();
+        let bytes = render(&mut leads, Format::Parquet).unwrap();
+        let back = ParquetReader::new(Cursor::new(bytes)).finish().unwrap();
+        assert_eq!(back.schema(), leads.schema());
+        assert!(back.equals_missing(&leads));
+    }
+
+    #[test]
     fn parquet_is_a_parquet_file_that_reads_back() {
         let mut df = report();
         let bytes = render(&mut df, Format::Parquet).unwrap();
