@@ -4,7 +4,8 @@ CREATE TABLE accounts (
     name             TEXT        NOT NULL,
     industry         TEXT,
     employees        INTEGER,
-    annual_revenue   NUMERIC(20, 4),
+    -- Unconstrained scale: the amount reads back exactly as it was written.
+    annual_revenue   NUMERIC,
     currency         TEXT,
     region           TEXT,
     abm_tier         TEXT        NOT NULL DEFAULT 'none',

@@ -41,7 +41,7 @@ impl Account {
     pub fn annual_revenue(&self) -> Option<Money> {
         let amount = self.row.annual_revenue?;
         let currency = Currency::parse(self.row.currency.as_deref()?).ok()?;
-        Some(Money::new(amount.normalize(), currency))
+        Some(Money::new(amount, currency))
     }
 
     /// The account as a client would send it: the base a PATCH is merged onto.

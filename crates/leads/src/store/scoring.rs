@@ -26,15 +26,22 @@ pub fn current_model(conn: &mut PgConnection) -> Result<(i32, ScoringModel), Lea
             serde_json::from_value(json).map_err(|e| anyhow::anyhow!("stored model: {e}"))?,
         )),
         None => {
+            // First use: the built-in default becomes version 1. A concurrent first use may
+            // also insert it; both rows hold the same default, so that is harmless.
             let model = ScoringModel::default_model();
             diesel::sql_query(
-                "INSERT INTO scoring_models (version, model) VALUES (1, $1) ON CONFLICT DO NOTHING",
+                "INSERT INTO scoring_models (model) SELECT $1 \
+                 WHERE NOT EXISTS (SELECT 1 FROM scoring_models)",
             )
             .bind::<diesel::sql_types::Jsonb, _>(
                 serde_json::to_value(&model).expect("model serializes"),
             )
             .execute(conn)?;
-            Ok((1, model))
+            let version = scoring_models::table
+                .select(diesel::dsl::max(scoring_models::version))
+                .first::<Option<i32>>(conn)?
+                .unwrap_or(1);
+            Ok((version, model))
         }
     }
 }
@@ -171,7 +178,14 @@ pub fn rescore(
             .execute(conn)?;
     }
     let crossed = card.qualifies_for_mql && !was_qualified;
-    if grade_changed || crossed {
+    // A new lead's first grade travels with nothing else: it is published only when the
+    // lead is already past the MQL threshold. Later, any grade change is published.
+    let publish = if before.is_some() {
+        grade_changed || crossed
+    } else {
+        crossed
+    };
+    if publish {
         let mut crossed_thresholds = Vec::new();
         if crossed {
             crossed_thresholds.push("mql".to_string());

@@ -87,14 +87,15 @@ async fn touches_build_decayed_engagement_once_and_promote_to_mql() {
             .await,
         2
     );
-    // lead.scored only when the grade changed: A3 at creation, A2 after the meeting (the 5
-    // points from the old form fill left the grade at A3).
+    // lead.scored only when the grade changed: A3 at creation is not published (below the
+    // MQL threshold), the 5 points from the old form fill left it at A3, and the meeting
+    // made it A2 and crossed the threshold: one event.
     assert_eq!(
         app.count(
             "SELECT count(*) AS n FROM outbox WHERE routing_key = 'touchstone.leads.lead.scored.v1'"
         )
         .await,
-        2
+        1
     );
     let history = app.get_json(&format!("/v1/leads/{id}/lifecycle")).await;
     assert_eq!(
