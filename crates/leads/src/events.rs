@@ -2,6 +2,8 @@
 //! `opportunity`, `customer`, or back to `lead`. Each is applied in the consumer's
 //! transaction (with the inbox row), and in any order.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use contracts::RawEvent;
 use contracts::funnel::{DealCreated, DealLost, DealWon};
@@ -15,7 +17,32 @@ use crate::error::LeadsError;
 use crate::store::schema::{deals, engagement_touches, leads};
 use crate::store::{self, LeadRow, scoring};
 
-pub struct LeadsHandler;
+pub struct LeadsHandler {
+    /// Touchpoints that matched no lead: counted, not errors.
+    unmatched: prometheus::IntCounter,
+}
+
+impl Default for LeadsHandler {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LeadsHandler {
+    pub fn new() -> Self {
+        LeadsHandler {
+            unmatched: prometheus::IntCounter::new(
+                "leads_touchpoints_unmatched_total",
+                "touchpoint.recorded events that matched no lead (by lead_id or email)",
+            )
+            .expect("valid metric"),
+        }
+    }
+
+    pub fn collectors(&self) -> Vec<Box<dyn prometheus::core::Collector>> {
+        vec![Box::new(self.unmatched.clone())]
+    }
+}
 
 impl EventHandler for LeadsHandler {
     fn bindings(&self) -> Vec<String> {
@@ -30,7 +57,8 @@ impl EventHandler for LeadsHandler {
     fn handle(&self, conn: &mut PgConnection, event: &RawEvent) -> Result<(), HandlerError> {
         let result = match event.ty.as_str() {
             t if t == <TouchpointRecorded as contracts::EventPayload>::TYPE => {
-                touchpoint(conn, &decode(event)?)
+                let touches = [decode(event)?];
+                touchpoints(conn, &touches).map(|unmatched| self.unmatched.inc_by(unmatched))
             }
             t if t == <DealCreated as contracts::EventPayload>::TYPE => {
                 let d: DealCreated = decode(event)?;
@@ -54,10 +82,34 @@ impl EventHandler for LeadsHandler {
                 Ok(())
             }
         };
-        result.map_err(|e| match e {
-            LeadsError::Unexpected(e) => HandlerError::Transient(e),
-            other => HandlerError::Permanent(other.to_string()),
-        })
+        result.map_err(handler_error)
+    }
+
+    /// A batch of touchpoints (the touchpoints service publishes them 100s per message) is
+    /// applied with a few set-based statements; anything else one by one.
+    fn handle_batch(
+        &self,
+        conn: &mut PgConnection,
+        events: &[&RawEvent],
+    ) -> Result<(), HandlerError> {
+        let ty = <TouchpointRecorded as contracts::EventPayload>::TYPE;
+        if events.len() > 1 && events.iter().all(|e| e.ty == ty) {
+            let touches = events
+                .iter()
+                .map(|e| decode(e))
+                .collect::<Result<Vec<TouchpointRecorded>, _>>()?;
+            let unmatched = touchpoints(conn, &touches).map_err(handler_error)?;
+            self.unmatched.inc_by(unmatched);
+            return Ok(());
+        }
+        events.iter().try_for_each(|e| self.handle(conn, e))
+    }
+}
+
+fn handler_error(e: LeadsError) -> HandlerError {
+    match e {
+        LeadsError::Unexpected(e) => HandlerError::Transient(e),
+        other => HandlerError::Permanent(other.to_string()),
     }
 }
 
@@ -67,82 +119,135 @@ fn decode<T: contracts::EventPayload>(event: &RawEvent) -> Result<T, HandlerErro
         .map_err(|e| HandlerError::Permanent(e.to_string()))
 }
 
-/// The live lead a touch belongs to: by `lead_id` (following merges), else by email.
-fn lead_for_touch(conn: &mut PgConnection, t: &TouchpointRecorded) -> QueryResult<Option<LeadRow>> {
-    let mut found = match t.lead_id {
-        Some(id) => store::find_lead_raw(conn, id).map_err(into_query_error)?,
-        None => None,
-    };
-    if found.is_none()
-        && let Some(email) = &t.email
-    {
-        found = leads::table
-            .filter(leads::email.eq(email.trim().to_lowercase()))
-            .select(LeadRow::as_select())
-            .first(conn)
-            .optional()?;
+/// Adds each touch's points (from the scoring model) to its lead's decayed engagement,
+/// matching leads by `lead_id` (following merges) or else by email. Touches already seen
+/// (by touchpoint id) and touches worth no points change nothing. Returns how many touches
+/// matched no lead. The engagement sum does not depend on the order touches arrive in.
+fn touchpoints(conn: &mut PgConnection, touches: &[TouchpointRecorded]) -> Result<u64, LeadsError> {
+    let (_, model) = scoring::current_model(conn)?;
+    let hl = model.half_life_days;
+    let worth: Vec<(&TouchpointRecorded, f64)> = touches
+        .iter()
+        .filter_map(|t| {
+            model
+                .touch_points(&t.touch_type, &t.channel)
+                .filter(|p| *p != 0.0)
+                .map(|p| (t, p))
+        })
+        .collect();
+    if worth.is_empty() {
+        return Ok(0);
     }
-    // A merged lead's touches count for the survivor.
-    for _ in 0..8 {
-        match found {
-            Some(LeadRow {
-                merged_into: Some(survivor),
-                ..
-            }) => found = store::find_lead_raw(conn, survivor).map_err(into_query_error)?,
-            _ => break,
+    let ids: Vec<Uuid> = worth.iter().filter_map(|(t, _)| t.lead_id).collect();
+    let emails: Vec<String> = worth
+        .iter()
+        .filter(|(t, _)| t.lead_id.is_none())
+        .filter_map(|(t, _)| t.email.as_ref().map(|e| e.trim().to_lowercase()))
+        .collect();
+    // Lock every lead involved, in id order so that concurrent batches cannot deadlock.
+    let mut found: Vec<LeadRow> = leads::table
+        .filter(leads::id.eq_any(&ids).or(leads::email.eq_any(&emails)))
+        .order(leads::id)
+        .select(LeadRow::as_select())
+        .for_update()
+        .load(conn)?;
+    // Touches of a merged lead count for its survivor.
+    let survivors: Vec<Uuid> = found.iter().filter_map(|l| l.merged_into).collect();
+    if !survivors.is_empty() {
+        found.extend(
+            leads::table
+                .filter(leads::id.eq_any(&survivors))
+                .order(leads::id)
+                .select(LeadRow::as_select())
+                .for_update()
+                .load::<LeadRow>(conn)?,
+        );
+    }
+    let by_id: HashMap<Uuid, &LeadRow> = found.iter().map(|l| (l.id, l)).collect();
+    let by_email: HashMap<&str, &LeadRow> = found.iter().map(|l| (l.email.as_str(), l)).collect();
+    let mut unmatched = 0;
+    let mut matched: Vec<(&TouchpointRecorded, f64, Uuid)> = Vec::with_capacity(worth.len());
+    for (t, p) in worth {
+        let lead = match t.lead_id {
+            Some(id) => by_id.get(&id).copied(),
+            None => t
+                .email
+                .as_ref()
+                .and_then(|e| by_email.get(e.trim().to_lowercase().as_str()).copied()),
+        };
+        match lead.and_then(|l| live_id(&by_id, l)) {
+            Some(id) => matched.push((t, p, id)),
+            None => unmatched += 1,
         }
     }
-    Ok(found)
+    // Record the touches; only those not seen before count.
+    let mut new = std::collections::HashSet::new();
+    for part in matched.chunks(8_000) {
+        let rows: Vec<_> = part
+            .iter()
+            .map(|(t, p, lead)| {
+                (
+                    engagement_touches::touchpoint_id.eq(t.touchpoint_id),
+                    engagement_touches::lead_id.eq(*lead),
+                    engagement_touches::account_id.eq(by_id[lead].account_id),
+                    engagement_touches::touch_type.eq(&t.touch_type),
+                    engagement_touches::channel.eq(&t.channel),
+                    engagement_touches::points.eq(*p),
+                    engagement_touches::occurred_at.eq(t.occurred_at),
+                )
+            })
+            .collect();
+        new.extend(
+            diesel::insert_into(engagement_touches::table)
+                .values(&rows)
+                .on_conflict_do_nothing()
+                .returning(engagement_touches::touchpoint_id)
+                .get_results::<Uuid>(conn)?,
+        );
+    }
+    let mut per_lead: HashMap<Uuid, Vec<(f64, DateTime<Utc>)>> = HashMap::new();
+    for (t, p, lead) in &matched {
+        if new.remove(&t.touchpoint_id) {
+            per_lead.entry(*lead).or_default().push((*p, t.occurred_at));
+        }
+    }
+    let now = Utc::now();
+    for (id, added) in per_lead {
+        let lead = by_id[&id];
+        let before = scoring::lead_engagement(lead);
+        let after = added.iter().fold(before, |e, (p, at)| e.add(*p, *at, hl));
+        let grade = model.grade(lead.fit, after.value_at(now, hl)).to_string();
+        let crossed = model.qualifies_for_mql(lead.fit, after.value_at(now, hl))
+            && !model.qualifies_for_mql(lead.fit, before.value_at(now, hl));
+        diesel::update(leads::table.find(id))
+            .set((
+                leads::engagement.eq(after.value),
+                leads::engagement_as_of.eq(after.as_of),
+            ))
+            .execute(conn)?;
+        if lead.grade.as_deref() != Some(grade.as_str()) || crossed {
+            // The rare case: a new grade or a threshold crossed. The full path records it.
+            let updated = LeadRow {
+                engagement: after.value,
+                engagement_as_of: Some(after.as_of),
+                ..lead.clone()
+            };
+            let prior = (lead.fit, before.value_at(now, hl));
+            scoring::rescore(conn, updated, Some(prior), "engagement", now, None)?;
+        }
+    }
+    Ok(unmatched)
 }
 
-fn into_query_error(e: LeadsError) -> diesel::result::Error {
-    match e {
-        LeadsError::Unexpected(e) => diesel::result::Error::QueryBuilderError(e.into()),
-        other => diesel::result::Error::QueryBuilderError(other.to_string().into()),
+/// The id of the live lead `lead` was (perhaps repeatedly) merged into, if loaded.
+fn live_id<'a>(by_id: &HashMap<Uuid, &'a LeadRow>, mut lead: &'a LeadRow) -> Option<Uuid> {
+    for _ in 0..8 {
+        match lead.merged_into.and_then(|s| by_id.get(&s).copied()) {
+            Some(s) => lead = s,
+            None => break,
+        }
     }
-}
-
-/// Adds the touch's points (from the scoring model) to the lead's decayed engagement. A
-/// touch that matches no lead, or earns no points, is not an error.
-fn touchpoint(conn: &mut PgConnection, t: &TouchpointRecorded) -> Result<(), LeadsError> {
-    let Some(lead) = lead_for_touch(conn, t)? else {
-        tracing::debug!(touchpoint = %t.touchpoint_id, "touchpoint matches no lead");
-        return Ok(());
-    };
-    let (_, model) = scoring::current_model(conn)?;
-    let Some(points) = model
-        .touch_points(&t.touch_type, &t.channel)
-        .filter(|p| *p != 0.0)
-    else {
-        return Ok(());
-    };
-    let inserted = diesel::insert_into(engagement_touches::table)
-        .values((
-            engagement_touches::touchpoint_id.eq(t.touchpoint_id),
-            engagement_touches::lead_id.eq(lead.id),
-            engagement_touches::account_id.eq(lead.account_id),
-            engagement_touches::touch_type.eq(&t.touch_type),
-            engagement_touches::channel.eq(&t.channel),
-            engagement_touches::points.eq(points),
-            engagement_touches::occurred_at.eq(t.occurred_at),
-        ))
-        .on_conflict_do_nothing()
-        .execute(conn)?;
-    if inserted == 0 {
-        // The same touchpoint in another event (a producer retry): counted once.
-        return Ok(());
-    }
-    lock(conn, lead.id)?;
-    let lead = store::find_lead_raw(conn, lead.id)?.ok_or(LeadsError::NotFound(lead.id))?;
-    scoring::add_engagement(
-        conn,
-        lead,
-        points,
-        t.occurred_at,
-        model.half_life_days,
-        None,
-    )?;
-    Ok(())
+    lead.merged_into.is_none().then_some(lead.id)
 }
 
 fn lock(conn: &mut PgConnection, id: Uuid) -> QueryResult<()> {

@@ -19,12 +19,15 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/l
 
 /// Everything the shared runtime needs to run this service.
 pub fn definition() -> ServiceDefinition {
+    let handler = events::LeadsHandler::new();
+    let collectors = handler.collectors();
     ServiceDefinition {
         name: SERVICE,
         migrations: MIGRATIONS,
         openapi: api::ApiDoc::openapi(),
         routes: Arc::new(api::routes),
-        handler: Some(Arc::new(events::LeadsHandler)),
+        handler: Some(Arc::new(handler)),
+        collectors,
     }
 }
 

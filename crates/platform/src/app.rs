@@ -29,6 +29,8 @@ pub struct ServiceDefinition {
     pub openapi: utoipa::openapi::OpenApi,
     pub routes: Routes,
     pub handler: Option<Arc<dyn EventHandler>>,
+    /// The service's own metrics, served at `/metrics` beside the platform's.
+    pub collectors: Vec<Box<dyn prometheus::core::Collector>>,
 }
 
 pub struct Application {
@@ -48,6 +50,9 @@ impl Application {
         let db = tokio::task::spawn_blocking(move || connect_and_migrate(&db_settings, migrations))
             .await??;
         let metrics = Metrics::new(def.name);
+        for c in def.collectors {
+            metrics.register(c);
+        }
         let status = BrokerStatus::default();
         let listener = TcpListener::bind((settings.http.host.as_str(), settings.http.port))?;
         let port = listener.local_addr()?.port();

@@ -166,8 +166,29 @@ impl TestApp {
         assert_eq!(resp.status().as_u16(), 200, "{:?}", resp.text().await);
     }
 
+    /// Publishes events of one type as one CloudEvents batch message.
+    pub async fn publish_batch(&self, events: &[contracts::RawEvent]) {
+        self.publish_body(
+            &events[0].ty,
+            &uuid::Uuid::now_v7().to_string(),
+            contracts::CLOUDEVENTS_BATCH_JSON,
+            &serde_json::to_vec(events).unwrap(),
+        )
+        .await;
+    }
+
     /// Publishes an event onto this test's exchange, as another service would.
     pub async fn publish(&self, event: &contracts::RawEvent) {
+        self.publish_body(
+            &event.ty,
+            &event.id.to_string(),
+            contracts::CLOUDEVENTS_JSON,
+            &event.to_json_bytes(),
+        )
+        .await;
+    }
+
+    async fn publish_body(&self, routing_key: &str, id: &str, content_type: &str, body: &[u8]) {
         let bus = &self.service.settings.bus;
         let conn = platform::bus::connect(bus, "test-publisher").await.unwrap();
         let channel = conn.create_channel().await.unwrap();
@@ -178,13 +199,9 @@ impl TestApp {
         platform::bus::publish_confirmed(
             &channel,
             &bus.exchange,
-            &event.ty,
-            &event.to_json_bytes(),
-            platform::bus::message_properties(
-                &event.id.to_string(),
-                contracts::CLOUDEVENTS_JSON,
-                Default::default(),
-            ),
+            routing_key,
+            body,
+            platform::bus::message_properties(id, content_type, Default::default()),
         )
         .await
         .unwrap();

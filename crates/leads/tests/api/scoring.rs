@@ -105,6 +105,80 @@ async fn touches_build_decayed_engagement_once_and_promote_to_mql() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_of_touches_equals_the_brute_force_sum_and_counts_the_unmatched() {
+    let app = spawn_app().await;
+    app.use_test_model().await;
+    let mut leads = Vec::new();
+    for i in 0..4 {
+        let l = app
+            .create(&json!({"email": format!("b{i}@batch.example"), "source": "content"}))
+            .await;
+        leads.push(l["id"].as_str().unwrap().to_string());
+    }
+    // 40 touches: lead i % 4, alternating meeting (25) and form fill (10), i days ago; four
+    // of them by email instead of id; then 6 for nobody, and 5 repeats of earlier touchpoints.
+    let mut events = Vec::new();
+    let mut expected = [0.0f64; 4];
+    let mut firsts = Vec::new();
+    for i in 0..40 {
+        let (kind, points) = if i % 2 == 0 {
+            ("meeting", 25.0)
+        } else {
+            ("form_submit", 10.0)
+        };
+        let tid = Uuid::new_v4();
+        let mut e = touch(&leads[i % 4], kind, i as i64, tid);
+        if i < 4 {
+            e.data["lead_id"] = Value::Null;
+            e.data["email"] = json!(format!("B{}@Batch.example", i % 4));
+            firsts.push((leads[i % 4].clone(), kind, i as i64, tid));
+        }
+        // Worth points × 2^(-days / 30) today.
+        expected[i % 4] += points * 2f64.powf(-(i as f64) / 30.0);
+        events.push(e);
+    }
+    for _ in 0..6 {
+        events.push(touch(
+            &Uuid::new_v4().to_string(),
+            "meeting",
+            0,
+            Uuid::new_v4(),
+        ));
+    }
+    for (lead, kind, days, tid) in firsts.iter().take(5) {
+        events.push(touch(lead, kind, *days, *tid));
+    }
+    app.publish_batch(&events).await;
+    app.wait_count("SELECT count(*) AS n FROM inbox", events.len() as i64)
+        .await;
+
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM engagement_touches")
+            .await,
+        40
+    );
+    for (id, want) in leads.iter().zip(expected) {
+        let s = score(&app, id).await;
+        assert!(close(&s["engagement_score"], want), "{id}: {s} vs {want}");
+    }
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("leads_touchpoints_unmatched_total") && l.ends_with(" 6")),
+        "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_scoring_model_is_versioned_data_and_validated() {
     let app = spawn_app().await;
     let current = app.get_json("/v1/scoring-model").await;

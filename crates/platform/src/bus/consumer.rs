@@ -49,6 +49,17 @@ pub trait EventHandler: Send + Sync + 'static {
     /// Routing-key patterns the service's queue is bound with.
     fn bindings(&self) -> Vec<String>;
     fn handle(&self, conn: &mut PgConnection, event: &RawEvent) -> Result<(), HandlerError>;
+
+    /// Applies the new (not yet seen) events of one AMQP message, in message order. The
+    /// default handles them one by one; a handler of high-volume batched events overrides
+    /// it to apply a whole batch with a few set-based statements.
+    fn handle_batch(
+        &self,
+        conn: &mut PgConnection,
+        events: &[&RawEvent],
+    ) -> Result<(), HandlerError> {
+        events.iter().try_for_each(|e| self.handle(conn, e))
+    }
 }
 
 /// How one delivery ended.
@@ -229,21 +240,31 @@ impl Consumer {
         self.db
             .run(move |conn| {
                 conn.transaction::<_, HandlerError, _>(|tx| {
-                    let mut applied = 0;
-                    for event in &events {
-                        let inserted = diesel::insert_into(inbox::table)
-                            .values((
-                                inbox::event_id.eq(event.id),
-                                inbox::event_type.eq(&event.ty),
-                            ))
-                            .on_conflict_do_nothing()
-                            .execute(tx)?;
-                        if inserted == 1 {
-                            handler.handle(tx, event)?;
-                            applied += 1;
-                        }
+                    // One statement records every id; only the ids it inserted are new.
+                    let rows: Vec<_> = events
+                        .iter()
+                        .map(|e| (inbox::event_id.eq(e.id), inbox::event_type.eq(&e.ty)))
+                        .collect();
+                    let mut fresh: Vec<uuid::Uuid> = Vec::with_capacity(events.len());
+                    // PostgreSQL caps a statement at 65535 parameters: 2 per row.
+                    for part in rows.chunks(30_000) {
+                        fresh.extend(
+                            diesel::insert_into(inbox::table)
+                                .values(part)
+                                .on_conflict_do_nothing()
+                                .returning(inbox::event_id)
+                                .get_results::<uuid::Uuid>(tx)?,
+                        );
                     }
-                    Ok((applied, events.len() - applied))
+                    let fresh: std::collections::HashSet<uuid::Uuid> = fresh.into_iter().collect();
+                    // An id repeated inside one message counts once.
+                    let mut seen = std::collections::HashSet::new();
+                    let new: Vec<&RawEvent> = events
+                        .iter()
+                        .filter(|e| fresh.contains(&e.id) && seen.insert(e.id))
+                        .collect();
+                    handler.handle_batch(tx, &new)?;
+                    Ok((new.len(), events.len() - new.len()))
                 })
             })
             .await
