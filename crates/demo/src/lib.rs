@@ -133,6 +133,7 @@ const ACCOUNT_PROFILES: &[(&str, bool, &str, i64, &str, &str)] = &[
 pub fn account(i: usize) -> Value {
     let (name, domain) = COMPANIES[i];
     let (tier, target, industry, employees, region, revenue) = ACCOUNT_PROFILES[i];
+    let owner = ["sam", "kim", "alex"][i % 3];
     json!({
         "name": name,
         "domains": [domain],
@@ -142,7 +143,7 @@ pub fn account(i: usize) -> Value {
         "employees": employees,
         "region": region,
         "annual_revenue": {"amount": revenue, "currency": "EUR"},
-        "owner": ["sam", "kim", "alex"][i % 3],
+        "owner": owner,
     })
 }
 
