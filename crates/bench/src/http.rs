@@ -1,4 +1,4 @@
-//! HTTP load on `POST /v1/leads` at concurrency 32, and the idle RSS of a service process.
+//! Closed-loop HTTP load at concurrency 32, and the idle RSS of a service process.
 
 use std::time::{Duration, Instant};
 
@@ -6,40 +6,54 @@ use platform::testing::{RunningService, TestNamespace};
 
 use crate::report::{Row, Verdict};
 
-const CONCURRENCY: usize = 32;
+pub const CONCURRENCY: usize = 32;
 
-pub async fn post_leads(seconds: u64) -> anyhow::Result<Vec<Row>> {
-    let ns = TestNamespace::new();
-    let mut settings = ns.settings(leads::SERVICE);
-    settings.http.workers = None;
-    settings.database.pool_size = 32;
-    let service = RunningService::start(leads::definition(), settings).await;
-    let url = service.url("/v1/leads");
+/// What a closed-loop load run measured.
+pub struct Load {
+    pub rate: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub errors: usize,
+}
+
+impl Load {
+    pub fn describe(&self) -> String {
+        format!(
+            "{:.0} req/s, p50 {:.1} ms, p99 {:.1} ms, {} errors",
+            self.rate, self.p50_ms, self.p99_ms, self.errors
+        )
+    }
+}
+
+/// `CONCURRENCY` clients each sending requests back to back for `seconds`; `request(worker,
+/// i)` builds the i-th request of a worker, and a response with `expect` status counts.
+pub async fn load<F>(seconds: u64, expect: u16, request: F) -> anyhow::Result<Load>
+where
+    F: Fn(&reqwest::Client, usize, usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(CONCURRENCY)
         .build()?;
+    let request = std::sync::Arc::new(request);
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut workers = Vec::new();
     for w in 0..CONCURRENCY {
         let client = client.clone();
-        let url = url.clone();
+        let request = request.clone();
         workers.push(tokio::spawn(async move {
-            let mut generator = demo::Generator::new(w as u64);
             let mut latencies = Vec::new();
             let mut errors = 0usize;
             let mut i = 0;
             while Instant::now() < deadline {
-                let mut body = generator.lead(i);
-                body["email"] = serde_json::json!(format!("w{w}.n{i}@bench.example"));
-                i += 1;
                 let started = Instant::now();
-                match client.post(&url).json(&body).send().await {
-                    Ok(r) if r.status().as_u16() == 201 => {
+                match request(&client, w, i).send().await {
+                    Ok(r) if r.status().as_u16() == expect => {
                         let _ = r.bytes().await;
                         latencies.push(started.elapsed());
                     }
                     _ => errors += 1,
                 }
+                i += 1;
             }
             (latencies, errors)
         }));
@@ -60,21 +74,21 @@ pub async fn post_leads(seconds: u64) -> anyhow::Result<Vec<Row>> {
             .map(|d| d.as_secs_f64() * 1000.0)
             .unwrap_or(f64::NAN)
     };
-    let rate = latencies.len() as f64 / elapsed;
-    drop(service);
-    Ok(vec![Row {
-        what: format!(
-            "`POST /v1/leads`, concurrency {CONCURRENCY}, {seconds} s (load generator in the same process)"
-        ),
-        result: format!(
-            "{rate:.0} req/s, p50 {:.1} ms, p99 {:.1} ms, {errors} errors",
-            pct(0.5),
-            pct(0.99)
-        ),
-        baseline: "—".into(),
-        goal: "record (leads issue: ≥ 3,000 req/s, p99 < 20 ms)".into(),
-        verdict: Verdict::Recorded,
-    }])
+    Ok(Load {
+        rate: latencies.len() as f64 / elapsed,
+        p50_ms: pct(0.5),
+        p99_ms: pct(0.99),
+        errors,
+    })
+}
+
+/// A leads service in this process with a pool sized for the load.
+pub async fn leads_service() -> RunningService {
+    let ns = TestNamespace::new();
+    let mut settings = ns.settings(leads::SERVICE);
+    settings.http.workers = None;
+    settings.database.pool_size = 32;
+    RunningService::start(leads::definition(), settings).await
 }
 
 /// Starts the release binary with zero traffic and reads its resident set after it settles.

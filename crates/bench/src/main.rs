@@ -3,6 +3,7 @@
 
 mod bus;
 mod http;
+mod leads;
 mod report;
 
 use clap::Parser;
@@ -18,7 +19,7 @@ struct Args {
     /// Seconds of the relay-lag and HTTP load runs.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
-    /// Run only these groups (comma-separated: `bus`, `lag`, `http`, `rss`); all by default.
+    /// Run only these groups (comma-separated: `bus`, `lag`, `http`, `touches`, `reports`, `rss`); all by default.
     /// A partial run prints its table but does not rewrite `--output`.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -36,7 +37,13 @@ async fn main() -> anyhow::Result<()> {
         rows.push(bus::relay_lag(args.seconds).await?);
     }
     if run("http") {
-        rows.extend(http::post_leads(args.seconds).await?);
+        rows.extend(leads::http(args.seconds).await?);
+    }
+    if run("touches") {
+        rows.push(leads::touches().await?);
+    }
+    if run("reports") {
+        rows.extend(leads::reports().await?);
     }
     if run("rss") {
         rows.push(http::idle_rss().await?);
