@@ -49,7 +49,9 @@ done
 cat <<'TXT'
 
 Try:
-  curl -s 'http://127.0.0.1:8081/v1/leads?limit=3'
+  curl -s 'http://127.0.0.1:8081/v1/leads?limit=3&stage=mql'
+  curl -s 'http://127.0.0.1:8081/v1/accounts/targets'
+  curl -s 'http://127.0.0.1:8081/v1/reports/lead-quality?format=csv'
   curl -s -X POST http://127.0.0.1:8081/v1/leads -H 'content-type: application/json' \
        -d '{"email":"you@example.com","source":"webinar"}'
 Watch events in another terminal:  make events
