@@ -24,7 +24,16 @@ pub async fn pgbench(seconds: u64) -> anyhow::Result<(f64, f64)> {
     let db = format!("bench_pgbench_{}", std::process::id());
     let psql = |sql: String, database: &str| {
         std::process::Command::new("psql")
-            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", database, "-qc", &sql])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-qc",
+                &sql,
+            ])
             .status()
     };
     psql(format!("CREATE DATABASE {db}"), "postgres")?;
@@ -45,7 +54,14 @@ pub async fn pgbench(seconds: u64) -> anyhow::Result<(f64, f64)> {
     let run = |script: &std::path::Path| -> anyhow::Result<f64> {
         let out = std::process::Command::new(&bin)
             .args(["-h", "127.0.0.1", "-U", "postgres", "-n", "-M", "prepared"])
-            .args(["-c", &CONCURRENCY.to_string(), "-j", "2", "-T", &seconds.to_string()])
+            .args([
+                "-c",
+                &CONCURRENCY.to_string(),
+                "-j",
+                "2",
+                "-T",
+                &seconds.to_string(),
+            ])
             .arg("-f")
             .arg(script)
             .arg(&db)
@@ -55,7 +71,12 @@ pub async fn pgbench(seconds: u64) -> anyhow::Result<(f64, f64)> {
             .find_map(|l| l.strip_prefix("tps = "))
             .and_then(|l| l.split_whitespace().next())
             .and_then(|n| n.parse().ok())
-            .ok_or_else(|| anyhow::anyhow!("pgbench said: {text} {}", String::from_utf8_lossy(&out.stderr)))
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "pgbench said: {text} {}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            })
     };
     let result = run(&insert).and_then(|i| Ok((i, run(&select)?)));
     psql(format!("DROP DATABASE {db} WITH (FORCE)"), "postgres")?;
@@ -115,7 +136,9 @@ pub async fn http(seconds: u64) -> anyhow::Result<Vec<Row>> {
     drop(service);
     Ok(vec![
         http_row(
-            &format!("`POST /v1/leads`, concurrency {CONCURRENCY}, {seconds} s (validate, match account, score, insert + outbox in one transaction)"),
+            &format!(
+                "`POST /v1/leads`, concurrency {CONCURRENCY}, {seconds} s (validate, match account, score, insert + outbox in one transaction)"
+            ),
             &post,
             format!("pgbench one-row INSERT, {CONCURRENCY} clients: {insert_tps:.0} tps"),
             3000.0,
@@ -154,7 +177,14 @@ pub async fn touches() -> anyhow::Result<Row> {
         }
         ids
     };
-    let kinds = ["page_view", "email_open", "email_click", "visit", "form_submit", "meeting"];
+    let kinds = [
+        "page_view",
+        "email_open",
+        "email_click",
+        "visit",
+        "form_submit",
+        "meeting",
+    ];
     let now = chrono::Utc::now();
     let batches: Vec<Vec<u8>> = (0..100)
         .map(|b| {
@@ -203,7 +233,10 @@ pub async fn touches() -> anyhow::Result<Row> {
             .db
             .run(|c| {
                 platform::schema::inbox::table
-                    .filter(platform::schema::inbox::event_type.eq("touchstone.touchpoints.touchpoint.recorded.v1"))
+                    .filter(
+                        platform::schema::inbox::event_type
+                            .eq("touchstone.touchpoints.touchpoint.recorded.v1"),
+                    )
                     .count()
                     .get_result(c)
                     .map_err(DbError::from)
@@ -261,7 +294,10 @@ pub async fn reports() -> anyhow::Result<Vec<Row>> {
     for (name, path) in [
         ("lead quality", "/v1/reports/lead-quality"),
         ("score distribution", "/v1/reports/score-distribution"),
-        ("lead quality as Parquet", "/v1/reports/lead-quality?format=parquet"),
+        (
+            "lead quality as Parquet",
+            "/v1/reports/lead-quality?format=parquet",
+        ),
     ] {
         let started = Instant::now();
         let resp = client.get(service.url(path)).send().await?;
@@ -273,7 +309,11 @@ pub async fn reports() -> anyhow::Result<Vec<Row>> {
             result: format!("{elapsed:.2} s ({} bytes)", bytes.len()),
             baseline: "—".into(),
             goal: "< 2 s".into(),
-            verdict: if elapsed < 2.0 { Verdict::Met } else { Verdict::Missed },
+            verdict: if elapsed < 2.0 {
+                Verdict::Met
+            } else {
+                Verdict::Missed
+            },
         });
     }
     drop(service);

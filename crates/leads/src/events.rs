@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::domain::lifecycle::{Stage, check_move};
 use crate::error::LeadsError;
-use crate::store::schema::{deals, engagement_touches, leads};
+use crate::store::schema::{deals, engagement_touches, leads, score_history};
 use crate::store::{self, LeadRow, scoring};
 
 pub struct LeadsHandler {
@@ -124,7 +124,7 @@ fn decode<T: contracts::EventPayload>(event: &RawEvent) -> Result<T, HandlerErro
 /// (by touchpoint id) and touches worth no points change nothing. Returns how many touches
 /// matched no lead. The engagement sum does not depend on the order touches arrive in.
 fn touchpoints(conn: &mut PgConnection, touches: &[TouchpointRecorded]) -> Result<u64, LeadsError> {
-    let (_, model) = scoring::current_model(conn)?;
+    let (version, model) = scoring::current_model(conn)?;
     let hl = model.half_life_days;
     let worth: Vec<(&TouchpointRecorded, f64)> = touches
         .iter()
@@ -212,29 +212,77 @@ fn touchpoints(conn: &mut PgConnection, touches: &[TouchpointRecorded]) -> Resul
         }
     }
     let now = Utc::now();
+    // One statement updates every lead; grade changes and crossings are recorded in bulk.
+    let (mut ids, mut values, mut as_of, mut grades) = (vec![], vec![], vec![], vec![]);
+    let mut history = Vec::new();
+    let mut scored = Vec::new();
+    let mut promote = Vec::new();
     for (id, added) in per_lead {
         let lead = by_id[&id];
         let before = scoring::lead_engagement(lead);
         let after = added.iter().fold(before, |e, (p, at)| e.add(*p, *at, hl));
-        let grade = model.grade(lead.fit, after.value_at(now, hl)).to_string();
-        let crossed = model.qualifies_for_mql(lead.fit, after.value_at(now, hl))
+        let engagement_now = after.value_at(now, hl);
+        let grade = model.grade(lead.fit, engagement_now).to_string();
+        let crossed = model.qualifies_for_mql(lead.fit, engagement_now)
             && !model.qualifies_for_mql(lead.fit, before.value_at(now, hl));
-        diesel::update(leads::table.find(id))
-            .set((
-                leads::engagement.eq(after.value),
-                leads::engagement_as_of.eq(after.as_of),
-            ))
-            .execute(conn)?;
-        if lead.grade.as_deref() != Some(grade.as_str()) || crossed {
-            // The rare case: a new grade or a threshold crossed. The full path records it.
-            let updated = LeadRow {
+        let grade_changed = lead.grade.as_deref() != Some(grade.as_str());
+        if grade_changed {
+            history.push((
+                score_history::lead_id.eq(id),
+                score_history::fit.eq(lead.fit),
+                score_history::engagement.eq(engagement_now),
+                score_history::grade.eq(grade.clone()),
+                score_history::model_version.eq(version),
+                score_history::cause.eq("engagement"),
+                score_history::at.eq(now),
+            ));
+        }
+        if grade_changed || crossed {
+            scored.push(contracts::leads::LeadScored {
+                lead_id: id,
+                fit_score: lead.fit,
+                engagement_score: engagement_now,
+                grade: grade.clone(),
+                previous_grade: lead.grade.clone(),
+                crossed_thresholds: if crossed { vec!["mql".into()] } else { vec![] },
+                model_version: version as u32,
+                scored_at: now,
+            });
+        }
+        if model.qualifies_for_mql(lead.fit, engagement_now)
+            && matches!(lead.stage(), Stage::Subscriber | Stage::Lead)
+        {
+            promote.push(LeadRow {
                 engagement: after.value,
                 engagement_as_of: Some(after.as_of),
+                grade: Some(grade.clone()),
                 ..lead.clone()
-            };
-            let prior = (lead.fit, before.value_at(now, hl));
-            scoring::rescore(conn, updated, Some(prior), "engagement", now, None)?;
+            });
         }
+        ids.push(id);
+        values.push(after.value);
+        as_of.push(after.as_of);
+        grades.push(grade);
+    }
+    use diesel::sql_types::{Array, Float8, Text, Timestamptz, Uuid as SqlUuid};
+    diesel::sql_query(
+        "UPDATE leads l SET engagement = v.e, engagement_as_of = v.t, grade = v.g \
+         FROM unnest($1::uuid[], $2::float8[], $3::timestamptz[], $4::text[]) AS v(id, e, t, g) \
+         WHERE l.id = v.id",
+    )
+    .bind::<Array<SqlUuid>, _>(&ids)
+    .bind::<Array<Float8>, _>(&values)
+    .bind::<Array<Timestamptz>, _>(&as_of)
+    .bind::<Array<Text>, _>(&grades)
+    .execute(conn)?;
+    if !history.is_empty() {
+        diesel::insert_into(score_history::table)
+            .values(&history)
+            .execute(conn)?;
+    }
+    platform::bus::outbox::enqueue_each(conn, &scored, None)?;
+    for lead in promote {
+        store::change_stage(conn, lead, Stage::Mql, None, "score", None, now, None)?;
     }
     Ok(unmatched)
 }

@@ -7,10 +7,11 @@ use secrecy::ExposeSecret;
 use platform::config::DatabaseSettings;
 
 /// The columns `reports::leads_frame` expects, for live leads, with engagement decayed to
-/// now under the given half-life. Times are epoch microseconds.
+/// now under the given half-life. Times are epoch microseconds. `id` and `account_id` are
+/// exported empty: no lead report reads them, and they would be a third of the bytes.
 pub fn leads_csv_sql(half_life_days: f64) -> String {
     format!(
-        "SELECT id, source, campaign_id, account_id, \
+        "SELECT '' AS id, source, campaign_id, NULL AS account_id, \
            (extract(epoch FROM created_at) * 1000000)::bigint AS created_at, \
            fit, \
            engagement * power(2::float8, -(extract(epoch FROM (now() - coalesce(engagement_as_of, created_at))) / 86400.0) / {hl}) AS engagement, \

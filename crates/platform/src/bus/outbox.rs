@@ -43,6 +43,41 @@ pub fn enqueue<T: EventPayload>(
     Ok(event)
 }
 
+/// Queues one message per payload with a single statement: for a change that touches many
+/// aggregates at once (e.g. many leads re-graded by one batch of touchpoints).
+pub fn enqueue_each<T: EventPayload>(
+    conn: &mut PgConnection,
+    payloads: &[T],
+    trace: Option<&TraceContext>,
+) -> QueryResult<Vec<RawEvent>> {
+    if payloads.is_empty() {
+        return Ok(Vec::new());
+    }
+    let traceparent = trace.map(TraceContext::traceparent);
+    let events: Vec<RawEvent> = payloads
+        .iter()
+        .map(|p| RawEvent::new(p, traceparent.clone()))
+        .collect();
+    let rows: Vec<NewOutboxRow> = events
+        .iter()
+        .map(|event| NewOutboxRow {
+            message_id: event.id,
+            routing_key: event.ty.clone(),
+            content_type: CLOUDEVENTS_JSON,
+            body: event.to_json_bytes(),
+            event_count: 1,
+            traceparent: traceparent.clone(),
+        })
+        .collect();
+    for part in rows.chunks(5000) {
+        diesel::insert_into(outbox::table)
+            .values(part)
+            .execute(conn)?;
+    }
+    notify(conn)?;
+    Ok(events)
+}
+
 /// Queues many events of one type as CloudEvents batches (one AMQP message per
 /// `per_message` events), for producers whose volume single messages cannot carry.
 pub fn enqueue_batch<T: EventPayload>(
