@@ -174,6 +174,13 @@ pub fn create_lead(
         customer_at: None,
     };
     row.apply(lead, account_id);
+    // Scored before the insert, so that the row goes in once with its fit and grade.
+    let card = scoring::score_card(conn, &row, now)?;
+    row.fit = card.fit;
+    let qualifies = card.qualifies_for_mql;
+    if !qualifies {
+        row.grade = Some(card.grade.to_string());
+    }
     let inserted = diesel::insert_into(leads::table)
         .values(&row)
         .on_conflict(leads::email)
@@ -190,7 +197,22 @@ pub fn create_lead(
     }
     record_stage(conn, row.id, None, row.stage(), "created", None, None, now)?;
     platform::bus::outbox::enqueue(conn, &created_event(&row), Some(trace))?;
-    scoring::rescore(conn, row, None, "created", now, Some(trace))
+    if qualifies {
+        // Past the MQL threshold at birth: the full path publishes and promotes.
+        return scoring::rescore(conn, row, None, "created", now, Some(trace));
+    }
+    diesel::insert_into(score_history::table)
+        .values((
+            score_history::lead_id.eq(row.id),
+            score_history::fit.eq(card.fit),
+            score_history::engagement.eq(card.engagement),
+            score_history::grade.eq(card.grade.to_string()),
+            score_history::model_version.eq(card.model_version),
+            score_history::cause.eq("created"),
+            score_history::at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(row)
 }
 
 fn created_event(row: &LeadRow) -> contracts::leads::LeadCreated {
