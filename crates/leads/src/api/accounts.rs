@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{Query, encode_cursor, etag, if_match, path_id};
+use super::{Query, etag, if_match, paginate, path_id};
 use crate::domain::account::{AbmTier, AccountInput, MoneyInput, NewAccount};
 use crate::error::LeadsError;
 use crate::store::accounts::{self as store, Account, AccountFilter};
@@ -217,15 +217,10 @@ fn filter_from(q: &mut Query<'_>) -> AccountFilter {
 
 async fn page(db: &Db, filter: AccountFilter) -> Result<HttpResponse, LeadsError> {
     let limit = filter.limit - 1;
-    let mut items = db
+    let items = db
         .run(move |conn| store::list_accounts(conn, &filter))
         .await?;
-    let next_cursor = if items.len() as i64 > limit {
-        items.truncate(limit as usize);
-        items.last().map(|a| encode_cursor(a.row.id))
-    } else {
-        None
-    };
+    let (items, next_cursor) = paginate(items, limit, |a| a.row.id);
     Ok(HttpResponse::Ok().json(AccountPage {
         items: items.into_iter().map(AccountResponse::from).collect(),
         next_cursor,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{Query, encode_cursor, etag, if_match, path_id};
+use super::{Query, etag, if_match, paginate, path_id};
 use crate::domain::NewLead;
 use crate::domain::lead::LeadInput;
 use crate::domain::lifecycle::Stage;
@@ -249,13 +249,8 @@ pub async fn list_leads(
         limit: limit + 1,
     };
     q.finish()?;
-    let mut rows = db.run(move |conn| store::list_leads(conn, &filter)).await?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| encode_cursor(r.id))
-    } else {
-        None
-    };
+    let rows = db.run(move |conn| store::list_leads(conn, &filter)).await?;
+    let (rows, next_cursor) = paginate(rows, limit, |r| r.id);
     Ok(HttpResponse::Ok().json(LeadPage {
         items: rows.into_iter().map(LeadResponse::from).collect(),
         next_cursor,

@@ -156,6 +156,22 @@ pub fn etag(version: i32) -> (&'static str, String) {
     ("etag", format!("\"{version}\""))
 }
 
+/// Cuts a page fetched with `limit + 1` rows back to `limit`, and names the cursor of the
+/// next page when there is one.
+pub fn paginate<T>(
+    mut rows: Vec<T>,
+    limit: i64,
+    id: impl Fn(&T) -> Uuid,
+) -> (Vec<T>, Option<String>) {
+    if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        let next = rows.last().map(|r| encode_cursor(id(r)));
+        (rows, next)
+    } else {
+        (rows, None)
+    }
+}
+
 pub fn encode_cursor(id: Uuid) -> String {
     URL_SAFE_NO_PAD.encode(id.as_bytes())
 }
