@@ -25,8 +25,6 @@ pub enum LeadsError {
     IllegalMove(#[from] crate::domain::lifecycle::MoveError),
     #[error("domain {domain} belongs to account {account}")]
     DomainTaken { domain: String, account: Uuid },
-    #[error("{0}")]
-    Conflict(String),
     #[error("Idempotency-Key reused with a different body")]
     IdempotencyMismatch,
     #[error(transparent)]
@@ -113,7 +111,6 @@ impl LeadsError {
                 Some(format!("{domain} belongs to account {account}")),
             )
             .with("existing_id", account),
-            LeadsError::Conflict(detail) => Problem::conflict(detail.clone()),
             LeadsError::IdempotencyMismatch => Problem::idempotency_mismatch(),
             LeadsError::Unexpected(e) => {
                 tracing::error!(error = ?e, "unexpected error");

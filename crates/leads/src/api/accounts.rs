@@ -187,13 +187,21 @@ fn rescore_account_leads(
         .select(crate::store::LeadRow::as_select())
         .load(conn)?;
     let now = Utc::now();
-    let (_, model) = scoring::current_model(conn)?;
+    let model = scoring::current_model(conn)?;
     for row in rows {
         let before = (
             row.fit,
-            scoring::lead_engagement(&row).value_at(now, model.half_life_days),
+            scoring::lead_engagement(&row).value_at(now, model.1.half_life_days),
         );
-        scoring::rescore(conn, row, Some(before), "account_updated", now, Some(trace))?;
+        scoring::rescore(
+            conn,
+            &model,
+            row,
+            Some(before),
+            "account_updated",
+            now,
+            Some(trace),
+        )?;
     }
     Ok(())
 }

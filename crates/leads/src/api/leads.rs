@@ -481,8 +481,8 @@ pub async fn get_score(
     let response = db
         .run(move |conn| {
             let lead = store::find_lead(conn, id)?.ok_or(LeadsError::NotFound(id))?;
-            let (_, model) = scoring::current_model(conn)?;
-            let card = scoring::score_card(conn, &lead, Utc::now())?;
+            let model = scoring::current_model(conn)?;
+            let card = scoring::score_card(conn, &model, &lead, Utc::now())?;
             let history = scoring::score_history(conn, id)?;
             Ok::<_, LeadsError>(ScoreResponse {
                 lead_id: id,
@@ -490,7 +490,7 @@ pub async fn get_score(
                 fit_score: card.fit,
                 fit_rules: card.fired.into_iter().map(Into::into).collect(),
                 engagement_score: card.engagement,
-                half_life_days: model.half_life_days,
+                half_life_days: model.1.half_life_days,
                 grade: card.grade.to_string(),
                 qualifies_for_mql: card.qualifies_for_mql,
                 history: history

@@ -149,7 +149,10 @@ pub fn if_match(req: &HttpRequest) -> Result<i32, LeadsError> {
                 .to_string()
         })
         .and_then(|s| s.parse().ok())
-        .ok_or(LeadsError::VersionMismatch { current: -1 })
+        .ok_or_else(|| {
+            platform::Problem::precondition_failed("If-Match is not an ETag of this resource")
+                .into()
+        })
 }
 
 pub fn etag(version: i32) -> (&'static str, String) {

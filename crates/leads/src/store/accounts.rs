@@ -170,12 +170,16 @@ pub fn find_account(conn: &mut PgConnection, id: Uuid) -> Result<Option<Account>
     else {
         return Ok(None);
     };
-    let domains = account_domains::table
+    let domains = domains_of(conn, id)?;
+    Ok(Some(Account { row, domains }))
+}
+
+fn domains_of(conn: &mut PgConnection, id: Uuid) -> QueryResult<Vec<String>> {
+    account_domains::table
         .filter(account_domains::account_id.eq(id))
         .order(account_domains::domain)
         .select(account_domains::domain)
-        .load(conn)?;
-    Ok(Some(Account { row, domains }))
+        .load(conn)
 }
 
 /// Replaces the account with `a` if `expected_version` is current; returns the new state
@@ -199,8 +203,11 @@ pub fn update_account(
             current: current.version,
         });
     }
-    let before = find_account(conn, id)?.ok_or(LeadsError::AccountNotFound(id))?;
     let row = row_from(id, a, current.version + 1, current.created_at);
+    let before = Account {
+        domains: domains_of(conn, id)?,
+        row: current,
+    };
     let changed = changed_fields(&before, a);
     if changed.is_empty() {
         return Ok(before);

@@ -175,7 +175,8 @@ pub fn create_lead(
     };
     row.apply(lead, account_id);
     // Scored before the insert, so that the row goes in once with its fit and grade.
-    let card = scoring::score_card(conn, &row, now)?;
+    let model = scoring::current_model(conn)?;
+    let card = scoring::score_card(conn, &model, &row, now)?;
     row.fit = card.fit;
     let qualifies = card.qualifies_for_mql;
     if !qualifies {
@@ -187,19 +188,15 @@ pub fn create_lead(
         .do_nothing()
         .execute(conn)?;
     if inserted == 0 {
-        let (existing, merged_into): (Uuid, Option<Uuid>) = leads::table
-            .filter(leads::email.eq(&row.email))
-            .select((leads::id, leads::merged_into))
-            .first(conn)?;
-        return Err(LeadsError::DuplicateEmail {
-            existing: merged_into.unwrap_or(existing),
-        });
+        let existing = email_holder(conn, &row.email)?
+            .ok_or_else(|| anyhow::anyhow!("email conflict without a holder"))?;
+        return Err(LeadsError::DuplicateEmail { existing });
     }
     record_stage(conn, row.id, None, row.stage(), "created", None, None, now)?;
     platform::bus::outbox::enqueue(conn, &created_event(&row), Some(trace))?;
     if qualifies {
         // Past the MQL threshold at birth: the full path publishes and promotes.
-        return scoring::rescore(conn, row, None, "created", now, Some(trace));
+        return scoring::rescore(conn, &model, row, None, "created", now, Some(trace));
     }
     diesel::insert_into(score_history::table)
         .values((
@@ -268,6 +265,16 @@ fn updated_event(row: &LeadRow, changed: Vec<String>) -> contracts::leads::LeadU
         properties: row.properties.clone(),
         updated_at: row.updated_at,
     }
+}
+
+/// The live lead that holds `email`: its owner, or the survivor the owner was merged into.
+fn email_holder(conn: &mut PgConnection, email: &str) -> QueryResult<Option<Uuid>> {
+    let holder: Option<(Uuid, Option<Uuid>)> = leads::table
+        .filter(leads::email.eq(email))
+        .select((leads::id, leads::merged_into))
+        .first(conn)
+        .optional()?;
+    Ok(holder.map(|(id, merged_into)| merged_into.unwrap_or(id)))
 }
 
 /// The lead with this id, even if merged.
@@ -402,17 +409,10 @@ pub fn update_lead(
     if changed.is_empty() {
         return Ok(before);
     }
-    if row.email != before.email {
-        let taken: Option<(Uuid, Option<Uuid>)> = leads::table
-            .filter(leads::email.eq(&row.email))
-            .select((leads::id, leads::merged_into))
-            .first(conn)
-            .optional()?;
-        if let Some((existing, merged)) = taken {
-            return Err(LeadsError::DuplicateEmail {
-                existing: merged.unwrap_or(existing),
-            });
-        }
+    if row.email != before.email
+        && let Some(existing) = email_holder(conn, &row.email)?
+    {
+        return Err(LeadsError::DuplicateEmail { existing });
     }
     let now = Utc::now().trunc_subsecs(6);
     row.version += 1;
@@ -421,12 +421,12 @@ pub fn update_lead(
         .set(&row)
         .execute(conn)?;
     platform::bus::outbox::enqueue(conn, &updated_event(&row, changed), Some(trace))?;
-    let (_, model) = scoring::current_model(conn)?;
+    let model = scoring::current_model(conn)?;
     let prior = (
         before.fit,
-        scoring::lead_engagement(&before).value_at(now, model.half_life_days),
+        scoring::lead_engagement(&before).value_at(now, model.1.half_life_days),
     );
-    scoring::rescore(conn, row, Some(prior), "updated", now, Some(trace))
+    scoring::rescore(conn, &model, row, Some(prior), "updated", now, Some(trace))
 }
 
 fn changed_fields(a: &LeadRow, b: &LeadRow) -> Vec<String> {
@@ -645,8 +645,8 @@ pub fn merge_leads(
     diesel::update(schema::deals::table.filter(schema::deals::lead_id.eq(from_id)))
         .set(schema::deals::lead_id.eq(survivor_id))
         .execute(conn)?;
-    let (_, model) = scoring::current_model(conn)?;
-    let hl = model.half_life_days;
+    let model = scoring::current_model(conn)?;
+    let hl = model.1.half_life_days;
     let prior = (
         survivor.fit,
         scoring::lead_engagement(&survivor).value_at(now, hl),
@@ -707,7 +707,7 @@ pub fn merge_leads(
         merged_at: now,
     };
     platform::bus::outbox::enqueue(conn, &event, Some(trace))?;
-    scoring::rescore(conn, row, Some(prior), "merged", now, Some(trace))
+    scoring::rescore(conn, &model, row, Some(prior), "merged", now, Some(trace))
 }
 
 fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {

@@ -13,8 +13,12 @@ use crate::domain::lifecycle::Stage;
 use crate::domain::scoring::{Engagement, FiredRule, FitFacts, Grade, ScoringModel};
 use crate::error::LeadsError;
 
+/// A scoring model with its version number.
+pub type Versioned = (i32, ScoringModel);
+
 /// The current model and its version; the built-in default becomes version 1 on first use.
-pub fn current_model(conn: &mut PgConnection) -> Result<(i32, ScoringModel), LeadsError> {
+/// Read it once per operation and pass it on.
+pub fn current_model(conn: &mut PgConnection) -> Result<Versioned, LeadsError> {
     let latest: Option<(i32, serde_json::Value)> = scoring_models::table
         .order(scoring_models::version.desc())
         .select((scoring_models::version, scoring_models::model))
@@ -53,18 +57,6 @@ pub fn save_model(conn: &mut PgConnection, model: &ScoringModel) -> Result<i32, 
         .values(scoring_models::model.eq(serde_json::to_value(model).expect("model serializes")))
         .returning(scoring_models::version)
         .get_result(conn)?)
-}
-
-pub fn model_version(
-    conn: &mut PgConnection,
-    version: i32,
-) -> Result<Option<ScoringModel>, LeadsError> {
-    let json: Option<serde_json::Value> = scoring_models::table
-        .find(version)
-        .select(scoring_models::model)
-        .first(conn)
-        .optional()?;
-    Ok(json.and_then(|j| serde_json::from_value(j).ok()))
 }
 
 pub fn model_versions(conn: &mut PgConnection) -> Result<Vec<(i32, DateTime<Utc>)>, LeadsError> {
@@ -118,10 +110,11 @@ pub fn fit_facts(conn: &mut PgConnection, lead: &LeadRow) -> QueryResult<FitFact
 
 pub fn score_card(
     conn: &mut PgConnection,
+    (model_version, model): &Versioned,
     lead: &LeadRow,
     now: DateTime<Utc>,
 ) -> Result<ScoreCard, LeadsError> {
-    let (model_version, model) = current_model(conn)?;
+    let model_version = *model_version;
     let (fit, fired) = model.fit(&fit_facts(conn, lead)?);
     let engagement = lead_engagement(lead).value_at(now, model.half_life_days);
     Ok(ScoreCard {
@@ -147,14 +140,15 @@ pub fn lead_engagement(lead: &LeadRow) -> Engagement {
 /// before the change, `None` for a new lead. Returns the updated row.
 pub fn rescore(
     conn: &mut PgConnection,
+    versioned: &Versioned,
     mut lead: LeadRow,
     before: Option<(f64, f64)>,
     cause: &str,
     now: DateTime<Utc>,
     trace: Option<&TraceContext>,
 ) -> Result<LeadRow, LeadsError> {
-    let (_, model) = current_model(conn)?;
-    let card = score_card(conn, &lead, now)?;
+    let model = &versioned.1;
+    let card = score_card(conn, versioned, &lead, now)?;
     let previous_grade = lead.grade.clone();
     let grade = card.grade.to_string();
     let was_qualified = before.is_some_and(|(f, e)| model.qualifies_for_mql(f, e));
@@ -203,40 +197,10 @@ pub fn rescore(
         platform::bus::outbox::enqueue(conn, &event, trace)?;
     }
     lead.grade = Some(grade);
-    let stage = Stage::parse(&lead.lifecycle_stage);
-    if card.qualifies_for_mql && matches!(stage, Some(Stage::Subscriber | Stage::Lead)) {
+    if card.qualifies_for_mql && matches!(lead.stage(), Stage::Subscriber | Stage::Lead) {
         lead = change_stage(conn, lead, Stage::Mql, None, "score", None, now, trace)?;
     }
     Ok(lead)
-}
-
-/// Adds touch points to a lead's decayed engagement (order-independent) and re-scores.
-pub fn add_engagement(
-    conn: &mut PgConnection,
-    lead: LeadRow,
-    points: f64,
-    at: DateTime<Utc>,
-    half_life_days: f64,
-    trace: Option<&TraceContext>,
-) -> Result<LeadRow, LeadsError> {
-    let now = Utc::now().max(at);
-    let before = (
-        lead.fit,
-        lead_engagement(&lead).value_at(now, half_life_days),
-    );
-    let e = lead_engagement(&lead).add(points, at, half_life_days);
-    diesel::update(leads::table.find(lead.id))
-        .set((
-            leads::engagement.eq(e.value),
-            leads::engagement_as_of.eq(e.as_of),
-        ))
-        .execute(conn)?;
-    let lead = LeadRow {
-        engagement: e.value,
-        engagement_as_of: Some(e.as_of),
-        ..lead
-    };
-    rescore(conn, lead, Some(before), "engagement", now, trace)
 }
 
 /// One entry of a lead's score history: (fit, engagement, grade, model version, cause, at).
