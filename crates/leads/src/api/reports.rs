@@ -7,6 +7,8 @@ use actix_web::{HttpResponse, web};
 use platform::{Db, Settings};
 use polars::prelude::DataFrame;
 
+use platform::reports::respond;
+
 use super::Query;
 use crate::domain::account::AbmTier;
 use crate::error::LeadsError;
@@ -42,27 +44,6 @@ async fn load(db: &Db, settings: &Settings, accounts: bool) -> Result<Vec<u8>, L
         source::leads_csv_sql(model.half_life_days)
     };
     Ok(source::copy_csv(&settings.database, &sql).await?)
-}
-
-fn respond(name: &str, format: Format, body: Vec<u8>) -> HttpResponse {
-    let mut r = HttpResponse::Ok();
-    r.content_type(format.content_type());
-    match format {
-        Format::Csv => {
-            r.insert_header((
-                "content-disposition",
-                format!("attachment; filename=\"{name}.csv\""),
-            ));
-        }
-        Format::Parquet => {
-            r.insert_header((
-                "content-disposition",
-                format!("attachment; filename=\"{name}.parquet\""),
-            ));
-        }
-        Format::Json => {}
-    }
-    r.body(body)
 }
 
 /// Runs CPU-bound polars work off the async workers.

@@ -6,6 +6,7 @@
 mod abm;
 mod frames;
 mod lead_quality;
+#[cfg(test)]
 mod render;
 mod score_distribution;
 
@@ -18,7 +19,7 @@ use polars::prelude::*;
 pub use abm::{ABM_TIERS, abm_engagement};
 pub use frames::{accounts_frame, leads_frame};
 pub use lead_quality::lead_quality;
-pub use render::{Format, render};
+pub use platform::reports::{Format, render};
 pub use score_distribution::score_distribution;
 
 /// A half-open `[from, to)` window on a lead's `created_at`; an open end is unbounded.

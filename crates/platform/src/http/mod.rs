@@ -5,6 +5,7 @@ pub mod idempotency;
 pub mod json;
 pub mod middleware;
 pub mod problem;
+pub mod query;
 
 use std::time::Duration;
 

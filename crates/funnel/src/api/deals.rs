@@ -1,0 +1,330 @@
+//! Deals: open, read with their projections, list, move between stages, read the log.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, http::StatusCode, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use contracts::funnel::{ProductLine, Stakeholder};
+use diesel::Connection;
+use platform::http::FieldErrors;
+use platform::http::json::Json;
+use platform::{Db, TraceContext};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{Query, paginate, path_id};
+use crate::domain::deal::{self, DealInput, NewDeal, ProductInput};
+use crate::error::FunnelError;
+use crate::store::deals::{self as store, DealRow, Move, Origin, TransitionRow};
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DealResponse {
+    pub id: Uuid,
+    pub funnel_id: Uuid,
+    pub funnel_version: i32,
+    pub external_id: Option<String>,
+    pub lead_id: Option<Uuid>,
+    pub account_id: Option<Uuid>,
+    pub campaign_id: Option<String>,
+    /// Decimal string.
+    pub amount: Option<String>,
+    pub currency: Option<String>,
+    pub expected_close: Option<NaiveDate>,
+    pub owner: Option<String>,
+    pub methodology: String,
+    #[schema(value_type = Vec<Object>)]
+    pub stakeholders: Vec<Stakeholder>,
+    #[schema(value_type = Vec<Object>)]
+    pub products: Vec<ProductLine>,
+    #[schema(value_type = Object)]
+    pub attributes: serde_json::Value,
+    /// Projections of the transition log.
+    pub stage: String,
+    pub status: String,
+    pub stage_entered_at: DateTime<Utc>,
+    pub opened_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub close_reason: Option<String>,
+    pub time_in_stage_secs: i64,
+    pub cycle_time_secs: i64,
+    pub transition_count: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<DealRow> for DealResponse {
+    fn from(d: DealRow) -> Self {
+        let now = Utc::now();
+        let p = d.projection();
+        DealResponse {
+            id: d.id,
+            funnel_id: d.funnel_id,
+            funnel_version: d.funnel_version,
+            amount: d.amount.map(|a| a.to_string()),
+            stakeholders: d.stakeholders(),
+            products: d.product_lines(),
+            external_id: d.external_id,
+            lead_id: d.lead_id,
+            account_id: d.account_id,
+            campaign_id: d.campaign_id,
+            currency: d.currency,
+            expected_close: d.expected_close,
+            owner: d.owner,
+            methodology: d.methodology,
+            attributes: d.attributes,
+            stage: d.stage,
+            status: d.status,
+            stage_entered_at: d.stage_entered_at,
+            opened_at: d.opened_at,
+            closed_at: d.closed_at,
+            close_reason: d.close_reason,
+            time_in_stage_secs: p.time_in_stage(now).num_seconds(),
+            cycle_time_secs: p.cycle_time(now).num_seconds(),
+            transition_count: d.transition_count,
+            created_at: d.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DealPage {
+    pub items: Vec<DealResponse>,
+    pub next_cursor: Option<String>,
+}
+
+/// Opens a deal in its funnel's first stage (or `stage`) and publishes `deal.created`.
+#[utoipa::path(
+    post, path = "/v1/deals", tag = "deals",
+    request_body = DealInput,
+    responses(
+        (status = 201, body = DealResponse),
+        (status = 409, description = "external_id taken in this funnel", body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn create_deal(
+    db: web::Data<Db>,
+    trace: TraceContext,
+    body: Json<DealInput>,
+) -> Result<HttpResponse, FunnelError> {
+    let deal = NewDeal::parse(body.into_inner())?;
+    let row = db
+        .run(move |conn| conn.transaction(|tx| store::create(tx, &deal, Origin::Api, Some(&trace))))
+        .await?;
+    Ok(HttpResponse::build(StatusCode::CREATED)
+        .insert_header(("location", format!("/v1/deals/{}", row.id)))
+        .json(DealResponse::from(row)))
+}
+
+#[utoipa::path(
+    get, path = "/v1/deals/{id}", tag = "deals",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = DealResponse), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"))
+)]
+pub async fn get_deal(
+    db: web::Data<Db>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, FunnelError> {
+    let id = path_id(&id)?;
+    let d = db
+        .run(move |conn| store::find(conn, id))
+        .await?
+        .ok_or(FunnelError::DealNotFound(id))?;
+    Ok(HttpResponse::Ok().json(DealResponse::from(d)))
+}
+
+/// Query of `GET /v1/deals`.
+#[derive(Debug, IntoParams)]
+#[allow(dead_code)]
+pub struct DealParams {
+    funnel_id: Option<Uuid>,
+    /// open, won or lost.
+    status: Option<String>,
+    stage: Option<String>,
+    lead_id: Option<Uuid>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// Deals, newest first, filtered.
+#[utoipa::path(
+    get, path = "/v1/deals", tag = "deals",
+    params(DealParams),
+    responses((status = 200, body = DealPage), (status = 422, body = platform::http::Problem, content_type = "application/problem+json"))
+)]
+pub async fn list_deals(
+    db: web::Data<Db>,
+    params: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, FunnelError> {
+    let mut q = Query::new(
+        &params,
+        &["funnel_id", "status", "stage", "lead_id", "limit", "cursor"],
+    );
+    let funnel_id = q.uuid("funnel_id");
+    let lead_id = q.uuid("lead_id");
+    let status = q.text("status");
+    if let Some(s) = &status
+        && !["open", "won", "lost"].contains(&s.as_str())
+    {
+        q.errors.add("status", "must be open, won or lost");
+    }
+    let stage = q.text("stage");
+    let (limit, before) = q.page();
+    q.finish()?;
+    let rows = db
+        .run(move |conn| {
+            store::list(
+                conn,
+                funnel_id,
+                status.as_deref(),
+                stage.as_deref(),
+                lead_id,
+                before,
+                limit + 1,
+            )
+        })
+        .await?;
+    let (rows, next_cursor) = paginate(rows, limit, |d| d.id);
+    Ok(HttpResponse::Ok().json(DealPage {
+        items: rows.into_iter().map(DealResponse::from).collect(),
+        next_cursor,
+    }))
+}
+
+/// Body of `POST /v1/deals/{id}/transitions`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionInput {
+    pub to_stage: Option<String>,
+    /// When the move took effect (RFC 3339); now by default. Past times backdate the move.
+    pub at: Option<DateTime<Utc>>,
+    /// Required for `lost`.
+    pub reason: Option<String>,
+    /// The deal's value, e.g. as it is won.
+    pub amount: Option<String>,
+    pub currency: Option<String>,
+    pub products: Option<Vec<ProductInput>>,
+}
+
+impl TransitionInput {
+    pub fn parse(self) -> Result<Move, platform::Problem> {
+        let mut errors = FieldErrors::new();
+        let to_stage = errors.require("to_stage", self.to_stage.map(|s| s.trim().to_string()));
+        let amount = deal::money(&mut errors, "amount", self.amount, self.currency);
+        let products = deal::products(&mut errors, self.products.unwrap_or_default());
+        if self
+            .reason
+            .as_ref()
+            .is_some_and(|r| r.chars().count() > 500)
+        {
+            errors.add("reason", "must be at most 500 characters");
+        }
+        errors.finish()?;
+        Ok(Move {
+            to_stage: to_stage.unwrap_or_default(),
+            at: self.at,
+            reason: self.reason,
+            amount,
+            products,
+        })
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TransitionResponse {
+    pub deal_id: Uuid,
+    pub seq: i32,
+    pub from_stage: Option<String>,
+    pub to_stage: String,
+    pub at: DateTime<Utc>,
+    pub reason: Option<String>,
+    /// api, import or lead_event.
+    pub origin: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl From<TransitionRow> for TransitionResponse {
+    fn from(t: TransitionRow) -> Self {
+        TransitionResponse {
+            deal_id: t.deal_id,
+            seq: t.seq,
+            from_stage: t.from_stage,
+            to_stage: t.to_stage,
+            at: t.at,
+            reason: t.reason,
+            origin: t.origin,
+            recorded_at: t.recorded_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MovedResponse {
+    pub transition: TransitionResponse,
+    pub deal: DealResponse,
+}
+
+/// Moves a deal. Skips and backward moves are allowed and logged; `won` (the funnel's last
+/// stage) and `lost` are terminal; a past `at` backdates the move and the projections come
+/// out as a replay of the whole log would make them.
+#[utoipa::path(
+    post, path = "/v1/deals/{id}/transitions", tag = "deals",
+    request_body = TransitionInput,
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 201, body = MovedResponse),
+        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "From a terminal stage, to the current stage, or a terminal move that is not the last", body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all, fields(deal_id = %id))]
+pub async fn post_transition(
+    db: web::Data<Db>,
+    trace: TraceContext,
+    id: web::Path<String>,
+    body: Json<TransitionInput>,
+) -> Result<HttpResponse, FunnelError> {
+    let id = path_id(&id)?;
+    let m = body.into_inner().parse()?;
+    let moved = db
+        .run(move |conn| {
+            conn.transaction(|tx| store::transition(tx, id, &m, Origin::Api, Some(&trace)))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(MovedResponse {
+        transition: moved.transition.into(),
+        deal: moved.deal.into(),
+    }))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TransitionList {
+    /// In recording order (`seq`); `at` orders them in time.
+    pub items: Vec<TransitionResponse>,
+}
+
+/// The deal's whole transition log.
+#[utoipa::path(
+    get, path = "/v1/deals/{id}/transitions", tag = "deals",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = TransitionList), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"))
+)]
+pub async fn list_transitions(
+    db: web::Data<Db>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, FunnelError> {
+    let id = path_id(&id)?;
+    let rows = db
+        .run(move |conn| {
+            if store::find(conn, id)?.is_none() {
+                return Err(FunnelError::DealNotFound(id));
+            }
+            store::log_of(conn, id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(TransitionList {
+        items: rows.into_iter().map(TransitionResponse::from).collect(),
+    }))
+}

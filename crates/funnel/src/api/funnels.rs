@@ -1,0 +1,134 @@
+//! Funnel definitions: create, read (any version), replace, list.
+
+use actix_web::{HttpResponse, http::StatusCode, web};
+use chrono::{DateTime, Utc};
+use diesel::Connection;
+use platform::Db;
+use platform::http::json::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::path_id;
+use crate::domain::funnel::{FunnelDef, FunnelInput, Stage};
+use crate::error::FunnelError;
+use crate::store::funnels::{self as store, Funnel};
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FunnelResponse {
+    pub id: Uuid,
+    pub name: String,
+    /// Bumped whenever the stages change; reports name the version they used.
+    pub version: i32,
+    pub open_on_lead_created: bool,
+    pub stages: Vec<Stage>,
+    /// The stage that wins a deal (the last); `lost` is implicit.
+    pub won_stage: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Funnel> for FunnelResponse {
+    fn from(f: Funnel) -> Self {
+        FunnelResponse {
+            id: f.id,
+            won_stage: f.def.won_stage().to_string(),
+            name: f.def.name,
+            version: f.version,
+            open_on_lead_created: f.def.open_on_lead_created,
+            stages: f.def.stages,
+            created_at: f.created_at,
+            updated_at: f.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FunnelList {
+    pub items: Vec<FunnelResponse>,
+}
+
+/// Creates a funnel at version 1.
+#[utoipa::path(
+    post, path = "/v1/funnels", tag = "funnels",
+    request_body = FunnelInput,
+    responses(
+        (status = 201, body = FunnelResponse),
+        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn create_funnel(
+    db: web::Data<Db>,
+    body: Json<FunnelInput>,
+) -> Result<HttpResponse, FunnelError> {
+    let def = FunnelDef::parse(body.into_inner())?;
+    let f = db
+        .run(move |conn| conn.transaction(|tx| store::create(tx, &def)))
+        .await?;
+    Ok(HttpResponse::build(StatusCode::CREATED)
+        .insert_header(("location", format!("/v1/funnels/{}", f.id)))
+        .json(FunnelResponse::from(f)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct VersionQuery {
+    version: Option<i32>,
+}
+
+/// A funnel at its current version, or at `?version=`.
+#[utoipa::path(
+    get, path = "/v1/funnels/{id}", tag = "funnels",
+    params(("id" = Uuid, Path), ("version" = Option<i32>, Query)),
+    responses((status = 200, body = FunnelResponse), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"))
+)]
+pub async fn get_funnel(
+    db: web::Data<Db>,
+    id: web::Path<String>,
+    q: web::Query<VersionQuery>,
+) -> Result<HttpResponse, FunnelError> {
+    let id = path_id(&id)?;
+    let version = q.version;
+    let f = db
+        .run(move |conn| store::find(conn, id, version))
+        .await?
+        .ok_or(FunnelError::FunnelNotFound(id))?;
+    Ok(HttpResponse::Ok().json(FunnelResponse::from(f)))
+}
+
+/// Replaces a funnel's definition. Changed stages make a new version; deals keep the
+/// version they were opened in.
+#[utoipa::path(
+    put, path = "/v1/funnels/{id}", tag = "funnels",
+    request_body = FunnelInput,
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = FunnelResponse),
+        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn put_funnel(
+    db: web::Data<Db>,
+    id: web::Path<String>,
+    body: Json<FunnelInput>,
+) -> Result<HttpResponse, FunnelError> {
+    let id = path_id(&id)?;
+    let def = FunnelDef::parse(body.into_inner())?;
+    let f = db
+        .run(move |conn| conn.transaction(|tx| store::update(tx, id, &def)))
+        .await?;
+    Ok(HttpResponse::Ok().json(FunnelResponse::from(f)))
+}
+
+#[utoipa::path(
+    get, path = "/v1/funnels", tag = "funnels",
+    responses((status = 200, body = FunnelList))
+)]
+pub async fn list_funnels(db: web::Data<Db>) -> Result<HttpResponse, FunnelError> {
+    let items = db.run(store::list).await?;
+    Ok(HttpResponse::Ok().json(FunnelList {
+        items: items.into_iter().map(FunnelResponse::from).collect(),
+    }))
+}

@@ -1,0 +1,232 @@
+//! `POST /v1/funnels/{id}/events`: NDJSON stage history for analysis. Each line is
+//! `{"deal_id" | "external_id", "stage", "at", "reason"?, "attributes"?}`. A line naming an
+//! unknown external id opens an imported deal. Lines are applied one by one (each in its own
+//! savepoint), so a bad line is reported with its number and never stops the good ones.
+//! Imports are history: they publish no events.
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use futures::StreamExt;
+use platform::Db;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::path_id;
+use crate::domain::deal::{DealInput, NewDeal};
+use crate::error::FunnelError;
+use crate::store::deals::{self as store, Move, Origin};
+use crate::store::funnels;
+
+/// Longest accepted line, in bytes.
+pub const MAX_LINE: usize = 64 * 1024;
+/// Lines applied per database round trip.
+const CHUNK: usize = 500;
+/// Rejected lines listed in the response (all are counted).
+const MAX_LISTED: usize = 1000;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Line {
+    deal_id: Option<Uuid>,
+    external_id: Option<String>,
+    stage: String,
+    at: DateTime<Utc>,
+    reason: Option<String>,
+    #[serde(default)]
+    attributes: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LineError {
+    pub line: u64,
+    pub error: String,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct ImportResult {
+    pub accepted: u64,
+    pub rejected: u64,
+    /// Deals the import opened.
+    pub deals_created: u64,
+    /// The first rejected lines, with their 1-based numbers.
+    pub errors: Vec<LineError>,
+}
+
+impl ImportResult {
+    fn reject(&mut self, line: u64, error: String) {
+        self.rejected += 1;
+        if self.errors.len() < MAX_LISTED {
+            self.errors.push(LineError { line, error });
+        }
+    }
+}
+
+/// Imports stage history as NDJSON.
+#[utoipa::path(
+    post, path = "/v1/funnels/{id}/events", tag = "funnels",
+    request_body(content = String, content_type = "application/x-ndjson",
+        description = "One JSON object per line: deal_id or external_id, stage, at, reason, attributes"),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = ImportResult),
+        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn import_events(
+    db: web::Data<Db>,
+    id: web::Path<String>,
+    mut body: web::Payload,
+) -> Result<HttpResponse, FunnelError> {
+    let funnel_id = path_id(&id)?;
+    let exists = db
+        .run(move |conn| funnels::find(conn, funnel_id, None))
+        .await?
+        .is_some();
+    if !exists {
+        return Err(FunnelError::FunnelNotFound(funnel_id));
+    }
+    let mut result = ImportResult::default();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut line_no = 0u64;
+    let mut pending: Vec<(u64, Line)> = Vec::new();
+    // A line over the limit is skipped up to its newline without being held in memory.
+    let mut skipping = false;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| FunnelError::field("body", format!("unreadable: {e}")))?;
+        let mut rest: &[u8] = &chunk;
+        while let Some(nl) = rest.iter().position(|b| *b == b'\n') {
+            let (head, tail) = rest.split_at(nl);
+            rest = &tail[1..];
+            line_no += 1;
+            if skipping {
+                skipping = false;
+                buf.clear();
+                continue;
+            }
+            buf.extend_from_slice(head);
+            take_line(&mut result, &mut pending, line_no, &buf);
+            buf.clear();
+            if pending.len() >= CHUNK {
+                apply(&db, funnel_id, std::mem::take(&mut pending), &mut result).await?;
+            }
+        }
+        if !skipping {
+            buf.extend_from_slice(rest);
+            if buf.len() > MAX_LINE {
+                skipping = true;
+                buf.clear();
+                result.reject(line_no + 1, format!("longer than {MAX_LINE} bytes"));
+            }
+        }
+    }
+    if !skipping && !buf.is_empty() {
+        line_no += 1;
+        take_line(&mut result, &mut pending, line_no, &buf);
+    }
+    if !pending.is_empty() {
+        apply(&db, funnel_id, pending, &mut result).await?;
+    }
+    result.errors.sort_by_key(|e| e.line);
+    Ok(HttpResponse::Ok().json(result))
+}
+
+fn take_line(result: &mut ImportResult, pending: &mut Vec<(u64, Line)>, n: u64, raw: &[u8]) {
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return;
+    }
+    if raw.len() > MAX_LINE {
+        result.reject(n, format!("longer than {MAX_LINE} bytes"));
+        return;
+    }
+    let text = match std::str::from_utf8(raw) {
+        Ok(t) => t,
+        Err(_) => return result.reject(n, "is not valid UTF-8".into()),
+    };
+    match serde_json::from_str::<Line>(text) {
+        Ok(l) if l.deal_id.is_none() && l.external_id.is_none() => {
+            result.reject(n, "deal_id or external_id is required".into())
+        }
+        Ok(l) => pending.push((n, l)),
+        Err(e) => result.reject(n, format!("not a valid event: {e}")),
+    }
+}
+
+async fn apply(
+    db: &Db,
+    funnel_id: Uuid,
+    lines: Vec<(u64, Line)>,
+    result: &mut ImportResult,
+) -> Result<(), FunnelError> {
+    let outcomes = db
+        .run(move |conn| {
+            conn.transaction(|tx| {
+                let mut out = Vec::with_capacity(lines.len());
+                for (n, line) in lines {
+                    // A savepoint per line: a bad line rolls back alone.
+                    let r = tx.transaction(|sp| apply_line(sp, funnel_id, line));
+                    out.push((n, r));
+                }
+                Ok::<_, FunnelError>(out)
+            })
+        })
+        .await?;
+    for (n, r) in outcomes {
+        match r {
+            Ok(created) => {
+                result.accepted += 1;
+                result.deals_created += created as u64;
+            }
+            Err(FunnelError::Unexpected(e)) => return Err(FunnelError::Unexpected(e)),
+            Err(e) => result.reject(n, e.line_message()),
+        }
+    }
+    Ok(())
+}
+
+/// Applies one line; true when it opened a deal.
+fn apply_line(conn: &mut PgConnection, funnel_id: Uuid, line: Line) -> Result<bool, FunnelError> {
+    let existing = match (line.deal_id, &line.external_id) {
+        (Some(id), _) => {
+            let d = store::find(conn, id)?.ok_or(FunnelError::DealNotFound(id))?;
+            if d.funnel_id != funnel_id {
+                return Err(FunnelError::field("deal_id", "belongs to another funnel"));
+            }
+            Some(d)
+        }
+        (None, Some(x)) => store::find_external(conn, funnel_id, x)?,
+        (None, None) => None,
+    };
+    match existing {
+        Some(d) => {
+            let m = Move {
+                to_stage: line.stage,
+                at: Some(line.at),
+                reason: line.reason,
+                amount: None,
+                products: Vec::new(),
+            };
+            store::transition(conn, d.id, &m, Origin::Import, None)?;
+            Ok(false)
+        }
+        None => {
+            let deal = NewDeal::parse(DealInput {
+                funnel_id: Some(funnel_id),
+                external_id: line.external_id,
+                stage: Some(line.stage),
+                opened_at: Some(line.at),
+                owner: line.attributes.get("owner").cloned(),
+                campaign_id: line.attributes.get("campaign").cloned(),
+                attributes: Some(line.attributes),
+                ..Default::default()
+            })?;
+            store::create(conn, &deal, Origin::Import, None)?;
+            Ok(true)
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! HTTP routes of the funnel service and its OpenAPI document.
+
+pub mod deals;
+pub mod funnels;
+pub mod import;
+pub mod reports;
+
+use actix_web::web;
+use utoipa::OpenApi;
+
+pub use platform::http::query::{Query, paginate, path_id};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Touchstone funnel",
+        description = "Funnels, deals, the append-only stage-transition log and funnel analytics. Errors are RFC 9457 problems."
+    ),
+    paths(
+        funnels::create_funnel, funnels::get_funnel, funnels::put_funnel, funnels::list_funnels,
+        import::import_events,
+        deals::create_deal, deals::get_deal, deals::list_deals,
+        deals::post_transition, deals::list_transitions,
+        reports::funnel_report, reports::funnel_chart,
+    ),
+    components(schemas(
+        crate::domain::funnel::FunnelInput,
+        crate::domain::funnel::StageInput,
+        crate::domain::funnel::Stage,
+        crate::domain::deal::DealInput,
+        crate::domain::deal::StakeholderInput,
+        crate::domain::deal::ProductInput,
+        funnels::FunnelResponse,
+        funnels::FunnelList,
+        deals::DealResponse,
+        deals::DealPage,
+        deals::TransitionInput,
+        deals::TransitionResponse,
+        deals::MovedResponse,
+        deals::TransitionList,
+        import::ImportResult,
+        import::LineError,
+        reports::ReportResponse,
+        crate::reports::FunnelReport,
+        crate::reports::StageStats,
+        crate::reports::Segment,
+        crate::reports::Timing,
+        crate::reports::Summary,
+        crate::reports::MoneyFigure,
+        crate::reports::LossReason,
+        platform::http::Problem,
+        platform::http::FieldError
+    )),
+    tags(
+        (name = "funnels", description = "Funnel definitions and history import"),
+        (name = "deals", description = "Deals and their stage transitions"),
+        (name = "reports", description = "Funnel analytics as JSON, CSV, Parquet or SVG"),
+    )
+)]
+pub struct ApiDoc;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/v1/funnels")
+            .route(web::post().to(funnels::create_funnel))
+            .route(web::get().to(funnels::list_funnels)),
+    )
+    .service(
+        web::resource("/v1/funnels/{id}")
+            .route(web::get().to(funnels::get_funnel))
+            .route(web::put().to(funnels::put_funnel)),
+    )
+    .route(
+        "/v1/funnels/{id}/events",
+        web::post().to(import::import_events),
+    )
+    .route(
+        "/v1/funnels/{id}/report",
+        web::get().to(reports::funnel_report),
+    )
+    .route(
+        "/v1/funnels/{id}/report.svg",
+        web::get().to(reports::funnel_chart),
+    )
+    .service(
+        web::resource("/v1/deals")
+            .route(web::post().to(deals::create_deal))
+            .route(web::get().to(deals::list_deals)),
+    )
+    .route("/v1/deals/{id}", web::get().to(deals::get_deal))
+    .service(
+        web::resource("/v1/deals/{id}/transitions")
+            .route(web::post().to(deals::post_transition))
+            .route(web::get().to(deals::list_transitions)),
+    );
+}

@@ -1,0 +1,208 @@
+//! `GET /v1/funnels/{id}/report` (JSON, CSV or Parquet) and `report.svg`, the chart of the
+//! same report. Both take the same parameters.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use platform::Db;
+use platform::reports::{Format, render, respond};
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{Query, path_id};
+use crate::domain::funnel::Span;
+use crate::domain::matching::Order;
+use crate::error::FunnelError;
+use crate::reports::{self, BREAKDOWNS, Cohort, FunnelReport, Params};
+use crate::store::{funnels, reports as source};
+
+/// Query of the funnel report.
+#[derive(Debug, IntoParams)]
+#[allow(dead_code)]
+pub struct ReportParams {
+    /// Deals opened at or after (RFC 3339).
+    from: Option<DateTime<Utc>>,
+    /// Deals opened before (RFC 3339).
+    to: Option<DateTime<Utc>>,
+    /// strict, ordered (default) or any.
+    order: Option<String>,
+    /// Conversion window from the first to the last matched step, e.g. `30d`.
+    window: Option<String>,
+    /// source, campaign, channel, owner or segment.
+    breakdown: Option<String>,
+    /// week or month: conversion trends by the deals' open date.
+    cohort: Option<String>,
+    /// Funnel version to report on; the current one by default.
+    version: Option<i32>,
+    /// json (default), csv or parquet.
+    format: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportResponse {
+    pub funnel_id: Uuid,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    #[serde(flatten)]
+    pub report: FunnelReport,
+}
+
+struct Request {
+    funnel_id: Uuid,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    version: Option<i32>,
+    params: Params,
+    format: Format,
+}
+
+fn parse(id: &str, raw: &HashMap<String, String>) -> Result<Request, FunnelError> {
+    let funnel_id = path_id(id)?;
+    let mut q = Query::new(
+        raw,
+        &[
+            "from",
+            "to",
+            "order",
+            "window",
+            "breakdown",
+            "cohort",
+            "version",
+            "format",
+        ],
+    );
+    let from = q.time("from");
+    let to = q.time("to");
+    let order = q
+        .text("order")
+        .and_then(|o| q.errors.take("order", o.parse::<Order>()))
+        .unwrap_or(Order::Ordered);
+    let window = q
+        .text("window")
+        .and_then(|w| q.errors.take("window", Span::parse(&w)));
+    let breakdown = q.text("breakdown");
+    if let Some(b) = &breakdown
+        && !BREAKDOWNS.contains(&b.as_str())
+    {
+        q.errors.add(
+            "breakdown",
+            format!("must be one of {}", BREAKDOWNS.join(", ")),
+        );
+    }
+    let cohort = q
+        .text("cohort")
+        .and_then(|c| q.errors.take("cohort", Cohort::parse(&c)));
+    let version = q.parse("version", "a positive integer", |s| {
+        s.parse::<i32>().ok().filter(|v| *v > 0)
+    });
+    let format = Format::parse(q.params.get("format").map(String::as_str)).unwrap_or_else(|e| {
+        q.errors.add("format", e);
+        Format::Json
+    });
+    if let (Some(f), Some(t)) = (from, to)
+        && f >= t
+    {
+        q.errors.add("to", "must be after from");
+    }
+    q.finish()?;
+    Ok(Request {
+        funnel_id,
+        from,
+        to,
+        version,
+        params: Params {
+            order,
+            window,
+            breakdown,
+            cohort,
+        },
+        format,
+    })
+}
+
+async fn build(db: &Db, r: &Request) -> Result<(String, FunnelReport), FunnelError> {
+    let (id, version, from, to) = (r.funnel_id, r.version, r.from, r.to);
+    let breakdown = r.params.breakdown.clone();
+    let (funnel, deals) = db
+        .run(move |conn| {
+            let funnel = funnels::find(conn, id, version)?;
+            let Some(funnel) = funnel else {
+                return Ok::<_, FunnelError>((None, Vec::new()));
+            };
+            let deals = source::load(conn, id, from, to, breakdown.as_deref())?;
+            Ok((Some(funnel), deals))
+        })
+        .await?;
+    let funnel = funnel.ok_or_else(|| match version {
+        Some(_) => FunnelError::field("version", "this funnel has no such version"),
+        None => FunnelError::FunnelNotFound(id),
+    })?;
+    let params = r.params.clone();
+    let name = funnel.def.name.clone();
+    let report = web::block(move || reports::compute(&funnel.def, funnel.version, &deals, &params))
+        .await
+        .map_err(|e| anyhow::anyhow!("report task: {e}"))?
+        .map_err(|e| anyhow::anyhow!("funnel report: {e}"))?;
+    Ok((name, report))
+}
+
+/// Per-stage conversion, drop-off and timing; breakdowns, cohort trends and the summary.
+#[utoipa::path(
+    get, path = "/v1/funnels/{id}/report", tag = "reports",
+    params(("id" = Uuid, Path), ReportParams),
+    responses(
+        (status = 200, body = ReportResponse),
+        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn funnel_report(
+    db: web::Data<Db>,
+    id: web::Path<String>,
+    raw: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, FunnelError> {
+    let r = parse(&id, &raw)?;
+    let (_, report) = build(&db, &r).await?;
+    if r.format == Format::Json {
+        return Ok(HttpResponse::Ok().json(ReportResponse {
+            funnel_id: r.funnel_id,
+            from: r.from,
+            to: r.to,
+            report,
+        }));
+    }
+    let format = r.format;
+    let body = web::block(move || {
+        let mut df = reports::frame(&report)?;
+        render(&mut df, format)
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("report task: {e}"))?
+    .map_err(|e| anyhow::anyhow!("funnel report: {e}"))?;
+    Ok(respond("funnel-report", format, body))
+}
+
+/// The funnel report as an SVG chart: a bar per stage with its conversion.
+#[utoipa::path(
+    get, path = "/v1/funnels/{id}/report.svg", tag = "reports",
+    params(("id" = Uuid, Path), ReportParams),
+    responses(
+        (status = 200, content_type = "image/svg+xml", body = String),
+        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn funnel_chart(
+    db: web::Data<Db>,
+    id: web::Path<String>,
+    raw: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, FunnelError> {
+    let r = parse(&id, &raw)?;
+    let (name, report) = build(&db, &r).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .body(reports::chart::svg(&name, &report)))
+}

@@ -1,0 +1,289 @@
+//! The append-only transition log of a deal and its projections. The log is the source of
+//! truth; the current stage, time in stage and cycle time are a fold over it in `at` order,
+//! so a backdated move changes the projections exactly as a full replay would.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::funnel::{FunnelDef, LOST};
+
+/// One recorded move. `seq` is the recording order; `at` is when it took effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub seq: i32,
+    pub to_stage: String,
+    pub at: DateTime<Utc>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Open,
+    Won,
+    Lost,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::Won => "won",
+            Status::Lost => "lost",
+        }
+    }
+}
+
+/// What the deal row caches about its log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Projection {
+    pub stage: String,
+    pub stage_entered_at: DateTime<Utc>,
+    pub opened_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub status: Status,
+    pub close_reason: Option<String>,
+    pub transition_count: i32,
+}
+
+impl Projection {
+    /// Time in the current stage at `now` (zero once closed: the clock stops).
+    pub fn time_in_stage(&self, now: DateTime<Utc>) -> Duration {
+        match self.closed_at {
+            Some(_) => Duration::zero(),
+            None => now - self.stage_entered_at,
+        }
+    }
+
+    /// Open to close, or open to `now` while the deal is open.
+    pub fn cycle_time(&self, now: DateTime<Utc>) -> Duration {
+        self.closed_at.unwrap_or(now) - self.opened_at
+    }
+}
+
+/// Entries in effect order: by `at`, then by recording order.
+pub fn in_effect_order(entries: &mut [Entry]) {
+    entries.sort_by(|a, b| a.at.cmp(&b.at).then(a.seq.cmp(&b.seq)));
+}
+
+/// Folds a deal's whole log. `None` for an empty log.
+pub fn replay(def: &FunnelDef, entries: &[Entry]) -> Option<Projection> {
+    let mut sorted = entries.to_vec();
+    in_effect_order(&mut sorted);
+    let first = sorted.first()?;
+    let last = sorted.last()?;
+    let status = if last.to_stage == LOST {
+        Status::Lost
+    } else if last.to_stage == def.won_stage() {
+        Status::Won
+    } else {
+        Status::Open
+    };
+    let closed = status != Status::Open;
+    Some(Projection {
+        stage: last.to_stage.clone(),
+        stage_entered_at: last.at,
+        opened_at: first.at,
+        closed_at: closed.then_some(last.at),
+        status,
+        close_reason: if closed { last.reason.clone() } else { None },
+        transition_count: sorted.len() as i32,
+    })
+}
+
+/// The stage in effect at `at`: a move recorded now at the same instant as an older one
+/// takes effect after it.
+pub fn stage_at<'a>(entries: &'a [Entry], at: DateTime<Utc>) -> Option<&'a Entry> {
+    entries
+        .iter()
+        .filter(|e| e.at <= at)
+        .max_by(|a, b| a.at.cmp(&b.at).then(a.seq.cmp(&b.seq)))
+}
+
+/// Why a move cannot be appended to a log.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoveError {
+    #[error("'{0}' is not a stage of this funnel (nor 'lost')")]
+    UnknownStage(String),
+    #[error("is in the future")]
+    InFuture,
+    #[error("is before the deal was opened at {0}")]
+    BeforeOpen(DateTime<Utc>),
+    #[error("the deal is {stage} at that time, and {stage} is terminal")]
+    FromTerminal { stage: String },
+    #[error("the deal is already in {0} at that time")]
+    SameStage(String),
+    #[error("the log has moves after that time; {0} must be the deal's last move")]
+    TerminalNotLast(String),
+    #[error("a move to lost needs a reason")]
+    ReasonRequired,
+}
+
+/// A move checked against the log: the stage it leaves, and whether it backdates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedMove {
+    pub from_stage: Option<String>,
+    pub backdated: bool,
+}
+
+/// Checks that moving to `to` at `at` keeps the log meaningful: a known stage, not in the
+/// future, not out of a terminal stage, and a terminal stage only as the last move in time.
+/// `allow_before_open` admits history older than the deal's first move (imports).
+pub fn check_move(
+    def: &FunnelDef,
+    entries: &[Entry],
+    to: &str,
+    at: DateTime<Utc>,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+    allow_before_open: bool,
+) -> Result<CheckedMove, MoveError> {
+    if !def.knows(to) {
+        return Err(MoveError::UnknownStage(to.to_string()));
+    }
+    // A little clock skew between a client and us is not "the future".
+    if at > now + Duration::seconds(5) {
+        return Err(MoveError::InFuture);
+    }
+    if to == LOST && reason.is_none_or(|r| r.trim().is_empty()) {
+        return Err(MoveError::ReasonRequired);
+    }
+    let prev = stage_at(entries, at);
+    match prev {
+        None => {
+            if let Some(first) = entries.iter().map(|e| e.at).min()
+                && !allow_before_open
+            {
+                return Err(MoveError::BeforeOpen(first));
+            }
+        }
+        Some(p) if def.is_terminal(&p.to_stage) => {
+            return Err(MoveError::FromTerminal {
+                stage: p.to_stage.clone(),
+            });
+        }
+        Some(p) if p.to_stage == to => return Err(MoveError::SameStage(to.to_string())),
+        Some(_) => {}
+    }
+    let later = entries.iter().any(|e| e.at > at);
+    if def.is_terminal(to) && later {
+        return Err(MoveError::TerminalNotLast(to.to_string()));
+    }
+    Ok(CheckedMove {
+        from_stage: prev.map(|p| p.to_stage.clone()),
+        backdated: later,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::domain::funnel::{FunnelInput, StageInput};
+
+    fn def() -> FunnelDef {
+        let stage = |n: &str| StageInput {
+            name: Some(n.into()),
+            optional: false,
+            window: None,
+            min_gap: None,
+            lifecycle: None,
+            on_qualified: false,
+        };
+        FunnelDef::parse(FunnelInput {
+            name: Some("b2b".into()),
+            stages: Some(["lead", "mql", "sql", "won"].map(stage).to_vec()),
+            open_on_lead_created: None,
+        })
+        .unwrap()
+    }
+
+    fn t(day: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, day, 0, 0, 0).unwrap()
+    }
+
+    fn e(seq: i32, to: &str, day: u32) -> Entry {
+        Entry {
+            seq,
+            to_stage: to.into(),
+            at: t(day),
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn backdated_move_lands_in_time_order() {
+        let d = def();
+        let mut log = vec![e(1, "lead", 1), e(2, "sql", 10)];
+        let m = check_move(&d, &log, "mql", t(5), None, t(20), false).unwrap();
+        assert_eq!(m.from_stage.as_deref(), Some("lead"));
+        assert!(m.backdated);
+        log.push(e(3, "mql", 5));
+        let p = replay(&d, &log).unwrap();
+        assert_eq!(p.stage, "sql");
+        assert_eq!(p.stage_entered_at, t(10));
+        assert_eq!(p.opened_at, t(1));
+        assert_eq!(p.status, Status::Open);
+        assert_eq!(p.time_in_stage(t(12)), Duration::days(2));
+        assert_eq!(p.cycle_time(t(12)), Duration::days(11));
+    }
+
+    #[test]
+    fn terminal_rules() {
+        let d = def();
+        let log = vec![e(1, "lead", 1), e(2, "won", 10)];
+        assert_eq!(
+            check_move(&d, &log, "mql", t(11), None, t(20), false),
+            Err(MoveError::FromTerminal {
+                stage: "won".into()
+            })
+        );
+        // Before the win, history may still be filled in.
+        assert!(check_move(&d, &log, "mql", t(5), None, t(20), false).is_ok());
+        let open = vec![e(1, "lead", 1), e(2, "mql", 10)];
+        assert_eq!(
+            check_move(&d, &open, "lost", t(5), Some("price"), t(20), false),
+            Err(MoveError::TerminalNotLast("lost".into()))
+        );
+        assert_eq!(
+            check_move(&d, &open, "lost", t(11), None, t(20), false),
+            Err(MoveError::ReasonRequired)
+        );
+        assert_eq!(
+            check_move(&d, &open, "nope", t(11), None, t(20), false),
+            Err(MoveError::UnknownStage("nope".into()))
+        );
+        assert_eq!(
+            check_move(&d, &open, "sql", t(25), None, t(20), false),
+            Err(MoveError::InFuture)
+        );
+        assert_eq!(
+            check_move(&d, &open, "mql", t(12), None, t(20), false),
+            Err(MoveError::SameStage("mql".into()))
+        );
+        assert!(matches!(
+            check_move(
+                &d,
+                &open,
+                "sql",
+                t(1) - Duration::hours(1),
+                None,
+                t(20),
+                false
+            ),
+            Err(MoveError::BeforeOpen(_))
+        ));
+        let lost = vec![e(1, "lead", 1), e(2, "lost", 3)];
+        let p = replay(&d, &[lost[0].clone(), lost[1].clone()]).unwrap();
+        assert_eq!(p.status, Status::Lost);
+        assert_eq!(p.closed_at, Some(t(3)));
+        assert_eq!(p.time_in_stage(t(9)), Duration::zero());
+    }
+
+    #[test]
+    fn same_instant_moves_follow_recording_order() {
+        let d = def();
+        let log = vec![e(1, "lead", 1), e(2, "mql", 5), e(3, "sql", 5)];
+        assert_eq!(replay(&d, &log).unwrap().stage, "sql");
+        assert_eq!(stage_at(&log, t(5)).unwrap().seq, 3);
+    }
+}

@@ -1,0 +1,135 @@
+//! Query strings and paging every service's list endpoints share: typed parameters that
+//! report each bad or unknown one by name, and opaque cursors.
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{FieldErrors, Problem};
+
+/// A UUID path segment, or a 422 naming `id`.
+pub fn path_id(raw: &str) -> Result<Uuid, Problem> {
+    Uuid::parse_str(raw).map_err(|_| Problem::field("id", "must be a UUID"))
+}
+
+/// Cuts a page fetched with `limit + 1` rows back to `limit`, and names the cursor of the
+/// next page when there is one.
+pub fn paginate<T>(
+    mut rows: Vec<T>,
+    limit: i64,
+    id: impl Fn(&T) -> Uuid,
+) -> (Vec<T>, Option<String>) {
+    if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        let next = rows.last().map(|r| encode_cursor(id(r)));
+        (rows, next)
+    } else {
+        (rows, None)
+    }
+}
+
+pub fn encode_cursor(id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(id.as_bytes())
+}
+
+pub fn decode_cursor(s: &str) -> Result<Uuid, String> {
+    URL_SAFE_NO_PAD
+        .decode(s)
+        .ok()
+        .and_then(|b| Uuid::from_slice(&b).ok())
+        .ok_or_else(|| "is not a cursor returned by this endpoint".to_string())
+}
+
+/// Typed access to a query string that reports every bad or unknown parameter by name.
+pub struct Query<'a> {
+    pub params: &'a HashMap<String, String>,
+    pub errors: FieldErrors,
+}
+
+impl<'a> Query<'a> {
+    pub fn new(params: &'a HashMap<String, String>, allowed: &[&str]) -> Self {
+        let mut errors = FieldErrors::new();
+        let mut unknown: Vec<&String> = params
+            .keys()
+            .filter(|k| !allowed.contains(&k.as_str()))
+            .collect();
+        unknown.sort();
+        for k in unknown {
+            errors.add(k, "unknown query parameter");
+        }
+        Query { params, errors }
+    }
+
+    pub fn text(&mut self, name: &str) -> Option<String> {
+        self.params
+            .get(name)
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    }
+
+    pub fn parse<T>(&mut self, name: &str, what: &str, f: impl Fn(&str) -> Option<T>) -> Option<T> {
+        let raw = self.params.get(name)?;
+        let parsed = f(raw.trim()).ok_or_else(|| format!("must be {what}"));
+        self.errors.take(name, parsed)
+    }
+
+    pub fn time(&mut self, name: &str) -> Option<DateTime<Utc>> {
+        self.parse(name, "an RFC 3339 time", |s| {
+            DateTime::parse_from_rfc3339(s)
+                .ok()
+                .map(|t| t.with_timezone(&Utc))
+        })
+    }
+
+    pub fn uuid(&mut self, name: &str) -> Option<Uuid> {
+        self.parse(name, "a UUID", |s| Uuid::parse_str(s).ok())
+    }
+
+    pub fn bool(&mut self, name: &str) -> Option<bool> {
+        self.parse(name, "true or false", |s| match s {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        })
+    }
+
+    pub fn number(&mut self, name: &str) -> Option<f64> {
+        self.parse(name, "a number", |s| {
+            s.parse::<f64>().ok().filter(|n| n.is_finite())
+        })
+    }
+
+    /// `limit` (1..=500, default 50) and `cursor`.
+    pub fn page(&mut self) -> (i64, Option<Uuid>) {
+        let limit = self
+            .parse("limit", "an integer from 1 to 500", |s| {
+                s.parse::<i64>().ok().filter(|n| (1..=500).contains(n))
+            })
+            .unwrap_or(50);
+        let after = match self.params.get("cursor") {
+            Some(c) => self.errors.take("cursor", decode_cursor(c)),
+            None => None,
+        };
+        (limit, after)
+    }
+
+    pub fn finish(self) -> Result<(), Problem> {
+        self.errors.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_rejected() {
+        let id = Uuid::now_v7();
+        assert_eq!(decode_cursor(&encode_cursor(id)), Ok(id));
+        assert!(decode_cursor("!!").is_err());
+        assert!(decode_cursor("abc").is_err());
+    }
+}
