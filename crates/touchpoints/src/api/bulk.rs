@@ -1,0 +1,321 @@
+//! `POST /v1/touchpoints/bulk`: NDJSON of any size, streamed. Lines are validated as they
+//! arrive and written in chunks (one transaction each, events included) while the next chunk
+//! is parsed, so memory stays at about two chunks whatever the body's size. A bad line —
+//! invalid JSON, invalid UTF-8, too long, or breaking a rule — is reported and skipped.
+
+use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use chrono::Utc;
+use diesel::Connection;
+use futures::StreamExt;
+use platform::http::FieldError;
+use platform::{Db, Problem, TraceContext};
+use serde::{Deserialize, Serialize};
+use tokio::task::JoinHandle;
+use utoipa::ToSchema;
+
+use crate::config::TouchpointsConfig;
+use crate::domain::{Touchpoint, TouchpointInput};
+use crate::error::TouchpointsError;
+use crate::store::touchpoints::{self as store, Written};
+
+/// Content types accepted for NDJSON.
+const NDJSON_TYPES: [&str; 3] = [
+    "application/x-ndjson",
+    "application/ndjson",
+    "application/jsonl",
+];
+
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct BulkResponse {
+    /// Non-blank lines read.
+    pub lines: u64,
+    /// Valid lines.
+    pub accepted: u64,
+    /// Valid lines stored now.
+    pub inserted: u64,
+    /// Valid lines whose id was already stored: no second effect.
+    pub duplicates: u64,
+    /// Invalid lines, all counted.
+    pub rejected: u64,
+    /// The first rejected lines (up to the configured cap, 1000 by default).
+    pub errors: Vec<RejectedLine>,
+    /// Whether more lines were rejected than `errors` lists.
+    pub errors_truncated: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RejectedLine {
+    /// 1-based line number in the body.
+    pub line: u64,
+    pub message: String,
+    /// Invalid fields of the line, when it was JSON.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// Streams the body, validating each line, and stores the valid ones in chunks.
+#[utoipa::path(
+    post, path = "/v1/touchpoints/bulk", tag = "touchpoints",
+    request_body(content = String, content_type = "application/x-ndjson", description = "One touchpoint JSON object per line"),
+    responses(
+        (status = 200, description = "Counts of accepted and rejected lines, and the first rejected lines with their errors", body = BulkResponse),
+        (status = 415, body = platform::http::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all, fields(lines, inserted, rejected))]
+pub async fn bulk_ingest(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    config: web::Data<TouchpointsConfig>,
+    trace: TraceContext,
+    mut payload: web::Payload,
+) -> Result<HttpResponse, TouchpointsError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if !NDJSON_TYPES.contains(&essence.as_str()) {
+        return Err(Problem::unsupported_media_type(content_type, "application/x-ndjson").into());
+    }
+    let config = config.into_inner();
+    let mut ingest = Ingest {
+        db: db.get_ref().clone(),
+        config: config.clone(),
+        trace,
+        report: BulkResponse::default(),
+        chunk: Vec::with_capacity(config.chunk_lines),
+        inflight: None,
+    };
+    let mut lines = Lines::new(config.max_line_bytes);
+    while let Some(bytes) = payload.next().await {
+        let bytes =
+            bytes.map_err(|e| Problem::malformed(format!("could not read the body: {e}")))?;
+        let now = Utc::now();
+        lines.push(&bytes, &mut |n, line| ingest.line(n, line, now));
+        while ingest.chunk.len() >= config.chunk_lines {
+            let rest = ingest.chunk.split_off(config.chunk_lines);
+            let full = std::mem::replace(&mut ingest.chunk, rest);
+            ingest.dispatch(full).await?;
+        }
+    }
+    let now = Utc::now();
+    lines.finish(&mut |n, line| ingest.line(n, line, now));
+    let last = std::mem::take(&mut ingest.chunk);
+    ingest.dispatch(last).await?;
+    ingest.settle().await?;
+    let report = ingest.report;
+    let span = tracing::Span::current();
+    span.record("lines", report.lines);
+    span.record("inserted", report.inserted);
+    span.record("rejected", report.rejected);
+    Ok(HttpResponse::Ok().json(report))
+}
+
+struct Ingest {
+    db: Db,
+    config: std::sync::Arc<TouchpointsConfig>,
+    trace: TraceContext,
+    report: BulkResponse,
+    chunk: Vec<Touchpoint>,
+    /// The chunk being written while the next one is parsed.
+    inflight: Option<JoinHandle<Result<Written, TouchpointsError>>>,
+}
+
+impl Ingest {
+    fn line(&mut self, number: u64, line: Result<&[u8], LineError>, now: chrono::DateTime<Utc>) {
+        let parsed = line
+            .map_err(|e| (e.to_string(), Vec::new()))
+            .and_then(|bytes| {
+                if bytes.iter().all(u8::is_ascii_whitespace) {
+                    return Err((String::new(), Vec::new()));
+                }
+                std::str::from_utf8(bytes)
+                    .map_err(|_| ("the line is not valid UTF-8".to_string(), Vec::new()))?;
+                let input: TouchpointInput = platform::http::json::parse(bytes).map_err(|p| {
+                    let message = p.detail.clone().unwrap_or_else(|| p.title.clone());
+                    (message, p.errors)
+                })?;
+                Touchpoint::parse(input, now)
+                    .map_err(|errors| ("invalid touchpoint".to_string(), errors))
+            });
+        match parsed {
+            Ok(t) => {
+                self.report.lines += 1;
+                self.report.accepted += 1;
+                self.chunk.push(t);
+            }
+            // A blank line is neither accepted nor rejected.
+            Err((message, _)) if message.is_empty() => {}
+            Err((message, errors)) => {
+                self.report.lines += 1;
+                self.report.rejected += 1;
+                if self.report.errors.len() < self.config.max_listed_errors {
+                    self.report.errors.push(RejectedLine {
+                        line: number,
+                        message,
+                        errors,
+                    });
+                } else {
+                    self.report.errors_truncated = true;
+                }
+            }
+        }
+    }
+
+    /// Waits for the chunk in flight, then starts writing `chunk`.
+    async fn dispatch(&mut self, chunk: Vec<Touchpoint>) -> Result<(), TouchpointsError> {
+        self.settle().await?;
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        let db = self.db.clone();
+        let config = self.config.clone();
+        let trace = self.trace.clone();
+        self.inflight = Some(tokio::spawn(async move {
+            db.run(move |conn| {
+                conn.transaction(|tx| {
+                    store::insert(
+                        tx,
+                        &chunk,
+                        &config.micro_conversion_types,
+                        config.events_per_message,
+                        Some(&trace),
+                    )
+                })
+                .map_err(TouchpointsError::from)
+            })
+            .await
+        }));
+        Ok(())
+    }
+
+    async fn settle(&mut self) -> Result<(), TouchpointsError> {
+        if let Some(h) = self.inflight.take() {
+            let written = h
+                .await
+                .map_err(|e| anyhow::anyhow!("bulk chunk task: {e}"))??;
+            self.report.inserted += written.inserted.len() as u64;
+            self.report.duplicates += written.duplicates as u64;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LineError {
+    #[error("the line is longer than {0} bytes")]
+    TooLong(usize),
+}
+
+/// Splits a byte stream into lines without ever holding more than one line (up to the limit).
+/// A longer line is reported once and its bytes are dropped as they come.
+pub struct Lines {
+    carry: Vec<u8>,
+    number: u64,
+    overlong: bool,
+    max: usize,
+}
+
+impl Lines {
+    pub fn new(max: usize) -> Self {
+        Lines {
+            carry: Vec::new(),
+            number: 0,
+            overlong: false,
+            max,
+        }
+    }
+
+    pub fn push(&mut self, mut data: &[u8], f: &mut impl FnMut(u64, Result<&[u8], LineError>)) {
+        while let Some(pos) = data.iter().position(|b| *b == b'\n') {
+            let piece = &data[..pos];
+            data = &data[pos + 1..];
+            self.number += 1;
+            if self.overlong || self.carry.len() + piece.len() > self.max {
+                f(self.number, Err(LineError::TooLong(self.max)));
+            } else if self.carry.is_empty() {
+                f(self.number, Ok(trim_cr(piece)));
+            } else {
+                self.carry.extend_from_slice(piece);
+                f(self.number, Ok(trim_cr(&self.carry)));
+            }
+            self.carry.clear();
+            self.overlong = false;
+        }
+        if !self.overlong {
+            if self.carry.len() + data.len() > self.max {
+                self.overlong = true;
+                self.carry = Vec::new();
+            } else {
+                self.carry.extend_from_slice(data);
+            }
+        }
+    }
+
+    /// The last line, when the body does not end with a newline.
+    pub fn finish(&mut self, f: &mut impl FnMut(u64, Result<&[u8], LineError>)) {
+        if self.overlong {
+            self.number += 1;
+            f(self.number, Err(LineError::TooLong(self.max)));
+        } else if !self.carry.is_empty() {
+            self.number += 1;
+            f(self.number, Ok(trim_cr(&self.carry)));
+        }
+        self.carry.clear();
+        self.overlong = false;
+    }
+}
+
+fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(parts: &[&[u8]], max: usize) -> Vec<(u64, Result<Vec<u8>, LineError>)> {
+        let mut out = Vec::new();
+        let mut lines = Lines::new(max);
+        let mut f = |n: u64, l: Result<&[u8], LineError>| out.push((n, l.map(<[u8]>::to_vec)));
+        for p in parts {
+            lines.push(p, &mut f);
+        }
+        lines.finish(&mut f);
+        out
+    }
+
+    #[test]
+    fn lines_split_across_chunks_and_crlf() {
+        let got = split(&[b"ab", b"c\r\nde", b"f\n\ng"], 10);
+        assert_eq!(
+            got,
+            vec![
+                (1, Ok(b"abc".to_vec())),
+                (2, Ok(b"def".to_vec())),
+                (3, Ok(b"".to_vec())),
+                (4, Ok(b"g".to_vec())),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_overlong_line_is_reported_once_and_the_next_line_survives() {
+        let got = split(&[b"0123456", b"789abc", b"def\nok\n", b"0123456789ab"], 8);
+        assert_eq!(
+            got,
+            vec![
+                (1, Err(LineError::TooLong(8))),
+                (2, Ok(b"ok".to_vec())),
+                (3, Err(LineError::TooLong(8))),
+            ]
+        );
+    }
+}

@@ -1,0 +1,121 @@
+//! `GET /v1/leads/{id}/journey`: a lead's touches in time order and its conversions, each
+//! with the touches of its journey (the lookback window before it).
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Duration, Utc};
+use platform::Db;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::touchpoints::TouchpointResponse;
+use super::{Query, path_id};
+use crate::config::TouchpointsConfig;
+use crate::error::TouchpointsError;
+use crate::store::{conversions, identity, touchpoints};
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct JourneyResponse {
+    /// The live lead: the one asked for, or the lead it was merged into.
+    pub lead_id: Uuid,
+    /// Set when the lead asked for was merged into `lead_id`.
+    pub merged_from: Option<Uuid>,
+    pub lookback_days: u32,
+    /// The lead's touches, oldest first (the most recent `limit`).
+    pub touches: Vec<TouchpointResponse>,
+    /// Whether older touches were left out by `limit`.
+    pub truncated: bool,
+    pub conversions: Vec<ConversionResponse>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ConversionResponse {
+    pub id: Uuid,
+    /// `won` (a won deal), `lost` (a lost deal: a non-converting path) or `micro` (a
+    /// configured touch type such as `form_submit`).
+    pub kind: String,
+    pub deal_id: Option<Uuid>,
+    /// The touch that is the micro-conversion.
+    pub touchpoint_id: Option<Uuid>,
+    #[schema(value_type = Option<String>)]
+    pub value: Option<Decimal>,
+    pub currency: Option<String>,
+    pub campaign_id: Option<String>,
+    pub converted_at: DateTime<Utc>,
+    /// Ids of the touches in the lookback window up to `converted_at`, oldest first.
+    pub journey: Vec<Uuid>,
+}
+
+#[utoipa::path(
+    get, path = "/v1/leads/{id}/journey", tag = "journeys",
+    params(
+        ("id" = Uuid, Path, description = "Lead id"),
+        ("lookback_days" = Option<u32>, Query, description = "Journey window before each conversion (default: the configured one, 90 days)"),
+        ("limit" = Option<u32>, Query, description = "Most recent touches returned, 1 to 10000 (default 1000)"),
+    ),
+    responses(
+        (status = 200, body = JourneyResponse),
+        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip(db, config, query))]
+pub async fn get_journey(
+    db: web::Data<Db>,
+    config: web::Data<TouchpointsConfig>,
+    id: web::Path<String>,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, TouchpointsError> {
+    let asked = path_id(&id)?;
+    let mut q = Query::new(&query, &["lookback_days", "limit"]);
+    let lookback_days = q
+        .int("lookback_days", 1, 3650)
+        .unwrap_or(config.lookback_days);
+    let limit = q.int("limit", 1, 10_000).unwrap_or(1_000);
+    q.finish()?;
+    let (lead, touches, convs) = db
+        .run(move |conn| {
+            let lead = identity::resolve(conn, asked)?;
+            let touches = touchpoints::of_lead(conn, lead, i64::from(limit) + 1)?;
+            let convs = conversions::of_lead(conn, lead)?;
+            Ok::<_, TouchpointsError>((lead, touches, convs))
+        })
+        .await?;
+    let truncated = touches.len() > limit as usize;
+    let touches = if truncated {
+        touches[1..].to_vec()
+    } else {
+        touches
+    };
+    let window = Duration::days(i64::from(lookback_days));
+    let conversions = convs
+        .into_iter()
+        .map(|c| ConversionResponse {
+            journey: touches
+                .iter()
+                .filter(|t| {
+                    t.occurred_at <= c.converted_at && t.occurred_at >= c.converted_at - window
+                })
+                .map(|t| t.id)
+                .collect(),
+            id: c.id,
+            kind: c.kind,
+            deal_id: c.deal_id,
+            touchpoint_id: c.touchpoint_id,
+            value: c.value,
+            currency: c.currency,
+            campaign_id: c.campaign_id,
+            converted_at: c.converted_at,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(JourneyResponse {
+        lead_id: lead,
+        merged_from: (lead != asked).then_some(asked),
+        lookback_days,
+        touches: touches.into_iter().map(TouchpointResponse::from).collect(),
+        truncated,
+        conversions,
+    }))
+}

@@ -1,0 +1,142 @@
+//! HTTP routes of the touchpoints service and its OpenAPI document.
+
+pub mod affiliates;
+pub mod bulk;
+pub mod journeys;
+pub mod reports;
+pub mod touchpoints;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix_web::web;
+use chrono::{DateTime, Utc};
+use platform::http::FieldErrors;
+use platform::http::json::JsonLimit;
+use utoipa::OpenApi;
+use uuid::Uuid;
+
+use crate::config::TouchpointsConfig;
+use crate::error::TouchpointsError;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Touchstone touchpoints",
+        description = "Touchpoint ingest (JSON and streamed NDJSON), identity stitching, journeys and conversions, campaign, affiliate and journey reports. Errors are RFC 9457 problems."
+    ),
+    paths(
+        touchpoints::post_touchpoints, touchpoints::get_touchpoint, bulk::bulk_ingest,
+        journeys::get_journey,
+        affiliates::put_affiliate, affiliates::get_affiliate,
+        reports::campaign_performance, reports::affiliates, reports::journey_lengths,
+        reports::top_paths,
+    ),
+    components(schemas(
+        crate::domain::TouchpointInput,
+        touchpoints::TouchpointResponse,
+        touchpoints::IngestResponse,
+        bulk::BulkResponse,
+        bulk::RejectedLine,
+        journeys::JourneyResponse,
+        journeys::ConversionResponse,
+        crate::domain::AffiliateInput,
+        crate::domain::affiliate::AffiliateResponse,
+        platform::http::Problem,
+        platform::http::FieldError
+    )),
+    tags(
+        (name = "touchpoints", description = "Ingest and read touchpoints"),
+        (name = "journeys", description = "A lead's touches and conversions"),
+        (name = "affiliates", description = "Affiliate terms"),
+        (name = "reports", description = "Reports as JSON, CSV or Parquet"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Largest JSON body of `POST /v1/touchpoints` (an array of touches); bigger loads go to
+/// the streamed bulk endpoint.
+pub const JSON_ARRAY_LIMIT: usize = 16 << 20;
+
+pub fn routes(cfg: &mut web::ServiceConfig, config: Arc<TouchpointsConfig>) {
+    cfg.app_data(web::Data::from(config))
+        .service(
+            web::resource("/v1/touchpoints")
+                .app_data(JsonLimit(JSON_ARRAY_LIMIT))
+                .route(web::post().to(touchpoints::post_touchpoints)),
+        )
+        .route("/v1/touchpoints/bulk", web::post().to(bulk::bulk_ingest))
+        .route(
+            "/v1/touchpoints/{id}",
+            web::get().to(touchpoints::get_touchpoint),
+        )
+        .route(
+            "/v1/leads/{id}/journey",
+            web::get().to(journeys::get_journey),
+        )
+        .service(
+            web::resource("/v1/affiliates/{id}")
+                .route(web::put().to(affiliates::put_affiliate))
+                .route(web::get().to(affiliates::get_affiliate)),
+        )
+        .route(
+            "/v1/reports/campaign-performance",
+            web::get().to(reports::campaign_performance),
+        )
+        .route("/v1/reports/affiliates", web::get().to(reports::affiliates))
+        .route(
+            "/v1/reports/journey-lengths",
+            web::get().to(reports::journey_lengths),
+        )
+        .route("/v1/reports/top-paths", web::get().to(reports::top_paths));
+}
+
+/// A UUID path segment, or a 422 naming `id`.
+pub fn path_id(raw: &str) -> Result<Uuid, TouchpointsError> {
+    Uuid::parse_str(raw).map_err(|_| platform::Problem::field("id", "must be a UUID").into())
+}
+
+/// Typed access to a query string that reports every bad or unknown parameter by name.
+pub struct Query<'a> {
+    pub params: &'a HashMap<String, String>,
+    pub errors: FieldErrors,
+}
+
+impl<'a> Query<'a> {
+    pub fn new(params: &'a HashMap<String, String>, allowed: &[&str]) -> Self {
+        let mut errors = FieldErrors::new();
+        let mut unknown: Vec<&String> = params
+            .keys()
+            .filter(|k| !allowed.contains(&k.as_str()))
+            .collect();
+        unknown.sort();
+        for k in unknown {
+            errors.add(k, "unknown query parameter");
+        }
+        Query { params, errors }
+    }
+
+    pub fn parse<T>(&mut self, name: &str, what: &str, f: impl Fn(&str) -> Option<T>) -> Option<T> {
+        let raw = self.params.get(name)?;
+        let parsed = f(raw.trim()).ok_or_else(|| format!("must be {what}"));
+        self.errors.take(name, parsed)
+    }
+
+    pub fn time(&mut self, name: &str) -> Option<DateTime<Utc>> {
+        self.parse(name, "an RFC 3339 time", |s| {
+            DateTime::parse_from_rfc3339(s)
+                .ok()
+                .map(|t| t.with_timezone(&Utc))
+        })
+    }
+
+    pub fn int(&mut self, name: &str, min: u32, max: u32) -> Option<u32> {
+        self.parse(name, &format!("an integer from {min} to {max}"), |s| {
+            s.parse::<u32>().ok().filter(|n| (min..=max).contains(n))
+        })
+    }
+
+    pub fn finish(self) -> Result<(), TouchpointsError> {
+        Ok(self.errors.finish()?)
+    }
+}

@@ -1,0 +1,46 @@
+//! The touchpoints service: touchpoint ingest, identity stitching, journeys and
+//! conversions, and campaign, affiliate and journey reports.
+
+pub mod api;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod events;
+pub mod reports;
+pub mod store;
+
+use std::sync::Arc;
+
+use diesel_migrations::{EmbeddedMigrations, embed_migrations};
+use platform::{Application, ServiceDefinition, Settings};
+use utoipa::OpenApi;
+
+pub use config::TouchpointsConfig;
+
+pub const SERVICE: &str = "touchpoints";
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/touchpoints");
+
+/// Everything the shared runtime needs to run this service, configured from the environment.
+pub fn definition() -> anyhow::Result<ServiceDefinition> {
+    Ok(definition_with(TouchpointsConfig::from_env()?))
+}
+
+/// The service with explicit settings of its own (tests shorten windows and chunks).
+pub fn definition_with(config: TouchpointsConfig) -> ServiceDefinition {
+    let config = Arc::new(config);
+    let handler = events::TouchpointsHandler::new();
+    let collectors = handler.collectors();
+    ServiceDefinition {
+        name: SERVICE,
+        migrations: MIGRATIONS,
+        openapi: api::ApiDoc::openapi(),
+        routes: Arc::new(move |cfg| api::routes(cfg, config.clone())),
+        handler: Some(Arc::new(handler)),
+        collectors,
+    }
+}
+
+pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+    Application::build(definition()?, settings).await
+}

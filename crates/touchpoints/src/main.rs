@@ -1,0 +1,10 @@
+//! The touchpoints service binary.
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    platform::telemetry::init(touchpoints::SERVICE);
+    let settings = platform::Settings::load(touchpoints::SERVICE)?;
+    let app = touchpoints::build(settings).await?;
+    tracing::info!(port = app.port(), "touchpoints listening");
+    app.run_until_stopped().await
+}

@@ -1,0 +1,14 @@
+//! Persistence: touchpoints (written with their outbox events in one transaction), the
+//! identity map, conversions and affiliate terms.
+
+pub mod affiliates;
+pub mod conversions;
+pub mod identity;
+pub mod reports;
+pub mod schema;
+pub mod touchpoints;
+
+/// Serialises stitching against ingest. Ingest holds it shared (ingests run side by side);
+/// a stitching change (lead.created, lead.merged) holds it exclusively, so that no touch
+/// committed concurrently with a new identity can miss it, whichever commits first.
+pub const STITCH_LOCK: i64 = 0x7470_5f73_7469_7463;

@@ -1,0 +1,247 @@
+//! Writing touchpoints: one set-based INSERT per chunk (arrays bound once, unnested by the
+//! server), the identity map applied in the same statement, and the new touches' events
+//! queued in the outbox in the same transaction.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use contracts::touchpoints::TouchpointRecorded;
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Jsonb, Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid};
+use platform::TraceContext;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::STITCH_LOCK;
+use super::schema::{conversions, touchpoints};
+use crate::domain::Touchpoint;
+
+#[derive(QueryableByName)]
+struct Inserted {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    lead_id: Option<Uuid>,
+}
+
+/// What a write did: the touches stored now (with the lead they were stitched to) and how
+/// many were already there.
+#[derive(Debug, Default)]
+pub struct Written {
+    pub inserted: Vec<(Uuid, Option<Uuid>)>,
+    pub duplicates: usize,
+}
+
+/// Stores the touches that are new (by id), stitches them through the identity map and
+/// merges, records micro-conversions, and queues one `touchpoint.recorded` per new touch,
+/// `per_message` to an AMQP message. Run it inside a transaction.
+pub fn insert(
+    conn: &mut PgConnection,
+    touches: &[Touchpoint],
+    micro_types: &HashSet<String>,
+    per_message: usize,
+    trace: Option<&TraceContext>,
+) -> QueryResult<Written> {
+    if touches.is_empty() {
+        return Ok(Written::default());
+    }
+    diesel::sql_query(format!(
+        "SELECT pg_advisory_xact_lock_shared({STITCH_LOCK})"
+    ))
+    .execute(conn)?;
+    let c = Columns::of(touches);
+    let rows: Vec<Inserted> = diesel::sql_query(INSERT_SQL)
+        .bind::<Array<SqlUuid>, _>(&c.id)
+        .bind::<Array<Timestamptz>, _>(&c.occurred_at)
+        .bind::<Array<Timestamptz>, _>(&c.received_at)
+        .bind::<Array<Text>, _>(&c.channel)
+        .bind::<Array<Text>, _>(&c.touch_type)
+        .bind::<Array<Nullable<Text>>, _>(&c.campaign_id)
+        .bind::<Array<Nullable<Text>>, _>(&c.creative_id)
+        .bind::<Array<Nullable<Text>>, _>(&c.content_id)
+        .bind::<Array<Nullable<Text>>, _>(&c.utm_source)
+        .bind::<Array<Nullable<Text>>, _>(&c.utm_medium)
+        .bind::<Array<Nullable<Text>>, _>(&c.utm_campaign)
+        .bind::<Array<Nullable<Text>>, _>(&c.utm_term)
+        .bind::<Array<Nullable<Text>>, _>(&c.utm_content)
+        .bind::<Array<Nullable<Text>>, _>(&c.anonymous_id)
+        .bind::<Array<Nullable<SqlUuid>>, _>(&c.lead_id)
+        .bind::<Array<Nullable<Text>>, _>(&c.email)
+        .bind::<Array<Nullable<SqlUuid>>, _>(&c.account_id)
+        .bind::<Array<Nullable<Text>>, _>(&c.affiliate_id)
+        .bind::<Array<Nullable<Numeric>>, _>(&c.cost)
+        .bind::<Array<Nullable<Text>>, _>(&c.currency)
+        .bind::<Array<Nullable<Jsonb>>, _>(&c.properties)
+        .load(conn)?;
+    let stitched: HashMap<Uuid, Option<Uuid>> = rows.iter().map(|r| (r.id, r.lead_id)).collect();
+    // A touch repeated within one request is stored, and published, once.
+    let mut seen = HashSet::with_capacity(rows.len());
+    let payloads: Vec<TouchpointRecorded> = touches
+        .iter()
+        .filter_map(|t| {
+            let t = t.get();
+            let lead_id = *stitched.get(&t.touchpoint_id)?;
+            seen.insert(t.touchpoint_id).then(|| TouchpointRecorded {
+                lead_id,
+                ..t.clone()
+            })
+        })
+        .collect();
+    let micro: Vec<_> = payloads
+        .iter()
+        .filter(|t| micro_types.contains(&t.touch_type))
+        .map(|t| {
+            (
+                conversions::id.eq(Uuid::now_v7()),
+                conversions::kind.eq("micro"),
+                conversions::touchpoint_id.eq(t.touchpoint_id),
+                conversions::lead_id.eq(t.lead_id),
+                conversions::campaign_id.eq(t.campaign_id.clone()),
+                conversions::converted_at.eq(t.occurred_at),
+            )
+        })
+        .collect();
+    for part in micro.chunks(5_000) {
+        diesel::insert_into(conversions::table)
+            .values(part)
+            .on_conflict_do_nothing()
+            .execute(conn)?;
+    }
+    platform::bus::outbox::enqueue_batch(conn, &payloads, per_message, trace)?;
+    Ok(Written {
+        inserted: rows.into_iter().map(|r| (r.id, r.lead_id)).collect(),
+        duplicates: touches.len() - payloads.len(),
+    })
+}
+
+/// The lead of a touch: its own `lead_id` (followed through merges), else the owner of its
+/// anonymous id, else the owner of its email. COALESCE stops at the first hit.
+const INSERT_SQL: &str = "\
+INSERT INTO touchpoints (id, occurred_at, received_at, channel, touch_type, campaign_id, \
+  creative_id, content_id, utm_source, utm_medium, utm_campaign, utm_term, utm_content, \
+  anonymous_id, lead_id, email, account_id, affiliate_id, cost, currency, properties) \
+SELECT v.id, v.occurred_at, v.received_at, v.channel, v.touch_type, v.campaign_id, \
+  v.creative_id, v.content_id, v.utm_source, v.utm_medium, v.utm_campaign, v.utm_term, \
+  v.utm_content, v.anonymous_id, \
+  COALESCE( \
+    (SELECT m.survivor_id FROM lead_merges m WHERE m.merged_lead_id = v.lead_id), \
+    v.lead_id, \
+    (SELECT i.lead_id FROM identities i WHERE i.kind = 'anonymous_id' AND i.value = v.anonymous_id), \
+    (SELECT i.lead_id FROM identities i WHERE i.kind = 'email' AND i.value = v.email)), \
+  v.email, v.account_id, v.affiliate_id, v.cost, v.currency, v.properties \
+FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::text[], \
+  $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], \
+  $13::text[], $14::text[], $15::uuid[], $16::text[], $17::uuid[], $18::text[], \
+  $19::numeric[], $20::text[], $21::jsonb[]) \
+  AS v(id, occurred_at, received_at, channel, touch_type, campaign_id, creative_id, \
+  content_id, utm_source, utm_medium, utm_campaign, utm_term, utm_content, anonymous_id, \
+  lead_id, email, account_id, affiliate_id, cost, currency, properties) \
+ON CONFLICT (id) DO NOTHING \
+RETURNING id, lead_id";
+
+/// The touches column by column, as the INSERT binds them.
+#[derive(Default)]
+struct Columns {
+    id: Vec<Uuid>,
+    occurred_at: Vec<DateTime<Utc>>,
+    received_at: Vec<DateTime<Utc>>,
+    channel: Vec<String>,
+    touch_type: Vec<String>,
+    campaign_id: Vec<Option<String>>,
+    creative_id: Vec<Option<String>>,
+    content_id: Vec<Option<String>>,
+    utm_source: Vec<Option<String>>,
+    utm_medium: Vec<Option<String>>,
+    utm_campaign: Vec<Option<String>>,
+    utm_term: Vec<Option<String>>,
+    utm_content: Vec<Option<String>>,
+    anonymous_id: Vec<Option<String>>,
+    lead_id: Vec<Option<Uuid>>,
+    email: Vec<Option<String>>,
+    account_id: Vec<Option<Uuid>>,
+    affiliate_id: Vec<Option<String>>,
+    cost: Vec<Option<Decimal>>,
+    currency: Vec<Option<String>>,
+    properties: Vec<Option<serde_json::Value>>,
+}
+
+impl Columns {
+    fn of(touches: &[Touchpoint]) -> Self {
+        let mut c = Columns::default();
+        for t in touches {
+            let t = t.get();
+            c.id.push(t.touchpoint_id);
+            c.occurred_at.push(t.occurred_at);
+            c.received_at.push(t.received_at);
+            c.channel.push(t.channel.clone());
+            c.touch_type.push(t.touch_type.clone());
+            c.campaign_id.push(t.campaign_id.clone());
+            c.creative_id.push(t.creative_id.clone());
+            c.content_id.push(t.content_id.clone());
+            c.utm_source.push(t.utm_source.clone());
+            c.utm_medium.push(t.utm_medium.clone());
+            c.utm_campaign.push(t.utm_campaign.clone());
+            c.utm_term.push(t.utm_term.clone());
+            c.utm_content.push(t.utm_content.clone());
+            c.anonymous_id.push(t.anonymous_id.clone());
+            c.lead_id.push(t.lead_id);
+            c.email.push(t.email.clone());
+            c.account_id.push(t.account_id);
+            c.affiliate_id.push(t.affiliate_id.clone());
+            c.cost.push(t.cost);
+            c.currency
+                .push(t.currency.as_ref().map(|c| c.as_str().to_string()));
+            c.properties
+                .push((!t.properties.is_null()).then(|| t.properties.clone()));
+        }
+        c
+    }
+}
+
+/// A stored touchpoint.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = touchpoints)]
+pub struct TouchpointRow {
+    pub id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub channel: String,
+    pub touch_type: String,
+    pub campaign_id: Option<String>,
+    pub creative_id: Option<String>,
+    pub content_id: Option<String>,
+    pub utm_source: Option<String>,
+    pub utm_medium: Option<String>,
+    pub utm_campaign: Option<String>,
+    pub utm_term: Option<String>,
+    pub utm_content: Option<String>,
+    pub anonymous_id: Option<String>,
+    pub lead_id: Option<Uuid>,
+    pub email: Option<String>,
+    pub account_id: Option<Uuid>,
+    pub affiliate_id: Option<String>,
+    pub cost: Option<Decimal>,
+    pub currency: Option<String>,
+    pub properties: Option<serde_json::Value>,
+}
+
+pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<TouchpointRow>> {
+    touchpoints::table
+        .find(id)
+        .select(TouchpointRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The lead's most recent `limit` touches, oldest first (served by the (lead_id,
+/// occurred_at) index).
+pub fn of_lead(conn: &mut PgConnection, lead: Uuid, limit: i64) -> QueryResult<Vec<TouchpointRow>> {
+    let mut rows: Vec<TouchpointRow> = touchpoints::table
+        .filter(touchpoints::lead_id.eq(lead))
+        .order((touchpoints::occurred_at.desc(), touchpoints::id.desc()))
+        .limit(limit)
+        .select(TouchpointRow::as_select())
+        .load(conn)?;
+    rows.reverse();
+    Ok(rows)
+}

@@ -1,0 +1,5 @@
+DROP TABLE affiliates;
+DROP TABLE conversions;
+DROP TABLE lead_merges;
+DROP TABLE identities;
+DROP TABLE touchpoints;
