@@ -1,0 +1,136 @@
+//! `POST /v1/touchpoints/bulk`: streamed NDJSON where bad lines never stop the good ones.
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::{spawn_app, touch};
+
+fn line(v: &Value) -> Vec<u8> {
+    let mut l = serde_json::to_vec(v).unwrap();
+    l.push(b'\n');
+    l
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_lines_are_counted_and_listed_and_good_lines_are_stored() {
+    let app = spawn_app().await;
+    let dup = Uuid::now_v7();
+    let mut body = Vec::new();
+    body.extend(line(&touch(
+        "2026-03-01T10:00:00Z",
+        "direct",
+        "visit",
+        json!({"id": dup}),
+    )));
+    body.extend(b"{not json\n");
+    body.extend(b"{\"occurred_at\":\"2026-03-01T10:00:00Z\",\"channel\":\"direct\",\"type\":\"visit\",\"anonymous_id\":\"\xff\xfe\"}\n");
+    body.extend(format!("{{\"anonymous_id\":\"{}\"}}\n", "x".repeat(2000)).as_bytes());
+    body.extend(line(&touch(
+        "2026-03-01T10:00:00Z",
+        "email",
+        "email_open",
+        json!({"email": "b@example.com"}),
+    )));
+    body.extend(b"   \n");
+    body.extend(line(&touch(
+        "2026-03-01T10:00:00Z",
+        "affiliate",
+        "click",
+        json!({}),
+    )));
+    body.extend(line(&touch(
+        "2026-03-01T10:00:00Z",
+        "direct",
+        "visit",
+        json!({"id": dup}),
+    )));
+    // The last line has no newline.
+    let last = serde_json::to_vec(&touch(
+        "2026-03-01T11:00:00Z",
+        "content",
+        "download",
+        json!({}),
+    ))
+    .unwrap();
+    body.extend(last);
+
+    let report = app.bulk(body).await;
+    assert_eq!(report["lines"], 8, "{report}");
+    assert_eq!(report["accepted"], 4);
+    assert_eq!(report["inserted"], 3);
+    assert_eq!(report["duplicates"], 1);
+    assert_eq!(report["rejected"], 4);
+    // The cap is 3 in tests: all four are counted, three listed.
+    let listed: Vec<u64> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(listed, [2, 3, 4]);
+    assert_eq!(report["errors_truncated"], true);
+    assert!(
+        report["errors"][1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("UTF-8"),
+        "{report}"
+    );
+    assert!(
+        report["errors"][2]["message"]
+            .as_str()
+            .unwrap()
+            .contains("longer than 1024"),
+        "{report}"
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM touchpoints").await, 3);
+    assert_eq!(
+        app.count("SELECT coalesce(sum(event_count), 0)::bigint AS n FROM outbox")
+            .await,
+        3
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_chunks_are_stored_once_and_a_resend_has_no_effect() {
+    let app = spawn_app().await;
+    let mut body = Vec::new();
+    for i in 0..11 {
+        body.extend(line(&touch(
+            "2026-03-01T10:00:00Z",
+            "display",
+            "impression",
+            json!({"id": Uuid::now_v7(), "anonymous_id": format!("a{i}"), "cost": "0.01", "currency": "EUR"}),
+        )));
+    }
+    let first = app.bulk(body.clone()).await;
+    assert_eq!(
+        (first["accepted"].clone(), first["inserted"].clone()),
+        (json!(11), json!(11))
+    );
+    let again = app.bulk(body).await;
+    assert_eq!(
+        (again["inserted"].clone(), again["duplicates"].clone()),
+        (json!(0), json!(11))
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM touchpoints").await, 11);
+    assert_eq!(
+        app.count("SELECT coalesce(sum(event_count), 0)::bigint AS n FROM outbox")
+            .await,
+        11
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_wants_ndjson() {
+    let app = spawn_app().await;
+    let resp = app
+        .client
+        .post(app.url("/v1/touchpoints/bulk"))
+        .header("content-type", "application/json")
+        .body("[]")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 415);
+}

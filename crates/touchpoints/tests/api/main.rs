@@ -1,0 +1,8 @@
+//! Integration tests of the touchpoints service against the real PostgreSQL and RabbitMQ.
+
+mod bulk;
+mod helpers;
+mod ingest;
+mod journeys;
+mod reports;
+mod stitching;
