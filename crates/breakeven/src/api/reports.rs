@@ -1,0 +1,100 @@
+//! The campaign profitability report (`?format=json|csv|parquet`).
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+use platform::Db;
+
+use super::Query;
+use super::records::CampaignBreakeven;
+use crate::Tracking;
+use crate::error::BreakevenError;
+use crate::reports::{self, Format, ProfitabilityRow};
+use crate::store::tracking;
+
+/// Per campaign id (defined, or only named by events): spend, attributed revenue,
+/// contribution, profit, ROAS against break-even ROAS, progress, alerts and the projected
+/// break-even date.
+#[utoipa::path(
+    get, path = "/v1/reports/campaign-profitability", tag = "reports",
+    params(("format" = Option<String>, Query, description = "json (default), csv or parquet")),
+    responses(
+        (status = 200, description = "One row per campaign"),
+        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn campaign_profitability(
+    db: web::Data<Db>,
+    tracking: web::Data<Tracking>,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, BreakevenError> {
+    let mut q = Query::new(&query, &["format"]);
+    let format = match Format::parse(query.get("format").map(String::as_str)) {
+        Ok(f) => f,
+        Err(e) => {
+            q.errors.add("format", e);
+            Format::Json
+        }
+    };
+    q.finish()?;
+    let rows = db
+        .run(move |conn| {
+            let now = Utc::now();
+            tracking::all_campaign_ids(conn)?
+                .iter()
+                .map(|id| {
+                    let status = tracking::campaign_status(conn, id, &tracking, now)?;
+                    let name = status.campaign.as_ref().map(|c| c.name.clone());
+                    Ok(row(name, CampaignBreakeven::from(status)))
+                })
+                .collect::<Result<Vec<_>, BreakevenError>>()
+        })
+        .await?;
+    let body = web::block(move || {
+        let mut df = reports::campaign_profitability(&rows)?;
+        reports::render(&mut df, format)
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("report task: {e}"))?
+    .map_err(|e| anyhow::anyhow!("report: {e}"))?;
+    let mut r = HttpResponse::Ok();
+    r.content_type(format.content_type());
+    match format {
+        Format::Csv => {
+            r.insert_header((
+                "content-disposition",
+                "attachment; filename=\"campaign-profitability.csv\"",
+            ));
+        }
+        Format::Parquet => {
+            r.insert_header((
+                "content-disposition",
+                "attachment; filename=\"campaign-profitability.parquet\"",
+            ));
+        }
+        Format::Json => {}
+    }
+    Ok(r.body(body))
+}
+
+fn row(name: Option<String>, b: CampaignBreakeven) -> ProfitabilityRow {
+    let text = |d: Option<rust_decimal::Decimal>| d.map(|d| d.to_string());
+    ProfitabilityRow {
+        profit: b.contribution.map(|c| (c - b.spend).to_string()),
+        campaign_id: b.campaign_id,
+        name,
+        defined: b.defined,
+        currency: b.currency,
+        budget: text(b.budget),
+        spend: b.spend.to_string(),
+        attributed_revenue: b.attributed_revenue.to_string(),
+        contribution: text(b.contribution),
+        roas: text(b.roas),
+        breakeven_roas: text(b.breakeven_roas),
+        progress_percent: text(b.progress_percent),
+        breakeven_reached: b.breakeven_reached,
+        at_risk: b.at_risk,
+        projected_breakeven_date: b.projected_breakeven_date.map(|d| d.to_string()),
+    }
+}

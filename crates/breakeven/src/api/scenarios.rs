@@ -1,0 +1,243 @@
+//! Scenarios: saved calculator inputs and results, versioned, and their comparison.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Utc};
+use platform::Db;
+use platform::http::json::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{Query, created, path_id, read};
+use crate::domain::calculator::{self, CalculateRequest};
+use crate::domain::scenario::{FigureDiff, compare};
+use crate::error::BreakevenError;
+use crate::store::scenarios::{self as store, ScenarioRow};
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioInput {
+    pub name: String,
+    /// The calculator's inputs; the results are computed and saved with them.
+    pub inputs: CalculateRequest,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ScenarioResponse {
+    pub id: Uuid,
+    pub version: i32,
+    pub name: String,
+    #[schema(value_type = Object)]
+    pub inputs: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub results: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<ScenarioRow> for ScenarioResponse {
+    fn from(r: ScenarioRow) -> Self {
+        ScenarioResponse {
+            id: r.id,
+            version: r.version,
+            name: r.name,
+            inputs: r.inputs,
+            results: r.results,
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ScenarioList {
+    pub items: Vec<ScenarioResponse>,
+}
+
+/// Name, inputs and results, ready to save: the calculation runs before anything is
+/// written, so a bad input writes nothing.
+fn evaluate(
+    input: &ScenarioInput,
+) -> Result<(String, serde_json::Value, serde_json::Value), BreakevenError> {
+    let name = input.name.trim();
+    if name.is_empty() {
+        return Err(platform::Problem::field("name", "must not be empty").into());
+    }
+    let results = calculator::calculate(&input.inputs, Utc::now().date_naive()).map_err(|r| {
+        match BreakevenError::from(r) {
+            // Name the fields as they sit in this body.
+            BreakevenError::Invalid(mut p) => {
+                for e in &mut p.errors {
+                    e.field = format!("inputs.{}", e.field);
+                }
+                BreakevenError::Invalid(p)
+            }
+            BreakevenError::Unreachable { field } => BreakevenError::Unreachable {
+                field: format!("inputs.{field}"),
+            },
+            other => other,
+        }
+    })?;
+    let inputs = serde_json::to_value(&input.inputs).map_err(anyhow::Error::from)?;
+    let results = serde_json::to_value(&results).map_err(anyhow::Error::from)?;
+    Ok((name.to_string(), inputs, results))
+}
+
+/// Saves a scenario as version 1.
+#[utoipa::path(
+    post, path = "/v1/scenarios", tag = "scenarios", request_body = ScenarioInput,
+    responses((status = 201, body = ScenarioResponse), (status = 422, body = platform::http::Problem, content_type = "application/problem+json"))
+)]
+#[tracing::instrument(skip_all)]
+pub async fn create_scenario(
+    db: web::Data<Db>,
+    body: Json<ScenarioInput>,
+) -> Result<HttpResponse, BreakevenError> {
+    let (name, inputs, results) = evaluate(&body.value)?;
+    let row = read(&db, move |conn| store::create(conn, &name, inputs, results)).await?;
+    Ok(created(
+        &format!("/v1/scenarios/{}", row.id),
+        ScenarioResponse::from(row),
+    ))
+}
+
+/// Saves a new version of a scenario.
+#[utoipa::path(
+    put, path = "/v1/scenarios/{id}", tag = "scenarios", request_body = ScenarioInput, params(("id" = Uuid, Path)),
+    responses((status = 200, body = ScenarioResponse), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"), (status = 422, body = platform::http::Problem, content_type = "application/problem+json"))
+)]
+#[tracing::instrument(skip_all)]
+pub async fn put_scenario(
+    db: web::Data<Db>,
+    id: web::Path<String>,
+    body: Json<ScenarioInput>,
+) -> Result<HttpResponse, BreakevenError> {
+    let id = path_id(&id)?;
+    let (name, inputs, results) = evaluate(&body.value)?;
+    let row = read(&db, move |conn| {
+        store::save_version(conn, id, &name, inputs, results)
+    })
+    .await?
+    .ok_or_else(|| BreakevenError::NotFound(format!("scenario {id}")))?;
+    Ok(HttpResponse::Ok().json(ScenarioResponse::from(row)))
+}
+
+fn version_param(q: &mut Query<'_>, name: &str) -> Option<i32> {
+    q.parse(name, "a positive integer", |s| {
+        s.parse::<i32>().ok().filter(|v| *v > 0)
+    })
+}
+
+/// The latest version of a scenario, or `?version=n`.
+#[utoipa::path(
+    get, path = "/v1/scenarios/{id}", tag = "scenarios",
+    params(("id" = Uuid, Path), ("version" = Option<i32>, Query)),
+    responses((status = 200, body = ScenarioResponse), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"))
+)]
+pub async fn get_scenario(
+    db: web::Data<Db>,
+    id: web::Path<String>,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, BreakevenError> {
+    let id = path_id(&id)?;
+    let mut q = Query::new(&query, &["version"]);
+    let version = version_param(&mut q, "version");
+    q.finish()?;
+    let row = read(&db, move |conn| store::find(conn, id, version))
+        .await?
+        .ok_or_else(|| BreakevenError::NotFound(format!("scenario {id}")))?;
+    Ok(HttpResponse::Ok().json(ScenarioResponse::from(row)))
+}
+
+#[utoipa::path(get, path = "/v1/scenarios", tag = "scenarios", responses((status = 200, body = ScenarioList)))]
+pub async fn list_scenarios(db: web::Data<Db>) -> Result<HttpResponse, BreakevenError> {
+    let rows = read(&db, store::list).await?;
+    Ok(HttpResponse::Ok().json(ScenarioList {
+        items: rows.into_iter().map(Into::into).collect(),
+    }))
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompareRequest {
+    /// The scenario to compare against.
+    pub other_id: Uuid,
+    /// Version of this scenario (default: latest).
+    #[serde(default)]
+    pub version: Option<i32>,
+    /// Version of the other scenario (default: latest).
+    #[serde(default)]
+    pub other_version: Option<i32>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ScenarioRef {
+    pub id: Uuid,
+    pub version: i32,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ComparisonResponse {
+    pub base: ScenarioRef,
+    pub other: ScenarioRef,
+    pub currency: String,
+    /// Every figure of either result: base, other, other − base and the change in %.
+    pub figures: Vec<FigureDiff>,
+}
+
+/// Compares this scenario's results with another's. Both must be in one currency.
+#[utoipa::path(
+    post, path = "/v1/scenarios/{id}/compare", tag = "scenarios", request_body = CompareRequest, params(("id" = Uuid, Path)),
+    responses((status = 200, body = ComparisonResponse), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"), (status = 422, body = platform::http::Problem, content_type = "application/problem+json"))
+)]
+pub async fn compare_scenarios(
+    db: web::Data<Db>,
+    id: web::Path<String>,
+    body: Json<CompareRequest>,
+) -> Result<HttpResponse, BreakevenError> {
+    let id = path_id(&id)?;
+    let req = body.into_inner();
+    let other_id = req.other_id;
+    let (base, other) = read(&db, move |conn| {
+        Ok((
+            store::find(conn, id, req.version)?,
+            store::find(conn, other_id, req.other_version)?,
+        ))
+    })
+    .await?;
+    let base = base.ok_or_else(|| BreakevenError::NotFound(format!("scenario {id}")))?;
+    let other = other.ok_or_else(|| {
+        BreakevenError::Invalid(platform::Problem::field(
+            "other_id",
+            "does not name an existing scenario (version)",
+        ))
+    })?;
+    let currency = |r: &ScenarioRow| r.results["currency"].as_str().unwrap_or("").to_string();
+    if currency(&base) != currency(&other) {
+        return Err(platform::Problem::field(
+            "other_id",
+            format!(
+                "currency mismatch: {} against {}",
+                currency(&base),
+                currency(&other)
+            ),
+        )
+        .into());
+    }
+    let figures = compare(&base.results, &other.results);
+    Ok(HttpResponse::Ok().json(ComparisonResponse {
+        currency: currency(&base),
+        base: ScenarioRef {
+            id: base.id,
+            version: base.version,
+            name: base.name,
+        },
+        other: ScenarioRef {
+            id: other.id,
+            version: other.version,
+            name: other.name,
+        },
+        figures,
+    }))
+}

@@ -1,0 +1,15 @@
+//! The break-even domain: pure cost-volume-profit arithmetic, marketing unit economics,
+//! the chart, and the rules of stored products, fixed costs, campaigns and live progress.
+//! No actix, no diesel, no lapin.
+
+pub mod calculator;
+pub mod campaign;
+pub mod chart;
+pub mod cvp;
+pub mod input;
+pub mod marketing;
+pub mod mix;
+pub mod projection;
+pub mod records;
+pub mod scenario;
+pub mod sensitivity;

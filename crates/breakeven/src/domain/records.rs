@@ -1,0 +1,305 @@
+//! What the service stores about the business: products, fixed-cost items and campaigns,
+//! each parsed from its request body into a validated form.
+
+use chrono::NaiveDate;
+use contracts::Currency;
+use platform::Problem;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::cvp::div;
+use super::input::Reader;
+use super::mix;
+
+/// A product: price and variable cost per unit, in one currency.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductInput {
+    pub name: String,
+    pub price: String,
+    pub variable_cost: String,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Product {
+    pub name: String,
+    pub price: Decimal,
+    pub variable_cost: Decimal,
+    pub currency: Currency,
+}
+
+impl TryFrom<&ProductInput> for Product {
+    type Error = Problem;
+
+    fn try_from(i: &ProductInput) -> Result<Self, Problem> {
+        let mut r = Reader::new();
+        let name = r.errors.take("name", text(&i.name));
+        let price = r.amount("price", Some(&i.price));
+        let variable_cost = r.amount("variable_cost", Some(&i.variable_cost));
+        let currency = r.currency("currency", Some(&i.currency));
+        r.errors.finish()?;
+        match (name, price, variable_cost, currency) {
+            (Some(name), Some(price), Some(variable_cost), Some(currency)) => Ok(Product {
+                name,
+                price,
+                variable_cost,
+                currency,
+            }),
+            _ => Err(Problem::internal()),
+        }
+    }
+}
+
+/// How often a fixed cost falls due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    Month,
+    Quarter,
+    Year,
+}
+
+impl Period {
+    pub fn parse(s: &str) -> Result<Period, String> {
+        match s {
+            "month" => Ok(Period::Month),
+            "quarter" => Ok(Period::Quarter),
+            "year" => Ok(Period::Year),
+            other => Err(format!(
+                "{other:?} is not a period; expected month, quarter or year"
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::Month => "month",
+            Period::Quarter => "quarter",
+            Period::Year => "year",
+        }
+    }
+
+    pub fn months(self) -> Decimal {
+        match self {
+            Period::Month => Decimal::ONE,
+            Period::Quarter => Decimal::from(3),
+            Period::Year => Decimal::from(12),
+        }
+    }
+
+    /// `amount` per this period expressed per month (company periods are months).
+    pub fn monthly(self, amount: Decimal) -> Decimal {
+        div(amount, self.months()).unwrap_or(amount)
+    }
+}
+
+/// A fixed-cost item: rent, salaries, tools; an amount per period.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FixedCostInput {
+    pub name: String,
+    pub amount: String,
+    /// `month`, `quarter` or `year`.
+    pub period: String,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixedCost {
+    pub name: String,
+    pub amount: Decimal,
+    pub period: Period,
+    pub currency: Currency,
+}
+
+impl TryFrom<&FixedCostInput> for FixedCost {
+    type Error = Problem;
+
+    fn try_from(i: &FixedCostInput) -> Result<Self, Problem> {
+        let mut r = Reader::new();
+        let name = r.errors.take("name", text(&i.name));
+        let amount = r.amount("amount", Some(&i.amount));
+        let period = r.errors.take("period", Period::parse(&i.period));
+        let currency = r.currency("currency", Some(&i.currency));
+        r.errors.finish()?;
+        match (name, amount, period, currency) {
+            (Some(name), Some(amount), Some(period), Some(currency)) => Ok(FixedCost {
+                name,
+                amount,
+                period,
+                currency,
+            }),
+            _ => Err(Problem::internal()),
+        }
+    }
+}
+
+/// A campaign: a budget over dates, selling a mix of products.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignInput {
+    /// The campaign id the other services use (`campaign_id` in events); generated when
+    /// absent. Letters, digits, `-`, `_`, `.`, at most 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub name: String,
+    pub budget: String,
+    pub currency: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub product_mix: Vec<MixShareInput>,
+    /// Share of budget spent that arms `campaign.at_risk` (default: the service's, 0.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_threshold: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MixShareInput {
+    pub product_id: Uuid,
+    /// Share of units sold, 0 to 1; the shares sum to 1.
+    pub share: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Campaign {
+    pub id: String,
+    pub name: String,
+    pub budget: Decimal,
+    pub currency: Currency,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub product_mix: Vec<(Uuid, Decimal)>,
+    pub risk_threshold: Decimal,
+}
+
+impl Campaign {
+    /// Parses a campaign; `default_threshold` applies when the body names none.
+    pub fn parse(i: &CampaignInput, default_threshold: Decimal) -> Result<Campaign, Problem> {
+        let mut r = Reader::new();
+        let id = match &i.id {
+            Some(id) => r.errors.take("id", campaign_id(id)),
+            None => Some(Uuid::now_v7().to_string()),
+        };
+        let name = r.errors.take("name", text(&i.name));
+        let budget = r.amount("budget", Some(&i.budget));
+        let currency = r.currency("currency", Some(&i.currency));
+        if i.ends_on < i.starts_on {
+            r.errors.add("ends_on", "must not be before starts_on");
+        }
+        if i.product_mix.is_empty() {
+            r.errors
+                .add("product_mix", "must name at least one product");
+        }
+        let mut shares = Vec::new();
+        for (n, m) in i.product_mix.iter().enumerate() {
+            if let Some(s) = r.share(&format!("product_mix[{n}].share"), Some(&m.share)) {
+                shares.push((m.product_id, s));
+            }
+        }
+        if shares.len() == i.product_mix.len()
+            && !shares.is_empty()
+            && let Err(sum) = mix::check_shares(&shares.iter().map(|s| s.1).collect::<Vec<_>>())
+        {
+            r.errors.add(
+                "product_mix",
+                format!("the sales mix must sum to 1; it sums to {sum}"),
+            );
+        }
+        let threshold = match &i.risk_threshold {
+            Some(t) => r.share("risk_threshold", Some(t)),
+            None => Some(default_threshold),
+        };
+        r.errors.finish()?;
+        match (id, name, budget, currency, threshold) {
+            (Some(id), Some(name), Some(budget), Some(currency), Some(risk_threshold)) => {
+                Ok(Campaign {
+                    id,
+                    name,
+                    budget,
+                    currency,
+                    starts_on: i.starts_on,
+                    ends_on: i.ends_on,
+                    product_mix: shares,
+                    risk_threshold,
+                })
+            }
+            _ => Err(Problem::internal()),
+        }
+    }
+}
+
+pub fn campaign_id(raw: &str) -> Result<String, String> {
+    let ok = !raw.is_empty()
+        && raw.len() <= 100
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if ok {
+        Ok(raw.to_string())
+    } else {
+        Err("must be 1 to 100 letters, digits, '-', '_' or '.'".into())
+    }
+}
+
+fn text(raw: &str) -> Result<String, String> {
+    let t = raw.trim();
+    if t.is_empty() {
+        Err("must not be empty".into())
+    } else if t.chars().count() > 200 {
+        Err("must be at most 200 characters".into())
+    } else {
+        Ok(t.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn campaign() -> CampaignInput {
+        CampaignInput {
+            id: Some("spring-25".into()),
+            name: "Spring".into(),
+            budget: "1000".into(),
+            currency: "USD".into(),
+            starts_on: "2025-03-01".parse().unwrap(),
+            ends_on: "2025-03-31".parse().unwrap(),
+            product_mix: vec![MixShareInput {
+                product_id: Uuid::nil(),
+                share: "1".into(),
+            }],
+            risk_threshold: None,
+        }
+    }
+
+    #[test]
+    fn campaign_defaults_and_errors() {
+        let c = Campaign::parse(&campaign(), Decimal::new(5, 1)).unwrap();
+        assert_eq!(c.risk_threshold, Decimal::new(5, 1));
+        let bad = CampaignInput {
+            id: Some("no spaces".into()),
+            budget: "-1".into(),
+            ends_on: "2025-02-01".parse().unwrap(),
+            product_mix: vec![MixShareInput {
+                product_id: Uuid::nil(),
+                share: "0.9".into(),
+            }],
+            ..campaign()
+        };
+        let p = Campaign::parse(&bad, Decimal::new(5, 1)).unwrap_err();
+        let fields: Vec<&str> = p.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["id", "budget", "ends_on", "product_mix"]);
+    }
+
+    #[test]
+    fn periods_to_months() {
+        assert_eq!(
+            Period::parse("year").unwrap().monthly(Decimal::from(1200)),
+            Decimal::from(100)
+        );
+        assert!(Period::parse("week").is_err());
+    }
+}

@@ -1,0 +1,112 @@
+//! Consumed events: touchpoint costs become campaign spend, won deals become revenue
+//! (per campaign and per company month), attributed conversions become campaign revenue.
+//! Each is applied in the consumer's transaction, with the inbox row, in any order.
+
+use contracts::RawEvent;
+use contracts::funnel::DealWon;
+use contracts::touchpoints::{ConversionAttributed, TouchpointRecorded};
+use diesel::prelude::*;
+use platform::bus::consumer::{EventHandler, HandlerError};
+
+use crate::Tracking;
+use crate::error::BreakevenError;
+use crate::store::tracking;
+
+pub struct BreakevenHandler {
+    tracking: Tracking,
+    /// Touchpoints with a cost but no campaign: counted, not errors.
+    costs_without_campaign: prometheus::IntCounter,
+}
+
+impl BreakevenHandler {
+    pub fn new(tracking: Tracking) -> Self {
+        BreakevenHandler {
+            tracking,
+            costs_without_campaign: prometheus::IntCounter::new(
+                "breakeven_costs_without_campaign_total",
+                "touchpoint.recorded events with a cost but no campaign_id",
+            )
+            .expect("valid metric"),
+        }
+    }
+
+    pub fn collectors(&self) -> Vec<Box<dyn prometheus::core::Collector>> {
+        vec![Box::new(self.costs_without_campaign.clone())]
+    }
+
+    fn touchpoints(
+        &self,
+        conn: &mut PgConnection,
+        touches: &[TouchpointRecorded],
+    ) -> Result<(), HandlerError> {
+        let orphans = touches
+            .iter()
+            .filter(|t| t.campaign_id.is_none() && t.cost.is_some_and(|c| !c.is_zero()))
+            .count();
+        self.costs_without_campaign.inc_by(orphans as u64);
+        tracking::record_costs(conn, touches, &self.tracking).map_err(handler_error)?;
+        Ok(())
+    }
+}
+
+impl EventHandler for BreakevenHandler {
+    fn bindings(&self) -> Vec<String> {
+        vec![
+            <TouchpointRecorded as contracts::EventPayload>::TYPE.into(),
+            <ConversionAttributed as contracts::EventPayload>::TYPE.into(),
+            <DealWon as contracts::EventPayload>::TYPE.into(),
+        ]
+    }
+
+    #[tracing::instrument(skip_all, fields(event_type = %event.ty, event_id = %event.id))]
+    fn handle(&self, conn: &mut PgConnection, event: &RawEvent) -> Result<(), HandlerError> {
+        match event.ty.as_str() {
+            t if t == <TouchpointRecorded as contracts::EventPayload>::TYPE => {
+                self.touchpoints(conn, &[decode(event)?])
+            }
+            t if t == <DealWon as contracts::EventPayload>::TYPE => {
+                let d: DealWon = decode(event)?;
+                tracking::record_deal(conn, &d, &self.tracking).map_err(handler_error)
+            }
+            t if t == <ConversionAttributed as contracts::EventPayload>::TYPE => {
+                let c: ConversionAttributed = decode(event)?;
+                tracking::record_attribution(conn, &c, &self.tracking).map_err(handler_error)
+            }
+            other => {
+                tracing::debug!(event_type = other, "event not handled by breakeven");
+                Ok(())
+            }
+        }
+    }
+
+    /// Touchpoints arrive hundreds per message: their costs are summed per campaign and
+    /// applied with one upsert per campaign.
+    fn handle_batch(
+        &self,
+        conn: &mut PgConnection,
+        events: &[&RawEvent],
+    ) -> Result<(), HandlerError> {
+        let ty = <TouchpointRecorded as contracts::EventPayload>::TYPE;
+        if events.len() > 1 && events.iter().all(|e| e.ty == ty) {
+            let touches = events
+                .iter()
+                .map(|e| decode(e))
+                .collect::<Result<Vec<TouchpointRecorded>, _>>()?;
+            return self.touchpoints(conn, &touches);
+        }
+        events.iter().try_for_each(|e| self.handle(conn, e))
+    }
+}
+
+fn handler_error(e: BreakevenError) -> HandlerError {
+    match e {
+        BreakevenError::Unexpected(e) => HandlerError::Transient(e),
+        other => HandlerError::Permanent(other.to_string()),
+    }
+}
+
+fn decode<T: contracts::EventPayload>(event: &RawEvent) -> Result<T, HandlerError> {
+    event
+        .decode()
+        .map_err(|e| HandlerError::Permanent(e.to_string()))
+}

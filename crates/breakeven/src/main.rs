@@ -1,0 +1,10 @@
+//! The break-even service binary.
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    platform::telemetry::init(breakeven::SERVICE);
+    let settings = platform::Settings::load(breakeven::SERVICE)?;
+    let app = breakeven::build(settings).await?;
+    tracing::info!(port = app.port(), "breakeven listening");
+    app.run_until_stopped().await
+}

@@ -1,0 +1,246 @@
+//! Live tracking from real events in the test's namespace: alerts fire once, whatever the
+//! duplicates and the order.
+
+use std::time::Duration;
+
+use chrono::{Days, Utc};
+use contracts::RawEvent;
+use contracts::funnel::{DealWon, ProductLine};
+use contracts::touchpoints::{AttributionCredit, ConversionAttributed, TouchpointRecorded};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, spawn_app};
+
+fn usd() -> contracts::Currency {
+    contracts::Currency::parse("USD").unwrap()
+}
+
+fn cost(campaign: &str, amount: i64) -> RawEvent {
+    let now = Utc::now();
+    RawEvent::new(
+        &TouchpointRecorded {
+            touchpoint_id: Uuid::now_v7(),
+            occurred_at: now,
+            received_at: now,
+            channel: "paid_search".into(),
+            touch_type: "click".into(),
+            campaign_id: Some(campaign.into()),
+            creative_id: None,
+            content_id: None,
+            utm_source: None,
+            utm_medium: None,
+            utm_campaign: None,
+            utm_term: None,
+            utm_content: None,
+            anonymous_id: None,
+            lead_id: None,
+            email: None,
+            account_id: None,
+            affiliate_id: None,
+            cost: Some(Decimal::from(amount)),
+            currency: Some(usd()),
+            properties: Value::Null,
+        },
+        None,
+    )
+}
+
+fn won(campaign: Option<&str>, amount: i64, products: Vec<ProductLine>) -> RawEvent {
+    RawEvent::new(
+        &DealWon {
+            deal_id: Uuid::now_v7(),
+            funnel_id: Uuid::now_v7(),
+            lead_id: None,
+            account_id: None,
+            campaign_id: campaign.map(str::to_string),
+            amount: Decimal::from(amount),
+            currency: usd(),
+            won_at: Utc::now(),
+            reason: None,
+            products,
+        },
+        None,
+    )
+}
+
+/// A campaign over the last 10 and next 20 days, budget 1,000, selling the birdbath.
+fn campaign_body(id: &str, product: &str) -> Value {
+    let today = Utc::now().date_naive();
+    json!({
+        "id": id, "name": id, "budget": "1000", "currency": "USD",
+        "starts_on": today.checked_sub_days(Days::new(10)).unwrap(),
+        "ends_on": today.checked_add_days(Days::new(20)).unwrap(),
+        "product_mix": [{"product_id": product, "share": "1"}]
+    })
+}
+
+const INBOX: &str = "SELECT count(*) AS n FROM inbox";
+
+async fn settle(app: &TestApp, events: i64) {
+    app.wait_count(INBOX, events).await;
+    // Duplicates are acknowledged without an inbox row: give them a moment.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_risk_then_breakeven_each_fire_once_despite_duplicates() {
+    let app = spawn_app().await;
+    app.wait_ready().await;
+    let product = app.birdbath().await;
+    app.create("/v1/campaigns", &campaign_body("spring", &product))
+        .await;
+    let mut tap = app.tap("touchstone.breakeven.#").await;
+
+    // 600 of 1,000 spent (≥ 50 %) with no revenue: at risk. The batch is sent twice.
+    let batch = [cost("spring", 300), cost("spring", 300)];
+    app.publish_batch(&batch).await;
+    app.publish_batch(&batch).await;
+    settle(&app, 2).await;
+    let b = app.get_json("/v1/campaigns/spring/breakeven").await;
+    assert_eq!(b["spend"], "600");
+    assert_eq!(b["at_risk"], true);
+    assert_eq!(app.outbox_count("campaign.at_risk").await, 1);
+
+    // A deal won for 2,000: contribution 800 ≥ 600, break-even. Sent twice too.
+    let deal = won(Some("spring"), 2000, vec![]);
+    app.publish(&deal).await;
+    app.publish(&deal).await;
+    settle(&app, 3).await;
+    let b = app.get_json("/v1/campaigns/spring/breakeven").await;
+    assert_eq!(b["attributed_revenue"], "2000");
+    assert_eq!(b["contribution"], "800.00");
+    assert_eq!(b["roas"], "3.333333");
+    assert_eq!(b["breakeven_roas"], "2.5");
+    assert_eq!(b["breakeven_reached"], true);
+    assert_eq!(b["at_risk"], false);
+    // More spend and revenue afterwards change nothing.
+    app.publish(&cost("spring", 10)).await;
+    app.publish(&won(Some("spring"), 100, vec![])).await;
+    settle(&app, 5).await;
+    assert_eq!(app.outbox_count("campaign.breakeven_reached").await, 1);
+    assert_eq!(app.outbox_count("campaign.at_risk").await, 1);
+
+    let mut seen = Vec::new();
+    while let Some(d) = tap.next(Duration::from_secs(3)).await {
+        seen.push(d.routing_key.to_string());
+        if seen.len() == 2 {
+            break;
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            "touchstone.breakeven.campaign.at_risk.v1",
+            "touchstone.breakeven.campaign.breakeven_reached.v1"
+        ]
+    );
+    assert!(tap.next(Duration::from_millis(500)).await.is_none());
+}
+
+/// Costs and a deal arrive before the campaign exists: their totals are kept under the
+/// campaign id, and defining the campaign fires the alert it now calls for, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_before_the_campaign_count_when_it_is_defined() {
+    let app = spawn_app().await;
+    app.wait_ready().await;
+    let product = app.birdbath().await;
+    let deal = won(Some("early"), 2000, vec![]);
+    app.publish(&deal).await;
+    app.publish_batch(&[cost("early", 250), cost("early", 350)])
+        .await;
+    settle(&app, 3).await;
+    let b = app.get_json("/v1/campaigns/early/breakeven").await;
+    assert_eq!(
+        (b["defined"].as_bool(), b["spend"].as_str()),
+        (Some(false), Some("600"))
+    );
+    assert_eq!(app.outbox_count("campaign.breakeven_reached").await, 0);
+
+    app.create("/v1/campaigns", &campaign_body("early", &product))
+        .await;
+    assert_eq!(app.outbox_count("campaign.breakeven_reached").await, 1);
+    assert_eq!(app.outbox_count("campaign.at_risk").await, 0);
+    // Updating it, and the same deal again, fire nothing more.
+    let resp = app
+        .put_json("/v1/campaigns/early", &campaign_body("early", &product))
+        .await;
+    assert_eq!(resp.status().as_u16(), 200);
+    app.publish(&deal).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(app.outbox_count("campaign.breakeven_reached").await, 1);
+}
+
+/// An attribution replaces the won deal's own campaign revenue: the deal was won for
+/// "a", but the attribution credits 1,500 to "b" and 500 to "a".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attribution_moves_revenue_between_campaigns() {
+    let app = spawn_app().await;
+    app.wait_ready().await;
+    let product = app.birdbath().await;
+    app.create("/v1/campaigns", &campaign_body("a", &product))
+        .await;
+    app.create("/v1/campaigns", &campaign_body("b", &product))
+        .await;
+    app.publish_batch(&[cost("a", 100), cost("b", 100)]).await;
+    let deal = won(Some("a"), 2000, vec![]);
+    let deal_id = deal.data["deal_id"].as_str().unwrap().parse().unwrap();
+    let credit = |campaign: &str, value: i64| AttributionCredit {
+        channel: "paid_search".into(),
+        campaign_id: Some(campaign.into()),
+        conversions: Decimal::new(5, 1),
+        value: Decimal::from(value),
+    };
+    let attributed = RawEvent::new(
+        &ConversionAttributed {
+            conversion_id: Uuid::now_v7(),
+            deal_id,
+            lead_id: Uuid::now_v7(),
+            model: "linear".into(),
+            order: None,
+            value: Decimal::from(2000),
+            currency: usd(),
+            converted_at: Utc::now(),
+            touch_count: 2,
+            credits: vec![credit("a", 500), credit("b", 1500)],
+        },
+        None,
+    );
+    // Attribution first, the deal after: the order does not matter.
+    app.publish(&attributed).await;
+    app.publish(&deal).await;
+    settle(&app, 4).await;
+    let a = app.get_json("/v1/campaigns/a/breakeven").await;
+    let b = app.get_json("/v1/campaigns/b/breakeven").await;
+    assert_eq!(a["attributed_revenue"], "500");
+    assert_eq!(b["attributed_revenue"], "1500");
+    // Both reached (contribution 200 and 600 against spend 100): once each.
+    assert_eq!(app.outbox_count("campaign.breakeven_reached").await, 2);
+}
+
+/// The company month: fixed costs 500 a month; a deal of 20 birdbaths (contribution
+/// 20 × 40 = 800) covers them: `breakeven.reached` once for the month.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn company_breakeven_fires_once_per_period() {
+    let app = spawn_app().await;
+    app.wait_ready().await;
+    let product = app.birdbath().await;
+    app.create(
+        "/v1/fixed-costs",
+        &json!({"name": "rent", "amount": "1500", "period": "quarter", "currency": "USD"}),
+    )
+    .await;
+    let line = ProductLine {
+        product_id: product.clone(),
+        units: 10,
+        amount: None,
+    };
+    app.publish(&won(None, 1000, vec![line.clone()])).await;
+    settle(&app, 1).await;
+    assert_eq!(app.outbox_count("breakeven.reached").await, 0, "400 < 500");
+    app.publish(&won(None, 1000, vec![line.clone()])).await;
+    app.publish(&won(None, 1000, vec![line])).await;
+    settle(&app, 3).await;
+    assert_eq!(app.outbox_count("breakeven.reached").await, 1);
+}

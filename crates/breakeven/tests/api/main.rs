@@ -1,0 +1,8 @@
+//! Integration tests of the break-even service against the real PostgreSQL and RabbitMQ.
+
+mod alerts;
+mod calculator;
+mod helpers;
+mod records;
+mod reports;
+mod scenarios;

@@ -1,0 +1,80 @@
+//! Scenarios: saved and versioned, compared, and bad ones written nowhere.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{assert_problem, spawn_app};
+
+fn inputs(price: &str) -> Value {
+    json!({"currency": "USD", "fixed_costs": "18000", "price": price, "variable_cost": "60"})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scenarios_are_versioned_and_compared() {
+    let app = spawn_app().await;
+    let a = app
+        .create(
+            "/v1/scenarios",
+            &json!({"name": "today", "inputs": inputs("100")}),
+        )
+        .await;
+    assert_eq!(a["version"], 1);
+    assert_eq!(a["results"]["breakeven"]["units"], "450");
+    let id = a["id"].as_str().unwrap();
+    let resp = app
+        .put_json(
+            &format!("/v1/scenarios/{id}"),
+            &json!({"name": "today, dearer", "inputs": inputs("105")}),
+        )
+        .await;
+    assert_eq!(resp.status().as_u16(), 200);
+    let latest = app.get_json(&format!("/v1/scenarios/{id}")).await;
+    assert_eq!(latest["version"], 2);
+    let first = app.get_json(&format!("/v1/scenarios/{id}?version=1")).await;
+    assert_eq!(first["inputs"]["price"], "100");
+
+    let b = app
+        .create(
+            "/v1/scenarios",
+            &json!({"name": "cheaper", "inputs": inputs("90")}),
+        )
+        .await;
+    let resp = app
+        .post_json(
+            &format!("/v1/scenarios/{id}/compare"),
+            &json!({"other_id": b["id"], "version": 1}),
+        )
+        .await;
+    assert_eq!(resp.status().as_u16(), 200);
+    let cmp: Value = resp.json().await.unwrap();
+    let units = cmp["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "breakeven.units")
+        .unwrap();
+    // 18,000 / 30 = 600 against 450.
+    assert_eq!(units["base"], "450");
+    assert_eq!(units["other"], "600");
+    assert_eq!(units["difference"], "150");
+    assert_eq!(units["change_percent"], "33.33");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_scenario_writes_nothing() {
+    let app = spawn_app().await;
+    let resp = app
+        .post_json(
+            "/v1/scenarios",
+            &json!({"name": "x", "inputs": inputs("abc")}),
+        )
+        .await;
+    assert_problem(resp, 422, "inputs.price").await;
+    let resp = app
+        .post_json(
+            "/v1/scenarios",
+            &json!({"name": "x", "inputs": inputs("50")}),
+        )
+        .await;
+    assert_problem(resp, 422, "inputs.price").await;
+    assert_eq!(app.count("SELECT count(*) AS n FROM scenarios").await, 0);
+}

@@ -1,0 +1,10 @@
+DROP TABLE company_periods;
+DROP TABLE campaign_alerts;
+DROP TABLE attributions;
+DROP TABLE conversions;
+DROP TABLE won_deals;
+DROP TABLE campaign_spend;
+DROP TABLE scenarios;
+DROP TABLE campaigns;
+DROP TABLE fixed_costs;
+DROP TABLE products;
