@@ -30,7 +30,7 @@ impl Default for TouchpointsConfig {
             chunk_lines: 5_000,
             max_line_bytes: 64 * 1024,
             max_listed_errors: 1_000,
-            events_per_message: 500,
+            events_per_message: 100,
         }
     }
 }
