@@ -30,7 +30,10 @@ const MAX_CHANNELS: usize = u16::MAX as usize;
 /// ChannelAttribution takes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PathStat {
-    /// Channels in the order they were touched; at least one.
+    /// Channels in the order they were touched; at least one. Deserialises from `path` too,
+    /// the request's name for it (but use [`crate::formats::parse_paths_json`] for request
+    /// bodies: it also takes decimal strings and names the field at fault).
+    #[serde(alias = "path")]
     pub channels: Vec<String>,
     /// Journeys along this path that converted (may be fractional).
     pub conversions: f64,

@@ -4,10 +4,19 @@
 //! Construction (as ChannelAttribution and DP6's implementation do): a path `c1 > … > cn`
 //! with `conversions` and `nulls` gives the transitions `(start) → s1 → … → sn`, each
 //! weighted by `conversions + nulls`, then `sn → (conversion)` weighted by `conversions` and
-//! `sn → (null)` weighted by `nulls`. For order `k` the state `si` is the tuple of the last
-//! `min(i, k)` channels, so the first `k - 1` steps of every path (and all of a path shorter
-//! than `k`) use the shorter prefix states, as ChannelAttribution does. Repeated channels are
-//! kept, giving self-loops at order 1. Paths with neither conversions nor nulls add nothing.
+//! `sn → (null)` weighted by `nulls`. For order `k` the states are the windows of `k`
+//! consecutive channels, `(c1..ck) → (c2..ck+1) → … → (cn-k+1..cn)`, and a path shorter than
+//! `k` is a single state of all its channels: exactly ChannelAttribution's construction (its
+//! `markov_model_cpp`), so the two agree up to its simulation noise. (Starting every path
+//! with the prefix states `(c1)`, `(c1,c2)`, … instead gives the same absorption
+//! probabilities and removal effects: a prefix state leads only into windows that contain
+//! its channels, with the same path counts; it only lengthens the transition matrix.) Paths
+//! with neither conversions nor nulls add nothing.
+//!
+//! Repeated states (`email > email` at order 1) are kept as self-loops, and the transition
+//! matrix shows them. ChannelAttribution drops them instead; that changes nothing else,
+//! because a self-loop only delays absorption: `x_s = (b_s + Σ_{t≠s} P_st x_t) / (1 - P_ss)`
+//! is the equation of the chain without the loop, renormalised.
 //!
 //! Removing channel `c` turns every state whose tuple contains `c` into `(null)`. The removal
 //! effect is `1 - P(conversion | c removed) / P(conversion)`, clamped at 0 against rounding,
@@ -94,7 +103,7 @@ fn key_channels(key: u64) -> impl Iterator<Item = u16> {
 #[derive(Debug, Clone)]
 pub(crate) struct Chain {
     order: u8,
-    /// State keys by state index; indexes are in order of earliest path position.
+    /// State keys by state index; indexes are in order of earliest position in a path.
     keys: Vec<u64>,
     /// `P((start) → s)`.
     start: Vec<f64>,
@@ -138,8 +147,13 @@ impl Chain {
             }
             let mut key = 0u64;
             let mut previous: Option<u32> = None;
-            for (position, &channel) in p.channels.iter().enumerate() {
+            // The first window ends here; a path shorter than the order is one state.
+            let first = usize::from(order).min(p.channels.len()) - 1;
+            for (at, &channel) in p.channels.iter().enumerate() {
                 key = push_channel(key, channel, order);
+                let Some(position) = at.checked_sub(first) else {
+                    continue;
+                };
                 let state = *ids.entry(key).or_insert_with(|| {
                     keys.push(key);
                     depth.push(position);
@@ -731,7 +745,14 @@ mod tests {
 
     #[test]
     fn higher_order_states_are_labelled_with_their_channels() {
-        let result = run(&[stat("email > paid_search > email", 1.0, 5.0, 0.0)], 2);
+        // A path shorter than the order is one state of all its channels.
+        let result = run(
+            &[
+                stat("email > paid_search > email", 1.0, 5.0, 0.0),
+                stat("paid_search", 1.0, 5.0, 0.0),
+            ],
+            2,
+        );
         let matrix = result.transition_matrix.unwrap();
         let rows: Vec<(&str, &str)> = matrix
             .iter()
@@ -740,13 +761,15 @@ mod tests {
         assert_eq!(
             rows,
             [
-                ("(start)", "email"),
-                ("email", "email > paid_search"),
+                ("(start)", "email > paid_search"),
+                ("(start)", "paid_search"),
                 ("email > paid_search", "paid_search > email"),
+                ("paid_search", "(conversion)"),
                 ("paid_search > email", "(conversion)"),
             ]
         );
-        assert!(matrix.iter().all(|t| t.probability == 1.0));
+        let probabilities: Vec<f64> = matrix.iter().map(|t| t.probability).collect();
+        assert_eq!(probabilities, [0.5, 0.5, 1.0, 1.0, 1.0]);
     }
 
     #[test]
@@ -856,8 +879,13 @@ mod tests {
                 continue;
             }
             let mut previous: Option<State> = None;
-            for i in 0..r.channels.len() {
-                let state: State = r.channels[i.saturating_sub(order - 1)..=i].to_vec();
+            let n = r.channels.len();
+            let windows: Vec<State> = if n <= order {
+                vec![r.channels.clone()]
+            } else {
+                r.channels.windows(order).map(<[String]>::to_vec).collect()
+            };
+            for state in windows {
                 let n = states.len();
                 states.entry(state.clone()).or_insert(n);
                 *counts
