@@ -14,6 +14,9 @@ pub struct TouchpointsConfig {
     pub micro_conversion_types: HashSet<String>,
     /// Valid NDJSON lines written per transaction (`INGEST__CHUNK_LINES`).
     pub chunk_lines: usize,
+    /// Chunks of one bulk request written at once, each on its own connection
+    /// (`INGEST__PARALLEL_CHUNKS`).
+    pub parallel_chunks: usize,
     /// Longest accepted NDJSON line in bytes (`INGEST__MAX_LINE_BYTES`).
     pub max_line_bytes: usize,
     /// Rejected lines listed in a bulk response; all are counted (`INGEST__MAX_LISTED_ERRORS`).
@@ -28,6 +31,7 @@ impl Default for TouchpointsConfig {
             lookback_days: 90,
             micro_conversion_types: HashSet::from(["form_submit".to_string()]),
             chunk_lines: 5_000,
+            parallel_chunks: 2,
             max_line_bytes: 64 * 1024,
             max_listed_errors: 1_000,
             events_per_message: 100,
@@ -59,6 +63,9 @@ impl TouchpointsConfig {
         }
         if let Some(n) = number("INGEST__CHUNK_LINES", 1)? {
             c.chunk_lines = n;
+        }
+        if let Some(n) = number("INGEST__PARALLEL_CHUNKS", 1)? {
+            c.parallel_chunks = n;
         }
         if let Some(n) = number("INGEST__MAX_LINE_BYTES", 256)? {
             c.max_line_bytes = n;

@@ -1,6 +1,7 @@
 //! `POST /v1/touchpoints/bulk`: NDJSON of any size, streamed. Lines are validated as they
-//! arrive and written in chunks (one transaction each, events included) while the next chunk
-//! is parsed, so memory stays at about two chunks whatever the body's size. A bad line —
+//! arrive and written in chunks (one transaction each, events included, up to
+//! `parallel_chunks` at once) while the next chunk is parsed, so memory stays at a few chunks
+//! whatever the body's size. A bad line —
 //! invalid JSON, invalid UTF-8, too long, or breaking a rule — is reported and skipped.
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
@@ -10,6 +11,8 @@ use futures::StreamExt;
 use platform::http::FieldError;
 use platform::{Db, Problem, TraceContext};
 use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+
 use tokio::task::JoinHandle;
 use utoipa::ToSchema;
 
@@ -91,7 +94,7 @@ pub async fn bulk_ingest(
         trace,
         report: BulkResponse::default(),
         chunk: Vec::with_capacity(config.chunk_lines),
-        inflight: None,
+        inflight: VecDeque::new(),
     };
     let mut lines = Lines::new(config.max_line_bytes);
     while let Some(bytes) = payload.next().await {
@@ -109,7 +112,9 @@ pub async fn bulk_ingest(
     lines.finish(&mut |n, line| ingest.line(n, line, now));
     let last = std::mem::take(&mut ingest.chunk);
     ingest.dispatch(last).await?;
-    ingest.settle().await?;
+    while !ingest.inflight.is_empty() {
+        ingest.settle().await?;
+    }
     let report = ingest.report;
     let span = tracing::Span::current();
     span.record("lines", report.lines);
@@ -124,8 +129,8 @@ struct Ingest {
     trace: TraceContext,
     report: BulkResponse,
     chunk: Vec<Touchpoint>,
-    /// The chunk being written while the next one is parsed.
-    inflight: Option<JoinHandle<Result<Written, TouchpointsError>>>,
+    /// Chunks being written (at most `parallel_chunks`) while the next one is parsed.
+    inflight: VecDeque<JoinHandle<Result<Written, TouchpointsError>>>,
 }
 
 impl Ingest {
@@ -169,16 +174,19 @@ impl Ingest {
         }
     }
 
-    /// Waits for the chunk in flight, then starts writing `chunk`.
+    /// Starts writing `chunk`, first waiting for the oldest chunk in flight when
+    /// `parallel_chunks` are.
     async fn dispatch(&mut self, chunk: Vec<Touchpoint>) -> Result<(), TouchpointsError> {
-        self.settle().await?;
         if chunk.is_empty() {
             return Ok(());
+        }
+        while self.inflight.len() >= self.config.parallel_chunks {
+            self.settle().await?;
         }
         let db = self.db.clone();
         let config = self.config.clone();
         let trace = self.trace.clone();
-        self.inflight = Some(tokio::spawn(async move {
+        self.inflight.push_back(tokio::spawn(async move {
             db.run(move |conn| {
                 conn.transaction(|tx| {
                     store::insert(
@@ -197,7 +205,7 @@ impl Ingest {
     }
 
     async fn settle(&mut self) -> Result<(), TouchpointsError> {
-        if let Some(h) = self.inflight.take() {
+        if let Some(h) = self.inflight.pop_front() {
             let written = h
                 .await
                 .map_err(|e| anyhow::anyhow!("bulk chunk task: {e}"))??;

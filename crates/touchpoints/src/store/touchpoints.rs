@@ -115,7 +115,9 @@ pub fn insert(
 }
 
 /// The lead of a touch: its own `lead_id` (followed through merges), else the owner of its
-/// anonymous id, else the owner of its email. COALESCE stops at the first hit.
+/// anonymous id, else the owner of its email. COALESCE stops at the first hit. Rows go in
+/// id order, so chunks written concurrently that share ids wait on each other instead of
+/// deadlocking.
 const INSERT_SQL: &str = "\
 INSERT INTO touchpoints (id, occurred_at, received_at, channel, touch_type, campaign_id, \
   creative_id, content_id, utm_source, utm_medium, utm_campaign, utm_term, utm_content, \
@@ -136,6 +138,7 @@ FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::te
   AS v(id, occurred_at, received_at, channel, touch_type, campaign_id, creative_id, \
   content_id, utm_source, utm_medium, utm_campaign, utm_term, utm_content, anonymous_id, \
   lead_id, email, account_id, affiliate_id, cost, currency, properties) \
+ORDER BY v.id \
 ON CONFLICT (id) DO NOTHING \
 RETURNING id, lead_id";
 
