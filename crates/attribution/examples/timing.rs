@@ -40,7 +40,6 @@ fn main() {
         paths.total_conversions(),
         paths.total_nulls()
     );
-    drop(stats);
 
     for name in ["first_touch", "linear", "position_based", "shapley"] {
         let model = Model::parse(name).unwrap();
@@ -73,6 +72,9 @@ fn main() {
         );
     }
 
+    // Freed only now: glibc consolidates freed chunks on the next large allocation, which
+    // would otherwise be charged to whichever model runs first.
+    drop(stats);
     if with_journeys {
         drop(paths);
         let t = Instant::now();

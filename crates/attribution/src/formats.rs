@@ -119,6 +119,10 @@ fn path_from_json(i: usize, p: &Value) -> Result<PathStat, Error> {
 
 /// A decimal string as the nearest `f64`, finite and non-negative.
 fn amount(s: &str) -> Result<f64, String> {
+    // Counts are mostly small integers: exact in f64, no decimal needed.
+    if (1..=15).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(s.parse::<u64>().map_err(|e| e.to_string())? as f64);
+    }
     let decimal = Decimal::from_str(s)
         .or_else(|_| Decimal::from_scientific(s))
         .map_err(|_| format!("{s:?} is not a decimal number"))?;

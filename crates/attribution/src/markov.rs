@@ -472,6 +472,10 @@ fn removal_effects(chain: &Chain, channels: usize) -> Result<Vec<(f64, f64)>, Er
     };
     let one = |c: usize| -> Result<(f64, f64), Error> {
         let dead = chain.states_with(c as u16);
+        if !dead.contains(&true) {
+            // Only on paths with neither conversions nor nulls: no state to remove.
+            return Ok((0.0, 0.0));
+        }
         // The base solution bounds the removed one from above: a warm start.
         let (mut xc, mut yc) = (x.clone(), y.clone());
         let removed = chain.absorb(&dead, &mut xc, &mut yc, DENSE_FALLBACK_STATES)?;
