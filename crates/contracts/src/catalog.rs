@@ -110,7 +110,7 @@ static CATALOG: [EventInfo; 17] = [
         "A lead was created. Funnel may open a deal for it; touchpoints stitches anonymous touches to it.",
     ),
     entry::<leads::LeadUpdated>(
-        &[],
+        &[Funnel],
         "A lead's profile changed; carries the full profile after the change.",
     ),
     entry::<leads::LeadScored>(
@@ -133,7 +133,7 @@ static CATALOG: [EventInfo; 17] = [
     ),
     entry::<funnel::DealCreated>(&[Leads], "A deal was opened in a funnel."),
     entry::<funnel::DealStageChanged>(
-        &[],
+        &[Leads],
         "A deal moved between stages of its funnel (possibly backdated).",
     ),
     entry::<funnel::DealWon>(

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use contracts::RawEvent;
-use contracts::funnel::{DealCreated, DealLost, DealWon};
+use contracts::funnel::{DealCreated, DealLost, DealStageChanged, DealWon};
 use contracts::touchpoints::TouchpointRecorded;
 use diesel::prelude::*;
 use platform::bus::consumer::{EventHandler, HandlerError};
@@ -49,6 +49,7 @@ impl EventHandler for LeadsHandler {
         vec![
             "touchstone.touchpoints.touchpoint.recorded.v1".into(),
             "touchstone.funnel.deal.created.v1".into(),
+            "touchstone.funnel.deal.stage_changed.v1".into(),
             "touchstone.funnel.deal.won.v1".into(),
             "touchstone.funnel.deal.lost.v1".into(),
         ]
@@ -62,7 +63,21 @@ impl EventHandler for LeadsHandler {
             }
             t if t == <DealCreated as contracts::EventPayload>::TYPE => {
                 let d: DealCreated = decode(event)?;
-                deal(conn, d.deal_id, d.lead_id, DealFact::Created(d.created_at))
+                deal(
+                    conn,
+                    d.deal_id,
+                    d.lead_id,
+                    DealFact::Staged(d.created_at, d.stage),
+                )
+            }
+            t if t == <DealStageChanged as contracts::EventPayload>::TYPE => {
+                let d: DealStageChanged = decode(event)?;
+                deal(
+                    conn,
+                    d.deal_id,
+                    d.lead_id,
+                    DealFact::Staged(d.changed_at, d.to_stage),
+                )
             }
             t if t == <DealWon as contracts::EventPayload>::TYPE => {
                 let d: DealWon = decode(event)?;
@@ -307,8 +322,21 @@ fn lock(conn: &mut PgConnection, id: Uuid) -> QueryResult<()> {
         .map(|_| ())
 }
 
+/// Funnel stages before a deal is an opportunity: those mirroring the lifecycle stages
+/// before `opportunity`, and the top of the marketing funnel.
+const PRE_OPPORTUNITY: [&str; 7] = [
+    "subscriber",
+    "lead",
+    "mql",
+    "sql",
+    "awareness",
+    "interest",
+    "consideration",
+];
+
 enum DealFact {
-    Created(DateTime<Utc>),
+    /// Opened in, or moved to, a stage at a time (moves may arrive in any order).
+    Staged(DateTime<Utc>, String),
     Won(DateTime<Utc>),
     Lost(DateTime<Utc>, String),
 }
@@ -332,9 +360,13 @@ fn deal(
         .execute(conn)?;
     let target = deals::table.find(deal_id);
     let at = match &fact {
-        DealFact::Created(at) => {
-            diesel::update(target)
-                .set(deals::created_at.eq(at))
+        DealFact::Staged(at, stage) => {
+            // Only the latest move in time says whether the deal is an opportunity now.
+            diesel::update(target.filter(deals::stage_at.is_null().or(deals::stage_at.le(at))))
+                .set((
+                    deals::opportunity.eq(!PRE_OPPORTUNITY.contains(&stage.as_str())),
+                    deals::stage_at.eq(at),
+                ))
                 .execute(conn)?;
             *at
         }
@@ -362,21 +394,36 @@ fn deal(
         lead = store::find_lead_raw(conn, survivor)?.ok_or(LeadsError::NotFound(survivor))?;
     }
     lock(conn, lead.id)?;
-    type DealState = (Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<String>);
+    type DealState = (
+        Option<DateTime<Utc>>,
+        Option<DateTime<Utc>>,
+        Option<String>,
+        bool,
+    );
     let all: Vec<DealState> = deals::table
         .filter(deals::lead_id.eq(lead.id))
-        .select((deals::won_at, deals::lost_at, deals::lost_reason))
+        .select((
+            deals::won_at,
+            deals::lost_at,
+            deals::lost_reason,
+            deals::opportunity,
+        ))
         .load(conn)?;
-    let won = all.iter().any(|(w, _, _)| w.is_some());
-    let open = all.iter().any(|(w, l, _)| w.is_none() && l.is_none());
+    let won = all.iter().any(|(w, _, _, _)| w.is_some());
+    let open = all
+        .iter()
+        .any(|(w, l, _, opportunity)| w.is_none() && l.is_none() && *opportunity);
     let (to, reason) = if won {
         (Stage::Customer, None)
     } else if open {
         (Stage::Opportunity, None)
+    } else if all.iter().any(|(w, l, _, _)| w.is_none() && l.is_none()) {
+        // Only deals before opportunity are open: nothing to say about the lead yet.
+        return Ok(());
     } else {
         let reason = all
             .iter()
-            .filter_map(|(_, _, r)| r.clone())
+            .filter_map(|(_, _, r, _)| r.clone())
             .next()
             .unwrap_or_else(|| "deal lost".to_string());
         (Stage::Lead, Some(format!("deal lost: {reason}")))

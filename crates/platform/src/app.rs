@@ -41,6 +41,7 @@ pub struct Application {
     db: Db,
     metrics: Metrics,
     settings: Settings,
+    status: BrokerStatus,
 }
 
 impl Application {
@@ -113,6 +114,14 @@ impl Application {
                 h,
             )
         });
+        // Not ready until each bus component this process runs has connected (and the
+        // consumer has declared and bound its queue).
+        if relay.is_some() {
+            status.set_relay(false);
+        }
+        if consumer.is_some() {
+            status.set_consumer(false);
+        }
         Ok(Application {
             port,
             server,
@@ -121,6 +130,7 @@ impl Application {
             db,
             metrics,
             settings,
+            status,
         })
     }
 
@@ -130,6 +140,10 @@ impl Application {
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    pub fn broker_status(&self) -> BrokerStatus {
+        self.status.clone()
     }
 
     pub fn metrics(&self) -> &Metrics {

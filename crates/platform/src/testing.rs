@@ -65,10 +65,17 @@ impl RunningService {
             .expect("service starts");
         let port = app.port();
         let db = app.db().clone();
+        let status = app.broker_status();
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(app.run_until(async {
             let _ = rx.await;
         }));
+        // Events published by a test must find the exchange and the bound queue; a test of
+        // an unreachable broker goes on after the wait.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while !status.is_up() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         RunningService {
             address: format!("http://127.0.0.1:{port}"),
             port,
@@ -98,6 +105,84 @@ impl RunningService {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
+    }
+
+    /// Publishes an event onto this test's exchange, as its producer would.
+    pub async fn publish(&self, event: &contracts::RawEvent) {
+        self.publish_body(
+            &event.ty,
+            &event.id.to_string(),
+            contracts::CLOUDEVENTS_JSON,
+            &event.to_json_bytes(),
+        )
+        .await;
+    }
+
+    /// Publishes events of one type as one CloudEvents batch message.
+    pub async fn publish_batch(&self, events: &[contracts::RawEvent]) {
+        self.publish_body(
+            &events[0].ty,
+            &uuid::Uuid::now_v7().to_string(),
+            contracts::CLOUDEVENTS_BATCH_JSON,
+            &serde_json::to_vec(events).expect("events serialise"),
+        )
+        .await;
+    }
+
+    /// Publishes raw bytes, e.g. a malformed message.
+    pub async fn publish_body(&self, routing_key: &str, id: &str, content_type: &str, body: &[u8]) {
+        let bus = &self.settings.bus;
+        let conn = crate::bus::connect(bus, "test-publisher")
+            .await
+            .expect("broker connection");
+        let channel = conn.create_channel().await.expect("channel");
+        channel
+            .confirm_select(lapin::options::ConfirmSelectOptions::default())
+            .await
+            .expect("confirms");
+        crate::bus::publish_confirmed(
+            &channel,
+            &bus.exchange,
+            routing_key,
+            body,
+            crate::bus::message_properties(id, content_type, Default::default()),
+        )
+        .await
+        .expect("published");
+        let _ = conn.close(200, "done".into()).await;
+    }
+
+    /// Runs a query returning one `bigint` column named `n` against this service's database.
+    pub async fn count(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let sql = sql.to_string();
+        self.db
+            .run(move |conn| {
+                use diesel::RunQueryDsl;
+                diesel::sql_query(sql)
+                    .get_result::<N>(conn)
+                    .map(|r| r.n)
+                    .map_err(crate::db::DbError::from)
+            })
+            .await
+            .expect("count query")
+    }
+
+    /// Waits up to 15 s until the count `sql` reaches `n`; panics with the last count.
+    pub async fn wait_count(&self, sql: &str, n: i64) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let c = self.count(sql).await;
+            if c >= n {
+                return;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{sql}: {c} < {n}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 }
 

@@ -23,7 +23,7 @@ pub const LIFECYCLE_STAGES: [&str; 7] = [
 ];
 
 /// A span of time as written on the wire: a whole number and a unit, `90s`, `30m`, `12h`,
-/// `14d` or `2w`.
+/// `14d` or `2w` (written back in the largest of days, hours, minutes or seconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Span(i64);
 
@@ -59,7 +59,7 @@ impl Span {
 impl fmt::Display for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = self.0;
-        for (mult, unit) in [(604_800, 'w'), (86_400, 'd'), (3600, 'h'), (60, 'm')] {
+        for (mult, unit) in [(86_400, 'd'), (3600, 'h'), (60, 'm')] {
             if s % mult == 0 {
                 return write!(f, "{}{unit}", s / mult);
             }

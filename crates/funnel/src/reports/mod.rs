@@ -446,6 +446,13 @@ fn finish(
     out
 }
 
+/// Money to the cent, half away from zero, always with two decimals.
+fn cents(d: Decimal) -> Decimal {
+    let mut d = d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    d.rescale(2);
+    d
+}
+
 fn summary(deals: &[DealFacts]) -> Summary {
     let (mut open, mut won, mut lost) = (0u64, 0u64, 0u64);
     let mut won_amounts: BTreeMap<String, (Decimal, u64)> = BTreeMap::new();
@@ -480,7 +487,7 @@ fn summary(deals: &[DealFacts]) -> Summary {
         .iter()
         .map(|(c, (sum, n))| MoneyFigure {
             currency: c.clone(),
-            amount: (*sum / Decimal::from(*n)).round_dp(2),
+            amount: cents(*sum / Decimal::from(*n)),
         })
         .collect();
     // Exact: open × (won / closed) × average ÷ (cycle seconds / cycles / 86400).
@@ -489,13 +496,14 @@ fn summary(deals: &[DealFacts]) -> Summary {
             .iter()
             .map(|(c, (sum, n))| MoneyFigure {
                 currency: c.clone(),
-                amount: (Decimal::from(open) * Decimal::from(won) * *sum
-                    / Decimal::from(*n)
-                    / Decimal::from(won + lost)
-                    * Decimal::from(cycles)
-                    * Decimal::from(86_400)
-                    / Decimal::from(cycle_secs))
-                .round_dp(2),
+                amount: cents(
+                    Decimal::from(open) * Decimal::from(won) * *sum
+                        / Decimal::from(*n)
+                        / Decimal::from(won + lost)
+                        * Decimal::from(cycles)
+                        * Decimal::from(86_400)
+                        / Decimal::from(cycle_secs),
+                ),
             })
             .collect()
     } else {
@@ -544,7 +552,7 @@ pub fn frame(r: &FunnelReport) -> PolarsResult<DataFrame> {
         for seg in segments {
             for s in &seg.stages {
                 kind.push(k);
-                value.push(seg.value.clone());
+                value.push((k != "all").then(|| seg.value.clone()));
                 stage.push(s.stage.clone());
                 entered.push(s.entered);
                 conv_prev.push(s.conversion_from_previous);

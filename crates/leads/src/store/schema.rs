@@ -132,6 +132,8 @@ diesel::table! {
         won_at -> Nullable<Timestamptz>,
         lost_at -> Nullable<Timestamptz>,
         lost_reason -> Nullable<Text>,
+        opportunity -> Bool,
+        stage_at -> Nullable<Timestamptz>,
     }
 }
 

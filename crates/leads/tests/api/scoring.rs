@@ -4,7 +4,7 @@
 
 use chrono::{Duration as Days, Utc};
 use contracts::RawEvent;
-use contracts::funnel::{DealCreated, DealLost, DealWon};
+use contracts::funnel::{DealCreated, DealLost, DealStageChanged, DealWon};
 use contracts::touchpoints::TouchpointRecorded;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -337,5 +337,42 @@ async fn deal_events_move_the_lifecycle_in_any_order() {
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+fn staged(deal: Uuid, lead: &str, to: &str, days_ago: i64) -> RawEvent {
+    let d: DealStageChanged = serde_json::from_value(json!({
+        "deal_id": deal, "funnel_id": Uuid::new_v4(), "lead_id": lead, "from_stage": "lead",
+        "to_stage": to, "sequence": 2, "changed_at": Utc::now() - Days::days(days_ago),
+    }))
+    .unwrap();
+    RawEvent::new(&d, None)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deal_before_opportunity_leaves_the_lead_alone_until_it_moves_on() {
+    let app = spawn_app().await;
+    let l = app
+        .create(&json!({"email": "early@corp.example", "source": "sdr"}))
+        .await;
+    let id = l["id"].as_str().unwrap().to_string();
+    let deal = Uuid::new_v4();
+    // The B2B funnel opens a deal per new lead in its `lead` stage.
+    let mut opened = deal_created(deal, &id);
+    opened.data["stage"] = json!("lead");
+    app.publish(&opened).await;
+    app.wait_count("SELECT count(*) AS n FROM inbox", 1).await;
+    let stage = |v: Value| v["lifecycle_stage"].as_str().unwrap().to_string();
+    assert_eq!(
+        stage(app.get_json(&format!("/v1/leads/{id}")).await),
+        "lead"
+    );
+    // Moves arrive out of order: the later one (opportunity) decides.
+    app.publish(&staged(deal, &id, "opportunity", 1)).await;
+    app.publish(&staged(deal, &id, "mql", 2)).await;
+    app.wait_count("SELECT count(*) AS n FROM inbox", 3).await;
+    assert_eq!(
+        stage(app.get_json(&format!("/v1/leads/{id}")).await),
+        "opportunity"
     );
 }

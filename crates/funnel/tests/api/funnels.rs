@@ -1,0 +1,110 @@
+//! Funnel definitions: seeds, validation, versions.
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seeded_funnels_and_versions() {
+    let app = spawn_app().await;
+    let list = app.get_json("/v1/funnels").await;
+    let names: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"B2B sales") && names.contains(&"Marketing"));
+    let b2b = app.get_json(&format!("/v1/funnels/{B2B}")).await;
+    let stages: Vec<&str> = b2b["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(stages, ["lead", "mql", "sql", "opportunity", "won"]);
+    assert_eq!(b2b["won_stage"], "won");
+    let marketing = app.get_json(&format!("/v1/funnels/{MARKETING}")).await;
+    assert_eq!(marketing["stages"].as_array().unwrap().len(), 6);
+    assert_eq!(marketing["won_stage"], "purchase");
+
+    let resp = app
+        .post_json(
+            "/v1/funnels",
+            &json!({"name": "trial", "stages": [
+                {"name": "signup"}, {"name": "activated", "window": "7d"}, {"name": "paid"}]}),
+        )
+        .await;
+    assert_eq!(resp.status().as_u16(), 201);
+    let f: serde_json::Value = resp.json().await.unwrap();
+    let id = f["id"].as_str().unwrap().to_string();
+    assert_eq!(f["version"], 1);
+    assert_eq!(f["stages"][1]["window"], "7d");
+
+    // A new name alone keeps the version; new stages make version 2.
+    let renamed = app
+        .client
+        .put(app.url(&format!("/v1/funnels/{id}")))
+        .json(&json!({"name": "trial 2", "stages": [
+            {"name": "signup"}, {"name": "activated", "window": "7d"}, {"name": "paid"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status().as_u16(), 200);
+    let renamed: serde_json::Value = renamed.json().await.unwrap();
+    assert_eq!(renamed["version"], 1);
+    let changed: serde_json::Value = app
+        .client
+        .put(app.url(&format!("/v1/funnels/{id}")))
+        .json(&json!({"name": "trial 2", "stages": [
+            {"name": "signup"}, {"name": "activated", "window": "14d"}, {"name": "paid"}]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(changed["version"], 2);
+    let v1 = app.get_json(&format!("/v1/funnels/{id}?version=1")).await;
+    assert_eq!(v1["stages"][1]["window"], "7d");
+    let v2 = app.get_json(&format!("/v1/funnels/{id}")).await;
+    assert_eq!(v2["stages"][1]["window"], "14d");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_definitions_name_the_field_and_write_nothing() {
+    let app = spawn_app().await;
+    let before = app.count("SELECT count(*) AS n FROM funnels").await;
+    for (body, field) in [
+        (json!({"stages": [{"name": "a"}, {"name": "b"}]}), "name"),
+        (json!({"name": "x", "stages": [{"name": "a"}]}), "stages"),
+        (
+            json!({"name": "x", "stages": [{"name": "a", "optional": true}, {"name": "b"}]}),
+            "stages[0].optional",
+        ),
+        (
+            json!({"name": "x", "stages": [{"name": "a"}, {"name": "a"}]}),
+            "stages[1].name",
+        ),
+        (
+            json!({"name": "x", "stages": [{"name": "a"}, {"name": "lost"}]}),
+            "stages[1].name",
+        ),
+        (
+            json!({"name": "x", "stages": [{"name": "a"}, {"name": "b", "window": "soon"}]}),
+            "stages[1].window",
+        ),
+        (
+            json!({"name": "x", "stages": [{"name": "a"}, {"name": "b", "lifecycle": "vip"}]}),
+            "stages[1].lifecycle",
+        ),
+    ] {
+        let resp = app.post_json("/v1/funnels", &body).await;
+        assert_problem(resp, 422, field).await;
+    }
+    assert_eq!(app.count("SELECT count(*) AS n FROM funnels").await, before);
+    let missing = app
+        .get(&format!("/v1/funnels/{}", uuid::Uuid::now_v7()))
+        .await;
+    assert_problem(missing, 404, "").await;
+}

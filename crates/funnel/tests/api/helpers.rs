@@ -1,0 +1,107 @@
+//! `spawn_app()`: a funnel service on a random port with its own database and broker names.
+
+use platform::testing::{RunningService, TestNamespace};
+use serde_json::{Value, json};
+
+/// The seeded B2B funnel: lead → mql → sql → opportunity → won.
+pub const B2B: &str = "00000000-0000-4000-8000-00000000b2b0";
+/// The seeded marketing funnel: awareness → … → purchase.
+pub const MARKETING: &str = "00000000-0000-4000-8000-0000000000a1";
+
+pub struct TestApp {
+    pub service: RunningService,
+    pub client: reqwest::Client,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let settings = TestNamespace::new().settings(funnel::SERVICE);
+    TestApp {
+        service: RunningService::start(funnel::definition(), settings).await,
+        client: reqwest::Client::new(),
+    }
+}
+
+/// Asserts a problem+json response with `status` whose errors name `field` (any field when
+/// `field` is empty).
+pub async fn assert_problem(resp: reqwest::Response, status: u16, field: &str) -> Value {
+    assert_eq!(resp.status().as_u16(), status);
+    assert_eq!(
+        resp.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    if !field.is_empty() {
+        let fields: Vec<&str> = body["errors"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|e| e["field"].as_str()).collect())
+            .unwrap_or_default();
+        assert!(fields.contains(&field), "{field} not named in {body}");
+    }
+    body
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        self.service.url(path)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        let resp = self.get(path).await;
+        assert_eq!(resp.status().as_u16(), 200, "GET {path}");
+        resp.json().await.unwrap()
+    }
+
+    /// Opens a deal and returns it.
+    pub async fn deal(&self, body: Value) -> Value {
+        let resp = self.post_json("/v1/deals", &body).await;
+        assert_eq!(resp.status().as_u16(), 201, "{:?}", resp.text().await);
+        resp.json().await.unwrap()
+    }
+
+    pub async fn transition(&self, deal: &str, body: Value) -> reqwest::Response {
+        self.post_json(&format!("/v1/deals/{deal}/transitions"), &body)
+            .await
+    }
+
+    /// Moves a deal and insists it worked.
+    pub async fn move_ok(&self, deal: &str, body: Value) -> Value {
+        let resp = self.transition(deal, body).await;
+        assert_eq!(resp.status().as_u16(), 201, "{:?}", resp.text().await);
+        resp.json().await.unwrap()
+    }
+
+    pub async fn import(&self, funnel: &str, ndjson: Vec<u8>) -> Value {
+        let resp = self
+            .client
+            .post(self.url(&format!("/v1/funnels/{funnel}/events")))
+            .header("content-type", "application/x-ndjson")
+            .body(ndjson)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200, "{:?}", resp.text().await);
+        resp.json().await.unwrap()
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        self.service.count(sql).await
+    }
+}
+
+pub fn b2b_deal() -> Value {
+    json!({"funnel_id": B2B, "amount": "1000.00", "currency": "EUR", "owner": "ann"})
+}

@@ -1,0 +1,9 @@
+//! Integration tests of the funnel service against the real PostgreSQL and RabbitMQ.
+
+mod deals;
+mod events;
+mod funnels;
+mod helpers;
+mod import;
+mod projections;
+mod reports;

@@ -1,0 +1,1 @@
+ALTER TABLE deals DROP COLUMN opportunity, DROP COLUMN stage_at;
