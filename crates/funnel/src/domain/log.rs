@@ -91,7 +91,7 @@ pub fn replay(def: &FunnelDef, entries: &[Entry]) -> Option<Projection> {
 
 /// The stage in effect at `at`: a move recorded now at the same instant as an older one
 /// takes effect after it.
-pub fn stage_at<'a>(entries: &'a [Entry], at: DateTime<Utc>) -> Option<&'a Entry> {
+pub fn stage_at(entries: &[Entry], at: DateTime<Utc>) -> Option<&Entry> {
     entries
         .iter()
         .filter(|e| e.at <= at)
@@ -272,8 +272,7 @@ mod tests {
             ),
             Err(MoveError::BeforeOpen(_))
         ));
-        let lost = vec![e(1, "lead", 1), e(2, "lost", 3)];
-        let p = replay(&d, &[lost[0].clone(), lost[1].clone()]).unwrap();
+        let p = replay(&d, &[e(1, "lead", 1), e(2, "lost", 3)]).unwrap();
         assert_eq!(p.status, Status::Lost);
         assert_eq!(p.closed_at, Some(t(3)));
         assert_eq!(p.time_in_stage(t(9)), Duration::zero());

@@ -116,7 +116,8 @@ fn brute_match(
             o
         })
         .collect();
-    let mut best: Option<(i64, usize, Vec<usize>, Vec<Option<usize>>)> = None;
+    type Scored = (i64, usize, Vec<usize>, Vec<Option<usize>>);
+    let mut best: Option<Scored> = None;
     let total: usize = options.iter().map(Vec::len).product();
     for mut code in 0..total {
         let a: Vec<Option<usize>> = options
