@@ -5,12 +5,9 @@ pub mod records;
 pub mod reports;
 pub mod scenarios;
 
-use std::collections::HashMap;
-
 use actix_web::{HttpResponse, http::StatusCode, web};
 use diesel::{PgConnection, QueryResult};
 use platform::Db;
-use platform::http::FieldErrors;
 use serde::Serialize;
 use utoipa::OpenApi;
 use uuid::Uuid;
@@ -144,33 +141,4 @@ where
         .await
 }
 
-/// Typed access to a query string that reports every bad or unknown parameter by name.
-pub struct Query<'a> {
-    pub params: &'a HashMap<String, String>,
-    pub errors: FieldErrors,
-}
-
-impl<'a> Query<'a> {
-    pub fn new(params: &'a HashMap<String, String>, allowed: &[&str]) -> Self {
-        let mut errors = FieldErrors::new();
-        let mut unknown: Vec<&String> = params
-            .keys()
-            .filter(|k| !allowed.contains(&k.as_str()))
-            .collect();
-        unknown.sort();
-        for k in unknown {
-            errors.add(k, "unknown query parameter");
-        }
-        Query { params, errors }
-    }
-
-    pub fn parse<T>(&mut self, name: &str, what: &str, f: impl Fn(&str) -> Option<T>) -> Option<T> {
-        let raw = self.params.get(name)?;
-        let parsed = f(raw.trim()).ok_or_else(|| format!("must be {what}"));
-        self.errors.take(name, parsed)
-    }
-
-    pub fn finish(self) -> Result<(), BreakevenError> {
-        Ok(self.errors.finish()?)
-    }
-}
+pub use platform::http::query::Query;

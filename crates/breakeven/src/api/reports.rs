@@ -58,24 +58,11 @@ pub async fn campaign_profitability(
     .await
     .map_err(|e| anyhow::anyhow!("report task: {e}"))?
     .map_err(|e| anyhow::anyhow!("report: {e}"))?;
-    let mut r = HttpResponse::Ok();
-    r.content_type(format.content_type());
-    match format {
-        Format::Csv => {
-            r.insert_header((
-                "content-disposition",
-                "attachment; filename=\"campaign-profitability.csv\"",
-            ));
-        }
-        Format::Parquet => {
-            r.insert_header((
-                "content-disposition",
-                "attachment; filename=\"campaign-profitability.parquet\"",
-            ));
-        }
-        Format::Json => {}
-    }
-    Ok(r.body(body))
+    Ok(platform::reports::respond(
+        "campaign-profitability",
+        format,
+        body,
+    ))
 }
 
 fn row(name: Option<String>, b: CampaignBreakeven) -> ProfitabilityRow {

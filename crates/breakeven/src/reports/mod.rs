@@ -1,11 +1,9 @@
 //! Reports (polars): campaign profitability built from the live-tracking figures and
 //! rendered as JSON, CSV or Parquet. Pure: rows in, bytes out.
 
-mod render;
-
 use polars::prelude::*;
 
-pub use render::{Format, render};
+pub use platform::reports::{Format, render};
 
 /// One campaign's figures, as strings for exact decimals (`None` where unknown).
 #[derive(Debug, Clone, Default)]

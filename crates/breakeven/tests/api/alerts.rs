@@ -87,7 +87,6 @@ async fn settle(app: &TestApp, events: i64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_risk_then_breakeven_each_fire_once_despite_duplicates() {
     let app = spawn_app().await;
-    app.wait_ready().await;
     let product = app.birdbath().await;
     app.create("/v1/campaigns", &campaign_body("spring", &product))
         .await;
@@ -144,7 +143,6 @@ async fn at_risk_then_breakeven_each_fire_once_despite_duplicates() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_before_the_campaign_count_when_it_is_defined() {
     let app = spawn_app().await;
-    app.wait_ready().await;
     let product = app.birdbath().await;
     let deal = won(Some("early"), 2000, vec![]);
     app.publish(&deal).await;
@@ -177,7 +175,6 @@ async fn events_before_the_campaign_count_when_it_is_defined() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attribution_moves_revenue_between_campaigns() {
     let app = spawn_app().await;
-    app.wait_ready().await;
     let product = app.birdbath().await;
     app.create("/v1/campaigns", &campaign_body("a", &product))
         .await;
@@ -224,7 +221,6 @@ async fn attribution_moves_revenue_between_campaigns() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn company_breakeven_fires_once_per_period() {
     let app = spawn_app().await;
-    app.wait_ready().await;
     let product = app.birdbath().await;
     app.create(
         "/v1/fixed-costs",

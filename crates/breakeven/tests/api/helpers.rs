@@ -1,9 +1,6 @@
 //! `spawn_app()`: a break-even service on a random port with its own database and broker
 //! names, plus helpers to publish other services' events into the test's namespace.
 
-use std::time::Duration;
-
-use diesel::prelude::*;
 use platform::Settings;
 use platform::bus::Tap;
 use platform::testing::{RunningService, TestNamespace};
@@ -77,24 +74,8 @@ impl TestApp {
             .expect("tap opens")
     }
 
-    /// Runs a scalar count query against this test's database.
     pub async fn count(&self, sql: &str) -> i64 {
-        let sql = sql.to_string();
-        self.service
-            .db
-            .run(move |conn| {
-                #[derive(QueryableByName)]
-                struct N {
-                    #[diesel(sql_type = diesel::sql_types::BigInt)]
-                    n: i64,
-                }
-                diesel::sql_query(sql)
-                    .get_result::<N>(conn)
-                    .map(|r| r.n)
-                    .map_err(platform::DbError::from)
-            })
-            .await
-            .expect("count query")
+        self.service.count(sql).await
     }
 
     /// Outbox rows of one event type (`campaign.at_risk` → the full routing key).
@@ -105,86 +86,16 @@ impl TestApp {
         .await
     }
 
-    /// Waits until `sql` (a count) reaches `n`.
     pub async fn wait_count(&self, sql: &str, n: i64) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-        loop {
-            let c = self.count(sql).await;
-            if c >= n {
-                return;
-            }
-            assert!(tokio::time::Instant::now() < deadline, "{sql}: {c} < {n}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.service.wait_count(sql, n).await
     }
 
-    /// Waits until the service's queue has its consumer (so it is bound and published
-    /// events reach it); `/health/ready` can answer before the consumer first connects.
-    pub async fn wait_ready(&self) {
-        let bus = &self.service.settings.bus;
-        let queue = bus.queue(breakeven::SERVICE);
-        let conn = platform::bus::connect(bus, "test-ready").await.unwrap();
-        for _ in 0..200 {
-            let channel = conn.create_channel().await.unwrap();
-            let declared = channel
-                .queue_declare(
-                    queue.as_str().into(),
-                    lapin::options::QueueDeclareOptions {
-                        passive: true,
-                        ..Default::default()
-                    },
-                    Default::default(),
-                )
-                .await;
-            if declared.is_ok_and(|q| q.consumer_count() > 0) {
-                let _ = conn.close(200, "done".into()).await;
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the consumer never started");
-    }
-
-    /// Publishes events of one type as one CloudEvents batch message.
     pub async fn publish_batch(&self, events: &[contracts::RawEvent]) {
-        self.publish_body(
-            &events[0].ty,
-            &uuid::Uuid::now_v7().to_string(),
-            contracts::CLOUDEVENTS_BATCH_JSON,
-            &serde_json::to_vec(events).unwrap(),
-        )
-        .await;
+        self.service.publish_batch(events).await
     }
 
-    /// Publishes an event onto this test's exchange, as another service would.
     pub async fn publish(&self, event: &contracts::RawEvent) {
-        self.publish_body(
-            &event.ty,
-            &event.id.to_string(),
-            contracts::CLOUDEVENTS_JSON,
-            &event.to_json_bytes(),
-        )
-        .await;
-    }
-
-    async fn publish_body(&self, routing_key: &str, id: &str, content_type: &str, body: &[u8]) {
-        let bus = &self.service.settings.bus;
-        let conn = platform::bus::connect(bus, "test-publisher").await.unwrap();
-        let channel = conn.create_channel().await.unwrap();
-        channel
-            .confirm_select(lapin::options::ConfirmSelectOptions::default())
-            .await
-            .unwrap();
-        platform::bus::publish_confirmed(
-            &channel,
-            &bus.exchange,
-            routing_key,
-            body,
-            platform::bus::message_properties(id, content_type, Default::default()),
-        )
-        .await
-        .unwrap();
-        let _ = conn.close(200, "done".into()).await;
+        self.service.publish(event).await
     }
 
     /// A product priced 100 with variable cost 60 (CM ratio 0.4), in USD.
