@@ -14,7 +14,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Loads deterministic demo data through the public REST APIs.
+    /// Loads deterministic demo data into all four services through their public REST APIs.
     Demo {
         #[arg(long, default_value_t = 42)]
         seed: u64,
@@ -26,6 +26,24 @@ enum Command {
             default_value = "http://127.0.0.1:8081"
         )]
         leads_url: String,
+        #[arg(
+            long,
+            env = "TOUCHSTONE_FUNNEL_URL",
+            default_value = "http://127.0.0.1:8082"
+        )]
+        funnel_url: String,
+        #[arg(
+            long,
+            env = "TOUCHSTONE_TOUCHPOINTS_URL",
+            default_value = "http://127.0.0.1:8083"
+        )]
+        touchpoints_url: String,
+        #[arg(
+            long,
+            env = "TOUCHSTONE_BREAKEVEN_URL",
+            default_value = "http://127.0.0.1:8084"
+        )]
+        breakeven_url: String,
     },
     /// Event-bus tools.
     Events {
@@ -73,23 +91,18 @@ async fn main() -> anyhow::Result<()> {
             seed,
             leads,
             leads_url,
+            funnel_url,
+            touchpoints_url,
+            breakeven_url,
         } => {
-            let accounts = demo::load_accounts(&leads_url).await?;
-            println!(
-                "[demo] accounts: {} created, {} already loaded, {} failed",
-                accounts.created, accounts.already_there, accounts.failed
-            );
-            let (report, ids) = demo::load_leads_with_ids(&leads_url, seed, leads).await?;
-            println!(
-                "[demo] leads: {} created, {} already loaded, {} failed (seed {seed})",
-                report.created, report.already_there, report.failed
-            );
-            let progress = demo::load_progress(&leads_url, &ids).await?;
-            println!(
-                "[demo] lifecycle moves and MEDDICC cards: {} applied, {} already applied, {} failed",
-                progress.created, progress.already_there, progress.failed
-            );
-            let failed = accounts.failed + report.failed + progress.failed;
+            let urls = demo::suite::Urls {
+                leads: leads_url,
+                funnel: funnel_url,
+                touchpoints: touchpoints_url,
+                breakeven: breakeven_url,
+            };
+            let outcomes = demo::suite::load(&urls, seed, leads).await?;
+            let failed = outcomes.failed();
             if failed > 0 {
                 anyhow::bail!("{failed} demo requests failed");
             }

@@ -1,6 +1,12 @@
 //! Deterministic demo data: the same seed always gives the same accounts and leads. It is
 //! loaded through the services' public REST APIs, never into their databases directly,
-//! and the benchmarks draw their inputs from it too.
+//! and the benchmarks draw their inputs from it too. `suite::load` fills all four services:
+//! leads here, the rest from the plans in `plan`, `journeys` and `catalog`.
+
+pub mod catalog;
+pub mod journeys;
+pub mod plan;
+pub mod suite;
 
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
