@@ -74,6 +74,12 @@ pub struct CampaignSpec {
 /// In the order of `CAMPAIGNS` in the lead generator. Brand search pays for itself well
 /// before its budget is gone; generic search has spent most of its budget at a ROAS
 /// under break-even (at risk); the others sit in between.
+///
+/// Revenue reaches a campaign through attribution, which the demo cannot predict, so a
+/// campaign that crosses starts with a little spend (it crosses as its deals are won) and
+/// is topped up afterwards to `spend_to_contribution` of what it was actually credited. A
+/// campaign that does not cross is priced on all its leads' won deals, an upper bound of
+/// its attributed revenue.
 pub const CAMPAIGN_SPECS: [CampaignSpec; 6] = [
     CampaignSpec {
         id: "cmp-search-brand",
@@ -137,6 +143,11 @@ pub fn campaign(id: &str) -> Option<&'static CampaignSpec> {
 }
 
 impl CampaignSpec {
+    /// Whether the campaign's story is to cross break-even during the demo.
+    pub fn crosses(&self) -> bool {
+        self.spend_to_contribution < 1.0
+    }
+
     /// The mix's weighted contribution-margin ratio, as the break-even service computes it
     /// (unit shares): sum of share × margin over sum of share × price.
     pub fn margin_ratio(&self) -> f64 {
@@ -176,6 +187,14 @@ pub fn affiliates() -> Vec<(&'static str, serde_json::Value)> {
 /// Cents as a decimal string.
 pub fn cents(c: i64) -> String {
     format!("{}.{:02}", c / 100, c % 100)
+}
+
+/// A decimal string as millionths (extra places are cut).
+pub fn parse_micros(s: &str) -> Option<i64> {
+    let (whole, frac) = s.trim().split_once('.').unwrap_or((s.trim(), ""));
+    let frac: String = frac.chars().chain(std::iter::repeat('0')).take(6).collect();
+    let sign = if whole.starts_with('-') { -1 } else { 1 };
+    Some(whole.parse::<i64>().ok()? * 1_000_000 + sign * frac.parse::<i64>().ok()?)
 }
 
 /// Millionths as a decimal string.

@@ -301,19 +301,50 @@ pub fn spend_by_campaign(touches: &[Touch]) -> BTreeMap<String, i64> {
     out
 }
 
-/// The spend each campaign should reach, in millionths: its planned contribution times
-/// `spend_to_contribution`, never under the floor.
+/// Spend of a campaign that has not crossed yet, over its planned contribution.
+const OPENING_SPEND_SHARE: f64 = 0.1;
+
+/// The spend each campaign starts with, in millionths: a campaign that stays under
+/// break-even spends `spend_to_contribution` times the contribution of all its leads' won
+/// deals; one that crosses spends a tenth of that contribution and is topped up later.
 pub fn spend_targets(plans: &[LeadPlan]) -> BTreeMap<String, i64> {
     let revenue = plan::revenue_by_campaign(plans);
     CAMPAIGN_SPECS
         .iter()
         .map(|c| {
             let r = *revenue.get(c.id).unwrap_or(&0) as f64;
+            let k = if c.crosses() {
+                OPENING_SPEND_SHARE
+            } else {
+                c.spend_to_contribution
+            };
             // A plan figure, not stored money: rounded to whole cents before use.
-            let cents = (r * c.margin_ratio() * c.spend_to_contribution).round() as i64;
-            (c.id.to_string(), cents.max(SPEND_FLOOR_CENTS) * 10_000)
+            let cents = (r * c.margin_ratio() * k).round() as i64;
+            let floor = if c.crosses() {
+                SPEND_FLOOR_CENTS / 5
+            } else {
+                SPEND_FLOOR_CENTS
+            };
+            (c.id.to_string(), cents.max(floor) * 10_000)
         })
         .collect()
+}
+
+/// Extra paid impressions and clicks that bring a campaign's spend up by `micros`.
+pub fn top_up(seed: u64, campaign: usize, micros: i64, now: DateTime<Utc>) -> Vec<Touch> {
+    let spec = &CAMPAIGN_SPECS[campaign];
+    let mut out = Vec::new();
+    for k in 0..60 {
+        let mut b = Builder {
+            rng: rng_for(seed, 5, campaign * 100_000 + k),
+            out: &mut out,
+        };
+        let anon = format!("anon-t-{seed}-{campaign}-{k}");
+        let at = now - Duration::seconds(b.rng.random_range(600..30 * 86_400));
+        b.campaign_touch(at, spec.id, &anon, true);
+    }
+    scale_costs(&mut out, &BTreeMap::from([(spec.id.to_string(), micros)]));
+    out
 }
 
 /// Scales every campaign's costs so that they sum to its target (exactly, in millionths).

@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
 use serde_json::{Value, json};
 
-use crate::catalog::{self, CAMPAIGN_SPECS, CURRENCY, FIXED_COSTS, PRODUCTS};
+use crate::catalog::{self, CAMPAIGN_SPECS, CURRENCY, CampaignSpec, FIXED_COSTS, PRODUCTS};
 use crate::journeys::{self, Touch};
 use crate::plan::{
     self, B2B_FUNNEL, B2B_STAGES, LeadPlan, MARKETING_FUNNEL, MarketingDeal, Outcome, Sale,
@@ -133,7 +133,7 @@ pub async fn load(urls: &Urls, seed: u64, leads: usize) -> anyhow::Result<Outcom
         out.add(
             "breakeven",
             "campaigns",
-            load_campaigns(&client, &urls.breakeven, &products, &touches, now).await?,
+            load_campaigns(&client, &urls.breakeven, &products, &plans, &touches, now).await?,
         );
     }
 
@@ -184,13 +184,27 @@ pub async fn load(urls: &Urls, seed: u64, leads: usize) -> anyhow::Result<Outcom
         }
     }
 
+    let mut spend = journeys::spend_by_campaign(&touches);
+    if breakeven_up && touchpoints_up {
+        out.add(
+            "touchpoints",
+            "top-up spend of campaigns that crossed",
+            top_up(&client, urls, seed, now, &products, &mut spend).await?,
+        );
+    }
+    let rows = if breakeven_up {
+        settled_breakeven(&client, &urls.breakeven, &spend).await?
+    } else {
+        Vec::new()
+    };
     summary(
         &client,
         urls,
         &plans,
         &lead_ids,
         &touches,
-        [funnel_up, touchpoints_up, breakeven_up],
+        &rows,
+        [funnel_up, touchpoints_up],
     )
     .await?;
     Ok(out)
@@ -265,17 +279,39 @@ pub fn budget_cents(spend_micros: i64, share: f64) -> i64 {
     ((cents / 10_000.0).ceil() as i64) * 10_000
 }
 
+fn campaign_body(c: &CampaignSpec, budget: i64, mix: Vec<Value>, now: DateTime<Utc>) -> Value {
+    json!({
+        "id": c.id,
+        "name": c.name,
+        "budget": catalog::cents(budget),
+        "currency": CURRENCY,
+        "starts_on": (now - Duration::days(plan::HISTORY_DAYS + 1)).date_naive(),
+        "ends_on": (now + Duration::days(30)).date_naive(),
+        "product_mix": mix,
+    })
+}
+
 /// Creates the campaigns (or replaces them on a rerun) with budgets matching the touches.
 async fn load_campaigns(
     client: &reqwest::Client,
     url: &str,
     products: &HashMap<&'static str, String>,
+    plans: &[LeadPlan],
     touches: &[Touch],
     now: DateTime<Utc>,
 ) -> anyhow::Result<LoadReport> {
     let spend = journeys::spend_by_campaign(touches);
+    let revenue = plan::revenue_by_campaign(plans);
     let mut report = LoadReport::default();
     for c in CAMPAIGN_SPECS {
+        // A campaign that crosses is budgeted for the spend it will be topped up to.
+        let planned = if c.crosses() {
+            let cents = *revenue.get(c.id).unwrap_or(&0) as f64;
+            (cents * c.margin_ratio() * c.spend_to_contribution) as i64 * 10_000
+        } else {
+            0
+        };
+        let spend = planned.max(*spend.get(c.id).unwrap_or(&0));
         let mix: Option<Vec<Value>> = c
             .mix
             .iter()
@@ -285,15 +321,7 @@ async fn load_campaigns(
             report.failed += 1;
             continue;
         };
-        let body = json!({
-            "id": c.id,
-            "name": c.name,
-            "budget": catalog::cents(budget_cents(*spend.get(c.id).unwrap_or(&0), c.budget_share)),
-            "currency": CURRENCY,
-            "starts_on": (now - Duration::days(plan::HISTORY_DAYS + 1)).date_naive(),
-            "ends_on": (now + Duration::days(30)).date_naive(),
-            "product_mix": mix,
-        });
+        let body = campaign_body(&c, budget_cents(spend, c.budget_share), mix, now);
         let (status, r) = send(
             client
                 .post(format!("{}/v1/campaigns", base(url)))
@@ -647,6 +675,120 @@ async fn move_b2b_deals(
     Ok(report)
 }
 
+// ---- break-even tracking ----------------------------------------------------------------
+
+async fn breakeven_rows(
+    client: &reqwest::Client,
+    url: &str,
+) -> anyhow::Result<Vec<(&'static str, Value)>> {
+    let mut rows = Vec::new();
+    for c in CAMPAIGN_SPECS {
+        let (_, b) =
+            send(client.get(format!("{}/v1/campaigns/{}/breakeven", base(url), c.id))).await?;
+        rows.push((c.id, b));
+    }
+    Ok(rows)
+}
+
+/// Campaign break-even once the spend has arrived and revenue has stopped changing
+/// (both come as events), or after a minute.
+async fn settled_breakeven(
+    client: &reqwest::Client,
+    url: &str,
+    spend: &BTreeMap<String, i64>,
+) -> anyhow::Result<Vec<(&'static str, Value)>> {
+    let deadline = std::time::Instant::now() + StdDuration::from_secs(60);
+    let mut last = None;
+    let mut steady = 0;
+    loop {
+        let rows = breakeven_rows(client, url).await?;
+        let spend_in = rows.iter().all(|(id, b)| {
+            b["spend"].as_str().and_then(catalog::parse_micros) == spend.get(*id).copied()
+        });
+        let revenue: Vec<Value> = rows
+            .iter()
+            .map(|(_, b)| b["attributed_revenue"].clone())
+            .collect();
+        steady = if last.as_ref() == Some(&revenue) {
+            steady + 1
+        } else {
+            0
+        };
+        if (spend_in && steady >= 2) || std::time::Instant::now() > deadline {
+            return Ok(rows);
+        }
+        last = Some(revenue);
+        tokio::time::sleep(StdDuration::from_millis(1500)).await;
+    }
+}
+
+/// Brings each crossing campaign's spend up to `spend_to_contribution` of the contribution
+/// it was actually credited, and its budget in line with that spend. A rerun finds
+/// nothing left to add.
+async fn top_up(
+    client: &reqwest::Client,
+    urls: &Urls,
+    seed: u64,
+    now: DateTime<Utc>,
+    products: &HashMap<&'static str, String>,
+    spend: &mut BTreeMap<String, i64>,
+) -> anyhow::Result<LoadReport> {
+    let rows = settled_breakeven(client, &urls.breakeven, spend).await?;
+    let mut report = LoadReport::default();
+    let mut extra = Vec::new();
+    for (ci, c) in CAMPAIGN_SPECS
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.crosses())
+    {
+        let Some((_, b)) = rows.iter().find(|(id, _)| *id == c.id) else {
+            continue;
+        };
+        let revenue = b["attributed_revenue"]
+            .as_str()
+            .and_then(catalog::parse_micros)
+            .unwrap_or(0);
+        let now_spent = b["spend"]
+            .as_str()
+            .and_then(catalog::parse_micros)
+            .unwrap_or(0);
+        // A plan figure: rounded to whole cents.
+        let target = ((revenue as f64 / 10_000.0) * c.margin_ratio() * c.spend_to_contribution)
+            .round() as i64
+            * 10_000;
+        let add = target - now_spent;
+        if add > 1_000_000 {
+            extra.extend(journeys::top_up(seed, ci, add, now));
+            *spend.entry(c.id.to_string()).or_insert(0) += add;
+        }
+        let mix: Vec<Value> = c
+            .mix
+            .iter()
+            .filter_map(|(k, share)| Some(json!({"product_id": products.get(k)?, "share": share})))
+            .collect();
+        let budget = budget_cents(now_spent.max(target), c.budget_share);
+        let body = campaign_body(c, budget, mix, now);
+        let (status, r) = send(
+            client
+                .put(format!("{}/v1/campaigns/{}", base(&urls.breakeven), c.id))
+                .json(&body),
+        )
+        .await?;
+        if status != 200 {
+            tally(&mut report, status, "campaign budget", &r);
+        }
+    }
+    if extra.is_empty() {
+        report.already_there += 1;
+        return Ok(report);
+    }
+    let r = load_touches(client, &urls.touchpoints, &extra).await?;
+    report.created += r.created;
+    report.already_there += r.already_there;
+    report.failed += r.failed;
+    Ok(report)
+}
+
 // ---- summary ----------------------------------------------------------------------------
 
 fn count_by(deals: &[Value], key: &str) -> BTreeMap<String, usize> {
@@ -664,7 +806,8 @@ async fn summary(
     plans: &[LeadPlan],
     lead_ids: &[(usize, String)],
     touches: &[Touch],
-    [funnel_up, touchpoints_up, breakeven_up]: [bool; 3],
+    rows: &[(&'static str, Value)],
+    [funnel_up, touchpoints_up]: [bool; 2],
 ) -> anyhow::Result<()> {
     println!("\n[demo] summary");
     println!(
@@ -701,39 +844,8 @@ async fn summary(
             catalog::affiliates().len()
         );
     }
-    if breakeven_up {
-        // Spend and revenue arrive as events: give them a moment to land.
-        let targets = journeys::spend_by_campaign(touches);
-        let deadline = std::time::Instant::now() + StdDuration::from_secs(30);
-        let mut rows;
-        let mut last_revenue = None;
-        loop {
-            rows = Vec::new();
-            for c in CAMPAIGN_SPECS {
-                let (_, b) = send(client.get(format!(
-                    "{}/v1/campaigns/{}/breakeven",
-                    base(&urls.breakeven),
-                    c.id
-                )))
-                .await?;
-                rows.push((c.id, b));
-            }
-            let spend_in = rows.iter().all(|(id, b)| {
-                let want = catalog::micros(*targets.get(*id).unwrap_or(&0));
-                b["spend"].as_str().and_then(|s| s.parse::<f64>().ok()) == want.parse::<f64>().ok()
-            });
-            let revenue: Vec<Value> = rows
-                .iter()
-                .map(|(_, b)| b["attributed_revenue"].clone())
-                .collect();
-            let steady = last_revenue.as_ref() == Some(&revenue);
-            if (spend_in && steady) || std::time::Instant::now() > deadline {
-                break;
-            }
-            last_revenue = Some(revenue);
-            tokio::time::sleep(StdDuration::from_secs(2)).await;
-        }
-        for (id, b) in &rows {
+    if !rows.is_empty() {
+        for (id, b) in rows {
             println!(
                 "  breakeven    {id:<21} spend {:>10} of budget {:>10}  revenue {:>10}  ROAS {:>8} (break-even {:>8})  {}",
                 b["spend"].as_str().unwrap_or("-"),
@@ -790,7 +902,7 @@ async fn summary(
             println!("  (no attribution comparison endpoint in touchpoints yet)");
         }
     }
-    if breakeven_up {
+    if !rows.is_empty() {
         println!(
             "  curl -s '{}/v1/campaigns/cmp-search-brand/breakeven'",
             base(&urls.breakeven)
@@ -813,10 +925,16 @@ async fn attribution_path(
         .await
         .ok()?;
     let paths = doc["paths"].as_object()?;
-    for (path, item) in paths {
-        if !path.contains("attribution") || item.get("get").is_none() {
-            continue;
-        }
+    // A comparison of models is the most telling; pictures are for browsers.
+    let mut candidates: Vec<&String> = paths
+        .iter()
+        .filter(|(p, item)| {
+            p.contains("attribution") && !p.ends_with(".svg") && item.get("get").is_some()
+        })
+        .map(|(p, _)| p)
+        .collect();
+    candidates.sort_by_key(|p| (!p.contains("comparison"), p.contains('{')));
+    for path in candidates {
         let concrete = match (path.contains('{'), lead) {
             (false, _) => path.clone(),
             (true, Some(lead)) => {
