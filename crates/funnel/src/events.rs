@@ -176,10 +176,9 @@ fn advance(
     at: DateTime<Utc>,
 ) -> Result<(), FunnelError> {
     for deal in deals::of_lead(conn, lead_id)? {
-        let Some(funnel) = funnels::find(conn, deal.funnel_id, Some(deal.funnel_version))? else {
+        let Some(def) = funnels::version_def(conn, deal.funnel_id, deal.funnel_version)? else {
             continue;
         };
-        let def = &funnel.def;
         let Some(target) = def.stages.iter().position(|s| {
             if lifecycle == QUALIFIED {
                 s.on_qualified

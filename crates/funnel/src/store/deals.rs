@@ -13,10 +13,10 @@ use platform::bus::outbox;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::funnels::{self, Funnel};
+use super::funnels;
 use super::schema::{deals, transitions};
 use crate::domain::deal::NewDeal;
-use crate::domain::funnel::LOST;
+use crate::domain::funnel::{FunnelDef, LOST};
 use crate::domain::log::{self, Entry, Projection, Status};
 use crate::error::FunnelError;
 
@@ -305,7 +305,7 @@ pub fn transition(
         .first(conn)
         .optional()?
         .ok_or(FunnelError::DealNotFound(id))?;
-    let funnel = funnels::find(conn, deal.funnel_id, Some(deal.funnel_version))?
+    let def = funnels::version_def(conn, deal.funnel_id, deal.funnel_version)?
         .ok_or(FunnelError::FunnelNotFound(deal.funnel_id))?;
     let log = log_of(conn, id)?;
     let entries: Vec<Entry> = log.iter().map(TransitionRow::entry).collect();
@@ -313,7 +313,7 @@ pub fn transition(
     let at = m.at.unwrap_or(now);
     let reason = m.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
     let checked = log::check_move(
-        &funnel.def,
+        &def,
         &entries,
         &m.to_stage,
         at,
@@ -328,7 +328,7 @@ pub fn transition(
     if !m.products.is_empty() {
         deal.products = json(&m.products)?;
     }
-    let won = m.to_stage == funnel.def.won_stage();
+    let won = m.to_stage == def.won_stage();
     if won && origin != Origin::Import && (deal.amount.is_none() || deal.currency.is_none()) {
         return Err(FunnelError::field(
             "amount",
@@ -350,14 +350,14 @@ pub fn transition(
         .execute(conn)?;
     let mut all = entries;
     all.push(row.entry());
-    if let Some(p) = log::replay(&funnel.def, &all) {
+    if let Some(p) = log::replay(&def, &all) {
         deal.apply(&p);
     }
     diesel::update(deals::table.find(id))
         .set(&deal)
         .execute(conn)?;
     if origin != Origin::Import {
-        publish_move(conn, &funnel, &deal, &row, trace)?;
+        publish_move(conn, &def, &deal, &row, trace)?;
     }
     Ok(Moved {
         deal,
@@ -367,7 +367,7 @@ pub fn transition(
 
 fn publish_move(
     conn: &mut PgConnection,
-    funnel: &Funnel,
+    def: &FunnelDef,
     deal: &DealRow,
     t: &TransitionRow,
     trace: Option<&TraceContext>,
@@ -387,7 +387,7 @@ fn publish_move(
         },
         trace,
     )?;
-    if t.to_stage == funnel.def.won_stage()
+    if t.to_stage == def.won_stage()
         && let (Some(amount), Some(currency)) = (deal.amount, deal.currency())
     {
         outbox::enqueue(
@@ -432,19 +432,6 @@ fn publish_move(
 /// are a cache of the log, so this is always safe to run.
 pub fn rebuild(conn: &mut PgConnection) -> Result<usize, FunnelError> {
     let mut changed = 0;
-    let funnels: std::collections::HashMap<(Uuid, i32), Funnel> = {
-        let mut m = std::collections::HashMap::new();
-        let versions: Vec<(Uuid, i32)> = deals::table
-            .select((deals::funnel_id, deals::funnel_version))
-            .distinct()
-            .load(conn)?;
-        for (f, v) in versions {
-            if let Some(funnel) = funnels::find(conn, f, Some(v))? {
-                m.insert((f, v), funnel);
-            }
-        }
-        m
-    };
     let mut after = Uuid::nil();
     loop {
         let batch: Vec<DealRow> = deals::table
@@ -466,11 +453,11 @@ pub fn rebuild(conn: &mut PgConnection) -> Result<usize, FunnelError> {
             by_deal.entry(r.deal_id).or_default().push(r.entry());
         }
         for mut deal in batch {
-            let Some(funnel) = funnels.get(&(deal.funnel_id, deal.funnel_version)) else {
+            let Some(def) = funnels::version_def(conn, deal.funnel_id, deal.funnel_version)? else {
                 continue;
             };
             let entries = by_deal.remove(&deal.id).unwrap_or_default();
-            if let Some(p) = log::replay(&funnel.def, &entries)
+            if let Some(p) = log::replay(&def, &entries)
                 && p != deal.projection()
             {
                 deal.apply(&p);

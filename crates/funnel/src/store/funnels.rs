@@ -1,5 +1,8 @@
 //! Funnel definitions and their versions.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -184,6 +187,42 @@ pub fn list(conn: &mut PgConnection) -> Result<Vec<Funnel>, FunnelError> {
         ))
         .load(conn)?;
     rows.into_iter().map(|(r, s)| assemble(r, s)).collect()
+}
+
+/// The stages of one funnel version, as a definition for checking and publishing moves
+/// (its name and flags are not filled in). Versions never change once written, so they are
+/// cached for the life of the process: a move costs no funnel queries after the first.
+pub fn version_def(
+    conn: &mut PgConnection,
+    id: Uuid,
+    version: i32,
+) -> Result<Option<Arc<FunnelDef>>, FunnelError> {
+    static CACHE: OnceLock<Mutex<HashMap<(Uuid, i32), Arc<FunnelDef>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(def) = cache
+        .lock()
+        .ok()
+        .and_then(|c| c.get(&(id, version)).cloned())
+    {
+        return Ok(Some(def));
+    }
+    let Some(stages) = funnel_versions::table
+        .find((id, version))
+        .select(funnel_versions::stages)
+        .first::<serde_json::Value>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let def = Arc::new(FunnelDef {
+        name: String::new(),
+        stages: stages_of(stages)?,
+        open_on_lead_created: false,
+    });
+    if let Ok(mut c) = cache.lock() {
+        c.insert((id, version), def.clone());
+    }
+    Ok(Some(def))
 }
 
 /// Funnels whose deals lead events may open or advance.

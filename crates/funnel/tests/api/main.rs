@@ -3,6 +3,7 @@
 mod deals;
 mod events;
 mod funnels;
+mod health;
 mod helpers;
 mod import;
 mod projections;

@@ -1,0 +1,69 @@
+//! A suite of services sharing one test namespace, and polling helpers.
+
+use std::time::Duration;
+
+use platform::ServiceDefinition;
+use platform::testing::{RunningService, TestNamespace};
+use serde_json::Value;
+
+pub const B2B: &str = "00000000-0000-4000-8000-00000000b2b0";
+
+pub struct Suite {
+    namespace: TestNamespace,
+    pub client: reqwest::Client,
+}
+
+impl Suite {
+    pub fn new() -> Suite {
+        Suite {
+            namespace: TestNamespace::new(),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    pub async fn start(&self, def: ServiceDefinition) -> RunningService {
+        let settings = self.namespace.settings(def.name);
+        RunningService::start(def, settings).await
+    }
+
+    pub async fn post(&self, svc: &RunningService, path: &str, body: &Value) -> Value {
+        let resp = self
+            .client
+            .post(svc.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let body: Value = resp.json().await.unwrap();
+        assert!((200..300).contains(&status), "POST {path}: {status} {body}");
+        body
+    }
+
+    pub async fn get(&self, svc: &RunningService, path: &str) -> Value {
+        let resp = self.client.get(svc.url(path)).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 200, "GET {path}");
+        resp.json().await.unwrap()
+    }
+
+    /// Polls `GET path` until `done` holds (up to 20 s); returns the last body.
+    pub async fn eventually(
+        &self,
+        svc: &RunningService,
+        path: &str,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let body = self.get(svc, path).await;
+            if done(&body) {
+                return body;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "GET {path} never got there: {body}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}

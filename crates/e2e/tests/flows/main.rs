@@ -1,0 +1,7 @@
+//! Cross-service flows against the real PostgreSQL and RabbitMQ: each test runs the
+//! services it needs in-process, on one broker namespace, each with its own database.
+
+mod breakeven;
+mod helpers;
+mod journeys;
+mod leads_funnel;
