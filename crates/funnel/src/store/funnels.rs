@@ -197,7 +197,8 @@ pub fn version_def(
     id: Uuid,
     version: i32,
 ) -> Result<Option<Arc<FunnelDef>>, FunnelError> {
-    static CACHE: OnceLock<Mutex<HashMap<(Uuid, i32), Arc<FunnelDef>>>> = OnceLock::new();
+    type Versions = Mutex<HashMap<(Uuid, i32), Arc<FunnelDef>>>;
+    static CACHE: OnceLock<Versions> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(def) = cache
         .lock()
