@@ -5,6 +5,8 @@ use std::collections::HashSet;
 
 use contracts::touchpoints::TOUCH_TYPES;
 
+use crate::domain::attribution::AttributionRule;
+
 #[derive(Debug, Clone)]
 pub struct TouchpointsConfig {
     /// A journey is the touches this many days before its conversion (`JOURNEY__LOOKBACK_DAYS`).
@@ -23,6 +25,10 @@ pub struct TouchpointsConfig {
     pub max_listed_errors: usize,
     /// `touchpoint.recorded` events per AMQP message (`INGEST__EVENTS_PER_MESSAGE`).
     pub events_per_message: usize,
+    /// How a won deal is attributed for `conversion.attributed`: `ATTRIBUTION__MODEL` (a model
+    /// name, default `markov`), `ATTRIBUTION__MARKOV_ORDER` (1 to 4, default 1),
+    /// `ATTRIBUTION__TRAINING_DAYS` (default 90) and `ATTRIBUTION__MIN_CONVERSIONS` (default 30).
+    pub attribution: AttributionRule,
 }
 
 impl Default for TouchpointsConfig {
@@ -35,6 +41,7 @@ impl Default for TouchpointsConfig {
             max_line_bytes: 64 * 1024,
             max_listed_errors: 1_000,
             events_per_message: 100,
+            attribution: AttributionRule::default(),
         }
     }
 }
@@ -76,6 +83,25 @@ impl TouchpointsConfig {
         if let Some(n) = number("INGEST__EVENTS_PER_MESSAGE", 1)? {
             c.events_per_message = n;
         }
+        let order = match number("ATTRIBUTION__MARKOV_ORDER", 1)? {
+            Some(n) => attribution::MarkovOrder::new(n as i64).map_err(|e| {
+                anyhow::anyhow!("TOUCHSTONE_TOUCHPOINTS__ATTRIBUTION__MARKOV_ORDER: {e}")
+            })?,
+            None => attribution::MarkovOrder::default(),
+        };
+        if let Some(name) = var("ATTRIBUTION__MODEL") {
+            c.attribution.model = attribution::Model::parse(name.trim())
+                .map_err(|e| anyhow::anyhow!("TOUCHSTONE_TOUCHPOINTS__ATTRIBUTION__MODEL: {e}"))?;
+        }
+        if let attribution::Model::Markov(_) = c.attribution.model {
+            c.attribution.model = attribution::Model::Markov(order);
+        }
+        if let Some(n) = number("ATTRIBUTION__TRAINING_DAYS", 1)? {
+            c.attribution.training_days = u32::try_from(n)?;
+        }
+        if let Some(n) = number("ATTRIBUTION__MIN_CONVERSIONS", 0)? {
+            c.attribution.min_conversions = u32::try_from(n)?;
+        }
         Ok(c)
     }
 }
@@ -111,6 +137,21 @@ mod tests {
         .unwrap();
         assert_eq!(c.lookback_days, 30);
         assert_eq!(c.micro_conversion_types.len(), 2);
+        let c = TouchpointsConfig::from_vars(|k| match k {
+            "ATTRIBUTION__MARKOV_ORDER" => Some("2".into()),
+            "ATTRIBUTION__MIN_CONVERSIONS" => Some("0".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(
+            c.attribution.model,
+            attribution::Model::Markov(attribution::MarkovOrder::new(2).unwrap())
+        );
+        assert_eq!(c.attribution.min_conversions, 0);
+        assert!(
+            TouchpointsConfig::from_vars(|k| (k == "ATTRIBUTION__MODEL").then(|| "magic".into()))
+                .is_err()
+        );
         assert!(
             TouchpointsConfig::from_vars(
                 |k| (k == "JOURNEY__MICRO_CONVERSIONS").then(|| "purchase".into())

@@ -1,6 +1,10 @@
 //! Consumed events: leads (created, merged) drive identity stitching; the funnel's won and
 //! lost deals end journeys. Each is applied in the consumer's transaction with its inbox row,
-//! and the outcome does not depend on the order events arrive in.
+//! and the outcome does not depend on the order events arrive in. A newly recorded won deal
+//! is attributed and `conversion.attributed` queued in the same transaction, so a redelivered
+//! `deal.won` publishes nothing twice.
+
+use std::sync::Arc;
 
 use contracts::RawEvent;
 use contracts::funnel::{DealLost, DealWon};
@@ -8,22 +12,26 @@ use contracts::leads::{LeadCreated, LeadMerged};
 use diesel::prelude::*;
 use platform::bus::consumer::{EventHandler, HandlerError};
 
+use crate::config::TouchpointsConfig;
+use crate::store::attribution::{WonDeal, attribute_won_deal};
 use crate::store::conversions::{DealOutcome, record_deal};
 use crate::store::identity;
 
 pub struct TouchpointsHandler {
+    config: Arc<TouchpointsConfig>,
     stitched: prometheus::IntCounter,
 }
 
 impl Default for TouchpointsHandler {
     fn default() -> Self {
-        Self::new()
+        Self::new(Arc::new(TouchpointsConfig::default()))
     }
 }
 
 impl TouchpointsHandler {
-    pub fn new() -> Self {
+    pub fn new(config: Arc<TouchpointsConfig>) -> Self {
         TouchpointsHandler {
+            config,
             stitched: prometheus::IntCounter::new(
                 "touchpoints_stitched_total",
                 "Anonymous touchpoints tied to a lead after they were stored",
@@ -84,7 +92,7 @@ impl EventHandler for TouchpointsHandler {
             )?;
         } else if is::<DealWon>(event) {
             let d: DealWon = decode(event)?;
-            record_deal(
+            let recorded = record_deal(
                 conn,
                 &DealOutcome {
                     kind: "won",
@@ -96,6 +104,26 @@ impl EventHandler for TouchpointsHandler {
                     at: d.won_at,
                 },
             )?;
+            if let Some((conversion_id, Some(lead_id))) = recorded {
+                let trace = event
+                    .traceparent
+                    .as_deref()
+                    .and_then(platform::TraceContext::continue_from);
+                attribute_won_deal(
+                    conn,
+                    &WonDeal {
+                        conversion_id,
+                        deal_id: d.deal_id,
+                        lead_id,
+                        value: d.amount,
+                        currency: d.currency.clone(),
+                        converted_at: d.won_at,
+                    },
+                    &self.config.attribution,
+                    self.config.lookback_days,
+                    trace.as_ref(),
+                )?;
+            }
         } else if is::<DealLost>(event) {
             let d: DealLost = decode(event)?;
             record_deal(

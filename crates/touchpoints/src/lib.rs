@@ -29,7 +29,7 @@ pub fn definition() -> anyhow::Result<ServiceDefinition> {
 /// The service with explicit settings of its own (tests shorten windows and chunks).
 pub fn definition_with(config: TouchpointsConfig) -> ServiceDefinition {
     let config = Arc::new(config);
-    let handler = events::TouchpointsHandler::new();
+    let handler = events::TouchpointsHandler::new(config.clone());
     let collectors = handler.collectors();
     ServiceDefinition {
         name: SERVICE,

@@ -1,6 +1,7 @@
 //! HTTP routes of the touchpoints service and its OpenAPI document.
 
 pub mod affiliates;
+pub mod attribution;
 pub mod bulk;
 pub mod journeys;
 pub mod reports;
@@ -23,7 +24,7 @@ use crate::error::TouchpointsError;
 #[openapi(
     info(
         title = "Touchstone touchpoints",
-        description = "Touchpoint ingest (JSON and streamed NDJSON), identity stitching, journeys and conversions, campaign, affiliate and journey reports. Errors are RFC 9457 problems."
+        description = "Touchpoint ingest (JSON and streamed NDJSON), identity stitching, journeys and conversions, campaign, affiliate and journey reports, attribution (heuristic, Markov and Shapley models). Errors are RFC 9457 problems."
     ),
     paths(
         touchpoints::post_touchpoints, touchpoints::get_touchpoint, bulk::bulk_ingest,
@@ -31,6 +32,8 @@ use crate::error::TouchpointsError;
         affiliates::put_affiliate, affiliates::get_affiliate,
         reports::campaign_performance, reports::affiliates, reports::journey_lengths,
         reports::top_paths,
+        attribution::get_attribution, attribution::compute_paths, attribution::comparison,
+        attribution::comparison_svg,
     ),
     components(schemas(
         crate::domain::TouchpointInput,
@@ -42,6 +45,13 @@ use crate::error::TouchpointsError;
         journeys::ConversionResponse,
         crate::domain::AffiliateInput,
         crate::domain::affiliate::AffiliateResponse,
+        attribution::AttributionReport,
+        attribution::AttributionResult,
+        attribution::AttributionCreditRow,
+        attribution::RemovalEffectRow,
+        attribution::TransitionRow,
+        attribution::PathsBody,
+        attribution::PathBody,
         platform::http::Problem,
         platform::http::FieldError
     )),
@@ -49,6 +59,7 @@ use crate::error::TouchpointsError;
         (name = "touchpoints", description = "Ingest and read touchpoints"),
         (name = "journeys", description = "A lead's touches and conversions"),
         (name = "affiliates", description = "Affiliate terms"),
+        (name = "attribution", description = "Attribution models over stored journeys or ad-hoc paths"),
         (name = "reports", description = "Reports as JSON, CSV or Parquet"),
     )
 )]
@@ -88,7 +99,23 @@ pub fn routes(cfg: &mut web::ServiceConfig, config: Arc<TouchpointsConfig>) {
             "/v1/reports/journey-lengths",
             web::get().to(reports::journey_lengths),
         )
-        .route("/v1/reports/top-paths", web::get().to(reports::top_paths));
+        .route("/v1/reports/top-paths", web::get().to(reports::top_paths))
+        .route(
+            "/v1/attribution",
+            web::get().to(attribution::get_attribution),
+        )
+        .route(
+            "/v1/attribution/compute",
+            web::post().to(attribution::compute_paths),
+        )
+        .route(
+            "/v1/reports/attribution-comparison",
+            web::get().to(attribution::comparison),
+        )
+        .route(
+            "/v1/reports/attribution-comparison.svg",
+            web::get().to(attribution::comparison_svg),
+        );
 }
 
 /// A UUID path segment, or a 422 naming `id`.

@@ -6,6 +6,7 @@
 //! decimal strings. A ratio whose denominator is zero is null, never NaN or infinity.
 
 mod affiliates;
+pub mod attribution;
 mod campaign;
 mod journeys;
 mod render;

@@ -36,15 +36,20 @@ pub struct DealOutcome<'a> {
 }
 
 /// Records a won or lost deal once (a deal has at most one of each); the lead is followed
-/// through merges. Returns whether it was new.
-pub fn record_deal(conn: &mut PgConnection, d: &DealOutcome<'_>) -> QueryResult<bool> {
+/// through merges. Returns the new conversion's id and live lead, or `None` when the deal
+/// was already recorded.
+pub fn record_deal(
+    conn: &mut PgConnection,
+    d: &DealOutcome<'_>,
+) -> QueryResult<Option<(Uuid, Option<Uuid>)>> {
     let lead = match d.lead_id {
         Some(l) => Some(identity::resolve(conn, l)?),
         None => None,
     };
+    let id = Uuid::now_v7();
     let n = diesel::insert_into(conversions::table)
         .values((
-            conversions::id.eq(Uuid::now_v7()),
+            conversions::id.eq(id),
             conversions::kind.eq(d.kind),
             conversions::deal_id.eq(d.deal_id),
             conversions::lead_id.eq(lead),
@@ -55,7 +60,7 @@ pub fn record_deal(conn: &mut PgConnection, d: &DealOutcome<'_>) -> QueryResult<
         ))
         .on_conflict_do_nothing()
         .execute(conn)?;
-    Ok(n == 1)
+    Ok((n == 1).then_some((id, lead)))
 }
 
 pub fn of_lead(conn: &mut PgConnection, lead: Uuid) -> QueryResult<Vec<ConversionRow>> {

@@ -2,6 +2,7 @@
 //! identity map, conversions and affiliate terms.
 
 pub mod affiliates;
+pub mod attribution;
 pub mod conversions;
 pub mod identity;
 pub mod reports;

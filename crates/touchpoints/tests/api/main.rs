@@ -1,5 +1,6 @@
 //! Integration tests of the touchpoints service against the real PostgreSQL and RabbitMQ.
 
+mod attribution;
 mod bulk;
 mod helpers;
 mod ingest;

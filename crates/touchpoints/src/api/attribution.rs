@@ -1,0 +1,413 @@
+//! Attribution over stored journeys (`GET /v1/attribution`), over ad-hoc paths as JSON or
+//! ChannelAttribution CSV (`POST /v1/attribution/compute`), and the model comparison report
+//! with its chart.
+
+use std::collections::HashMap;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use attribution::{
+    Error as EngineError, JourneySet, Model, PathSet, Report, attribute_journeys, attribute_paths,
+    formats,
+};
+use futures::StreamExt;
+use platform::http::query::Query;
+use platform::reports::{Format, render, respond};
+use platform::{Db, Problem};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::config::TouchpointsConfig;
+use crate::domain::attribution::{GroupBy, parse_models};
+use crate::error::TouchpointsError;
+use crate::reports::attribution::{Comparison, credits_frame};
+use crate::store::attribution::journey_touches;
+
+/// Largest body of `POST /v1/attribution/compute`.
+pub const COMPUTE_BODY_LIMIT: usize = 16 << 20;
+
+/// The engine's report (documentation only: the body is the engine's serialisation).
+#[derive(Serialize, ToSchema)]
+pub struct AttributionReport {
+    /// Conversions the models distribute (won deals, or the paths' conversions).
+    pub total_conversions: f64,
+    /// Their value: the sum of the conversions' values, whatever their currencies.
+    pub total_value: f64,
+    /// One entry per model, in the order asked.
+    pub results: Vec<AttributionResult>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AttributionResult {
+    /// The model's name, e.g. `markov`, `linear`.
+    pub model: String,
+    /// The Markov chain's order; Markov only.
+    pub order: Option<u8>,
+    /// One entry per channel (or campaign), sorted by name.
+    pub credits: Vec<AttributionCreditRow>,
+    /// Markov only: `1 - P(conversion | channel removed) / P(conversion)`.
+    pub removal_effects: Option<Vec<RemovalEffectRow>>,
+    /// Markov only: the chain's observed transitions.
+    pub transition_matrix: Option<Vec<TransitionRow>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AttributionCreditRow {
+    /// The channel, or the campaign id with `group_by=campaign` (`(none)` for touches
+    /// without one).
+    pub channel: String,
+    pub conversions: f64,
+    pub value: f64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RemovalEffectRow {
+    pub channel: String,
+    pub conversion: f64,
+    pub value: f64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TransitionRow {
+    pub from: String,
+    pub to: String,
+    pub probability: f64,
+}
+
+/// An ad-hoc path set (the JSON form of `POST /v1/attribution/compute`).
+#[derive(Serialize, ToSchema)]
+pub struct PathsBody {
+    pub paths: Vec<PathBody>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PathBody {
+    /// Channels in the order touched.
+    pub path: Vec<String>,
+    /// Journeys along the path that converted (a number or decimal string).
+    #[schema(value_type = String)]
+    pub conversions: f64,
+    /// Their total value (a number or decimal string; default 0).
+    #[schema(value_type = Option<String>)]
+    pub value: f64,
+    /// Journeys along the path that did not convert (default 0).
+    #[schema(value_type = Option<String>)]
+    pub nulls: f64,
+}
+
+/// A bad request the engine names (models, parameters, input) as a problem; anything else
+/// is the service's failure. `Input` errors name stored data only when `adhoc` is false,
+/// which is then the service's fault too.
+fn engine_error(e: EngineError, adhoc: bool) -> TouchpointsError {
+    match &e {
+        EngineError::Input { location, message } if adhoc => {
+            if location == "body" {
+                Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed-body",
+                    "The body could not be read",
+                    Some(message.clone()),
+                )
+                .into()
+            } else {
+                Problem::field(location, message.clone()).into()
+            }
+        }
+        EngineError::UnknownModel { .. } | EngineError::NeedsJourneys { .. } => {
+            Problem::field("models", e.to_string()).into()
+        }
+        EngineError::Parameter { field, .. } if field == "order" => {
+            Problem::field("order", e.to_string()).into()
+        }
+        _ => TouchpointsError::Unexpected(anyhow::anyhow!("attribution: {e}")),
+    }
+}
+
+/// Runs the engine off the async workers.
+async fn compute<F>(f: F) -> Result<Result<Report, EngineError>, TouchpointsError>
+where
+    F: FnOnce() -> Result<Report, EngineError> + Send + 'static,
+{
+    web::block(f)
+        .await
+        .map_err(|e| TouchpointsError::Unexpected(anyhow::anyhow!("attribution task: {e}")))
+}
+
+fn format_of(q: &mut Query<'_>) -> Format {
+    match Format::parse(q.params.get("format").map(String::as_str)) {
+        Ok(f) => f,
+        Err(e) => {
+            q.errors.add("format", e);
+            Format::Json
+        }
+    }
+}
+
+fn group_by_of(q: &mut Query<'_>) -> GroupBy {
+    let raw = q.params.get("group_by").map(|s| s.trim().to_string());
+    q.errors
+        .take("group_by", GroupBy::parse(raw.as_deref()))
+        .unwrap_or(GroupBy::Channel)
+}
+
+fn models_of(q: &mut Query<'_>, models: Option<&str>, paths_only: bool) -> Vec<Model> {
+    let order = q.params.get("order").cloned();
+    match parse_models(models, order.as_deref(), paths_only) {
+        Ok(m) => m,
+        Err(e) => {
+            q.errors.add(e.field, e.message);
+            Vec::new()
+        }
+    }
+}
+
+/// A report as JSON (the engine's shape) or its credits as rows.
+async fn report_response(
+    name: &str,
+    format: Format,
+    report: Report,
+) -> Result<HttpResponse, TouchpointsError> {
+    if format == Format::Json {
+        return Ok(HttpResponse::Ok().json(report));
+    }
+    let body =
+        web::block(move || credits_frame(&report).and_then(|mut df| render(&mut df, format)))
+            .await
+            .map_err(|e| anyhow::anyhow!("report task: {e}"))?
+            .map_err(|e| TouchpointsError::Unexpected(anyhow::anyhow!("report: {e}")))?;
+    Ok(respond(name, format, body))
+}
+
+/// Attributes the stored journeys ending in `[from, to)` with `models`.
+async fn stored_report(
+    db: &Db,
+    config: &TouchpointsConfig,
+    q: Query<'_>,
+    models: Vec<Model>,
+    group_by: GroupBy,
+) -> Result<Report, TouchpointsError> {
+    let mut q = q;
+    let (from, to) = (q.time("from"), q.time("to"));
+    q.finish()?;
+    let lookback = config.lookback_days;
+    let rows = db
+        .run(move |conn| journey_touches(conn, from, to, lookback).map_err(TouchpointsError::from))
+        .await?;
+    compute(move || {
+        let journeys: Vec<_> = crate::domain::attribution::journeys(&rows, group_by)
+            .into_iter()
+            .map(|j| j.journey)
+            .collect();
+        attribute_journeys(&JourneySet::new(&journeys)?, &models)
+    })
+    .await?
+    .map_err(|e| engine_error(e, false))
+}
+
+/// Every requested model's credits over the stored journeys: won deals (one conversion worth
+/// the deal's value) and lost deals (null paths), each with its lead's touches in the lookback
+/// window before it. Deals with no touch in the window are left out.
+#[utoipa::path(
+    get, path = "/v1/attribution", tag = "attribution",
+    params(
+        ("models" = Option<String>, Query, description = "Comma-separated models (first_touch, last_touch, last_non_direct, linear, time_decay, position_based, w_shaped, full_path, markov, shapley); default all"),
+        ("order" = Option<u8>, Query, description = "Markov order, 1 to 4 (default 1)"),
+        ("from" = Option<String>, Query, description = "Conversions at or after (RFC 3339)"),
+        ("to" = Option<String>, Query, description = "… and before (RFC 3339)"),
+        ("group_by" = Option<String>, Query, description = "channel (default) or campaign: credits by the touches' campaign ids, `(none)` for touches without one"),
+        ("format" = Option<String>, Query, description = "json (default: the report), csv or parquet (rows of model, order, channel, conversions, value)"),
+    ),
+    responses(
+        (status = 200, body = AttributionReport),
+        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn get_attribution(
+    db: web::Data<Db>,
+    config: web::Data<TouchpointsConfig>,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, TouchpointsError> {
+    let mut q = Query::new(
+        &query,
+        &["models", "order", "from", "to", "group_by", "format"],
+    );
+    let models = q.params.get("models").cloned();
+    let models = models_of(&mut q, models.as_deref(), false);
+    let group_by = group_by_of(&mut q);
+    let format = format_of(&mut q);
+    let report = stored_report(&db, &config, q, models, group_by).await?;
+    report_response("attribution", format, report).await
+}
+
+/// Attributes ad-hoc aggregated paths: JSON (`{"paths": [{"path": ["email", "paid_search"],
+/// "conversions": 3, "value": "120.50", "nulls": 10}]}`) or ChannelAttribution's CSV
+/// (`text/csv`, header `path;total_conversions;total_conversion_value;total_null`, channels
+/// joined by ` > `). Models that need touch times (time_decay, w_shaped, full_path) are
+/// refused; by default every other model runs.
+#[utoipa::path(
+    post, path = "/v1/attribution/compute", tag = "attribution",
+    params(
+        ("models" = Option<String>, Query, description = "Comma-separated models; default every model that reads only paths"),
+        ("order" = Option<u8>, Query, description = "Markov order, 1 to 4 (default 1)"),
+        ("format" = Option<String>, Query, description = "json (default), csv or parquet"),
+    ),
+    request_body(
+        content(
+            (PathsBody = "application/json"),
+            (String = "text/csv"),
+        ),
+    ),
+    responses(
+        (status = 200, body = AttributionReport),
+        (status = 400, body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 413, body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 415, body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad query field, or the path or CSV line at fault (e.g. `paths[2].value`, `line 7`)", body = platform::http::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn compute_paths(
+    req: HttpRequest,
+    mut payload: web::Payload,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, TouchpointsError> {
+    let mut q = Query::new(&query, &["models", "order", "format"]);
+    let models = q.params.get("models").cloned();
+    let models = models_of(&mut q, models.as_deref(), true);
+    let format = format_of(&mut q);
+    q.finish()?;
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let csv = match essence.as_str() {
+        "text/csv" => true,
+        "application/json" => false,
+        _ => {
+            return Err(Problem::unsupported_media_type(
+                &content_type,
+                "application/json or text/csv",
+            )
+            .into());
+        }
+    };
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "malformed-body",
+                "The body could not be read",
+                Some(e.to_string()),
+            )
+        })?;
+        if body.len() + chunk.len() > COMPUTE_BODY_LIMIT {
+            return Err(Problem::payload_too_large(COMPUTE_BODY_LIMIT).into());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let text = String::from_utf8(body.to_vec()).map_err(|e| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-body",
+            "The body could not be read",
+            Some(format!("the body is not UTF-8: {e}")),
+        )
+    })?;
+    let report = compute(move || {
+        let stats = if csv {
+            formats::parse_channel_attribution_csv(&text)?
+        } else {
+            formats::parse_paths_json(&text)?
+        };
+        attribute_paths(&PathSet::new(&stats)?, &models)
+    })
+    .await?
+    .map_err(|e| engine_error(e, true))?;
+    report_response("attribution", format, report).await
+}
+
+fn comparison_query<'a>(
+    query: &'a HashMap<String, String>,
+    allowed: &[&str],
+) -> (Query<'a>, Vec<Model>, GroupBy) {
+    let mut q = Query::new(query, allowed);
+    let models = models_of(&mut q, None, false);
+    let group_by = group_by_of(&mut q);
+    (q, models, group_by)
+}
+
+/// Every model's credits per channel over the stored journeys, side by side: per model its
+/// conversions (`<model>_conversions`) and their share of all conversions (`<model>_share`),
+/// and per channel the `spread` (largest minus smallest share across models).
+#[utoipa::path(
+    get, path = "/v1/reports/attribution-comparison", tag = "reports",
+    params(
+        ("from" = Option<String>, Query, description = "Conversions at or after (RFC 3339)"),
+        ("to" = Option<String>, Query),
+        ("order" = Option<u8>, Query, description = "Markov order, 1 to 4 (default 1)"),
+        ("group_by" = Option<String>, Query, description = "channel (default) or campaign"),
+        ("format" = Option<String>, Query, description = "json (default), csv or parquet"),
+    ),
+    responses(
+        (status = 200, description = "One row per channel: channel, <model>_conversions and <model>_share for each model, spread"),
+        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn comparison(
+    db: web::Data<Db>,
+    config: web::Data<TouchpointsConfig>,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, TouchpointsError> {
+    let (mut q, models, group_by) =
+        comparison_query(&query, &["from", "to", "order", "group_by", "format"]);
+    let format = format_of(&mut q);
+    let report = stored_report(&db, &config, q, models, group_by).await?;
+    let body = web::block(move || {
+        Comparison::new(&report)
+            .frame()
+            .and_then(|mut df| render(&mut df, format))
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("report task: {e}"))?
+    .map_err(|e| TouchpointsError::Unexpected(anyhow::anyhow!("report: {e}")))?;
+    Ok(respond("attribution-comparison", format, body))
+}
+
+/// The comparison as a grouped bar chart: one group per channel, one bar per model (its
+/// share of the conversions).
+#[utoipa::path(
+    get, path = "/v1/reports/attribution-comparison.svg", tag = "reports",
+    params(
+        ("from" = Option<String>, Query, description = "Conversions at or after (RFC 3339)"),
+        ("to" = Option<String>, Query),
+        ("order" = Option<u8>, Query, description = "Markov order, 1 to 4 (default 1)"),
+        ("group_by" = Option<String>, Query, description = "channel (default) or campaign"),
+    ),
+    responses(
+        (status = 200, description = "An SVG image", content_type = "image/svg+xml"),
+        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn comparison_svg(
+    db: web::Data<Db>,
+    config: web::Data<TouchpointsConfig>,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, TouchpointsError> {
+    let (q, models, group_by) = comparison_query(&query, &["from", "to", "order", "group_by"]);
+    let report = stored_report(&db, &config, q, models, group_by).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .body(Comparison::new(&report).svg()))
+}

@@ -1,0 +1,605 @@
+//! Attribution: stored journeys checked by hand, ad-hoc JSON and CSV paths, malformed input,
+//! `conversion.attributed` once per won deal, and the model comparison report and chart.
+
+use std::time::Duration;
+
+use attribution::PathStat;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::events::{deal_lost, deal_won};
+use crate::helpers::{TestApp, spawn_app, spawn_with, test_config, touch};
+
+const ATTRIBUTED: &str = "touchstone.touchpoints.conversion.attributed.v1";
+
+/// Three leads:
+/// - A: email (campaign c1, form_submit) then paid_search (c2), won for 100;
+/// - B: paid_search (c2), won for 50;
+/// - C: display (no campaign) then paid_search (c2), lost.
+///
+/// Paths: `email > paid_search` (1 conversion, 100), `paid_search` (1, 50),
+/// `display > paid_search` (1 null). Returns the leads and deals.
+async fn three_journeys(app: &TestApp) -> [(Uuid, Uuid); 3] {
+    let leads = [Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7()];
+    let deals = [Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7()];
+    let [a, b, c] = leads;
+    app.ingest(&[
+        touch(
+            "2026-05-01T00:00:00Z",
+            "email",
+            "form_submit",
+            json!({"lead_id": a, "campaign_id": "c1"}),
+        ),
+        touch(
+            "2026-05-02T00:00:00Z",
+            "paid_search",
+            "click",
+            json!({"lead_id": a, "campaign_id": "c2"}),
+        ),
+        touch(
+            "2026-05-01T00:00:00Z",
+            "paid_search",
+            "click",
+            json!({"lead_id": b, "campaign_id": "c2"}),
+        ),
+        touch(
+            "2026-05-01T00:00:00Z",
+            "display",
+            "impression",
+            json!({"lead_id": c}),
+        ),
+        touch(
+            "2026-05-02T00:00:00Z",
+            "paid_search",
+            "click",
+            json!({"lead_id": c, "campaign_id": "c2"}),
+        ),
+    ])
+    .await;
+    // The lost deal and B's win first, so that A's win is attributed on all three.
+    app.publish(&deal_lost(deals[2], c, "2026-05-08T00:00:00Z"))
+        .await;
+    app.publish(&deal_won(deals[1], b, "50", "2026-05-09T00:00:00Z"))
+        .await;
+    app.wait_inbox(2).await;
+    app.publish(&deal_won(deals[0], a, "100", "2026-05-10T00:00:00Z"))
+        .await;
+    app.wait_inbox(3).await;
+    [(a, deals[0]), (b, deals[1]), (c, deals[2])]
+}
+
+fn credits(report: &Value, model: &str) -> Vec<(String, f64, f64)> {
+    let result = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["model"] == model)
+        .unwrap_or_else(|| panic!("{model} in {report}"));
+    result["credits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["channel"].as_str().unwrap().to_string(),
+                c["conversions"].as_f64().unwrap(),
+                c["value"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn assert_credits(report: &Value, model: &str, expected: &[(&str, f64, f64)]) {
+    let got = credits(report, model);
+    assert_eq!(got.len(), expected.len(), "{model}: {got:?}");
+    for ((channel, conv, value), (e_channel, e_conv, e_value)) in got.iter().zip(expected) {
+        assert_eq!(channel, e_channel, "{model}");
+        assert!((conv - e_conv).abs() < 1e-9, "{model} {channel}: {conv}");
+        assert!((value - e_value).abs() < 1e-6, "{model} {channel}: {value}");
+    }
+}
+
+async fn problem(resp: reqwest::Response, status: u16) -> Value {
+    assert_eq!(resp.status().as_u16(), status);
+    assert_eq!(
+        resp.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+    resp.json().await.unwrap()
+}
+
+fn fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|e| {
+            e.iter()
+                .map(|e| e["field"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stored_journeys_are_attributed_as_worked_by_hand() {
+    let app = spawn_app().await;
+    three_journeys(&app).await;
+
+    let r = app
+        .get_json("/v1/attribution?models=linear,first_touch,last_touch,markov")
+        .await;
+    assert_eq!(r["total_conversions"], 2.0);
+    assert_eq!(r["total_value"], 150.0);
+    let models: Vec<&str> = r["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["model"].as_str().unwrap())
+        .collect();
+    assert_eq!(models, ["linear", "first_touch", "last_touch", "markov"]);
+    assert_credits(
+        &r,
+        "linear",
+        &[
+            ("display", 0.0, 0.0),
+            ("email", 0.5, 50.0),
+            ("paid_search", 1.5, 100.0),
+        ],
+    );
+    assert_credits(
+        &r,
+        "first_touch",
+        &[
+            ("display", 0.0, 0.0),
+            ("email", 1.0, 100.0),
+            ("paid_search", 1.0, 50.0),
+        ],
+    );
+    assert_credits(
+        &r,
+        "last_touch",
+        &[
+            ("display", 0.0, 0.0),
+            ("email", 0.0, 0.0),
+            ("paid_search", 2.0, 150.0),
+        ],
+    );
+    // The chain: start → email, paid_search, display (1/3 each); email → paid_search and
+    // display → paid_search (1); paid_search → conversion 2/3, null 1/3. P(conversion) = 2/3.
+    // Without paid_search it is 0 (removal effect 1); without email or display 4/9 (1/3).
+    // Credits are the removal effects' shares of the 2 conversions: 1.2, 0.4, 0.4.
+    let markov = r["results"][3].clone();
+    assert_eq!(markov["order"], 1);
+    let got = credits(&r, "markov");
+    let want = [("display", 0.4), ("email", 0.4), ("paid_search", 1.2)];
+    assert_eq!(got.len(), 3);
+    for ((channel, conv, _), (w_channel, w_conv)) in got.iter().zip(want) {
+        assert_eq!(channel, w_channel);
+        assert!((conv - w_conv).abs() < 1e-9, "markov {channel}: {conv}");
+    }
+    let effects: Vec<f64> = markov["removal_effects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["conversion"].as_f64().unwrap())
+        .collect();
+    for (got, want) in effects.iter().zip([1.0 / 3.0, 1.0 / 3.0, 1.0]) {
+        assert!((got - want).abs() < 1e-9, "{effects:?}");
+    }
+    let value_sum: f64 = credits(&r, "markov").iter().map(|c| c.2).sum();
+    assert!((value_sum - 150.0).abs() < 1e-6);
+
+    // By campaign: c1 (email), c2 (paid_search), (none) (display).
+    let r = app
+        .get_json("/v1/attribution?models=linear&group_by=campaign")
+        .await;
+    assert_credits(
+        &r,
+        "linear",
+        &[("(none)", 0.0, 0.0), ("c1", 0.5, 50.0), ("c2", 1.5, 100.0)],
+    );
+
+    // `from`/`to` filter on conversion time: only B's win and C's loss before A's win.
+    let r = app
+        .get_json("/v1/attribution?models=linear&to=2026-05-10T00:00:00Z")
+        .await;
+    assert_eq!(r["total_conversions"], 1.0);
+    let r = app
+        .get_json("/v1/attribution?models=linear&from=2026-05-10T00:00:00Z")
+        .await;
+    assert_credits(
+        &r,
+        "linear",
+        &[("email", 0.5, 50.0), ("paid_search", 0.5, 50.0)],
+    );
+
+    // Every model runs on stored journeys, those needing touch times included.
+    let r = app.get_json("/v1/attribution").await;
+    assert_eq!(r["results"].as_array().unwrap().len(), 10);
+
+    // CSV flattens the credits into rows.
+    let resp = app
+        .client
+        .get(app.url("/v1/attribution?models=linear,markov&format=csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = resp.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "model,order,channel,conversions,value");
+    assert_eq!(lines.len(), 1 + 2 * 3);
+    assert!(lines.contains(&"linear,,email,0.5,50.0"), "{csv}");
+    assert!(lines.iter().any(|l| l.starts_with("markov,1,paid_search,")));
+
+    // Bad query fields are named.
+    for (query, field) in [
+        ("models=linear,bogus", "models"),
+        ("models=markov&order=5", "order"),
+        ("order=x", "order"),
+        ("group_by=account", "group_by"),
+        ("format=xml", "format"),
+        ("from=yesterday", "from"),
+    ] {
+        let resp = app
+            .client
+            .get(app.url(&format!("/v1/attribution?{query}")))
+            .send()
+            .await
+            .unwrap();
+        let p = problem(resp, 422).await;
+        assert_eq!(fields(&p), [field], "{query}: {p}");
+    }
+
+    // Two won deals attributed (with linear: two converting journeys are too few for
+    // Markov); the lost deal is not.
+    assert_eq!(
+        app.service
+            .count(&format!(
+                "SELECT count(*) AS n FROM outbox WHERE routing_key = '{ATTRIBUTED}'"
+            ))
+            .await,
+        2
+    );
+}
+
+const PATHS: &str = r#"{"paths": [
+    {"path": ["email", "paid_search"], "conversions": 3, "value": "120.50", "nulls": 10},
+    {"path": ["paid_search"], "conversions": 1, "value": 40, "nulls": 30},
+    {"path": ["display", "email"], "conversions": 0, "nulls": 5}
+]}"#;
+
+async fn compute(
+    app: &TestApp,
+    query: &str,
+    content_type: &str,
+    body: String,
+) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/v1/attribution/compute{query}")))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ad_hoc_paths_as_json_and_csv_give_the_same_report() {
+    let app = spawn_app().await;
+    let resp = compute(
+        &app,
+        "?models=markov,linear,first_touch&order=2",
+        "application/json",
+        PATHS.into(),
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 200);
+    let from_json: Value = resp.json().await.unwrap();
+    assert_eq!(from_json["total_conversions"], 4.0);
+    assert_eq!(from_json["total_value"], 160.5);
+    assert_eq!(from_json["results"][0]["order"], 2);
+    assert!(from_json["results"][0]["removal_effects"].is_array());
+    assert!(from_json["results"][0]["transition_matrix"].is_array());
+    // Linear by hand: email 1.5 conversions (60.25), paid_search 2.5 (60.25 + 40).
+    assert_credits(
+        &from_json,
+        "linear",
+        &[
+            ("display", 0.0, 0.0),
+            ("email", 1.5, 60.25),
+            ("paid_search", 2.5, 100.25),
+        ],
+    );
+
+    // The same paths as ChannelAttribution CSV, written by the engine's own writer.
+    let stats: Vec<PathStat> = attribution::formats::parse_paths_json(PATHS).unwrap();
+    let csv = attribution::formats::write_channel_attribution_csv(&stats).unwrap();
+    assert!(csv.starts_with(attribution::formats::CSV_HEADER));
+    let resp = compute(
+        &app,
+        "?models=markov,linear,first_touch&order=2",
+        "text/csv",
+        csv,
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 200);
+    let from_csv: Value = resp.json().await.unwrap();
+    assert_eq!(from_csv, from_json);
+
+    // A hand-written CSV with ChannelAttribution's separators.
+    let resp = compute(
+        &app,
+        "?models=last_touch",
+        "text/csv; charset=utf-8",
+        "path;total_conversions;total_conversion_value;total_null\n\
+         email > paid_search;2;30;1\n\
+         email;1;10;0\n"
+            .into(),
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 200);
+    let r: Value = resp.json().await.unwrap();
+    assert_credits(
+        &r,
+        "last_touch",
+        &[("email", 1.0, 10.0), ("paid_search", 2.0, 30.0)],
+    );
+
+    // Parquet of the credits.
+    let resp = compute(
+        &app,
+        "?models=linear&format=parquet",
+        "application/json",
+        PATHS.into(),
+    )
+    .await;
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(
+        resp.headers()["content-type"],
+        "application/vnd.apache.parquet"
+    );
+    assert!(resp.bytes().await.unwrap().starts_with(b"PAR1"));
+
+    // Models that need touch times, unknown models and bad orders are named.
+    for (query, field) in [
+        ("?models=linear,time_decay", "models"),
+        ("?models=w_shaped", "models"),
+        ("?models=full_path", "models"),
+        ("?models=nope", "models"),
+        ("?models=markov&order=0", "order"),
+    ] {
+        let resp = compute(&app, query, "application/json", PATHS.into()).await;
+        let p = problem(resp, 422).await;
+        assert_eq!(fields(&p), [field], "{query}: {p}");
+    }
+    // Without `models`, every model that reads only paths.
+    let resp = compute(&app, "", "application/json", PATHS.into()).await;
+    let r: Value = resp.json().await.unwrap();
+    assert_eq!(r["results"].as_array().unwrap().len(), 7);
+
+    // Bodies: a JSON field at fault, broken JSON, an unsupported type.
+    let resp = compute(
+        &app,
+        "?models=linear",
+        "application/json",
+        r#"{"paths": [{"path": ["email"], "conversions": -1}]}"#.into(),
+    )
+    .await;
+    let p = problem(resp, 422).await;
+    assert_eq!(fields(&p), ["paths[0].conversions"], "{p}");
+    let resp = compute(&app, "?models=linear", "application/json", "{".into()).await;
+    problem(resp, 400).await;
+    let resp = compute(&app, "?models=linear", "text/plain", "x".into()).await;
+    problem(resp, 415).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_csv_row_is_refused_naming_its_line() {
+    let app = spawn_app().await;
+    let csv = "path;total_conversions;total_conversion_value;total_null\n\
+               email > paid_search;2;30;1\n\
+               email;one;10;0\n";
+    let resp = compute(&app, "?models=linear", "text/csv", csv.into()).await;
+    let p = problem(resp, 422).await;
+    assert_eq!(fields(&p), ["line 3"], "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("line 3"), "{p}");
+
+    let resp = compute(&app, "?models=linear", "text/csv", "path;x\n".into()).await;
+    let p = problem(resp, 422).await;
+    assert_eq!(fields(&p), ["line 1"], "{p}");
+}
+
+async fn attributed_events(tap: &mut platform::bus::Tap, wait: Duration) -> Vec<Value> {
+    let mut out = Vec::new();
+    while let Some(d) = tap.next(wait).await {
+        let event: Value = serde_json::from_slice(&d.data).unwrap();
+        assert_eq!(event["type"], ATTRIBUTED);
+        out.push(event["data"].clone());
+    }
+    out
+}
+
+fn decimal(v: &Value) -> Decimal {
+    v.as_str().unwrap().parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conversion_attributed_is_published_once_per_won_deal() {
+    // Markov however thin the data, so that the hand-worked chain applies.
+    let mut config = test_config();
+    config.attribution.min_conversions = 0;
+    let app = spawn_with(config).await;
+    let mut tap = app.tap(ATTRIBUTED).await;
+    let [(a, deal_a), (b, deal_b), _] = three_journeys(&app).await;
+
+    // A redelivered deal.won (same event) and a second event for the same deal publish
+    // nothing more.
+    let again = deal_won(deal_a, a, "100", "2026-05-10T00:00:00Z");
+    let raw = contracts::RawEvent::new(&again, None);
+    app.publish_raw(&raw).await;
+    app.publish_raw(&raw).await;
+    app.wait_inbox(4).await;
+
+    let mut events = attributed_events(&mut tap, Duration::from_secs(5)).await;
+    events.sort_by_key(|e| e["value"].as_str().unwrap().parse::<Decimal>().unwrap());
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(
+        app.service
+            .count(&format!(
+                "SELECT count(*) AS n FROM outbox WHERE routing_key = '{ATTRIBUTED}'"
+            ))
+            .await,
+        2
+    );
+
+    // B: one touch on paid_search (c2) takes all of the 50. At B's win the training window
+    // holds B's win and C's loss only.
+    let e = &events[0];
+    assert_eq!(e["deal_id"], deal_b.to_string());
+    assert_eq!(e["lead_id"], b.to_string());
+    assert_eq!(e["model"], "markov");
+    assert_eq!(e["order"], 1);
+    assert_eq!(e["touch_count"], 1);
+    assert_eq!(e["currency"], "EUR");
+    assert_eq!(
+        e["credits"],
+        json!([{"channel": "paid_search", "campaign_id": "c2", "conversions": "1", "value": "50"}])
+    );
+
+    // A: removal effects of email 1/3 and paid_search 1 (all three journeys), so email gets
+    // 1/3 / (1/3 + 1) = 1/4 of the deal and paid_search 3/4.
+    let e = &events[1];
+    assert_eq!(e["deal_id"], deal_a.to_string());
+    assert_eq!(e["touch_count"], 2);
+    let credits = e["credits"].as_array().unwrap();
+    assert_eq!(credits.len(), 2, "{e}");
+    assert_eq!(credits[0]["channel"], "email");
+    assert_eq!(credits[0]["campaign_id"], "c1");
+    assert_eq!(decimal(&credits[0]["conversions"]), Decimal::new(25, 2));
+    assert_eq!(decimal(&credits[0]["value"]), Decimal::from(25));
+    assert_eq!(credits[1]["channel"], "paid_search");
+    assert_eq!(credits[1]["campaign_id"], "c2");
+    assert_eq!(decimal(&credits[1]["value"]), Decimal::from(75));
+    let value: Decimal = credits.iter().map(|c| decimal(&c["value"])).sum();
+    assert_eq!(value, decimal(&e["value"]));
+    let share: Decimal = credits.iter().map(|c| decimal(&c["conversions"])).sum();
+    assert_eq!(share, Decimal::ONE);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn value_credits_sum_exactly_to_an_awkward_deal_value() {
+    let app = spawn_app().await;
+    let mut tap = app.tap(ATTRIBUTED).await;
+    let lead = Uuid::now_v7();
+    app.ingest(&[
+        touch(
+            "2026-05-01T00:00:00Z",
+            "email",
+            "email_click",
+            json!({"lead_id": lead, "campaign_id": "n1"}),
+        ),
+        touch(
+            "2026-05-02T00:00:00Z",
+            "display",
+            "click",
+            json!({"lead_id": lead, "campaign_id": "d1"}),
+        ),
+        touch(
+            "2026-05-03T00:00:00Z",
+            "paid_search",
+            "click",
+            json!({"lead_id": lead}),
+        ),
+    ])
+    .await;
+    app.publish(&deal_won(
+        Uuid::now_v7(),
+        lead,
+        "100.01",
+        "2026-05-04T00:00:00Z",
+    ))
+    .await;
+    let events = attributed_events(&mut tap, Duration::from_secs(5)).await;
+    assert_eq!(events.len(), 1);
+    let e = &events[0];
+    // Thin data: linear, a third each, the odd cent to the largest (the first).
+    assert_eq!(e["model"], "linear");
+    assert!(e.get("order").is_none());
+    let values: Vec<Decimal> = e["credits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| decimal(&c["value"]))
+        .collect();
+    assert_eq!(
+        values.iter().copied().sum::<Decimal>(),
+        "100.01".parse().unwrap()
+    );
+    assert_eq!(values.len(), 3);
+    let paid = &e["credits"][2];
+    assert_eq!(paid["channel"], "paid_search");
+    assert!(paid.get("campaign_id").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_comparison_report_and_its_chart() {
+    let app = spawn_app().await;
+    three_journeys(&app).await;
+
+    let rows = app.get_json("/v1/reports/attribution-comparison").await;
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[2]["channel"], "paid_search");
+    assert_eq!(rows[2]["linear_conversions"], 1.5);
+    assert_eq!(rows[2]["linear_share"], 0.75);
+    assert_eq!(rows[2]["last_touch_share"], 1.0);
+    assert_eq!(rows[2]["first_touch_share"], 0.5);
+    // paid_search: largest share 1 (last touch), smallest 0.5 (first touch).
+    assert_eq!(rows[2]["spread"], 0.5);
+    assert!(rows[0].get("markov_share").is_some());
+    assert!(rows[0].get("w_shaped_share").is_some());
+
+    let resp = app
+        .client
+        .get(app.url("/v1/reports/attribution-comparison?format=csv&group_by=campaign&order=2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let csv = resp.text().await.unwrap();
+    let header = csv.lines().next().unwrap();
+    assert!(header.starts_with("channel,first_touch_conversions,first_touch_share,"));
+    assert!(header.contains("markov_2_share"), "{header}");
+    assert!(header.ends_with(",spread"));
+    assert_eq!(csv.lines().count(), 1 + 3);
+
+    let resp = app
+        .client
+        .get(app.url("/v1/reports/attribution-comparison.svg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(resp.headers()["content-type"], "image/svg+xml");
+    let svg = resp.text().await.unwrap();
+    assert!(svg.starts_with("<svg"));
+    assert!(svg.contains("paid_search"));
+    assert!(svg.contains("Share of conversions"));
+    assert!(svg.contains("markov"));
+
+    let resp = app
+        .client
+        .get(app.url("/v1/reports/attribution-comparison.svg?format=csv"))
+        .send()
+        .await
+        .unwrap();
+    let p = problem(resp, 422).await;
+    assert_eq!(fields(&p), ["format"]);
+}
