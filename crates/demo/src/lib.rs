@@ -302,7 +302,26 @@ pub async fn load_progress(
     let base = base_url.trim_end_matches('/');
     let mut report = LoadReport::default();
     for (i, id) in lead_ids {
-        let (moves, card) = progress(*i);
+        let (mut moves, card) = progress(*i);
+        // Deals move leads too (a lost deal recycles its lead to `lead`), so a move being
+        // legal again does not mean it is missing: a lead whose history already holds its
+        // first move has had them all.
+        if let Some(first) = moves.first() {
+            let history: Value = client
+                .get(format!("{base}/v1/leads/{id}/lifecycle"))
+                .send()
+                .await?
+                .json()
+                .await
+                .unwrap_or(Value::Null);
+            let done = history
+                .as_array()
+                .is_some_and(|h| h.iter().any(|c| c["to_stage"] == *first));
+            if done {
+                report.already_there += moves.len();
+                moves.clear();
+            }
+        }
         for stage in moves {
             let status = client
                 .post(format!("{base}/v1/leads/{id}/lifecycle"))

@@ -831,7 +831,7 @@ async fn summary(
     if touchpoints_up {
         let spend: i64 = journeys::spend_by_campaign(touches).values().sum();
         println!(
-            "  touchpoints  {} touches ({} anonymous visitors' included), EUR {} paid spend, {} affiliates",
+            "  touchpoints  {} touches before top-ups ({} of anonymous visitors), EUR {} paid spend before top-ups, {} affiliates",
             touches.len(),
             touches
                 .iter()
