@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# `make run`: every service that exists, log lines prefixed by service name, demo data
+# `make run`: all four services (leads, funnel, touchpoints, breakeven), log lines prefixed by service name, demo data
 # loaded through the public APIs, and a clean stop of everything on Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=target/debug
-services=()
-for s in leads funnel touchpoints breakeven; do
-  [ -x "$bin/touchstone-$s" ] && services+=("$s")
+services=(leads funnel touchpoints breakeven)
+# `make run` builds first; when the script runs on its own, build whatever is missing.
+for s in "${services[@]}"; do
+  [ -x "$bin/touchstone-$s" ] || cargo build -q -p "$s" --bins
 done
+[ -x "$bin/touchstone" ] || cargo build -q -p cli --bins
 
 pids=()
 stop() {
@@ -33,10 +35,14 @@ for s in "${services[@]}"; do
     curl -fs "http://127.0.0.1:${ports[$s]}/health/ready" >/dev/null 2>&1 && break
     sleep 0.5
   done
-  curl -fs "http://127.0.0.1:${ports[$s]}/health/ready" >/dev/null || echo "[run] $s is not ready yet"
+  if ! curl -fs "http://127.0.0.1:${ports[$s]}/health/ready" >/dev/null; then
+    echo "[run] $s is not ready after 60s (is PostgreSQL/RabbitMQ up? see its log lines above)"
+    exit 1
+  fi
 done
 
-"$bin/touchstone" demo --seed "${SEED:-42}"
+"$bin/touchstone" demo --seed "${SEED:-42}" \
+  || echo "[run] the demo data did not load completely (see above); the services keep running"
 
 cat <<TXT
 
@@ -49,11 +55,18 @@ done
 cat <<'TXT'
 
 Try:
+  # leads
   curl -s 'http://127.0.0.1:8081/v1/leads?limit=3&stage=mql'
-  curl -s 'http://127.0.0.1:8081/v1/accounts/targets'
   curl -s 'http://127.0.0.1:8081/v1/reports/lead-quality?format=csv'
-  curl -s -X POST http://127.0.0.1:8081/v1/leads -H 'content-type: application/json' \
-       -d '{"email":"you@example.com","source":"webinar"}'
+  # funnel: the B2B funnel by campaign, the marketing funnel by monthly cohort
+  curl -s 'http://127.0.0.1:8082/v1/funnels/00000000-0000-4000-8000-00000000b2b0/report?breakdown=campaign'
+  curl -s 'http://127.0.0.1:8082/v1/funnels/00000000-0000-4000-8000-0000000000a1/report?cohort=month&format=csv'
+  # touchpoints: campaign performance, attribution models side by side (a journey: see the demo's summary)
+  curl -s 'http://127.0.0.1:8083/v1/reports/campaign-performance?format=csv'
+  curl -s 'http://127.0.0.1:8083/v1/reports/attribution-comparison'
+  # breakeven: one campaign live, and all of them
+  curl -s 'http://127.0.0.1:8084/v1/campaigns/cmp-search-brand/breakeven'
+  curl -s 'http://127.0.0.1:8084/v1/reports/campaign-profitability?format=csv'
 Watch events in another terminal:  make events
 RabbitMQ management (if enabled):   rabbitmqadmin list queues name messages
 TXT
