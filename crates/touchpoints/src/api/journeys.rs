@@ -12,7 +12,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::touchpoints::TouchpointResponse;
-use super::{Query, path_id};
+use platform::http::query::{Query, path_id};
+
+use super::int_param;
 use crate::config::TouchpointsConfig;
 use crate::error::TouchpointsError;
 use crate::store::{conversions, identity, touchpoints};
@@ -70,10 +72,8 @@ pub async fn get_journey(
 ) -> Result<HttpResponse, TouchpointsError> {
     let asked = path_id(&id)?;
     let mut q = Query::new(&query, &["lookback_days", "limit"]);
-    let lookback_days = q
-        .int("lookback_days", 1, 3650)
-        .unwrap_or(config.lookback_days);
-    let limit = q.int("limit", 1, 10_000).unwrap_or(1_000);
+    let lookback_days = int_param(&mut q, "lookback_days", 1, 3650).unwrap_or(config.lookback_days);
+    let limit = int_param(&mut q, "limit", 1, 10_000).unwrap_or(1_000);
     q.finish()?;
     let (lead, touches, convs) = db
         .run(move |conn| {

@@ -7,18 +7,14 @@ pub mod journeys;
 pub mod reports;
 pub mod touchpoints;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use actix_web::web;
-use chrono::{DateTime, Utc};
-use platform::http::FieldErrors;
 use platform::http::json::JsonLimit;
+use platform::http::query::Query;
 use utoipa::OpenApi;
-use uuid::Uuid;
 
 use crate::config::TouchpointsConfig;
-use crate::error::TouchpointsError;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -118,52 +114,9 @@ pub fn routes(cfg: &mut web::ServiceConfig, config: Arc<TouchpointsConfig>) {
         );
 }
 
-/// A UUID path segment, or a 422 naming `id`.
-pub fn path_id(raw: &str) -> Result<Uuid, TouchpointsError> {
-    Uuid::parse_str(raw).map_err(|_| platform::Problem::field("id", "must be a UUID").into())
-}
-
-/// Typed access to a query string that reports every bad or unknown parameter by name.
-pub struct Query<'a> {
-    pub params: &'a HashMap<String, String>,
-    pub errors: FieldErrors,
-}
-
-impl<'a> Query<'a> {
-    pub fn new(params: &'a HashMap<String, String>, allowed: &[&str]) -> Self {
-        let mut errors = FieldErrors::new();
-        let mut unknown: Vec<&String> = params
-            .keys()
-            .filter(|k| !allowed.contains(&k.as_str()))
-            .collect();
-        unknown.sort();
-        for k in unknown {
-            errors.add(k, "unknown query parameter");
-        }
-        Query { params, errors }
-    }
-
-    pub fn parse<T>(&mut self, name: &str, what: &str, f: impl Fn(&str) -> Option<T>) -> Option<T> {
-        let raw = self.params.get(name)?;
-        let parsed = f(raw.trim()).ok_or_else(|| format!("must be {what}"));
-        self.errors.take(name, parsed)
-    }
-
-    pub fn time(&mut self, name: &str) -> Option<DateTime<Utc>> {
-        self.parse(name, "an RFC 3339 time", |s| {
-            DateTime::parse_from_rfc3339(s)
-                .ok()
-                .map(|t| t.with_timezone(&Utc))
-        })
-    }
-
-    pub fn int(&mut self, name: &str, min: u32, max: u32) -> Option<u32> {
-        self.parse(name, &format!("an integer from {min} to {max}"), |s| {
-            s.parse::<u32>().ok().filter(|n| (min..=max).contains(n))
-        })
-    }
-
-    pub fn finish(self) -> Result<(), TouchpointsError> {
-        Ok(self.errors.finish()?)
-    }
+/// An integer query parameter in `min..=max`, or a field error naming it.
+pub fn int_param(q: &mut Query<'_>, name: &str, min: u32, max: u32) -> Option<u32> {
+    q.parse(name, &format!("an integer from {min} to {max}"), |s| {
+        s.parse::<u32>().ok().filter(|n| (min..=max).contains(n))
+    })
 }

@@ -7,11 +7,14 @@ use actix_web::{HttpResponse, web};
 use platform::{Db, Settings};
 use polars::prelude::DataFrame;
 
-use super::Query;
+use platform::http::query::Query;
+use platform::reports::{Format, render, respond};
+
+use super::int_param;
 use crate::config::TouchpointsConfig;
 use crate::domain::affiliate::DEFAULT_COOKIE_WINDOW_DAYS;
 use crate::error::TouchpointsError;
-use crate::reports::{self, Format};
+use crate::reports;
 use crate::store::affiliates as terms_store;
 use crate::store::reports::{self as source, Window};
 
@@ -35,29 +38,12 @@ fn common(q: &mut Query<'_>) -> Common {
     Common { window, format }
 }
 
-fn respond(name: &str, format: Format, body: Vec<u8>) -> HttpResponse {
-    let mut r = HttpResponse::Ok();
-    r.content_type(format.content_type());
-    let ext = match format {
-        Format::Csv => Some("csv"),
-        Format::Parquet => Some("parquet"),
-        Format::Json => None,
-    };
-    if let Some(ext) = ext {
-        r.insert_header((
-            "content-disposition",
-            format!("attachment; filename=\"{name}.{ext}\""),
-        ));
-    }
-    r.body(body)
-}
-
 /// Runs CPU-bound polars work (and rendering) off the async workers.
 async fn run<F>(format: Format, f: F) -> Result<Vec<u8>, TouchpointsError>
 where
     F: FnOnce() -> polars::prelude::PolarsResult<DataFrame> + Send + 'static,
 {
-    web::block(move || f().and_then(|mut df| reports::render(&mut df, format)))
+    web::block(move || f().and_then(|mut df| render(&mut df, format)))
         .await
         .map_err(|e| anyhow::anyhow!("report task: {e}"))?
         .map_err(|e| TouchpointsError::Unexpected(anyhow::anyhow!("report: {e}")))
@@ -192,7 +178,7 @@ pub async fn top_paths(
 ) -> Result<HttpResponse, TouchpointsError> {
     let mut q = Query::new(&query, &["from", "to", "format", "limit"]);
     let c = common(&mut q);
-    let limit = q.int("limit", 1, 1000).unwrap_or(20);
+    let limit = int_param(&mut q, "limit", 1, 1000).unwrap_or(20);
     q.finish()?;
     let csv = export(
         &settings,

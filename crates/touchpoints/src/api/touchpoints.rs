@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::path_id;
 use crate::config::TouchpointsConfig;
 use crate::domain::{Touchpoint, TouchpointInput};
 use crate::error::TouchpointsError;
 use crate::store::touchpoints::{self as store, TouchpointRow};
+use platform::http::query::path_id;
 
 /// Most touches in one JSON array.
 pub const MAX_ARRAY: usize = 10_000;

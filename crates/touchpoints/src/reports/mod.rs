@@ -1,5 +1,5 @@
-//! Touchpoint reports: polars frames built from the store's CSV exports, the report
-//! computations, and their JSON/CSV/Parquet rendering. Pure: bytes in, frames or bytes out.
+//! Touchpoint reports: polars frames built from the store's CSV exports and the report
+//! computations (rendered by `platform::reports`). Pure: bytes in, frames out.
 //!
 //! Rates (viewability, CTR) are `f64`; money (cost, CPM, vCPM, CPC, CPA, conversion value,
 //! commission) is computed with `rust_decimal` from exact integer millionths and rendered as
@@ -9,7 +9,6 @@ mod affiliates;
 pub mod attribution;
 mod campaign;
 mod journeys;
-mod render;
 
 use std::io::Cursor;
 
@@ -19,7 +18,6 @@ use rust_decimal::Decimal;
 pub use affiliates::{affiliate_figures, affiliates_report};
 pub use campaign::campaign_performance;
 pub use journeys::{journey_lengths, top_paths};
-pub use render::{Format, render};
 
 /// Reads an export with every column's dtype fixed by name, so no dtype depends on inference
 /// over data that may be empty.

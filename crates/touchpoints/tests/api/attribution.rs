@@ -443,8 +443,8 @@ async fn conversion_attributed_is_published_once_per_won_deal() {
     // nothing more.
     let again = deal_won(deal_a, a, "100", "2026-05-10T00:00:00Z");
     let raw = contracts::RawEvent::new(&again, None);
-    app.publish_raw(&raw).await;
-    app.publish_raw(&raw).await;
+    app.service.publish(&raw).await;
+    app.service.publish(&raw).await;
     app.wait_inbox(4).await;
 
     let mut events = attributed_events(&mut tap, Duration::from_secs(5)).await;

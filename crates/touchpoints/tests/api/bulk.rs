@@ -83,9 +83,15 @@ async fn bad_lines_are_counted_and_listed_and_good_lines_are_stored() {
             .contains("longer than 1024"),
         "{report}"
     );
-    assert_eq!(app.count("SELECT count(*) AS n FROM touchpoints").await, 3);
     assert_eq!(
-        app.count("SELECT coalesce(sum(event_count), 0)::bigint AS n FROM outbox")
+        app.service
+            .count("SELECT count(*) AS n FROM touchpoints")
+            .await,
+        3
+    );
+    assert_eq!(
+        app.service
+            .count("SELECT coalesce(sum(event_count), 0)::bigint AS n FROM outbox")
             .await,
         3
     );
@@ -113,9 +119,15 @@ async fn many_chunks_are_stored_once_and_a_resend_has_no_effect() {
         (again["inserted"].clone(), again["duplicates"].clone()),
         (json!(0), json!(11))
     );
-    assert_eq!(app.count("SELECT count(*) AS n FROM touchpoints").await, 11);
     assert_eq!(
-        app.count("SELECT coalesce(sum(event_count), 0)::bigint AS n FROM outbox")
+        app.service
+            .count("SELECT count(*) AS n FROM touchpoints")
+            .await,
+        11
+    );
+    assert_eq!(
+        app.service
+            .count("SELECT coalesce(sum(event_count), 0)::bigint AS n FROM outbox")
             .await,
         11
     );

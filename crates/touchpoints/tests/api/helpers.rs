@@ -1,9 +1,7 @@
 //! `spawn_app()`: a touchpoints service on a random port with its own database and broker
-//! names, plus helpers to publish other services' events into the test's namespace.
+//! names, plus helpers to publish other services' events into the test's namespace (on top
+//! of `RunningService`'s `publish`, `count` and `wait_count`).
 
-use std::time::Duration;
-
-use diesel::prelude::*;
 use platform::bus::Tap;
 use platform::testing::{RunningService, TestNamespace};
 use serde_json::{Value, json};
@@ -105,106 +103,18 @@ impl TestApp {
             .expect("tap opens")
     }
 
-    /// Runs a scalar count query against this test's database.
-    pub async fn count(&self, sql: &str) -> i64 {
-        let sql = sql.to_string();
-        self.service
-            .db
-            .run(move |conn| {
-                #[derive(QueryableByName)]
-                struct N {
-                    #[diesel(sql_type = diesel::sql_types::BigInt)]
-                    n: i64,
-                }
-                diesel::sql_query(sql)
-                    .get_result::<N>(conn)
-                    .map(|r| r.n)
-                    .map_err(platform::DbError::from)
-            })
-            .await
-            .expect("count query")
-    }
-
-    /// Waits until `sql` (a count) reaches `n`.
-    pub async fn wait_count(&self, sql: &str, n: i64) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-        loop {
-            let c = self.count(sql).await;
-            if c >= n {
-                return;
-            }
-            assert!(tokio::time::Instant::now() < deadline, "{sql}: {c} < {n}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
     /// Waits until every consumed event of the test has gone through the inbox.
     pub async fn wait_inbox(&self, n: i64) {
-        self.wait_count("SELECT count(*) AS n FROM inbox", n).await;
+        self.service
+            .wait_count("SELECT count(*) AS n FROM inbox", n)
+            .await;
     }
 
     /// Publishes an event onto this test's exchange, as another service would.
     pub async fn publish<T: contracts::EventPayload>(&self, payload: &T) -> contracts::RawEvent {
         let event = contracts::RawEvent::new(payload, None);
-        self.publish_raw(&event).await;
+        self.service.publish(&event).await;
         event
-    }
-
-    pub async fn publish_raw(&self, event: &contracts::RawEvent) {
-        let bus = &self.service.settings.bus;
-        let conn = platform::bus::connect(bus, "test-publisher").await.unwrap();
-        let channel = conn.create_channel().await.unwrap();
-        channel
-            .confirm_select(lapin::options::ConfirmSelectOptions::default())
-            .await
-            .unwrap();
-        platform::bus::publish_confirmed(
-            &channel,
-            &bus.exchange,
-            &event.ty,
-            &event.to_json_bytes(),
-            platform::bus::message_properties(
-                &event.id.to_string(),
-                contracts::CLOUDEVENTS_JSON,
-                Default::default(),
-            ),
-        )
-        .await
-        .unwrap();
-        let _ = conn.close(200, "done".into()).await;
-    }
-
-    /// Waits until the consumer has declared and bound its queues (the dead-letter queue is
-    /// declared after the bindings), so that published events reach it.
-    pub async fn wait_ready(&self) {
-        let bus = &self.service.settings.bus;
-        let dlq = bus.dlq(touchpoints::SERVICE);
-        let conn = platform::bus::connect(bus, "test-probe").await.unwrap();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-        loop {
-            // A failed passive declare closes the channel, so each probe gets a new one.
-            let channel = conn.create_channel().await.unwrap();
-            let found = channel
-                .queue_declare(
-                    dlq.as_str().into(),
-                    lapin::options::QueueDeclareOptions {
-                        passive: true,
-                        ..Default::default()
-                    },
-                    Default::default(),
-                )
-                .await
-                .is_ok();
-            if found {
-                break;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "consumer never bound"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let _ = conn.close(200, "done".into()).await;
     }
 }
 

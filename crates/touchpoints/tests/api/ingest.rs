@@ -100,8 +100,16 @@ async fn an_array_with_invalid_touches_stores_nothing_and_names_each_field() {
         .map(|e| e["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, ["[1].cost", "[2].affiliate_id"], "{body}");
-    assert_eq!(app.count("SELECT count(*) AS n FROM touchpoints").await, 0);
-    assert_eq!(app.count("SELECT count(*) AS n FROM outbox").await, 0);
+    assert_eq!(
+        app.service
+            .count("SELECT count(*) AS n FROM touchpoints")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.service.count("SELECT count(*) AS n FROM outbox").await,
+        0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,15 +135,22 @@ async fn re_ingesting_the_same_ids_has_no_second_effect() {
         (json!(0), json!(3))
     );
     assert_eq!(second["ids"], first["ids"]);
-    assert_eq!(app.count("SELECT count(*) AS n FROM touchpoints").await, 3);
     assert_eq!(
-        app.count("SELECT coalesce(sum(event_count), 0)::bigint AS n FROM outbox")
+        app.service
+            .count("SELECT count(*) AS n FROM touchpoints")
+            .await,
+        3
+    );
+    assert_eq!(
+        app.service
+            .count("SELECT coalesce(sum(event_count), 0)::bigint AS n FROM outbox")
             .await,
         3
     );
     // form_submit is a micro-conversion by default: recorded once per touch.
     assert_eq!(
-        app.count("SELECT count(*) AS n FROM conversions WHERE kind = 'micro'")
+        app.service
+            .count("SELECT count(*) AS n FROM conversions WHERE kind = 'micro'")
             .await,
         3
     );

@@ -9,7 +9,6 @@ use crate::helpers::{spawn_app, touch};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_journey_lists_ordered_touches_and_the_touches_of_each_conversion() {
     let app = spawn_app().await;
-    app.wait_ready().await;
     let lead = Uuid::now_v7();
     let ids: Vec<Uuid> = (0..5).map(|_| Uuid::now_v7()).collect();
     // Sent out of order; the won deal is on 2026-06-01, so the 90-day window starts 2026-03-03.

@@ -18,7 +18,6 @@ fn row<'a>(rows: &'a Value, key: &str, value: &str) -> &'a Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn campaign_performance_matches_hand_computed_figures() {
     let app = spawn_app().await;
-    app.wait_ready().await;
     let lead = Uuid::now_v7();
     let paid = |ty: &str, cost: &str, at: &str| {
         touch(
@@ -121,7 +120,6 @@ async fn campaign_performance_matches_hand_computed_figures() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn affiliate_commission_respects_cookie_windows_and_clawbacks() {
     let app = spawn_app().await;
-    app.wait_ready().await;
     let put = app
         .put_json(
             "/v1/affiliates/a1",

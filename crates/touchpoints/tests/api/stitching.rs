@@ -8,10 +8,11 @@ use crate::helpers::events::{deal_won, lead_created, lead_merged};
 use crate::helpers::{TestApp, spawn_app, touch};
 
 async fn touches_of(app: &TestApp, lead: Uuid) -> i64 {
-    app.count(&format!(
-        "SELECT count(*) AS n FROM touchpoints WHERE lead_id = '{lead}'"
-    ))
-    .await
+    app.service
+        .count(&format!(
+            "SELECT count(*) AS n FROM touchpoints WHERE lead_id = '{lead}'"
+        ))
+        .await
 }
 
 fn anonymous_and_email_touches() -> Vec<Value> {
@@ -46,10 +47,10 @@ fn anonymous_and_email_touches() -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn touches_before_the_lead_are_stitched_when_it_arrives() {
     let app = spawn_app().await;
-    app.wait_ready().await;
     app.ingest(&anonymous_and_email_touches()).await;
     assert_eq!(
-        app.count("SELECT count(*) AS n FROM touchpoints WHERE lead_id IS NULL")
+        app.service
+            .count("SELECT count(*) AS n FROM touchpoints WHERE lead_id IS NULL")
             .await,
         4
     );
@@ -59,7 +60,8 @@ async fn touches_before_the_lead_are_stitched_when_it_arrives() {
     app.wait_inbox(1).await;
     assert_eq!(touches_of(&app, lead).await, 3);
     assert_eq!(
-        app.count("SELECT count(*) AS n FROM touchpoints WHERE lead_id IS NULL")
+        app.service
+            .count("SELECT count(*) AS n FROM touchpoints WHERE lead_id IS NULL")
             .await,
         1
     );
@@ -68,7 +70,6 @@ async fn touches_before_the_lead_are_stitched_when_it_arrives() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn touches_after_the_lead_are_stitched_at_ingest() {
     let app = spawn_app().await;
-    app.wait_ready().await;
     let lead = Uuid::now_v7();
     app.publish(&lead_created(lead, "ada@example.com", Some("dev-1")))
         .await;
@@ -90,7 +91,6 @@ async fn touches_after_the_lead_are_stitched_at_ingest() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_merge_moves_touches_and_later_touches_follow_it() {
     let app = spawn_app().await;
-    app.wait_ready().await;
     let (survivor, merged) = (Uuid::now_v7(), Uuid::now_v7());
     app.ingest(&[
         touch(
@@ -131,10 +131,11 @@ async fn a_merge_moves_touches_and_later_touches_follow_it() {
     assert_eq!(touches_of(&app, survivor).await, 3);
     assert_eq!(touches_of(&app, merged).await, 0);
     assert_eq!(
-        app.count(&format!(
-            "SELECT count(*) AS n FROM conversions WHERE lead_id = '{survivor}'"
-        ))
-        .await,
+        app.service
+            .count(&format!(
+                "SELECT count(*) AS n FROM conversions WHERE lead_id = '{survivor}'"
+            ))
+            .await,
         1
     );
     // A touch still naming the merged lead, or its email, goes to the survivor.
@@ -164,7 +165,6 @@ async fn a_merge_moves_touches_and_later_touches_follow_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_created_lead_that_was_already_merged_stitches_to_the_survivor() {
     let app = spawn_app().await;
-    app.wait_ready().await;
     let (survivor, merged) = (Uuid::now_v7(), Uuid::now_v7());
     app.ingest(&[touch(
         "2026-03-01T09:00:00Z",
@@ -185,7 +185,6 @@ async fn a_created_lead_that_was_already_merged_stitches_to_the_survivor() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consumed_events_are_applied_once() {
     let app = spawn_app().await;
-    app.wait_ready().await;
     let lead = Uuid::now_v7();
     let deal = Uuid::now_v7();
     let created = contracts::RawEvent::new(&lead_created(lead, "once@example.com", None), None);
@@ -194,14 +193,27 @@ async fn consumed_events_are_applied_once() {
         None,
     );
     for e in [&created, &won, &created, &won] {
-        app.publish_raw(e).await;
+        app.service.publish(e).await;
     }
     // A second, distinct event about the same deal changes nothing either.
     app.publish(&deal_won(deal, lead, "250.00", "2026-03-05T00:00:00Z"))
         .await;
     app.wait_inbox(3).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    assert_eq!(app.count("SELECT count(*) AS n FROM inbox").await, 3);
-    assert_eq!(app.count("SELECT count(*) AS n FROM conversions").await, 1);
-    assert_eq!(app.count("SELECT count(*) AS n FROM identities").await, 1);
+    assert_eq!(
+        app.service.count("SELECT count(*) AS n FROM inbox").await,
+        3
+    );
+    assert_eq!(
+        app.service
+            .count("SELECT count(*) AS n FROM conversions")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.service
+            .count("SELECT count(*) AS n FROM identities")
+            .await,
+        1
+    );
 }
