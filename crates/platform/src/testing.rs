@@ -201,3 +201,33 @@ impl Drop for RunningService {
         }
     }
 }
+
+/// Asserts a problem+json response with `status` whose `errors` name `field` (or, with an
+/// empty `field`, any problem of that status); returns the body.
+pub async fn assert_problem(
+    resp: reqwest::Response,
+    status: u16,
+    field: &str,
+) -> serde_json::Value {
+    assert_eq!(resp.status().as_u16(), status);
+    assert_eq!(
+        resp.headers()["content-type"].to_str().unwrap(),
+        crate::http::problem::PROBLEM_JSON
+    );
+    let body: serde_json::Value = resp.json().await.expect("a JSON problem");
+    assert!(
+        body["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("https://touchstone.dev/problems/")),
+        "{body}"
+    );
+    assert_eq!(body["status"], status);
+    if !field.is_empty() {
+        let fields: Vec<&str> = body["errors"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|e| e["field"].as_str()).collect())
+            .unwrap_or_default();
+        assert!(fields.contains(&field), "{field} not named in {body}");
+    }
+    body
+}

@@ -3,6 +3,7 @@
 
 use platform::Settings;
 use platform::bus::Tap;
+pub use platform::testing::assert_problem;
 use platform::testing::{RunningService, TestNamespace};
 use serde_json::{Value, json};
 
@@ -108,27 +109,4 @@ impl TestApp {
             .await;
         p["id"].as_str().unwrap().to_string()
     }
-}
-
-/// Asserts a problem+json response with `status` whose errors name `field`.
-pub async fn assert_problem(resp: reqwest::Response, status: u16, field: &str) -> Value {
-    assert_eq!(resp.status().as_u16(), status);
-    assert_eq!(
-        resp.headers()["content-type"].to_str().unwrap(),
-        "application/problem+json"
-    );
-    let body: Value = resp.json().await.unwrap();
-    assert!(
-        body["type"]
-            .as_str()
-            .unwrap()
-            .starts_with("https://touchstone.dev/problems/")
-    );
-    assert_eq!(body["status"], status);
-    let fields: Vec<&str> = body["errors"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|e| e["field"].as_str()).collect())
-        .unwrap_or_default();
-    assert!(fields.contains(&field), "{field} not named in {body}");
-    body
 }

@@ -18,7 +18,10 @@ async fn ready_and_openapi_lists_the_funnel_endpoints() {
         "/v1/deals/{id}",
         "/v1/deals/{id}/transitions",
     ] {
-        assert!(paths.contains_key(p), "{p} missing from the OpenAPI document");
+        assert!(
+            paths.contains_key(p),
+            "{p} missing from the OpenAPI document"
+        );
     }
     assert!(doc["components"]["schemas"]["TransitionInput"].is_object());
 }

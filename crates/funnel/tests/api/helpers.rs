@@ -1,5 +1,6 @@
 //! `spawn_app()`: a funnel service on a random port with its own database and broker names.
 
+pub use platform::testing::assert_problem;
 use platform::testing::{RunningService, TestNamespace};
 use serde_json::{Value, json};
 
@@ -19,26 +20,6 @@ pub async fn spawn_app() -> TestApp {
         service: RunningService::start(funnel::definition(), settings).await,
         client: reqwest::Client::new(),
     }
-}
-
-/// Asserts a problem+json response with `status` whose errors name `field` (any field when
-/// `field` is empty).
-pub async fn assert_problem(resp: reqwest::Response, status: u16, field: &str) -> Value {
-    assert_eq!(resp.status().as_u16(), status);
-    assert_eq!(
-        resp.headers()["content-type"].to_str().unwrap(),
-        "application/problem+json"
-    );
-    let body: Value = resp.json().await.unwrap();
-    assert_eq!(body["status"], status);
-    if !field.is_empty() {
-        let fields: Vec<&str> = body["errors"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|e| e["field"].as_str()).collect())
-            .unwrap_or_default();
-        assert!(fields.contains(&field), "{field} not named in {body}");
-    }
-    body
 }
 
 impl TestApp {

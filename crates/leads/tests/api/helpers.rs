@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use diesel::prelude::*;
 use platform::Settings;
 use platform::bus::Tap;
+pub use platform::testing::assert_problem;
 use platform::testing::{RunningService, TestNamespace};
 use serde_json::{Value, json};
 
@@ -47,23 +47,8 @@ impl TestApp {
             .expect("tap opens")
     }
 
-    /// Runs a scalar count query against this test's database.
-    pub async fn count(&self, sql: &'static str) -> i64 {
-        self.service
-            .db
-            .run(move |conn| {
-                #[derive(QueryableByName)]
-                struct N {
-                    #[diesel(sql_type = diesel::sql_types::BigInt)]
-                    n: i64,
-                }
-                diesel::sql_query(sql)
-                    .get_result::<N>(conn)
-                    .map(|r| r.n)
-                    .map_err(platform::DbError::from)
-            })
-            .await
-            .expect("count query")
+    pub async fn count(&self, sql: &str) -> i64 {
+        self.service.count(sql).await
     }
 
     /// Waits until the outbox is drained or `timeout` passes; returns the backlog left.
@@ -83,29 +68,6 @@ impl TestApp {
 
 pub fn lead_body(email: &str) -> Value {
     json!({"email": email, "source": "webinar", "first_name": "Ada", "company": "Analytical Engines"})
-}
-
-/// Asserts a problem+json response with `status` whose errors name `field`.
-pub async fn assert_problem(resp: reqwest::Response, status: u16, field: &str) -> Value {
-    assert_eq!(resp.status().as_u16(), status);
-    assert_eq!(
-        resp.headers()["content-type"].to_str().unwrap(),
-        "application/problem+json"
-    );
-    let body: Value = resp.json().await.unwrap();
-    assert!(
-        body["type"]
-            .as_str()
-            .unwrap()
-            .starts_with("https://touchstone.dev/problems/")
-    );
-    assert_eq!(body["status"], status);
-    let fields: Vec<&str> = body["errors"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|e| e["field"].as_str()).collect())
-        .unwrap_or_default();
-    assert!(fields.contains(&field), "{field} not named in {body}");
-    body
 }
 
 impl TestApp {
@@ -166,59 +128,16 @@ impl TestApp {
         assert_eq!(resp.status().as_u16(), 200, "{:?}", resp.text().await);
     }
 
-    /// Publishes events of one type as one CloudEvents batch message.
     pub async fn publish_batch(&self, events: &[contracts::RawEvent]) {
-        self.publish_body(
-            &events[0].ty,
-            &uuid::Uuid::now_v7().to_string(),
-            contracts::CLOUDEVENTS_BATCH_JSON,
-            &serde_json::to_vec(events).unwrap(),
-        )
-        .await;
+        self.service.publish_batch(events).await
     }
 
-    /// Publishes an event onto this test's exchange, as another service would.
     pub async fn publish(&self, event: &contracts::RawEvent) {
-        self.publish_body(
-            &event.ty,
-            &event.id.to_string(),
-            contracts::CLOUDEVENTS_JSON,
-            &event.to_json_bytes(),
-        )
-        .await;
+        self.service.publish(event).await
     }
 
-    async fn publish_body(&self, routing_key: &str, id: &str, content_type: &str, body: &[u8]) {
-        let bus = &self.service.settings.bus;
-        let conn = platform::bus::connect(bus, "test-publisher").await.unwrap();
-        let channel = conn.create_channel().await.unwrap();
-        channel
-            .confirm_select(lapin::options::ConfirmSelectOptions::default())
-            .await
-            .unwrap();
-        platform::bus::publish_confirmed(
-            &channel,
-            &bus.exchange,
-            routing_key,
-            body,
-            platform::bus::message_properties(id, content_type, Default::default()),
-        )
-        .await
-        .unwrap();
-        let _ = conn.close(200, "done".into()).await;
-    }
-
-    /// Waits until `sql` (a count) reaches `n`.
-    pub async fn wait_count(&self, sql: &'static str, n: i64) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-        loop {
-            let c = self.count(sql).await;
-            if c >= n {
-                return;
-            }
-            assert!(tokio::time::Instant::now() < deadline, "{sql}: {c} < {n}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+    pub async fn wait_count(&self, sql: &str, n: i64) {
+        self.service.wait_count(sql, n).await
     }
 }
 
