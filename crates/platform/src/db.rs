@@ -148,3 +148,23 @@ pub fn open_pool(settings: &DatabaseSettings, size: u32) -> anyhow::Result<Db> {
         .build(manager)?;
     Ok(Db::new(pool))
 }
+
+/// Runs `COPY (<select>) TO STDOUT (FORMAT csv, HEADER)` on a connection of its own and
+/// returns the bytes: the fastest way to hand many rows to a report.
+pub async fn copy_csv(settings: &DatabaseSettings, select: &str) -> anyhow::Result<Vec<u8>> {
+    use futures::StreamExt;
+    let url = settings.database_url();
+    let (client, connection) =
+        tokio_postgres::connect(url.expose_secret(), tokio_postgres::NoTls).await?;
+    let driver = tokio::spawn(connection);
+    let sql = format!("COPY ({select}) TO STDOUT (FORMAT csv, HEADER)");
+    let stream = client.copy_out(sql.as_str()).await?;
+    futures::pin_mut!(stream);
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        out.extend_from_slice(&chunk?);
+    }
+    drop(client);
+    let _ = driver.await;
+    Ok(out)
+}

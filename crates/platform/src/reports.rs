@@ -181,3 +181,14 @@ pub fn respond(name: &str, format: Format, body: Vec<u8>) -> actix_web::HttpResp
     }
     r.body(body)
 }
+
+/// Runs CPU-bound report work (polars, rendering) off the async workers.
+pub async fn compute<F>(f: F) -> anyhow::Result<Vec<u8>>
+where
+    F: FnOnce() -> PolarsResult<Vec<u8>> + Send + 'static,
+{
+    actix_web::web::block(f)
+        .await
+        .map_err(|e| anyhow::anyhow!("report task: {e}"))?
+        .map_err(|e| anyhow::anyhow!("report: {e}"))
+}

@@ -10,7 +10,7 @@ use super::Query;
 use super::records::CampaignBreakeven;
 use crate::Tracking;
 use crate::error::BreakevenError;
-use crate::reports::{self, Format, ProfitabilityRow};
+use crate::reports::{self, ProfitabilityRow};
 use crate::store::tracking;
 
 /// Per campaign id (defined, or only named by events): spend, attributed revenue,
@@ -30,13 +30,7 @@ pub async fn campaign_profitability(
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, BreakevenError> {
     let mut q = Query::new(&query, &["format"]);
-    let format = match Format::parse(query.get("format").map(String::as_str)) {
-        Ok(f) => f,
-        Err(e) => {
-            q.errors.add("format", e);
-            Format::Json
-        }
-    };
+    let format = q.format();
     q.finish()?;
     let rows = db
         .run(move |conn| {
@@ -51,13 +45,11 @@ pub async fn campaign_profitability(
                 .collect::<Result<Vec<_>, BreakevenError>>()
         })
         .await?;
-    let body = web::block(move || {
+    let body = platform::reports::compute(move || {
         let mut df = reports::campaign_profitability(&rows)?;
         reports::render(&mut df, format)
     })
-    .await
-    .map_err(|e| anyhow::anyhow!("report task: {e}"))?
-    .map_err(|e| anyhow::anyhow!("report: {e}"))?;
+    .await?;
     Ok(platform::reports::respond(
         "campaign-profitability",
         format,

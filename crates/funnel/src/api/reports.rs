@@ -97,10 +97,7 @@ fn parse(id: &str, raw: &HashMap<String, String>) -> Result<Request, FunnelError
     let version = q.parse("version", "a positive integer", |s| {
         s.parse::<i32>().ok().filter(|v| *v > 0)
     });
-    let format = Format::parse(q.params.get("format").map(String::as_str)).unwrap_or_else(|e| {
-        q.errors.add("format", e);
-        Format::Json
-    });
+    let format = q.format();
     if let (Some(f), Some(t)) = (from, to)
         && f >= t
     {
@@ -175,13 +172,11 @@ pub async fn funnel_report(
         }));
     }
     let format = r.format;
-    let body = web::block(move || {
+    let body = platform::reports::compute(move || {
         let mut df = reports::frame(&report)?;
         render(&mut df, format)
     })
-    .await
-    .map_err(|e| anyhow::anyhow!("report task: {e}"))?
-    .map_err(|e| anyhow::anyhow!("funnel report: {e}"))?;
+    .await?;
     Ok(respond("funnel-report", format, body))
 }
 

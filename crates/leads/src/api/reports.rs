@@ -26,13 +26,7 @@ fn common(q: &mut Query<'_>) -> Common {
         from: q.time("from"),
         to: q.time("to"),
     };
-    let format = match Format::parse(q.params.get("format").map(String::as_str)) {
-        Ok(f) => f,
-        Err(e) => {
-            q.errors.add("format", e);
-            Format::Json
-        }
-    };
+    let format = q.format();
     Common { window, format }
 }
 
@@ -43,7 +37,7 @@ async fn load(db: &Db, settings: &Settings, accounts: bool) -> Result<Vec<u8>, L
     } else {
         source::leads_csv_sql(model.half_life_days)
     };
-    Ok(source::copy_csv(&settings.database, &sql).await?)
+    Ok(platform::db::copy_csv(&settings.database, &sql).await?)
 }
 
 /// Runs CPU-bound polars work off the async workers.
@@ -51,10 +45,7 @@ async fn compute<F>(f: F) -> Result<Vec<u8>, LeadsError>
 where
     F: FnOnce() -> polars::prelude::PolarsResult<Vec<u8>> + Send + 'static,
 {
-    web::block(f)
-        .await
-        .map_err(|e| anyhow::anyhow!("report task: {e}"))?
-        .map_err(|e| LeadsError::Unexpected(anyhow::anyhow!("report: {e}")))
+    Ok(platform::reports::compute(f).await?)
 }
 
 fn render(mut df: DataFrame, format: Format) -> polars::prelude::PolarsResult<Vec<u8>> {

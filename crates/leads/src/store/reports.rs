@@ -1,11 +1,6 @@
 //! Report inputs straight out of PostgreSQL with `COPY … TO STDOUT (FORMAT csv)`, which
 //! polars reads in one pass: far faster than materialising a million rows through diesel.
 
-use futures::StreamExt;
-use secrecy::ExposeSecret;
-
-use platform::config::DatabaseSettings;
-
 /// The columns `reports::leads_frame` expects, for live leads, with engagement decayed to
 /// now under the given half-life. Times are epoch microseconds. `id` and `account_id` are
 /// exported empty: no lead report reads them, and they would be a third of the bytes.
@@ -47,22 +42,4 @@ pub fn accounts_csv_sql(half_life_days: f64) -> String {
          FROM accounts a LEFT JOIN lead_stage s ON s.account_id = a.id LEFT JOIN past p ON p.account_id = a.id",
         hl = half_life_days.max(f64::MIN_POSITIVE)
     )
-}
-
-/// Runs `COPY (<select>) TO STDOUT (FORMAT csv, HEADER)` and returns the bytes.
-pub async fn copy_csv(settings: &DatabaseSettings, select: &str) -> anyhow::Result<Vec<u8>> {
-    let url = settings.database_url();
-    let (client, connection) =
-        tokio_postgres::connect(url.expose_secret(), tokio_postgres::NoTls).await?;
-    let driver = tokio::spawn(connection);
-    let sql = format!("COPY ({select}) TO STDOUT (FORMAT csv, HEADER)");
-    let stream = client.copy_out(sql.as_str()).await?;
-    futures::pin_mut!(stream);
-    let mut out = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        out.extend_from_slice(&chunk?);
-    }
-    drop(client);
-    let _ = driver.await;
-    Ok(out)
 }

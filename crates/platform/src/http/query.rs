@@ -116,6 +116,15 @@ impl<'a> Query<'a> {
         (limit, after)
     }
 
+    /// `format`: json (the default), csv or parquet.
+    pub fn format(&mut self) -> crate::reports::Format {
+        use crate::reports::Format;
+        Format::parse(self.params.get("format").map(String::as_str)).unwrap_or_else(|e| {
+            self.errors.add("format", e);
+            Format::Json
+        })
+    }
+
     pub fn finish(self) -> Result<(), Problem> {
         self.errors.finish()
     }

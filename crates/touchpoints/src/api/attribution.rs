@@ -133,16 +133,6 @@ where
         .map_err(|e| TouchpointsError::Unexpected(anyhow::anyhow!("attribution task: {e}")))
 }
 
-fn format_of(q: &mut Query<'_>) -> Format {
-    match Format::parse(q.params.get("format").map(String::as_str)) {
-        Ok(f) => f,
-        Err(e) => {
-            q.errors.add("format", e);
-            Format::Json
-        }
-    }
-}
-
 fn group_by_of(q: &mut Query<'_>) -> GroupBy {
     let raw = q.params.get("group_by").map(|s| s.trim().to_string());
     q.errors
@@ -235,7 +225,7 @@ pub async fn get_attribution(
     let models = q.params.get("models").cloned();
     let models = models_of(&mut q, models.as_deref(), false);
     let group_by = group_by_of(&mut q);
-    let format = format_of(&mut q);
+    let format = q.format();
     let report = stored_report(&db, &config, q, models, group_by).await?;
     report_response("attribution", format, report).await
 }
@@ -275,7 +265,7 @@ pub async fn compute_paths(
     let mut q = Query::new(&query, &["models", "order", "format"]);
     let models = q.params.get("models").cloned();
     let models = models_of(&mut q, models.as_deref(), true);
-    let format = format_of(&mut q);
+    let format = q.format();
     q.finish()?;
     let content_type = req
         .headers()
@@ -371,7 +361,7 @@ pub async fn comparison(
 ) -> Result<HttpResponse, TouchpointsError> {
     let (mut q, models, group_by) =
         comparison_query(&query, &["from", "to", "order", "group_by", "format"]);
-    let format = format_of(&mut q);
+    let format = q.format();
     let report = stored_report(&db, &config, q, models, group_by).await?;
     let body = web::block(move || {
         Comparison::new(&report)

@@ -28,13 +28,7 @@ fn common(q: &mut Query<'_>) -> Common {
         from: q.time("from"),
         to: q.time("to"),
     };
-    let format = match Format::parse(q.params.get("format").map(String::as_str)) {
-        Ok(f) => f,
-        Err(e) => {
-            q.errors.add("format", e);
-            Format::Json
-        }
-    };
+    let format = q.format();
     Common { window, format }
 }
 
@@ -43,14 +37,11 @@ async fn run<F>(format: Format, f: F) -> Result<Vec<u8>, TouchpointsError>
 where
     F: FnOnce() -> polars::prelude::PolarsResult<DataFrame> + Send + 'static,
 {
-    web::block(move || f().and_then(|mut df| render(&mut df, format)))
-        .await
-        .map_err(|e| anyhow::anyhow!("report task: {e}"))?
-        .map_err(|e| TouchpointsError::Unexpected(anyhow::anyhow!("report: {e}")))
+    Ok(platform::reports::compute(move || f().and_then(|mut df| render(&mut df, format))).await?)
 }
 
 async fn export(settings: &Settings, sql: &str) -> Result<Vec<u8>, TouchpointsError> {
-    Ok(source::copy_csv(&settings.database, sql).await?)
+    Ok(platform::db::copy_csv(&settings.database, sql).await?)
 }
 
 /// By campaign, channel and UTC day: impressions, viewable impressions, viewability %,

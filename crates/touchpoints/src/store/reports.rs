@@ -4,10 +4,6 @@
 //! millionths (`*_micros`), never as floats.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use futures::StreamExt;
-use secrecy::ExposeSecret;
-
-use platform::config::DatabaseSettings;
 
 /// A half-open `[from, to)` window; an open end is unbounded.
 #[derive(Debug, Clone, Copy, Default)]
@@ -101,22 +97,4 @@ pub fn journeys_sql(window: Window, lookback_days: u32) -> String {
          GROUP BY c.id, c.kind, c.value",
         cw = window.sql("c.converted_at"),
     )
-}
-
-/// Runs `COPY (<select>) TO STDOUT (FORMAT csv, HEADER)` and returns the bytes.
-pub async fn copy_csv(settings: &DatabaseSettings, select: &str) -> anyhow::Result<Vec<u8>> {
-    let url = settings.database_url();
-    let (client, connection) =
-        tokio_postgres::connect(url.expose_secret(), tokio_postgres::NoTls).await?;
-    let driver = tokio::spawn(connection);
-    let sql = format!("COPY ({select}) TO STDOUT (FORMAT csv, HEADER)");
-    let stream = client.copy_out(sql.as_str()).await?;
-    futures::pin_mut!(stream);
-    let mut out = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        out.extend_from_slice(&chunk?);
-    }
-    drop(client);
-    let _ = driver.await;
-    Ok(out)
 }
