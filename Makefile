@@ -20,9 +20,16 @@ run: build
 test: services
 	$(CARGO) test --workspace --no-fail-fast
 
+# Python peers of the benchmarks (DuckDB; ChannelAttribution, which builds from source and imports matplotlib).
+BENCH_VENV ?= target/bench-venv
+
 bench: services
-	$(CARGO) build --release -p bench -p leads
-	./target/release/bench --output docs/benchmarks.md
+	$(CARGO) build --release -p bench -p leads -p touchpoints
+	@test -x $(BENCH_VENV)/bin/python || python3 -m venv $(BENCH_VENV)
+	@$(BENCH_VENV)/bin/python -c "import duckdb, ChannelAttribution" >/dev/null 2>/dev/null \
+	  || $(BENCH_VENV)/bin/pip install -q duckdb matplotlib ChannelAttribution \
+	  || echo "bench: could not install the Python peers; their rows will say baseline unavailable"
+	BENCH_PYTHON=$(BENCH_VENV)/bin/python ./target/release/bench --output docs/benchmarks.md
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -91,7 +91,7 @@ fn which(name: &str) -> Option<std::path::PathBuf> {
         .find(|p| p.exists())
 }
 
-fn http_row(what: &str, load: &Load, baseline: String, min_rate: f64, max_p99: f64) -> Row {
+pub fn http_row(what: &str, load: &Load, baseline: String, min_rate: f64, max_p99: f64) -> Row {
     Row {
         what: what.into(),
         result: load.describe(),

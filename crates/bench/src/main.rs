@@ -1,10 +1,15 @@
 //! The benchmark harness. Each measurement runs beside its baseline in the same run, on
 //! fresh databases and broker names, and the table goes to stdout and to `--output`.
 
+mod attribution;
+mod breakeven;
 mod bus;
+mod funnel;
 mod http;
 mod leads;
+mod peer;
 mod report;
+mod touchpoints;
 
 use clap::Parser;
 
@@ -19,17 +24,30 @@ struct Args {
     /// Seconds of the relay-lag and HTTP load runs.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
-    /// Run only these groups (comma-separated: `bus`, `lag`, `http`, `touches`, `reports`, `rss`); all by default.
-    /// A partial run prints its table but does not rewrite `--output`.
+    /// Run only these groups (comma-separated: `bus`, `lag`, `http`, `touches`, `reports`,
+    /// `rss`, `funnel`, `touchpoints`, `touchpoints-e2e`, `touchpoints-rss`, `attribution`,
+    /// `breakeven`); all by default. A partial run prints its table but does not rewrite
+    /// `--output` unless `--write` is given.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Rewrite `--output` even for a partial run (the table then holds only its rows).
+    #[arg(long)]
+    write: bool,
+    /// Internal: run a measurement that needs a process of its own (`markov3`).
+    #[arg(long, hide = true)]
+    child: Option<String>,
 }
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Some(child) = &args.child {
+        anyhow::ensure!(child == "markov3", "unknown child {child}");
+        return attribution::markov3_child();
+    }
     let run = |group: &str| args.only.is_empty() || args.only.iter().any(|g| g == group);
     let mut rows = Vec::new();
+    let mut gap = None;
     if run("bus") {
         rows.extend(bus::throughput(args.events).await?);
     }
@@ -48,10 +66,41 @@ async fn main() -> anyhow::Result<()> {
     if run("rss") {
         rows.push(http::idle_rss().await?);
     }
+    if run("breakeven") {
+        rows.extend(breakeven::run(args.seconds).await?);
+    }
+    if run("attribution") {
+        let results = attribution::run().await?;
+        rows.extend(results.rows);
+        gap = results.gap;
+    }
+    if run("funnel") {
+        rows.extend(funnel::run(args.seconds).await?);
+    }
+    if run("touchpoints") {
+        rows.extend(touchpoints::ingest(args.seconds).await?);
+    }
+    if run("touchpoints-e2e") {
+        rows.push(touchpoints::end_to_end().await?);
+    }
+    if run("touchpoints-rss") {
+        rows.push(touchpoints::rss_1gb().await?);
+    }
     let table = report::render(&rows);
     println!("{table}");
-    if args.only.is_empty() {
-        report::write(&args.output, &table)?;
+    if let Some(gap) = &gap {
+        println!("{gap}");
+    }
+    if args.only.is_empty() || args.write {
+        let command = if args.only.is_empty() {
+            "make bench".to_string()
+        } else {
+            format!("bench --only {} --write", args.only.join(","))
+        };
+        report::write(&args.output, &table, &command)?;
+        if let Some(gap) = &gap {
+            report::write_section(&args.output, "bench:attribution-gap", gap, &command)?;
+        }
         eprintln!("written to {}", args.output);
     }
     Ok(())

@@ -32,28 +32,36 @@ pub fn render(rows: &[Row]) -> String {
     out
 }
 
-/// Replaces the generated section of the file, keeping any prose around it.
-pub fn write(path: &str, table: &str) -> anyhow::Result<()> {
-    const BEGIN: &str = "<!-- bench:begin -->";
-    const END: &str = "<!-- bench:end -->";
+/// Replaces the generated results section of the file, keeping any prose around it.
+/// `command` is what produced the table.
+pub fn write(path: &str, table: &str, command: &str) -> anyhow::Result<()> {
+    write_section(path, "bench", table, command)
+}
+
+/// Replaces the section between `<!-- {name}:begin -->` and `<!-- {name}:end -->`,
+/// appending it when the file has none.
+pub fn write_section(path: &str, name: &str, content: &str, command: &str) -> anyhow::Result<()> {
+    let begin = format!("<!-- {name}:begin -->");
+    let end = format!("<!-- {name}:end -->");
+    let (begin, end) = (begin.as_str(), end.as_str());
     let existing = std::fs::read_to_string(path).unwrap_or_else(|_| {
-        format!("# Benchmarks\n\nReproduce with `make bench`.\n\n{BEGIN}\n{END}\n")
+        format!("# Benchmarks\n\nReproduce with `make bench`.\n\n{begin}\n{end}\n")
     });
     let machine = format!(
-        "Run {} on {} cores, `make bench` (release build).\n\n",
+        "Run {} on {} cores, `{command}` (release build).\n\n",
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(0)
     );
-    let section = format!("{BEGIN}\n{machine}{table}{END}");
-    let updated = match (existing.find(BEGIN), existing.find(END)) {
+    let section = format!("{begin}\n{machine}{content}{end}");
+    let updated = match (existing.find(begin), existing.find(end)) {
         (Some(b), Some(e)) if e > b => {
             format!(
                 "{}{}{}",
                 &existing[..b],
                 section,
-                &existing[e + END.len()..]
+                &existing[e + end.len()..]
             )
         }
         _ => format!("{existing}\n{section}\n"),

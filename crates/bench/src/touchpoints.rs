@@ -1,0 +1,378 @@
+//! The touchpoints service's targets: bulk NDJSON ingest beside a `COPY` of the same rows
+//! into a table with the same indexes, `GET /v1/leads/{id}/journey` under load, 1M
+//! touchpoints ingested and consumed by the leads service, and a 1 GB file ingested by
+//! the release binary with its peak RSS.
+
+use std::time::{Duration, Instant};
+
+use platform::testing::{RunningService, TestNamespace};
+
+use crate::http::{CONCURRENCY, load};
+use crate::leads::http_row;
+use crate::report::{Row, Verdict};
+
+const CHANNELS: [&str; 6] = [
+    "organic_search",
+    "paid_search",
+    "display",
+    "social_organic",
+    "paid_social",
+    "email",
+];
+const TYPES: [&str; 4] = ["impression", "click", "visit", "page_view"];
+
+/// NDJSON line `n` of a seeded-by-position set: a lead's touch with campaign and UTM fields,
+/// padded with a `properties` object to about `pad` more bytes.
+fn line(out: &mut Vec<u8>, n: usize, leads: &[uuid::Uuid], pad: usize) {
+    let at = chrono::DateTime::from_timestamp(1_735_689_600 + (n as i64 * 37) % 31_536_000, 0)
+        .unwrap_or_default();
+    let mut v = serde_json::json!({
+        "id": uuid::Uuid::from_u128(0x7000_0000_0000_0000_0000_0000_0000_0000 | n as u128),
+        "occurred_at": at,
+        "channel": CHANNELS[n % CHANNELS.len()],
+        "type": TYPES[(n / 7) % TYPES.len()],
+        "campaign_id": format!("cmp-{}", n % 40),
+        "utm_source": "bench",
+        "utm_medium": "cpc",
+        "utm_campaign": format!("spring-{}", n % 12),
+        "lead_id": leads[n % leads.len()],
+    });
+    if pad > 0 {
+        v["properties"] = serde_json::json!({"page": "x".repeat(pad)});
+    }
+    serde_json::to_writer(&mut *out, &v).expect("JSON serializes");
+    out.push(b'\n');
+}
+
+fn ndjson(range: std::ops::Range<usize>, leads: &[uuid::Uuid]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(range.len() * 330);
+    for n in range {
+        line(&mut out, n, leads, 0);
+    }
+    out
+}
+
+async fn service(ns: &TestNamespace) -> RunningService {
+    let mut settings = ns.settings(touchpoints::SERVICE);
+    settings.http.workers = None;
+    settings.database.pool_size = 32;
+    let def = touchpoints::definition().expect("touchpoints config from the environment");
+    RunningService::start(def, settings).await
+}
+
+/// Posts one NDJSON body and returns (seconds, inserted).
+async fn post_bulk(
+    client: &reqwest::Client,
+    service: &RunningService,
+    body: Vec<u8>,
+) -> anyhow::Result<(f64, u64)> {
+    let started = Instant::now();
+    let r: serde_json::Value = client
+        .post(service.url("/v1/touchpoints/bulk"))
+        .header("content-type", "application/x-ndjson")
+        .body(body)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let secs = started.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        r["rejected"].as_u64() == Some(0),
+        "bulk ingest rejected lines: {r}"
+    );
+    Ok((secs, r["inserted"].as_u64().unwrap_or(0)))
+}
+
+fn psql(db: &str, command: &str) -> anyhow::Result<()> {
+    let out = std::process::Command::new("psql")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            db,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-qc",
+            command,
+        ])
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "psql {command}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
+}
+
+/// 500,000 touchpoints in one bulk request, then the same rows exported and `\copy`-ed
+/// (client-side, text format) into `LIKE touchpoints INCLUDING ALL`; then journeys.
+pub async fn ingest(seconds: u64) -> anyhow::Result<Vec<Row>> {
+    let count = 500_000;
+    let ns = TestNamespace::new();
+    let service = service(&ns).await;
+    let leads: Vec<uuid::Uuid> = (0..10_000).map(|_| uuid::Uuid::new_v4()).collect();
+    let body = ndjson(0..count, &leads);
+    let bytes = body.len();
+    let client = reqwest::Client::new();
+    let (secs, inserted) = post_bulk(&client, &service, body).await?;
+    anyhow::ensure!(inserted == count as u64, "inserted {inserted} of {count}");
+    let rate = count as f64 / secs;
+    let events = service.count("SELECT count(*) AS n FROM outbox").await;
+
+    let db = service.settings.database.name.clone();
+    let file =
+        std::env::temp_dir().join(format!("touchstone-bench-copy-{}.txt", std::process::id()));
+    let copy = {
+        let db = db.clone();
+        let file = file.clone();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<f64> {
+            let f = file.to_string_lossy();
+            psql(&db, &format!("\\copy touchpoints TO '{f}'"))?;
+            psql(
+                &db,
+                "CREATE TABLE touchpoints_copy (LIKE touchpoints INCLUDING ALL)",
+            )?;
+            let started = Instant::now();
+            psql(&db, &format!("\\copy touchpoints_copy FROM '{f}'"))?;
+            let secs = started.elapsed().as_secs_f64();
+            psql(&db, "DROP TABLE touchpoints_copy")?;
+            Ok(secs)
+        })
+        .await?
+    };
+    let _ = std::fs::remove_file(&file);
+    let copy_secs = copy?;
+    let copy_rate = count as f64 / copy_secs;
+    let ratio = rate / copy_rate;
+
+    let base = service.url("/v1/leads/");
+    let journey = load(seconds, 200, move |client, w, i| {
+        client.get(format!(
+            "{base}{}/journey",
+            leads[(w * 7919 + i * 31) % leads.len()]
+        ))
+    })
+    .await?;
+    drop(service);
+    Ok(vec![
+        Row {
+            what: format!(
+                "`POST /v1/touchpoints/bulk`, {count} touchpoints in one NDJSON request ({:.0} MB), durable with their `touchpoint.recorded` outbox rows ({events} outbox rows)",
+                bytes as f64 / 1e6
+            ),
+            result: format!("{rate:.0} touchpoints/s ({secs:.2} s; {ratio:.2}× COPY)"),
+            baseline: format!(
+                "psql `\\copy` of the same {count} rows into a table with the same indexes: {copy_rate:.0} rows/s ({copy_secs:.2} s)"
+            ),
+            goal: "≥ 50,000/s and ≥ 0.5× COPY".into(),
+            verdict: if rate >= 50_000.0 && ratio >= 0.5 {
+                Verdict::Met
+            } else {
+                Verdict::Missed
+            },
+        },
+        {
+            let mut row = http_row(
+                &format!(
+                    "`GET /v1/leads/{{id}}/journey`, concurrency {CONCURRENCY}, {seconds} s, 10,000 leads with 50 touches each"
+                ),
+                &journey,
+                "—".into(),
+                0.0,
+                10.0,
+            );
+            row.goal = "p99 < 10 ms".into();
+            row
+        },
+    ])
+}
+
+/// 1,000 leads created through the leads service, 1M touchpoints for them ingested in
+/// four bulk requests of 250,000, and the time from the last ingest response until the
+/// leads service's inbox holds every `touchpoint.recorded`.
+pub async fn end_to_end() -> anyhow::Result<Row> {
+    let count = 1_000_000usize;
+    let ns = TestNamespace::new();
+    let leads_service = {
+        let mut settings = ns.settings(leads::SERVICE);
+        settings.http.workers = None;
+        settings.database.pool_size = 16;
+        RunningService::start(leads::definition(), settings).await
+    };
+    let service = service(&ns).await;
+    let client = reqwest::Client::new();
+    let mut generator = demo::Generator::new(7);
+    let mut leads = Vec::new();
+    for i in 0..1000 {
+        let mut body = generator.lead(i);
+        body["email"] = serde_json::json!(format!("e2e{i}@bench.example"));
+        let r: serde_json::Value = client
+            .post(leads_service.url("/v1/leads"))
+            .json(&body)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        leads.push(uuid::Uuid::parse_str(r["id"].as_str().unwrap_or_default())?);
+    }
+    let started = Instant::now();
+    for part in 0..4 {
+        let body = ndjson(part * count / 4..(part + 1) * count / 4, &leads);
+        post_bulk(&client, &service, body).await?;
+    }
+    let ingest = started.elapsed().as_secs_f64();
+    let last_response = Instant::now();
+    let deadline = last_response + Duration::from_secs(120);
+    let sql = "SELECT count(*) AS n FROM inbox WHERE event_type = 'touchstone.touchpoints.touchpoint.recorded.v1'";
+    let mut consumed = 0;
+    while Instant::now() < deadline {
+        consumed = leads_service.count(sql).await;
+        if consumed >= count as i64 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let lag = last_response.elapsed().as_secs_f64();
+    drop(service);
+    drop(leads_service);
+    let done = consumed >= count as i64;
+    Ok(Row {
+        what: "1M touchpoints (4 bulk requests of 250,000, 1,000 leads) ingested, then every `touchpoint.recorded` applied by the leads service (in-process, same broker namespace)".into(),
+        result: if done {
+            format!("all consumed {lag:.1} s after the last ingest response (ingest took {ingest:.1} s)")
+        } else {
+            format!("{consumed} of {count} consumed after {lag:.0} s (ingest took {ingest:.1} s)")
+        },
+        baseline: "—".into(),
+        goal: "all consumed ≤ 30 s after the last ingest response".into(),
+        verdict: if done && lag <= 30.0 {
+            Verdict::Met
+        } else {
+            Verdict::Missed
+        },
+    })
+}
+
+/// A 1 GB NDJSON file streamed by curl to the release binary; its peak RSS from
+/// `/proc/<pid>/status` (VmHWM) while still running.
+pub async fn rss_1gb() -> anyhow::Result<Row> {
+    let binary = "target/release/touchstone-touchpoints";
+    anyhow::ensure!(
+        std::path::Path::new(binary).exists(),
+        "{binary} is missing: build with `cargo build --release -p touchpoints`"
+    );
+    // ~1 KB lines: 1,000,000 of them make the gigabyte.
+    let file = std::env::temp_dir().join(format!(
+        "touchstone-bench-1gb-{}.ndjson",
+        std::process::id()
+    ));
+    let leads: Vec<uuid::Uuid> = (0..10_000).map(|_| uuid::Uuid::new_v4()).collect();
+    {
+        use std::io::Write;
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&file)?);
+        let mut buf = Vec::new();
+        let mut n = 0;
+        let mut written = 0usize;
+        while written < 1_000_000_000 {
+            buf.clear();
+            line(&mut buf, n, &leads, 700);
+            w.write_all(&buf)?;
+            written += buf.len();
+            n += 1;
+        }
+        w.flush()?;
+    }
+    let size = std::fs::metadata(&file)?.len();
+    let ns = TestNamespace::new();
+    let settings = ns.settings(touchpoints::SERVICE);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut child = tokio::process::Command::new(binary)
+        .env("TOUCHSTONE_TOUCHPOINTS__HTTP__PORT", port.to_string())
+        .env(
+            "TOUCHSTONE_TOUCHPOINTS__DATABASE__NAME",
+            &settings.database.name,
+        )
+        .env(
+            "TOUCHSTONE_TOUCHPOINTS__BUS__EXCHANGE",
+            &settings.bus.exchange,
+        )
+        .env(
+            "TOUCHSTONE_TOUCHPOINTS__BUS__QUEUE_PREFIX",
+            &settings.bus.queue_prefix,
+        )
+        .env("TOUCHSTONE_TOUCHPOINTS__BUS__EPHEMERAL_MS", "60000")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()?;
+    let result = async {
+        let ready_url = format!("http://127.0.0.1:{port}/health/ready");
+        let mut ready = false;
+        for _ in 0..200 {
+            if reqwest::get(&ready_url)
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                ready = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        anyhow::ensure!(ready, "the touchpoints binary never became ready");
+        let started = Instant::now();
+        let out = tokio::process::Command::new("curl")
+            .args([
+                "-sS",
+                "-X",
+                "POST",
+                "-H",
+                "content-type: application/x-ndjson",
+                "-T",
+            ])
+            .arg(&file)
+            .arg(format!("http://127.0.0.1:{port}/v1/touchpoints/bulk"))
+            .output()
+            .await?;
+        let secs = started.elapsed().as_secs_f64();
+        let response: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .map_err(|e| anyhow::anyhow!("curl: {e}: {}", String::from_utf8_lossy(&out.stderr)))?;
+        let pid = child.id().unwrap_or(0);
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let hwm_kb: f64 = status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN);
+        Ok::<_, anyhow::Error>((secs, response, hwm_kb / 1024.0))
+    }
+    .await;
+    let _ = child.kill().await;
+    let _ = std::fs::remove_file(&file);
+    let db = settings.database.clone();
+    let _ = tokio::task::spawn_blocking(move || platform::db::drop_database(&db)).await;
+    let (secs, response, mb) = result?;
+    let inserted = response["inserted"].as_u64().unwrap_or(0);
+    Ok(Row {
+        what: format!(
+            "1 GB NDJSON file ({size} bytes, ~1 KB lines) streamed by curl to `POST /v1/touchpoints/bulk` of the release binary"
+        ),
+        result: format!(
+            "peak RSS {mb:.0} MB; {inserted} inserted, {} rejected in {secs:.1} s ({:.0}/s)",
+            response["rejected"],
+            inserted as f64 / secs
+        ),
+        baseline: "—".into(),
+        goal: "RSS < 250 MB".into(),
+        verdict: if mb < 250.0 && inserted > 0 && response["rejected"].as_u64() == Some(0) {
+            Verdict::Met
+        } else {
+            Verdict::Missed
+        },
+    })
+}
