@@ -310,10 +310,10 @@ async fn create_funnel(service: &RunningService) -> anyhow::Result<String> {
         .ok_or_else(|| anyhow::anyhow!("no funnel id in {r}"))
 }
 
-/// `GET /v1/funnels/{id}/report` end to end, over 20,000 deals imported through
+/// `GET /v1/funnels/{id}/report` end to end, over 2,000 deals imported through
 /// `POST /v1/funnels/{id}/events` (the same generator, another seed).
 async fn report_http() -> anyhow::Result<Row> {
-    let deals = 20_000;
+    let deals = 2_000;
     let service = funnel_service().await;
     let id = create_funnel(&service).await?;
     let mut ndjson = Vec::new();

@@ -363,7 +363,7 @@ pub async fn rss_1gb() -> anyhow::Result<Row> {
             "1 GB NDJSON file ({size} bytes, ~1 KB lines) streamed by curl to `POST /v1/touchpoints/bulk` of the release binary"
         ),
         result: format!(
-            "peak RSS {mb:.0} MB; {inserted} inserted, {} rejected in {secs:.1} s ({:.0}/s)",
+            "peak RSS {mb:.1} MB; {inserted} inserted, {} rejected in {secs:.1} s ({:.0}/s)",
             response["rejected"],
             inserted as f64 / secs
         ),
