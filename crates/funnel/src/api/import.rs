@@ -23,8 +23,10 @@ use crate::store::funnels;
 
 /// Longest accepted line, in bytes.
 pub const MAX_LINE: usize = 64 * 1024;
-/// Lines applied per database round trip.
-const CHUNK: usize = 500;
+/// Lines applied per transaction. Each line is a savepoint, and PostgreSQL handles at most
+/// 64 subtransactions per transaction in shared memory; beyond that every snapshot check
+/// falls back to `pg_subtrans` and the import slows down as it grows.
+const CHUNK: usize = 50;
 /// Rejected lines listed in the response (all are counted).
 const MAX_LISTED: usize = 1000;
 
