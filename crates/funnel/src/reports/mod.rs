@@ -173,13 +173,48 @@ fn steps_of(def: &FunnelDef) -> Vec<Step> {
 /// Rows for the polars aggregation: one per (deal, matched step) and one per completed stay.
 #[derive(Default)]
 struct Rows {
-    key: Vec<String>,
-    cohort: Vec<String>,
+    key: Vec<u32>,
+    cohort: Vec<u32>,
     step: Vec<u32>,
     delta: Vec<Option<f64>>,
-    stay_key: Vec<String>,
+    stay_key: Vec<u32>,
     stay_step: Vec<u32>,
     stay: Vec<f64>,
+}
+
+/// Segment values as small integers, so that millions of rows carry no strings and the
+/// group-bys hash integers; `deals` counts the deals of each value.
+#[derive(Default)]
+struct Dictionary {
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+    deals: Vec<u64>,
+}
+
+impl Dictionary {
+    fn id(&mut self, name: &str) -> u32 {
+        let id = match self.ids.get(name) {
+            Some(id) => *id,
+            None => {
+                let id = self.names.len() as u32;
+                self.ids.insert(name.to_string(), id);
+                self.names.push(name.to_string());
+                self.deals.push(0);
+                id
+            }
+        };
+        self.deals[id as usize] += 1;
+        id
+    }
+
+    /// (value, deals), by value.
+    fn counts(&self) -> BTreeMap<&str, u64> {
+        self.names
+            .iter()
+            .map(String::as_str)
+            .zip(self.deals.iter().copied())
+            .collect()
+    }
 }
 
 pub fn compute(
@@ -196,14 +231,15 @@ pub fn compute(
         .map(|(i, s)| (s.name.as_str(), i))
         .collect();
     let mut rows = Rows::default();
-    let mut deals_per_key: BTreeMap<String, u64> = BTreeMap::new();
-    let mut deals_per_cohort: BTreeMap<String, u64> = BTreeMap::new();
+    let mut keys = Dictionary::default();
+    let mut cohorts = Dictionary::default();
     let mut events = Vec::new();
     for d in deals {
-        let key = d.key.clone().unwrap_or_else(|| NONE_KEY.to_string());
-        let cohort = p.cohort.map(|c| c.label(d.opened_at)).unwrap_or_default();
-        *deals_per_key.entry(key.clone()).or_default() += 1;
-        *deals_per_cohort.entry(cohort.clone()).or_default() += 1;
+        let key = keys.id(d.key.as_deref().unwrap_or(NONE_KEY));
+        let cohort = match p.cohort {
+            Some(c) => cohorts.id(&c.label(d.opened_at)),
+            None => 0,
+        };
         events.clear();
         events.extend(d.moves.iter().map(|(s, at)| Event {
             step: index.get(s.as_str()).copied(),
@@ -211,7 +247,7 @@ pub fn compute(
         }));
         for w in events.windows(2) {
             if let Some(s) = w[0].step {
-                rows.stay_key.push(key.clone());
+                rows.stay_key.push(key);
                 rows.stay_step.push(s as u32);
                 rows.stay.push((w[1].at - w[0].at) as f64);
             }
@@ -223,8 +259,8 @@ pub fn compute(
         for (j, e) in m.iter().enumerate() {
             let Some(e) = e else { continue };
             let at = events[*e].at;
-            rows.key.push(key.clone());
-            rows.cohort.push(cohort.clone());
+            rows.key.push(key);
+            rows.cohort.push(cohort);
             rows.step.push(j as u32);
             rows.delta.push(prev.map(|t| (at - t) as f64));
             prev = Some(at);
@@ -272,6 +308,7 @@ pub fn compute(
             .collect()
     };
     let overall = table(def, &entered(&[])?, Some(&stayed(&[])?), None)?;
+    let (deals_per_key, deals_per_cohort) = (keys.counts(), cohorts.counts());
     let stages = overall
         .get("")
         .cloned()
@@ -282,14 +319,14 @@ pub fn compute(
             def,
             &entered(&["key"])?,
             Some(&stayed(&["key"])?),
-            Some("key"),
+            Some(("key", &keys.names)),
         )?;
         for (value, deals) in &deals_per_key {
             breakdowns.push(Segment {
-                value: value.clone(),
+                value: value.to_string(),
                 deals: *deals,
                 stages: by_key
-                    .get(value)
+                    .get(*value)
                     .cloned()
                     .unwrap_or_else(|| empty_stages(def)),
             });
@@ -298,13 +335,18 @@ pub fn compute(
     }
     let mut trends = Vec::new();
     if p.cohort.is_some() {
-        let by_cohort = table(def, &entered(&["cohort"])?, None, Some("cohort"))?;
+        let by_cohort = table(
+            def,
+            &entered(&["cohort"])?,
+            None,
+            Some(("cohort", &cohorts.names)),
+        )?;
         for (value, deals) in &deals_per_cohort {
             trends.push(Segment {
-                value: value.clone(),
+                value: value.to_string(),
                 deals: *deals,
                 stages: by_cohort
-                    .get(value)
+                    .get(*value)
                     .cloned()
                     .unwrap_or_else(|| empty_stages(def)),
             });
@@ -335,16 +377,16 @@ fn table(
     def: &FunnelDef,
     entered: &DataFrame,
     stays: Option<&DataFrame>,
-    by: Option<&str>,
+    by: Option<(&str, &[String])>,
 ) -> PolarsResult<HashMap<String, Vec<StageStats>>> {
     let mut counts: HashMap<String, HashMap<u32, Figures>> = HashMap::new();
     let keys = |df: &DataFrame| -> PolarsResult<Vec<String>> {
         Ok(match by {
-            Some(c) => df
+            Some((c, names)) => df
                 .column(c)?
-                .str()?
+                .u32()?
                 .iter()
-                .map(|s| s.unwrap_or_default().to_string())
+                .map(|id| id.map(|i| names[i as usize].clone()).unwrap_or_default())
                 .collect(),
             None => vec![String::new(); df.height()],
         })
