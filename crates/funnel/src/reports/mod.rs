@@ -217,6 +217,58 @@ impl Dictionary {
     }
 }
 
+impl Rows {
+    fn append(&mut self, mut other: Rows) {
+        self.key.append(&mut other.key);
+        self.cohort.append(&mut other.cohort);
+        self.step.append(&mut other.step);
+        self.delta.append(&mut other.delta);
+        self.stay_key.append(&mut other.stay_key);
+        self.stay_step.append(&mut other.stay_step);
+        self.stay.append(&mut other.stay);
+    }
+}
+
+/// Matches each deal and emits its rows: one per matched step and one per completed stay.
+fn match_rows(
+    deals: &[DealFacts],
+    segments: &[(u32, u32)],
+    steps: &[Step],
+    index: &HashMap<&str, usize>,
+    p: &Params,
+) -> Rows {
+    let mut rows = Rows::default();
+    let mut events = Vec::new();
+    for (d, &(key, cohort)) in deals.iter().zip(segments) {
+        events.clear();
+        events.extend(d.moves.iter().map(|(s, at)| Event {
+            step: index.get(s.as_str()).copied(),
+            at: at.timestamp(),
+        }));
+        for w in events.windows(2) {
+            if let Some(s) = w[0].step {
+                rows.stay_key.push(key);
+                rows.stay_step.push(s as u32);
+                rows.stay.push((w[1].at - w[0].at) as f64);
+            }
+        }
+        let Some(m) = best_match(steps, &events, p.order, p.window.map(Span::secs)) else {
+            continue;
+        };
+        let mut prev: Option<i64> = None;
+        for (j, e) in m.iter().enumerate() {
+            let Some(e) = e else { continue };
+            let at = events[*e].at;
+            rows.key.push(key);
+            rows.cohort.push(cohort);
+            rows.step.push(j as u32);
+            rows.delta.push(prev.map(|t| (at - t) as f64));
+            prev = Some(at);
+        }
+    }
+    rows
+}
+
 pub fn compute(
     def: &FunnelDef,
     version: i32,
@@ -233,38 +285,37 @@ pub fn compute(
     let mut rows = Rows::default();
     let mut keys = Dictionary::default();
     let mut cohorts = Dictionary::default();
-    let mut events = Vec::new();
-    for d in deals {
-        let key = keys.id(d.key.as_deref().unwrap_or(NONE_KEY));
-        let cohort = match p.cohort {
-            Some(c) => cohorts.id(&c.label(d.opened_at)),
-            None => 0,
-        };
-        events.clear();
-        events.extend(d.moves.iter().map(|(s, at)| Event {
-            step: index.get(s.as_str()).copied(),
-            at: at.timestamp(),
-        }));
-        for w in events.windows(2) {
-            if let Some(s) = w[0].step {
-                rows.stay_key.push(key);
-                rows.stay_step.push(s as u32);
-                rows.stay.push((w[1].at - w[0].at) as f64);
-            }
-        }
-        let Some(m) = best_match(&steps, &events, p.order, p.window.map(Span::secs)) else {
-            continue;
-        };
-        let mut prev: Option<i64> = None;
-        for (j, e) in m.iter().enumerate() {
-            let Some(e) = e else { continue };
-            let at = events[*e].at;
-            rows.key.push(key);
-            rows.cohort.push(cohort);
-            rows.step.push(j as u32);
-            rows.delta.push(prev.map(|t| (at - t) as f64));
-            prev = Some(at);
-        }
+    // Segment ids first (cheap, and they must be the same whichever thread sees a deal),
+    // then the matching, which dominates, on every core.
+    let segments: Vec<(u32, u32)> = deals
+        .iter()
+        .map(|d| {
+            let key = keys.id(d.key.as_deref().unwrap_or(NONE_KEY));
+            let cohort = match p.cohort {
+                Some(c) => cohorts.id(&c.label(d.opened_at)),
+                None => 0,
+            };
+            (key, cohort)
+        })
+        .collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = deals.len().div_ceil(threads).max(1);
+    let parts: Vec<Rows> = std::thread::scope(|scope| {
+        let handles: Vec<_> = deals
+            .chunks(chunk)
+            .zip(segments.chunks(chunk))
+            .map(|(deals, segments)| {
+                let (steps, index) = (&steps, &index);
+                scope.spawn(move || match_rows(deals, segments, steps, index, p))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("matching thread"))
+            .collect()
+    });
+    for part in parts {
+        rows.append(part);
     }
     let matched = df![
         "key" => rows.key,
