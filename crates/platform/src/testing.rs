@@ -53,6 +53,7 @@ pub struct RunningService {
     pub port: u16,
     pub settings: Settings,
     pub db: Db,
+    pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     keep_database: bool,
@@ -81,6 +82,7 @@ impl RunningService {
             port,
             settings,
             db,
+            client: reqwest::Client::new(),
             stop: Some(tx),
             task: Some(task),
             keep_database: false,
@@ -105,6 +107,31 @@ impl RunningService {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("GET sent")
+    }
+
+    /// `GET path`, expecting 200 and a JSON body.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let resp = self.get(path).await;
+        assert_eq!(resp.status().as_u16(), 200, "GET {path}");
+        resp.json().await.expect("a JSON body")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        let req = self.client.post(self.url(path)).json(body);
+        req.send().await.expect("POST sent")
+    }
+
+    pub async fn put_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        let req = self.client.put(self.url(path)).json(body);
+        req.send().await.expect("PUT sent")
     }
 
     /// Publishes an event onto this test's exchange, as its producer would.

@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 
 pub struct TestApp {
     pub service: RunningService,
-    pub client: reqwest::Client,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -21,45 +20,10 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_with(settings: Settings) -> TestApp {
     let def = breakeven::definition_with(breakeven::Tracking::default());
     let service = RunningService::start(def, settings).await;
-    TestApp {
-        service,
-        client: reqwest::Client::new(),
-    }
+    TestApp { service }
 }
 
 impl TestApp {
-    pub fn url(&self, path: &str) -> String {
-        self.service.url(path)
-    }
-
-    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub async fn put_json(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .put(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.unwrap()
-    }
-
-    pub async fn get_json(&self, path: &str) -> Value {
-        let resp = self.get(path).await;
-        assert_eq!(resp.status().as_u16(), 200, "GET {path}");
-        resp.json().await.unwrap()
-    }
-
     /// POSTs and expects 201; returns the body.
     pub async fn create(&self, path: &str, body: &Value) -> Value {
         let resp = self.post_json(path, body).await;
@@ -75,28 +39,12 @@ impl TestApp {
             .expect("tap opens")
     }
 
-    pub async fn count(&self, sql: &str) -> i64 {
-        self.service.count(sql).await
-    }
-
     /// Outbox rows of one event type (`campaign.at_risk` → the full routing key).
     pub async fn outbox_count(&self, event: &str) -> i64 {
         self.count(&format!(
             "SELECT count(*) AS n FROM outbox WHERE routing_key = 'touchstone.breakeven.{event}.v1'"
         ))
         .await
-    }
-
-    pub async fn wait_count(&self, sql: &str, n: i64) {
-        self.service.wait_count(sql, n).await
-    }
-
-    pub async fn publish_batch(&self, events: &[contracts::RawEvent]) {
-        self.service.publish_batch(events).await
-    }
-
-    pub async fn publish(&self, event: &contracts::RawEvent) {
-        self.service.publish(event).await
     }
 
     /// A product priced 100 with variable cost 60 (CM ratio 0.4), in USD.
@@ -108,5 +56,13 @@ impl TestApp {
             )
             .await;
         p["id"].as_str().unwrap().to_string()
+    }
+}
+
+/// The service's own helpers (HTTP, publish, count) are the app's.
+impl std::ops::Deref for TestApp {
+    type Target = RunningService;
+    fn deref(&self) -> &RunningService {
+        &self.service
     }
 }

@@ -10,14 +10,12 @@ pub const B2B: &str = "00000000-0000-4000-8000-00000000b2b0";
 
 pub struct Suite {
     namespace: TestNamespace,
-    pub client: reqwest::Client,
 }
 
 impl Suite {
     pub fn new() -> Suite {
         Suite {
             namespace: TestNamespace::new(),
-            client: reqwest::Client::new(),
         }
     }
 
@@ -27,13 +25,7 @@ impl Suite {
     }
 
     pub async fn post(&self, svc: &RunningService, path: &str, body: &Value) -> Value {
-        let resp = self
-            .client
-            .post(svc.url(path))
-            .json(body)
-            .send()
-            .await
-            .unwrap();
+        let resp = svc.post_json(path, body).await;
         let status = resp.status().as_u16();
         let body: Value = resp.json().await.unwrap();
         assert!((200..300).contains(&status), "POST {path}: {status} {body}");
@@ -41,9 +33,7 @@ impl Suite {
     }
 
     pub async fn get(&self, svc: &RunningService, path: &str) -> Value {
-        let resp = self.client.get(svc.url(path)).send().await.unwrap();
-        assert_eq!(resp.status().as_u16(), 200, "GET {path}");
-        resp.json().await.unwrap()
+        svc.get_json(path).await
     }
 
     /// Polls `GET path` until `done` holds (up to 20 s); returns the last body.

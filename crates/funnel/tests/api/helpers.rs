@@ -11,41 +11,16 @@ pub const MARKETING: &str = "00000000-0000-4000-8000-0000000000a1";
 
 pub struct TestApp {
     pub service: RunningService,
-    pub client: reqwest::Client,
 }
 
 pub async fn spawn_app() -> TestApp {
     let settings = TestNamespace::new().settings(funnel::SERVICE);
     TestApp {
         service: RunningService::start(funnel::definition(), settings).await,
-        client: reqwest::Client::new(),
     }
 }
 
 impl TestApp {
-    pub fn url(&self, path: &str) -> String {
-        self.service.url(path)
-    }
-
-    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.unwrap()
-    }
-
-    pub async fn get_json(&self, path: &str) -> Value {
-        let resp = self.get(path).await;
-        assert_eq!(resp.status().as_u16(), 200, "GET {path}");
-        resp.json().await.unwrap()
-    }
-
     /// Opens a deal and returns it.
     pub async fn deal(&self, body: Value) -> Value {
         let resp = self.post_json("/v1/deals", &body).await;
@@ -77,12 +52,16 @@ impl TestApp {
         assert_eq!(resp.status().as_u16(), 200, "{:?}", resp.text().await);
         resp.json().await.unwrap()
     }
-
-    pub async fn count(&self, sql: &str) -> i64 {
-        self.service.count(sql).await
-    }
 }
 
 pub fn b2b_deal() -> Value {
     json!({"funnel_id": B2B, "amount": "1000.00", "currency": "EUR", "owner": "ann"})
+}
+
+/// The service's own helpers (HTTP, publish, count) are the app's.
+impl std::ops::Deref for TestApp {
+    type Target = RunningService;
+    fn deref(&self) -> &RunningService {
+        &self.service
+    }
 }

@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 
 pub struct TestApp {
     pub service: RunningService,
-    pub client: reqwest::Client,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -21,17 +20,10 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_with(settings: Settings) -> TestApp {
     let service = RunningService::start(leads::definition(), settings).await;
-    TestApp {
-        service,
-        client: reqwest::Client::new(),
-    }
+    TestApp { service }
 }
 
 impl TestApp {
-    pub fn url(&self, path: &str) -> String {
-        self.service.url(path)
-    }
-
     pub async fn post_lead(&self, body: &Value) -> reqwest::Response {
         self.client
             .post(self.url("/v1/leads"))
@@ -45,10 +37,6 @@ impl TestApp {
         Tap::open(&self.service.settings.bus, pattern)
             .await
             .expect("tap opens")
-    }
-
-    pub async fn count(&self, sql: &str) -> i64 {
-        self.service.count(sql).await
     }
 
     /// Waits until the outbox is drained or `timeout` passes; returns the backlog left.
@@ -74,30 +62,6 @@ impl TestApp {
     pub async fn create(&self, body: &Value) -> Value {
         let resp = self.post_lead(body).await;
         assert_eq!(resp.status().as_u16(), 201, "{:?}", resp.text().await);
-        resp.json().await.unwrap()
-    }
-
-    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub async fn put_json(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .put(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub async fn get_json(&self, path: &str) -> Value {
-        let resp = self.client.get(self.url(path)).send().await.unwrap();
-        assert_eq!(resp.status().as_u16(), 200, "GET {path}");
         resp.json().await.unwrap()
     }
 
@@ -127,18 +91,6 @@ impl TestApp {
         let resp = self.put_json("/v1/scoring-model", &test_model()).await;
         assert_eq!(resp.status().as_u16(), 200, "{:?}", resp.text().await);
     }
-
-    pub async fn publish_batch(&self, events: &[contracts::RawEvent]) {
-        self.service.publish_batch(events).await
-    }
-
-    pub async fn publish(&self, event: &contracts::RawEvent) {
-        self.service.publish(event).await
-    }
-
-    pub async fn wait_count(&self, sql: &str, n: i64) {
-        self.service.wait_count(sql, n).await
-    }
 }
 
 /// Fit: title containing "vp" 40, target account 30. Engagement: meeting 25, form_submit 10,
@@ -159,4 +111,12 @@ pub fn test_model() -> Value {
         "engagement_bands": {"a": 50.0, "b": 20.0},
         "mql": {"min_fit": 30.0, "min_engagement": 20.0}
     })
+}
+
+/// The service's own helpers (HTTP, publish, count) are the app's.
+impl std::ops::Deref for TestApp {
+    type Target = RunningService;
+    fn deref(&self) -> &RunningService {
+        &self.service
+    }
 }

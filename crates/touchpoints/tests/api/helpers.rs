@@ -9,7 +9,6 @@ use touchpoints::TouchpointsConfig;
 
 pub struct TestApp {
     pub service: RunningService,
-    pub client: reqwest::Client,
 }
 
 /// Small chunks and lines, so that tests cross chunk boundaries with few lines.
@@ -31,10 +30,7 @@ pub async fn spawn_with(config: TouchpointsConfig) -> TestApp {
     let namespace = TestNamespace::new();
     let settings = namespace.settings(touchpoints::SERVICE);
     let service = RunningService::start(touchpoints::definition_with(config), settings).await;
-    TestApp {
-        service,
-        client: reqwest::Client::new(),
-    }
+    TestApp { service }
 }
 
 /// A touch with the fields every touch needs, plus `extra`.
@@ -47,34 +43,6 @@ pub fn touch(occurred_at: &str, channel: &str, ty: &str, extra: Value) -> Value 
 }
 
 impl TestApp {
-    pub fn url(&self, path: &str) -> String {
-        self.service.url(path)
-    }
-
-    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub async fn put_json(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .put(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub async fn get_json(&self, path: &str) -> Value {
-        let resp = self.client.get(self.url(path)).send().await.unwrap();
-        assert_eq!(resp.status().as_u16(), 200, "GET {path}");
-        resp.json().await.unwrap()
-    }
-
     /// Posts touches and expects them stored.
     pub async fn ingest(&self, touches: &[Value]) -> Value {
         let resp = self.post_json("/v1/touchpoints", &json!(touches)).await;
@@ -199,5 +167,13 @@ pub mod events {
             currency: None,
             lost_at: at(lost_at),
         }
+    }
+}
+
+/// The service's own helpers (HTTP, publish, count) are the app's.
+impl std::ops::Deref for TestApp {
+    type Target = RunningService;
+    fn deref(&self) -> &RunningService {
+        &self.service
     }
 }
