@@ -39,6 +39,12 @@ pub struct BusSettings {
     /// Queues are `<queue_prefix>.<service>`, `<…>.dlq`, `<…>.retry.<n>`.
     pub queue_prefix: String,
     pub prefetch: u16,
+    /// Deliveries already received that the consumer applies in one transaction, up to
+    /// this many messages or `group_events` events (1 turns grouping off). A group that
+    /// fails is rolled back and its messages are applied one by one, so each message
+    /// still succeeds, retries or is dead-lettered on its own.
+    pub group_messages: usize,
+    pub group_events: usize,
     /// Tries after the first failure before a message goes to the DLQ.
     pub max_retries: u32,
     /// Delay before the first retry; each later retry waits 4× longer.
@@ -148,6 +154,8 @@ impl Settings {
             .set_default("bus.exchange", "touchstone.events")?
             .set_default("bus.queue_prefix", "touchstone")?
             .set_default("bus.prefetch", 64)?
+            .set_default("bus.group_messages", 32)?
+            .set_default("bus.group_events", 5000)?
             .set_default("bus.max_retries", 3)?
             .set_default("bus.retry_base_ms", 1000)?
             .set_default("bus.consume", true)?

@@ -1,11 +1,12 @@
-//! Consuming events: one transaction per AMQP message (inbox row + effect), ack after
-//! commit, bounded retries through delay queues, then the dead-letter queue.
+//! Consuming events: one transaction per AMQP message (inbox row + effect), or per group of
+//! messages already received, ack after commit, bounded retries through delay queues, then
+//! the dead-letter queue.
 
 use std::sync::Arc;
 
 use contracts::RawEvent;
 use diesel::prelude::*;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, ConfirmSelectOptions};
 use lapin::types::FieldTable;
@@ -159,15 +160,84 @@ impl Consumer {
                 }
                 next = deliveries.next() => match next {
                     Some(Ok(delivery)) => {
-                        let outcome = self.process(&side, &delivery).await?;
-                        tracing::debug!(?outcome, "delivery processed");
-                        delivery.ack(BasicAckOptions::default()).await?;
+                        // Whatever else the broker has already delivered joins it, without waiting.
+                        let mut group = vec![delivery];
+                        let mut after = None;
+                        while group.len() < self.settings.bus.group_messages.max(1) {
+                            match deliveries.next().now_or_never() {
+                                Some(Some(Ok(d))) => group.push(d),
+                                Some(Some(Err(e))) => {
+                                    after = Some(anyhow::Error::from(e));
+                                    break;
+                                }
+                                Some(None) => {
+                                    after = Some(anyhow::anyhow!("consumer stream ended"));
+                                    break;
+                                }
+                                None => break,
+                            }
+                        }
+                        self.process_group(&side, group).await?;
+                        if let Some(e) = after {
+                            return Err(e);
+                        }
                     }
                     Some(Err(e)) => return Err(e.into()),
                     None => anyhow::bail!("consumer stream ended"),
                 }
             }
         }
+    }
+
+    /// Applies deliveries received together in one transaction when they parse and fit in
+    /// `group_events`, and acks them after it commits. Otherwise, or when that transaction
+    /// fails, each delivery is processed and acked on its own: a group never changes what
+    /// happens to a message, only how many commits it takes.
+    async fn process_group(
+        &self,
+        side: &lapin::Channel,
+        group: Vec<Delivery>,
+    ) -> anyhow::Result<()> {
+        if group.len() > 1 {
+            let parsed: Option<Vec<Vec<RawEvent>>> = group
+                .iter()
+                .map(|d| {
+                    let content_type = d.properties.content_type().as_ref().map(|c| c.as_str());
+                    contracts::parse_message(content_type, &d.data).ok()
+                })
+                .collect();
+            if let Some(messages) = parsed {
+                let total: usize = messages.iter().map(Vec::len).sum();
+                if total <= self.settings.bus.group_events {
+                    let events: Vec<RawEvent> = messages.into_iter().flatten().collect();
+                    let ty = event_type(&events);
+                    if let Ok((applied, duplicates)) = self.apply(events).await {
+                        self.count(&ty, "applied", applied);
+                        self.count(&ty, "duplicate", duplicates);
+                        tracing::debug!(
+                            messages = group.len(),
+                            applied,
+                            duplicates,
+                            "group applied"
+                        );
+                        for delivery in &group {
+                            delivery.ack(BasicAckOptions::default()).await?;
+                        }
+                        return Ok(());
+                    }
+                    tracing::debug!(
+                        messages = group.len(),
+                        "group failed; applying its messages one by one"
+                    );
+                }
+            }
+        }
+        for delivery in &group {
+            let outcome = self.process(side, delivery).await?;
+            tracing::debug!(?outcome, "delivery processed");
+            delivery.ack(BasicAckOptions::default()).await?;
+        }
+        Ok(())
     }
 
     /// Decides a delivery's fate. Returns Err only when the broker itself failed, in which
@@ -195,17 +265,19 @@ impl Consumer {
                 return Ok(Outcome::DeadLettered { reason });
             }
         };
-        match self.apply(events.clone()).await {
+        let ty = event_type(&events);
+        let n = events.len();
+        match self.apply(events).await {
             Ok((applied, duplicates)) => {
-                self.count(&events, "applied", applied);
-                self.count(&events, "duplicate", duplicates);
+                self.count(&ty, "applied", applied);
+                self.count(&ty, "duplicate", duplicates);
                 Ok(Outcome::Applied {
                     applied,
                     duplicates,
                 })
             }
             Err(HandlerError::Permanent(reason)) => {
-                self.count(&events, "dead_lettered", events.len());
+                self.count(&ty, "dead_lettered", n);
                 self.dead_letter(side, delivery, &reason, "rejected")
                     .await?;
                 Ok(Outcome::DeadLettered { reason })
@@ -216,7 +288,7 @@ impl Consumer {
                 if tries < self.settings.bus.max_retries {
                     let attempt = tries + 1;
                     tracing::warn!(attempt, %reason, "handler failed; scheduling a retry");
-                    self.count(&events, "retried", events.len());
+                    self.count(&ty, "retried", n);
                     self.metrics.events_retried_total.inc();
                     let queue = self.settings.bus.retry_queue(&self.service, attempt);
                     let props = forward_properties(delivery, attempt, Some(&reason), None);
@@ -224,7 +296,7 @@ impl Consumer {
                     Ok(Outcome::Retried { attempt, reason })
                 } else {
                     let reason = format!("failed after {} retries: {reason}", tries);
-                    self.count(&events, "dead_lettered", events.len());
+                    self.count(&ty, "dead_lettered", n);
                     self.dead_letter(side, delivery, &reason, "exhausted")
                         .await?;
                     Ok(Outcome::DeadLettered { reason })
@@ -295,16 +367,22 @@ impl Consumer {
         Ok(())
     }
 
-    fn count(&self, events: &[RawEvent], outcome: &str, n: usize) {
+    fn count(&self, ty: &str, outcome: &str, n: usize) {
         if n == 0 {
             return;
         }
-        let ty = events.first().map(|e| e.ty.as_str()).unwrap_or("unknown");
         self.metrics
             .events_consumed_total
             .with_label_values(&[ty, outcome])
             .inc_by(n as u64);
     }
+}
+
+/// The metrics label of a message's events: the type of the first.
+fn event_type(events: &[RawEvent]) -> String {
+    events
+        .first()
+        .map_or_else(|| "unknown".to_string(), |e| e.ty.clone())
 }
 
 /// Copies a delivery's properties for a retry or the DLQ, recording why and where it came from.

@@ -80,24 +80,7 @@ impl Fixture {
         let settings = TestNamespace::new().settings(SERVICE);
         let db = migrate(&settings).await;
         let fixed = Arc::new(AtomicBool::new(false));
-        let status = BrokerStatus::default();
-        let consumer = Consumer::new(
-            db.clone(),
-            settings.clone(),
-            Metrics::new(SERVICE),
-            status.clone(),
-            SERVICE,
-            Arc::new(TestHandler {
-                fixed: fixed.clone(),
-            }),
-        );
-        let (stop, rx) = watch::channel(false);
-        let task = tokio::spawn(consumer.run(rx));
-        wait_for("consumer to start", Duration::from_secs(15), || {
-            let up = status.consumer_connected();
-            async move { up }
-        })
-        .await;
+        let (stop, task) = run_consumer(&settings, &db, &fixed).await;
         let connection = platform::bus::connect(&settings.bus, "test-publisher")
             .await
             .expect("broker reachable");
@@ -115,6 +98,21 @@ impl Fixture {
             stop,
             task: Some(task),
         }
+    }
+
+    /// Stops the consumer; messages published meanwhile wait in its queue.
+    async fn pause(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            task.await.expect("consumer stops cleanly");
+        }
+    }
+
+    /// Starts a new consumer on the same queue.
+    async fn resume(&mut self) {
+        let (stop, task) = run_consumer(&self.settings, &self.db, &self.fixed).await;
+        self.stop = stop;
+        self.task = Some(task);
     }
 
     async fn publish_raw(&self, routing_key: &str, content_type: &str, id: Uuid, body: &[u8]) {
@@ -186,6 +184,33 @@ impl Drop for Fixture {
         let settings = self.settings.database.clone();
         let _ = std::thread::spawn(move || platform::db::drop_database(&settings)).join();
     }
+}
+
+/// Starts a consumer of the fixture service and waits until it is connected.
+async fn run_consumer(
+    settings: &Settings,
+    db: &Db,
+    fixed: &Arc<AtomicBool>,
+) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+    let status = BrokerStatus::default();
+    let consumer = Consumer::new(
+        db.clone(),
+        settings.clone(),
+        Metrics::new(SERVICE),
+        status.clone(),
+        SERVICE,
+        Arc::new(TestHandler {
+            fixed: fixed.clone(),
+        }),
+    );
+    let (stop, rx) = watch::channel(false);
+    let task = tokio::spawn(consumer.run(rx));
+    wait_for("consumer to start", Duration::from_secs(15), || {
+        let up = status.consumer_connected();
+        async move { up }
+    })
+    .await;
+    (stop, task)
 }
 
 async fn migrate(settings: &Settings) -> Db {
@@ -399,6 +424,59 @@ async fn a_batch_message_is_applied_in_one_transaction() {
     assert_eq!(
         count(&fx.db, "SELECT count(*) AS n FROM effects".into()).await,
         4
+    );
+}
+
+/// Messages that wait in the queue are applied a group per transaction (the effects of a
+/// group share a transaction id); a message that fails in a group is rolled back with it,
+/// and the group's messages are then applied one by one, so the bad one alone is
+/// dead-lettered and every good one is applied exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_messages_are_applied_in_groups_and_a_bad_one_only_fails_itself() {
+    let mut fx = Fixture::start().await;
+    fx.pause().await;
+    let first: Vec<RawEvent> = (0..20).map(|_| lead_created("Ada")).collect();
+    for e in &first {
+        fx.publish(e).await;
+    }
+    fx.resume().await;
+    for e in &first {
+        fx.wait_effect(e.id).await;
+    }
+    let transactions = count(
+        &fx.db,
+        "SELECT count(DISTINCT txid) AS n FROM effects".into(),
+    )
+    .await;
+    assert!(
+        transactions < 20,
+        "20 waiting messages took {transactions} transactions"
+    );
+
+    fx.pause().await;
+    let mut second: Vec<RawEvent> = (0..10).map(|_| lead_created("Grace")).collect();
+    second.insert(4, lead_created("reject"));
+    second.push(first[3].clone());
+    // Applied last: once it is, everything before it has been processed.
+    second.push(lead_created("Sentinel"));
+    for e in &second {
+        fx.publish(e).await;
+    }
+    fx.resume().await;
+    fx.wait_effect(second.last().unwrap().id).await;
+    let dead = fx.wait_dead_letters(1).await;
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        dead[0].message_id.as_deref(),
+        Some(second[4].id.to_string().as_str())
+    );
+    for (i, e) in second.iter().enumerate() {
+        assert_eq!(fx.effects_of(e.id).await, i64::from(i != 4), "message {i}");
+    }
+    // 20 + 10 good + the sentinel; the repeated event had no second effect.
+    assert_eq!(
+        count(&fx.db, "SELECT count(*) AS n FROM effects".into()).await,
+        31
     );
 }
 
