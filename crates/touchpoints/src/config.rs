@@ -16,6 +16,9 @@ pub struct TouchpointsConfig {
     pub micro_conversion_types: HashSet<String>,
     /// Valid NDJSON lines written per transaction (`INGEST__CHUNK_LINES`).
     pub chunk_lines: usize,
+    /// NDJSON bytes after which a chunk is written even if it has fewer lines
+    /// (`INGEST__CHUNK_BYTES`): this, not the line count, bounds memory when lines are long.
+    pub chunk_bytes: usize,
     /// Chunks of one bulk request written at once, each on its own connection
     /// (`INGEST__PARALLEL_CHUNKS`).
     pub parallel_chunks: usize,
@@ -37,6 +40,7 @@ impl Default for TouchpointsConfig {
             lookback_days: 90,
             micro_conversion_types: HashSet::from(["form_submit".to_string()]),
             chunk_lines: 5_000,
+            chunk_bytes: 2 * 1024 * 1024,
             parallel_chunks: 2,
             max_line_bytes: 64 * 1024,
             max_listed_errors: 1_000,
@@ -70,6 +74,9 @@ impl TouchpointsConfig {
         }
         if let Some(n) = number("INGEST__CHUNK_LINES", 1)? {
             c.chunk_lines = n;
+        }
+        if let Some(n) = number("INGEST__CHUNK_BYTES", 1)? {
+            c.chunk_bytes = n;
         }
         if let Some(n) = number("INGEST__PARALLEL_CHUNKS", 1)? {
             c.parallel_chunks = n;

@@ -1,6 +1,6 @@
 //! Writing events into the outbox, inside the caller's transaction.
 
-use contracts::{CLOUDEVENTS_BATCH_JSON, CLOUDEVENTS_JSON, EventPayload, RawEvent};
+use contracts::{CLOUDEVENTS_BATCH_JSON, CLOUDEVENTS_JSON, CloudEvent, EventPayload, RawEvent};
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -93,9 +93,9 @@ pub fn enqueue_batch<T: EventPayload>(
     let rows: Vec<NewOutboxRow> = payloads
         .chunks(per_message.max(1))
         .map(|chunk| {
-            let events: Vec<RawEvent> = chunk
+            let events: Vec<CloudEvent<&T>> = chunk
                 .iter()
-                .map(|p| RawEvent::new(p, traceparent.clone()))
+                .map(|p| CloudEvent::typed(p, traceparent.clone()))
                 .collect();
             NewOutboxRow {
                 message_id: Uuid::now_v7(),

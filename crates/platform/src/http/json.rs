@@ -95,6 +95,11 @@ fn is_json(content_type: &str) -> bool {
 
 /// Parses JSON into `T`, naming the offending field on a shape error.
 pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, Problem> {
+    // Most bodies are valid: parse them at full speed, and parse a failed one again, tracking
+    // the path, to name the field.
+    if let Ok(v) = serde_json::from_slice(raw) {
+        return Ok(v);
+    }
     let mut de = serde_json::Deserializer::from_slice(raw);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(v) => {

@@ -1,7 +1,8 @@
 //! `POST /v1/touchpoints/bulk`: NDJSON of any size, streamed. Lines are validated as they
 //! arrive and written in chunks (one transaction each, events included, up to
-//! `parallel_chunks` at once) while the next chunk is parsed, so memory stays at a few chunks
-//! whatever the body's size. A bad line —
+//! `parallel_chunks` at once) while the next chunk is parsed. A chunk closes at
+//! `chunk_lines` lines or `chunk_bytes` bytes of NDJSON, whichever comes first, so memory
+//! stays at a few chunks whatever the body's size and however long its lines. A bad line —
 //! invalid JSON, invalid UTF-8, too long, or breaking a rule — is reported and skipped.
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
@@ -94,6 +95,8 @@ pub async fn bulk_ingest(
         trace,
         report: BulkResponse::default(),
         chunk: Vec::with_capacity(config.chunk_lines),
+        chunk_bytes: 0,
+        full: Vec::new(),
         inflight: VecDeque::new(),
     };
     let mut lines = Lines::new(config.max_line_bytes);
@@ -102,16 +105,16 @@ pub async fn bulk_ingest(
             bytes.map_err(|e| Problem::malformed(format!("could not read the body: {e}")))?;
         let now = Utc::now();
         lines.push(&bytes, &mut |n, line| ingest.line(n, line, now));
-        while ingest.chunk.len() >= config.chunk_lines {
-            let rest = ingest.chunk.split_off(config.chunk_lines);
-            let full = std::mem::replace(&mut ingest.chunk, rest);
+        for full in std::mem::take(&mut ingest.full) {
             ingest.dispatch(full).await?;
         }
     }
     let now = Utc::now();
     lines.finish(&mut |n, line| ingest.line(n, line, now));
-    let last = std::mem::take(&mut ingest.chunk);
-    ingest.dispatch(last).await?;
+    ingest.seal();
+    for full in std::mem::take(&mut ingest.full) {
+        ingest.dispatch(full).await?;
+    }
     while !ingest.inflight.is_empty() {
         ingest.settle().await?;
     }
@@ -128,13 +131,18 @@ struct Ingest {
     config: std::sync::Arc<TouchpointsConfig>,
     trace: TraceContext,
     report: BulkResponse,
+    /// The chunk being filled, and the NDJSON bytes of its lines.
     chunk: Vec<Touchpoint>,
+    chunk_bytes: usize,
+    /// Chunks filled (by `chunk_lines` or `chunk_bytes`) and not yet handed to a writer.
+    full: Vec<Vec<Touchpoint>>,
     /// Chunks being written (at most `parallel_chunks`) while the next one is parsed.
     inflight: VecDeque<JoinHandle<Result<Written, TouchpointsError>>>,
 }
 
 impl Ingest {
     fn line(&mut self, number: u64, line: Result<&[u8], LineError>, now: chrono::DateTime<Utc>) {
+        let size = line.as_ref().map_or(0, |l| l.len());
         let parsed = line
             .map_err(|e| (e.to_string(), Vec::new()))
             .and_then(|bytes| {
@@ -155,6 +163,12 @@ impl Ingest {
                 self.report.lines += 1;
                 self.report.accepted += 1;
                 self.chunk.push(t);
+                self.chunk_bytes += size;
+                if self.chunk.len() >= self.config.chunk_lines
+                    || self.chunk_bytes >= self.config.chunk_bytes
+                {
+                    self.seal();
+                }
             }
             // A blank line is neither accepted nor rejected.
             Err((message, _)) if message.is_empty() => {}
@@ -172,6 +186,18 @@ impl Ingest {
                 }
             }
         }
+    }
+
+    /// Closes the chunk being filled (if it holds anything) for writing.
+    fn seal(&mut self) {
+        if !self.chunk.is_empty() {
+            let chunk = std::mem::replace(
+                &mut self.chunk,
+                Vec::with_capacity(self.config.chunk_lines.min(8_192)),
+            );
+            self.full.push(chunk);
+        }
+        self.chunk_bytes = 0;
     }
 
     /// Starts writing `chunk`, first waiting for the oldest chunk in flight when

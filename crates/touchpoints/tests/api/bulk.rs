@@ -3,7 +3,9 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{spawn_app, touch};
+use touchpoints::TouchpointsConfig;
+
+use crate::helpers::{spawn_app, spawn_with, test_config, touch};
 
 fn line(v: &Value) -> Vec<u8> {
     let mut l = serde_json::to_vec(v).unwrap();
@@ -130,6 +132,44 @@ async fn many_chunks_are_stored_once_and_a_resend_has_no_effect() {
             .count("SELECT coalesce(sum(event_count), 0)::bigint AS n FROM outbox")
             .await,
         11
+    );
+}
+
+/// Long lines close a chunk before its line count does: each chunk is one transaction with
+/// its own outbox message, so the messages count the chunks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chunks_close_at_the_byte_limit_before_the_line_limit() {
+    let lines: Vec<Vec<u8>> = (0..10)
+        .map(|i| {
+            line(&touch(
+                "2026-03-01T10:00:00Z",
+                "content",
+                "page_view",
+                json!({"id": Uuid::now_v7(), "properties": {"page": format!("{i:0>300}")}}),
+            ))
+        })
+        .collect();
+    let width = lines[0].len() - 1;
+    assert!(lines.iter().all(|l| l.len() - 1 == width));
+    // Three lines reach 2 × width + 1 bytes: chunks of 3, 3, 3 and 1.
+    let app = spawn_with(TouchpointsConfig {
+        chunk_lines: 1_000,
+        chunk_bytes: 2 * width + 1,
+        events_per_message: 100,
+        ..test_config()
+    })
+    .await;
+    let report = app.bulk(lines.concat()).await;
+    assert_eq!(report["inserted"], 10, "{report}");
+    assert_eq!(
+        app.service.count("SELECT count(*) AS n FROM outbox").await,
+        4
+    );
+    assert_eq!(
+        app.service
+            .count("SELECT count(*) AS n FROM outbox WHERE event_count = 3")
+            .await,
+        3
     );
 }
 
