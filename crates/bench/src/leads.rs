@@ -9,6 +9,8 @@ use contracts::touchpoints::TouchpointRecorded;
 use diesel::prelude::*;
 use platform::DbError;
 
+use platform::testing::RunningService;
+
 use crate::http::{CONCURRENCY, Load, leads_service, load};
 use crate::report::{Row, Verdict};
 
@@ -227,28 +229,17 @@ pub async fn touches() -> anyhow::Result<Row> {
         )
         .await?;
     }
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let n: i64 = service
-            .db
-            .run(|c| {
-                platform::schema::inbox::table
-                    .filter(
-                        platform::schema::inbox::event_type
-                            .eq("touchstone.touchpoints.touchpoint.recorded.v1"),
-                    )
-                    .count()
-                    .get_result(c)
-                    .map_err(DbError::from)
-            })
-            .await?;
-        if n >= 10_000 || Instant::now() > deadline {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    wait_applied(
+        &service,
+        TOUCHPOINT_RECORDED,
+        10_000,
+        Duration::from_secs(120),
+    )
+    .await?;
     let elapsed = started.elapsed().as_secs_f64();
     let _ = conn.close(200, "done".into()).await;
+    let stored = inbox_count(&service, TOUCHPOINT_RECORDED).await?;
+    anyhow::ensure!(stored == 10_000, "the inbox holds {stored} of 10,000 ids");
     drop(service);
     Ok(Row {
         what: "10,000 `touchpoint.recorded` (100 batches of 100, 1,000 leads) applied to engagement, publish → committed".into(),
@@ -257,6 +248,56 @@ pub async fn touches() -> anyhow::Result<Row> {
         goal: "< 1 s".into(),
         verdict: if elapsed < 1.0 { Verdict::Met } else { Verdict::Missed },
     })
+}
+
+pub const TOUCHPOINT_RECORDED: &str = "touchstone.touchpoints.touchpoint.recorded.v1";
+
+/// Events of type `ty` the service's consumer has applied (committed), from its
+/// `/metrics`: polling this costs the service a text render, where counting the inbox
+/// would scan it and take CPU from the consumer being measured.
+pub async fn applied(service: &RunningService, ty: &str) -> anyhow::Result<u64> {
+    let text = reqwest::get(service.url("/metrics")).await?.text().await?;
+    let label = format!("type=\"{ty}\"");
+    Ok(text
+        .lines()
+        .filter(|l| {
+            l.starts_with("events_consumed_total{")
+                && l.contains("outcome=\"applied\"")
+                && l.contains(&label)
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum())
+}
+
+/// Waits until `n` events of type `ty` are applied, polling every 50 ms.
+pub async fn wait_applied(
+    service: &RunningService,
+    ty: &str,
+    n: u64,
+    timeout: Duration,
+) -> anyhow::Result<u64> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let done = applied(service, ty).await?;
+        if done >= n || Instant::now() > deadline {
+            return Ok(done);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The inbox rows of type `ty`: the exact check, once the waiting is over.
+pub async fn inbox_count(service: &RunningService, ty: &'static str) -> anyhow::Result<i64> {
+    Ok(service
+        .db
+        .run(move |c| {
+            platform::schema::inbox::table
+                .filter(platform::schema::inbox::event_type.eq(ty))
+                .count()
+                .get_result(c)
+                .map_err(DbError::from)
+        })
+        .await?)
 }
 
 /// Each report over 1,000,000 leads. The leads are written with one `INSERT … SELECT
