@@ -210,10 +210,9 @@ impl Consumer {
                 let total: usize = messages.iter().map(Vec::len).sum();
                 if total <= self.settings.bus.group_events {
                     let events: Vec<RawEvent> = messages.into_iter().flatten().collect();
-                    let ty = event_type(&events);
-                    if let Ok((applied, duplicates)) = self.apply(events).await {
-                        self.count(&ty, "applied", applied);
-                        self.count(&ty, "duplicate", duplicates);
+                    if let Ok(tally) = self.apply(events).await {
+                        self.record(&tally);
+                        let (applied, duplicates) = tally.totals();
                         tracing::debug!(
                             messages = group.len(),
                             applied,
@@ -268,9 +267,9 @@ impl Consumer {
         let ty = event_type(&events);
         let n = events.len();
         match self.apply(events).await {
-            Ok((applied, duplicates)) => {
-                self.count(&ty, "applied", applied);
-                self.count(&ty, "duplicate", duplicates);
+            Ok(tally) => {
+                self.record(&tally);
+                let (applied, duplicates) = tally.totals();
                 Ok(Outcome::Applied {
                     applied,
                     duplicates,
@@ -307,7 +306,7 @@ impl Consumer {
 
     /// Applies every event of one message in a single transaction; an event id already
     /// in the inbox is skipped. Returns (applied, duplicates).
-    async fn apply(&self, events: Vec<RawEvent>) -> Result<(usize, usize), HandlerError> {
+    async fn apply(&self, events: Vec<RawEvent>) -> Result<Tally, HandlerError> {
         let handler = self.handler.clone();
         self.db
             .run(move |conn| {
@@ -331,12 +330,19 @@ impl Consumer {
                     let fresh: std::collections::HashSet<uuid::Uuid> = fresh.into_iter().collect();
                     // An id repeated inside one message counts once.
                     let mut seen = std::collections::HashSet::new();
-                    let new: Vec<&RawEvent> = events
-                        .iter()
-                        .filter(|e| fresh.contains(&e.id) && seen.insert(e.id))
-                        .collect();
+                    let mut tally = Tally::default();
+                    let mut new: Vec<&RawEvent> = Vec::with_capacity(fresh.len());
+                    for e in &events {
+                        let counts = tally.0.entry(e.ty.clone()).or_default();
+                        if fresh.contains(&e.id) && seen.insert(e.id) {
+                            counts.0 += 1;
+                            new.push(e);
+                        } else {
+                            counts.1 += 1;
+                        }
+                    }
                     handler.handle_batch(tx, &new)?;
-                    Ok((new.len(), events.len() - new.len()))
+                    Ok(tally)
                 })
             })
             .await
@@ -367,6 +373,14 @@ impl Consumer {
         Ok(())
     }
 
+    /// Counts applied and duplicate events under their own types.
+    fn record(&self, tally: &Tally) {
+        for (ty, (applied, duplicates)) in &tally.0 {
+            self.count(ty, "applied", *applied);
+            self.count(ty, "duplicate", *duplicates);
+        }
+    }
+
     fn count(&self, ty: &str, outcome: &str, n: usize) {
         if n == 0 {
             return;
@@ -378,7 +392,19 @@ impl Consumer {
     }
 }
 
-/// The metrics label of a message's events: the type of the first.
+/// What one transaction did, by event type: (applied, duplicates).
+#[derive(Debug, Default)]
+struct Tally(std::collections::BTreeMap<String, (usize, usize)>);
+
+impl Tally {
+    fn totals(&self) -> (usize, usize) {
+        self.0
+            .values()
+            .fold((0, 0), |(a, d), (x, y)| (a + x, d + y))
+    }
+}
+
+/// The metrics label of a message whose events failed together: the type of the first.
 fn event_type(events: &[RawEvent]) -> String {
     events
         .first()

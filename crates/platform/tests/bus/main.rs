@@ -69,6 +69,8 @@ struct Fixture {
     settings: Settings,
     db: Db,
     fixed: Arc<AtomicBool>,
+    /// Shared by every consumer the fixture starts, so counts add up across restarts.
+    metrics: Metrics,
     publisher: lapin::Channel,
     _connection: lapin::Connection,
     stop: watch::Sender<bool>,
@@ -80,7 +82,8 @@ impl Fixture {
         let settings = TestNamespace::new().settings(SERVICE);
         let db = migrate(&settings).await;
         let fixed = Arc::new(AtomicBool::new(false));
-        let (stop, task) = run_consumer(&settings, &db, &fixed).await;
+        let metrics = Metrics::new(SERVICE);
+        let (stop, task) = run_consumer(&settings, &db, &fixed, &metrics).await;
         let connection = platform::bus::connect(&settings.bus, "test-publisher")
             .await
             .expect("broker reachable");
@@ -93,6 +96,7 @@ impl Fixture {
             settings,
             db,
             fixed,
+            metrics,
             publisher,
             _connection: connection,
             stop,
@@ -110,7 +114,7 @@ impl Fixture {
 
     /// Starts a new consumer on the same queue.
     async fn resume(&mut self) {
-        let (stop, task) = run_consumer(&self.settings, &self.db, &self.fixed).await;
+        let (stop, task) = run_consumer(&self.settings, &self.db, &self.fixed, &self.metrics).await;
         self.stop = stop;
         self.task = Some(task);
     }
@@ -191,12 +195,13 @@ async fn run_consumer(
     settings: &Settings,
     db: &Db,
     fixed: &Arc<AtomicBool>,
+    metrics: &Metrics,
 ) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
     let status = BrokerStatus::default();
     let consumer = Consumer::new(
         db.clone(),
         settings.clone(),
-        Metrics::new(SERVICE),
+        metrics.clone(),
         status.clone(),
         SERVICE,
         Arc::new(TestHandler {
@@ -478,6 +483,14 @@ async fn waiting_messages_are_applied_in_groups_and_a_bad_one_only_fails_itself(
         count(&fx.db, "SELECT count(*) AS n FROM effects".into()).await,
         31
     );
+    // The metrics count events of a group under their type, as they would one by one.
+    let consumed = |outcome: &str| {
+        fx.metrics
+            .events_consumed_total
+            .with_label_values(&[LEAD_CREATED, outcome])
+            .get()
+    };
+    assert_eq!((consumed("applied"), consumed("duplicate")), (31, 1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
