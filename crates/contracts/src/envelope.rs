@@ -86,6 +86,23 @@ pub trait EventPayload:
     fn subject(&self) -> String;
 }
 
+impl<T> CloudEvent<T> {
+    /// The same event with its `data` turned into another representation.
+    pub fn map_data<U>(self, f: impl FnOnce(T) -> U) -> CloudEvent<U> {
+        CloudEvent {
+            specversion: self.specversion,
+            id: self.id,
+            source: self.source,
+            ty: self.ty,
+            subject: self.subject,
+            time: self.time,
+            datacontenttype: self.datacontenttype,
+            traceparent: self.traceparent,
+            data: f(self.data),
+        }
+    }
+}
+
 impl<'a, T: EventPayload> CloudEvent<&'a T> {
     /// A new event for `payload`: a fresh id and the current time, with `source`, `type` and
     /// `subject` taken from the payload type. It serializes the payload in place, with no
@@ -110,29 +127,10 @@ impl RawEvent {
     /// A new event for `payload`, as [`CloudEvent::typed`] makes it, with the payload held
     /// as a JSON value.
     pub fn new<T: EventPayload>(payload: &T, traceparent: Option<String>) -> RawEvent {
-        let CloudEvent {
-            specversion,
-            id,
-            source,
-            ty,
-            subject,
-            time,
-            datacontenttype,
-            traceparent,
-            data,
-        } = CloudEvent::typed(payload, traceparent);
-        CloudEvent {
-            specversion,
-            id,
-            source,
-            ty,
-            subject,
-            time,
-            datacontenttype,
-            traceparent,
-            data: serde_json::to_value(data)
-                .expect("payload types have string map keys only, so they always serialize"),
-        }
+        CloudEvent::typed(payload, traceparent).map_data(|data| {
+            serde_json::to_value(data)
+                .expect("payload types have string map keys only, so they always serialize")
+        })
     }
 
     /// The payload, once the event is known to be of type `T`.
