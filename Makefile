@@ -29,7 +29,9 @@ bench: services
 	@$(BENCH_VENV)/bin/python -c "import duckdb, ChannelAttribution" >/dev/null 2>/dev/null \
 	  || $(BENCH_VENV)/bin/pip install -q duckdb matplotlib ChannelAttribution \
 	  || echo "bench: could not install the Python peers; their rows will say baseline unavailable"
-	BENCH_PYTHON=$(BENCH_VENV)/bin/python ./target/release/bench --output docs/benchmarks.md
+	# Loopback connections skip TLS (this machine's PostgreSQL offers it and libpq's default
+	# `prefer` would take it); pgbench and psql baselines inherit the same setting.
+	PGSSLMODE=$${PGSSLMODE:-disable} BENCH_PYTHON=$(BENCH_VENV)/bin/python ./target/release/bench --output docs/benchmarks.md
 
 lint:
 	$(CARGO) fmt --all -- --check

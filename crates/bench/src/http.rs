@@ -67,6 +67,52 @@ where
         errors += e;
     }
     let elapsed = started.elapsed().as_secs_f64();
+    Ok(summarize(latencies, errors, elapsed))
+}
+
+/// Open-loop load: requests start at a fixed `rate` per second for `seconds`, whether or not
+/// earlier ones have answered, each on its own task. A latency runs from the moment its
+/// request was due, so a stalled server is charged for the requests that queued behind
+/// the stall (no coordinated omission). `request(i)` builds the i-th request.
+pub async fn open_load<F>(rate: u32, seconds: u64, expect: u16, request: F) -> anyhow::Result<Load>
+where
+    F: Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONCURRENCY)
+        .build()?;
+    let total = rate as usize * seconds as usize;
+    let interval = Duration::from_secs(1) / rate;
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(total);
+    for i in 0..total {
+        let due = started + interval * i as u32;
+        tokio::time::sleep_until(due.into()).await;
+        let sent = request(&client, i).send();
+        tasks.push(tokio::spawn(async move {
+            match sent.await {
+                Ok(r) if r.status().as_u16() == expect => {
+                    let _ = r.bytes().await;
+                    Some(due.elapsed())
+                }
+                _ => None,
+            }
+        }));
+    }
+    let mut latencies = Vec::with_capacity(total);
+    let mut errors = 0;
+    for t in tasks {
+        match t.await? {
+            Some(l) => latencies.push(l),
+            None => errors += 1,
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    Ok(summarize(latencies, errors, elapsed))
+}
+
+/// Rate, median and p99 of the latencies of one run.
+fn summarize(mut latencies: Vec<Duration>, errors: usize, elapsed: f64) -> Load {
     latencies.sort();
     let pct = |p: f64| {
         latencies
@@ -74,12 +120,12 @@ where
             .map(|d| d.as_secs_f64() * 1000.0)
             .unwrap_or(f64::NAN)
     };
-    Ok(Load {
+    Load {
         rate: latencies.len() as f64 / elapsed,
         p50_ms: pct(0.5),
         p99_ms: pct(0.99),
         errors,
-    })
+    }
 }
 
 /// A leads service in this process with a pool sized for the load.

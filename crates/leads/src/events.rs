@@ -153,11 +153,19 @@ fn touchpoints(conn: &mut PgConnection, touches: &[TouchpointRecorded]) -> Resul
     if worth.is_empty() {
         return Ok(0);
     }
-    let ids: Vec<Uuid> = worth.iter().filter_map(|(t, _)| t.lead_id).collect();
+    // A batch holds many touches per lead: each lead is asked for once.
+    let ids: Vec<Uuid> = worth
+        .iter()
+        .filter_map(|(t, _)| t.lead_id)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let emails: Vec<String> = worth
         .iter()
         .filter(|(t, _)| t.lead_id.is_none())
         .filter_map(|(t, _)| t.email.as_ref().map(|e| e.trim().to_lowercase()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
         .collect();
     // Lock every lead involved, in id order so that concurrent batches cannot deadlock.
     let mut found: Vec<LeadRow> = leads::table

@@ -153,7 +153,7 @@ impl Settings {
             .set_default("bus.url", "amqp://guest:guest@127.0.0.1:5672/%2f")?
             .set_default("bus.exchange", "touchstone.events")?
             .set_default("bus.queue_prefix", "touchstone")?
-            .set_default("bus.prefetch", 64)?
+            .set_default("bus.prefetch", 256)?
             .set_default("bus.group_messages", 32)?
             .set_default("bus.group_events", 5000)?
             .set_default("bus.max_retries", 3)?

@@ -152,84 +152,83 @@ impl Consumer {
         self.status.set_consumer(true);
         backoff.reset();
         tracing::info!(queue = %queue, "consumer started");
-        loop {
-            tokio::select! {
-                _ = shutdown.changed() => {
-                    let _ = channel.close(200, "shutting down".into()).await;
-                    return Ok(());
-                }
-                next = deliveries.next() => match next {
-                    Some(Ok(delivery)) => {
-                        // Whatever else the broker has already delivered joins it, without waiting.
-                        let mut group = vec![delivery];
-                        let mut after = None;
-                        while group.len() < self.settings.bus.group_messages.max(1) {
-                            match deliveries.next().now_or_never() {
-                                Some(Some(Ok(d))) => group.push(d),
-                                Some(Some(Err(e))) => {
-                                    after = Some(anyhow::Error::from(e));
-                                    break;
+        // Two stages, so that parsing the next group overlaps the transaction of the one
+        // before: `receive` gathers and parses groups, `apply` commits and acks them one at
+        // a time, in delivery order. Deliveries left unacked when a stage stops come back
+        // after reconnecting; the inbox makes that harmless.
+        let (ready, mut pending) = tokio::sync::mpsc::channel::<Prepared>(1);
+        let receive = async {
+            loop {
+                tokio::select! {
+                    _ = shutdown.changed() => return Ok(()),
+                    next = deliveries.next() => match next {
+                        Some(Ok(delivery)) => {
+                            // Whatever else the broker has already delivered joins it, without waiting.
+                            let mut group = vec![delivery];
+                            let mut after = None;
+                            while group.len() < self.settings.bus.group_messages.max(1) {
+                                match deliveries.next().now_or_never() {
+                                    Some(Some(Ok(d))) => group.push(d),
+                                    Some(Some(Err(e))) => {
+                                        after = Some(anyhow::Error::from(e));
+                                        break;
+                                    }
+                                    Some(None) => {
+                                        after = Some(anyhow::anyhow!("consumer stream ended"));
+                                        break;
+                                    }
+                                    None => break,
                                 }
-                                Some(None) => {
-                                    after = Some(anyhow::anyhow!("consumer stream ended"));
-                                    break;
-                                }
-                                None => break,
+                            }
+                            let prepared = prepare(group, self.settings.bus.group_events).await?;
+                            if ready.send(prepared).await.is_err() {
+                                return Ok(());
+                            }
+                            if let Some(e) = after {
+                                return Err(e);
                             }
                         }
-                        self.process_group(&side, group).await?;
-                        if let Some(e) = after {
-                            return Err(e);
-                        }
+                        Some(Err(e)) => return Err(e.into()),
+                        None => anyhow::bail!("consumer stream ended"),
                     }
-                    Some(Err(e)) => return Err(e.into()),
-                    None => anyhow::bail!("consumer stream ended"),
                 }
             }
-        }
+        };
+        let apply = async {
+            while let Some(prepared) = pending.recv().await {
+                self.process_group(&side, prepared).await?;
+            }
+            Ok(())
+        };
+        let result = tokio::select! {
+            r = receive => r,
+            r = apply => r,
+        };
+        let _ = channel.close(200, "consumer stopping".into()).await;
+        result
     }
 
-    /// Applies deliveries received together in one transaction when they parse and fit in
+    /// Applies deliveries received together in one transaction when they parsed and fit in
     /// `group_events`, and acks them after it commits. Otherwise, or when that transaction
     /// fails, each delivery is processed and acked on its own: a group never changes what
     /// happens to a message, only how many commits it takes.
-    async fn process_group(
-        &self,
-        side: &lapin::Channel,
-        group: Vec<Delivery>,
-    ) -> anyhow::Result<()> {
-        if group.len() > 1 {
-            let parsed: Option<Vec<Vec<RawEvent>>> = group
-                .iter()
-                .map(|d| {
-                    let content_type = d.properties.content_type().as_ref().map(|c| c.as_str());
-                    contracts::parse_message(content_type, &d.data).ok()
-                })
-                .collect();
-            if let Some(messages) = parsed {
-                let total: usize = messages.iter().map(Vec::len).sum();
-                if total <= self.settings.bus.group_events {
-                    let events: Vec<RawEvent> = messages.into_iter().flatten().collect();
-                    if let Ok(tally) = self.apply(events).await {
-                        self.record(&tally);
-                        let (applied, duplicates) = tally.totals();
-                        tracing::debug!(
-                            messages = group.len(),
-                            applied,
-                            duplicates,
-                            "group applied"
-                        );
-                        for delivery in &group {
-                            delivery.ack(BasicAckOptions::default()).await?;
-                        }
-                        return Ok(());
-                    }
-                    tracing::debug!(
-                        messages = group.len(),
-                        "group failed; applying its messages one by one"
-                    );
+    async fn process_group(&self, side: &lapin::Channel, prepared: Prepared) -> anyhow::Result<()> {
+        let Prepared { group, parsed } = prepared;
+        if let Some(messages) = parsed {
+            let events: Vec<RawEvent> = messages.into_iter().flatten().collect();
+            if let Ok(tally) = self.apply(events).await {
+                self.record(&tally);
+                let (applied, duplicates) = tally.totals();
+                tracing::debug!(messages = group.len(), applied, duplicates, "group applied");
+                for delivery in &group {
+                    delivery.ack(BasicAckOptions::default()).await?;
                 }
+                return Ok(());
             }
+            tracing::debug!(
+                messages = group.len(),
+                "group failed; applying its messages one by one"
+            );
         }
         for delivery in &group {
             let outcome = self.process(side, delivery).await?;
@@ -390,6 +389,38 @@ impl Consumer {
             .with_label_values(&[ty, outcome])
             .inc_by(n as u64);
     }
+}
+
+/// Deliveries received together, with each message's events when the group can be applied
+/// as one transaction.
+struct Prepared {
+    group: Vec<Delivery>,
+    parsed: Option<Vec<Vec<RawEvent>>>,
+}
+
+/// Parses a group's messages on a blocking thread (a group can hold thousands of events).
+/// A group of one, a group with a message that does not parse, or one over `max_events`
+/// events is left unparsed: its messages are then processed one by one.
+async fn prepare(group: Vec<Delivery>, max_events: usize) -> anyhow::Result<Prepared> {
+    if group.len() < 2 {
+        return Ok(Prepared {
+            group,
+            parsed: None,
+        });
+    }
+    tokio::task::spawn_blocking(move || {
+        let parsed: Option<Vec<Vec<RawEvent>>> = group
+            .iter()
+            .map(|d| {
+                let content_type = d.properties.content_type().as_ref().map(|c| c.as_str());
+                contracts::parse_message(content_type, &d.data).ok()
+            })
+            .collect();
+        let parsed = parsed.filter(|m| m.iter().map(Vec::len).sum::<usize>() <= max_events);
+        Prepared { group, parsed }
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("parsing a group of deliveries: {e}"))
 }
 
 /// What one transaction did, by event type: (applied, duplicates).
