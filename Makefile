@@ -23,14 +23,14 @@ test: services
 # Python peers of the benchmarks (DuckDB; ChannelAttribution, which builds from source and imports matplotlib).
 BENCH_VENV ?= target/bench-venv
 
+# The bench connects to PostgreSQL over loopback without TLS (this machine's PostgreSQL
+# offers TLS, which libpq's default `prefer` takes); pgbench and psql inherit the setting.
 bench: services
 	$(CARGO) build --release -p bench -p leads -p touchpoints
 	@test -x $(BENCH_VENV)/bin/python || python3 -m venv $(BENCH_VENV)
 	@$(BENCH_VENV)/bin/python -c "import duckdb, ChannelAttribution" >/dev/null 2>/dev/null \
 	  || $(BENCH_VENV)/bin/pip install -q duckdb matplotlib ChannelAttribution \
 	  || echo "bench: could not install the Python peers; their rows will say baseline unavailable"
-	# Loopback connections skip TLS (this machine's PostgreSQL offers it and libpq's default
-	# `prefer` would take it); pgbench and psql baselines inherit the same setting.
 	PGSSLMODE=$${PGSSLMODE:-disable} BENCH_PYTHON=$(BENCH_VENV)/bin/python ./target/release/bench --output docs/benchmarks.md
 
 lint:

@@ -157,55 +157,73 @@ impl Consumer {
         // a time, in delivery order. Deliveries left unacked when a stage stops come back
         // after reconnecting; the inbox makes that harmless.
         let (ready, mut pending) = tokio::sync::mpsc::channel::<Prepared>(1);
-        let receive = async {
-            loop {
-                tokio::select! {
-                    _ = shutdown.changed() => return Ok(()),
-                    next = deliveries.next() => match next {
-                        Some(Ok(delivery)) => {
-                            // Whatever else the broker has already delivered joins it, without waiting.
-                            let mut group = vec![delivery];
-                            let mut after = None;
-                            while group.len() < self.settings.bus.group_messages.max(1) {
-                                match deliveries.next().now_or_never() {
-                                    Some(Some(Ok(d))) => group.push(d),
-                                    Some(Some(Err(e))) => {
-                                        after = Some(anyhow::Error::from(e));
-                                        break;
-                                    }
-                                    Some(None) => {
-                                        after = Some(anyhow::anyhow!("consumer stream ended"));
-                                        break;
-                                    }
-                                    None => break,
-                                }
-                            }
-                            let prepared = prepare(group, self.settings.bus.group_events).await?;
-                            if ready.send(prepared).await.is_err() {
-                                return Ok(());
-                            }
-                            if let Some(e) = after {
-                                return Err(e);
-                            }
-                        }
-                        Some(Err(e)) => return Err(e.into()),
-                        None => anyhow::bail!("consumer stream ended"),
-                    }
-                }
-            }
+        let receive = async move {
+            let result = self.receive(&mut deliveries, shutdown, &ready).await;
+            // Closing the channel lets the applier finish the group it holds, then stop.
+            drop(ready);
+            result
         };
         let apply = async {
             while let Some(prepared) = pending.recv().await {
                 self.process_group(&side, prepared).await?;
             }
-            Ok(())
+            Ok::<_, anyhow::Error>(())
         };
+        tokio::pin!(receive, apply);
         let result = tokio::select! {
-            r = receive => r,
-            r = apply => r,
+            r = &mut receive => {
+                let applied = apply.await;
+                r.and(applied)
+            }
+            r = &mut apply => r,
         };
         let _ = channel.close(200, "consumer stopping".into()).await;
         result
+    }
+
+    /// Gathers groups of deliveries, parses them and hands them to the applier, until
+    /// `shutdown` turns true (Ok) or the broker fails (Err).
+    async fn receive(
+        &self,
+        deliveries: &mut lapin::Consumer,
+        shutdown: &mut watch::Receiver<bool>,
+        ready: &tokio::sync::mpsc::Sender<Prepared>,
+    ) -> anyhow::Result<()> {
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => return Ok(()),
+                next = deliveries.next() => match next {
+                    Some(Ok(delivery)) => {
+                        // Whatever else the broker has already delivered joins it, without waiting.
+                        let mut group = vec![delivery];
+                        let mut after = None;
+                        while group.len() < self.settings.bus.group_messages.max(1) {
+                            match deliveries.next().now_or_never() {
+                                Some(Some(Ok(d))) => group.push(d),
+                                Some(Some(Err(e))) => {
+                                    after = Some(anyhow::Error::from(e));
+                                    break;
+                                }
+                                Some(None) => {
+                                    after = Some(anyhow::anyhow!("consumer stream ended"));
+                                    break;
+                                }
+                                None => break,
+                            }
+                        }
+                        let prepared = prepare(group, self.settings.bus.group_events).await?;
+                        if ready.send(prepared).await.is_err() {
+                            return Ok(());
+                        }
+                        if let Some(e) = after {
+                            return Err(e);
+                        }
+                    }
+                    Some(Err(e)) => return Err(e.into()),
+                    None => anyhow::bail!("consumer stream ended"),
+                }
+            }
+        }
     }
 
     /// Applies deliveries received together in one transaction when they parsed and fit in
