@@ -31,7 +31,7 @@ const LEAD_CREATED: &str = "touchstone.leads.lead.created.v1";
 
 /// Applies `lead.created` by inserting a row into `effects`, then decides by the lead's
 /// first name whether to keep it: `fail` is a transient error (until `fixed`), `reject`
-/// a permanent one, `panic` panics. The insert happens first so that the tests also see
+/// a permanent one, `panic` panics, `slow` takes half a second. The insert happens first so that the tests also see
 /// the rollback.
 struct TestHandler {
     fixed: Arc<AtomicBool>,
@@ -58,6 +58,10 @@ impl EventHandler for TestHandler {
                 Err(HandlerError::Transient(anyhow::anyhow!("the CRM is down")))
             }
             Some("reject") => Err(HandlerError::Permanent("lead is not acceptable".into())),
+            Some("slow") => {
+                diesel::sql_query("SELECT pg_sleep(0.5)").execute(conn)?;
+                Ok(())
+            }
             Some("panic") => panic!("handler bug"),
             _ => Ok(()),
         }
@@ -491,6 +495,55 @@ async fn waiting_messages_are_applied_in_groups_and_a_bad_one_only_fails_itself(
             .get()
     };
     assert_eq!((consumed("applied"), consumed("duplicate")), (31, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_told_to_stop_finishes_and_acks_the_message_it_is_applying() {
+    let mut fx = Fixture::start().await;
+    let slow = lead_created("slow");
+    fx.publish(&slow).await;
+    let db = fx.settings.database.name.clone();
+    wait_for(
+        "the handler to be inside its transaction",
+        Duration::from_secs(15),
+        || {
+            let sql = format!(
+                "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = '{db}' \
+             AND query LIKE 'SELECT pg_sleep%' AND state = 'active'"
+            );
+            let db = fx.db.clone();
+            async move { count(&db, sql).await > 0 }
+        },
+    )
+    .await;
+    fx.pause().await;
+    // Committed before the consumer stopped, and acked: nothing left in the queue.
+    assert_eq!(fx.effects_of(slow.id).await, 1);
+    let queue = fx
+        .publisher
+        .queue_declare(
+            fx.settings.bus.queue(SERVICE).as_str().into(),
+            lapin::options::QueueDeclareOptions {
+                passive: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(queue.message_count(), 0);
+    // A message left unacked would come back to the next consumer as a duplicate.
+    fx.resume().await;
+    let sentinel = lead_created("Grace");
+    fx.publish(&sentinel).await;
+    fx.wait_effect(sentinel.id).await;
+    let duplicates = fx
+        .metrics
+        .events_consumed_total
+        .with_label_values(&[LEAD_CREATED, "duplicate"])
+        .get();
+    assert_eq!(duplicates, 0);
+    assert_eq!(fx.effects_of(slow.id).await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
