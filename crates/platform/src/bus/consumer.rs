@@ -159,7 +159,8 @@ impl Consumer {
         let (ready, mut pending) = tokio::sync::mpsc::channel::<Prepared>(1);
         let receive = async move {
             let result = self.receive(&mut deliveries, shutdown, &ready).await;
-            // Closing the channel lets the applier finish the group it holds, then stop.
+            // Closing the channel lets the applier finish the groups already handed to it
+            // (the one it is applying and at most one waiting), then stop.
             drop(ready);
             result
         };
@@ -268,8 +269,7 @@ impl Consumer {
         if let Some(id) = props.message_id() {
             tracing::Span::current().record("message_id", id.as_str());
         }
-        let content_type = props.content_type().as_ref().map(|c| c.as_str());
-        let events = match contracts::parse_message(content_type, &delivery.data) {
+        let events = match parse_delivery(delivery) {
             Ok(events) => events,
             Err(e) => {
                 let reason = format!("invalid message: {e}");
@@ -427,18 +427,23 @@ async fn prepare(group: Vec<Delivery>, max_events: usize) -> anyhow::Result<Prep
         });
     }
     tokio::task::spawn_blocking(move || {
-        let parsed: Option<Vec<Vec<RawEvent>>> = group
-            .iter()
-            .map(|d| {
-                let content_type = d.properties.content_type().as_ref().map(|c| c.as_str());
-                contracts::parse_message(content_type, &d.data).ok()
-            })
-            .collect();
+        let parsed: Option<Vec<Vec<RawEvent>>> =
+            group.iter().map(|d| parse_delivery(d).ok()).collect();
         let parsed = parsed.filter(|m| m.iter().map(Vec::len).sum::<usize>() <= max_events);
         Prepared { group, parsed }
     })
     .await
     .map_err(|e| anyhow::anyhow!("parsing a group of deliveries: {e}"))
+}
+
+/// The events of one message, read as its content type says (batch or structured mode).
+fn parse_delivery(delivery: &Delivery) -> Result<Vec<RawEvent>, contracts::DecodeError> {
+    let content_type = delivery
+        .properties
+        .content_type()
+        .as_ref()
+        .map(|c| c.as_str());
+    contracts::parse_message(content_type, &delivery.data)
 }
 
 /// What one transaction did, by event type: (applied, duplicates).
