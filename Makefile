@@ -6,19 +6,38 @@ export RUST_TEST_THREADS ?= 6
 SERVICE ?= leads
 SEED ?= 42
 
-.PHONY: run test bench services build lint fmt events dlq-peek dlq-replay demo clean-test-state
+.PHONY: run test bench services build lint fmt events dlq-peek dlq-replay demo clean-test-state venv openapi
 
+# PostgreSQL, RabbitMQ and HAProxy up (installed if missing), and every service's own
+# PostgreSQL role and RabbitMQ user (least privilege; passwords in .run/secrets).
 services:
 	@bash deploy/scripts/ensure-services.sh
+	@bash deploy/scripts/provision.sh
+
+# Python tools of the tests (schemathesis, openapi-spec-validator), pinned.
+VENV ?= target/venv
+venv:
+	@test -x $(VENV)/bin/schemathesis -a $(VENV)/.requirements -nt deploy/test/requirements.txt \
+	  || { python3 -m venv $(VENV) && $(VENV)/bin/pip install -q -r deploy/test/requirements.txt && touch $(VENV)/.requirements; }
 
 build: services
 	$(CARGO) build --workspace --bins
 
+REPLICAS ?= 1
 run: build
-	@SEED=$(SEED) bash deploy/scripts/run.sh
+	@SEED=$(SEED) REPLICAS=$(REPLICAS) bash deploy/scripts/run.sh
 
-test: services
+# The gateway's tests run the services' own binaries and HAProxy, so the binaries are built
+# first.
+test: services venv
+	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace --no-fail-fast
+
+# Regenerates the gateway's aggregated OpenAPI document and routing maps (deploy/gateway)
+# from the services' own documents; a test fails when they are stale.
+openapi:
+	$(CARGO) build --workspace --bins
+	./target/debug/touchstone gateway openapi
 
 # Python peers of the benchmarks (DuckDB; ChannelAttribution, which builds from source and imports matplotlib).
 BENCH_VENV ?= target/bench-venv
@@ -26,7 +45,7 @@ BENCH_VENV ?= target/bench-venv
 # The bench connects to PostgreSQL over loopback without TLS (this machine's PostgreSQL
 # offers TLS, which libpq's default `prefer` takes); pgbench and psql inherit the setting.
 bench: services
-	$(CARGO) build --release -p bench -p leads -p touchpoints
+	$(CARGO) build --release -p bench -p leads -p touchpoints -p cli
 	@test -x $(BENCH_VENV)/bin/python || python3 -m venv $(BENCH_VENV)
 	@$(BENCH_VENV)/bin/python -c "import duckdb, ChannelAttribution" >/dev/null 2>/dev/null \
 	  || $(BENCH_VENV)/bin/pip install -q duckdb matplotlib ChannelAttribution \

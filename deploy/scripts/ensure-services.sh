@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure PostgreSQL (127.0.0.1:5432, user postgres, trust) and RabbitMQ (127.0.0.1:5672,
-# guest/guest) are up: starts them if installed, installs them with apt if missing and we
+# guest/guest) are up, and that HAProxy is installed: starts them if installed, installs them with apt if missing and we
 # are root, otherwise says exactly what to do. Also installs libpq-dev, which diesel links.
 set -euo pipefail
 
@@ -74,4 +74,8 @@ if ! port_open 5672; then
   # The port opens before the node finishes booting.
   command -v rabbitmqctl >/dev/null 2>&1 && timeout 60 rabbitmqctl await_startup >/dev/null 2>&1 || true
 fi
-log "PostgreSQL and RabbitMQ are up"
+# HAProxy, the gateway (Debian's 2.6 has maps, stick tables, Lua and the Prometheus exporter).
+command -v haproxy >/dev/null 2>&1 || apt_install haproxy
+# The tests' Python tools live in a venv the Makefile makes.
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || apt_install python3-venv
+log "PostgreSQL, RabbitMQ and HAProxy are up"

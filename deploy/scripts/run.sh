@@ -1,21 +1,32 @@
 #!/usr/bin/env bash
-# `make run`: all four services (leads, funnel, touchpoints, breakeven), log lines prefixed by service name, demo data
-# loaded through the public APIs, and a clean stop of everything on Ctrl-C.
+# `make run`: every service (REPLICAS instances of each, default 1), the HAProxy gateway on
+# 127.0.0.1:8080 in front of them, demo data loaded through the public APIs, a demo API key
+# with every scope, and a clean stop of everything on Ctrl-C.
+#
+# Instance i of a service listens on its port + 100 * i (leads: 8081, 8181, ...); all
+# instances of a service share its database and queue (competing consumers). Each service
+# connects with its own PostgreSQL role and RabbitMQ user when `deploy/scripts/provision.sh`
+# has written `.run/secrets/<service>.env` (make run runs it first).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-bin=target/debug
+bin=${TOUCHSTONE_BIN_DIR:-target/debug}
 services=(leads funnel touchpoints breakeven)
+replicas=${REPLICAS:-1}
+[[ "$replicas" =~ ^[1-9]$ ]] || { echo "[run] REPLICAS must be 1-9, not '$replicas'"; exit 2; }
 # `make run` builds first; when the script runs on its own, build whatever is missing.
 for s in "${services[@]}"; do
   [ -x "$bin/touchstone-$s" ] || cargo build -q -p "$s" --bins
 done
 [ -x "$bin/touchstone" ] || cargo build -q -p cli --bins
+command -v haproxy >/dev/null || { echo "[run] haproxy is missing: run 'make services' (it installs it)"; exit 1; }
 
+mkdir -p .run
+state=.run/gateway
 pids=()
 stop() {
   trap - INT TERM EXIT
   echo
-  echo "[run] stopping ${services[*]}"
+  echo "[run] stopping the gateway and ${services[*]}"
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   echo "[run] stopped"
@@ -23,23 +34,55 @@ stop() {
 trap stop INT TERM EXIT
 
 declare -A ports=([leads]=8081 [funnel]=8082 [touchpoints]=8083 [breakeven]=8084)
+declare -A instances=()
 for s in "${services[@]}"; do
-  # Pretty logs would need a TTY; JSON lines are prefixed so the streams stay readable.
-  # Process substitution keeps $! the service's own pid, so TERM reaches it.
-  "$bin/touchstone-$s" > >(sed -u "s/^/[$s] /") 2>&1 &
-  pids+=($!)
+  list=()
+  for ((i = 0; i < replicas; i++)); do
+    port=$((ports[$s] + 100 * i))
+    name=$s; [ "$replicas" -gt 1 ] && name="$s-$((i + 1))"
+    (
+      upper=${s^^}
+      if [ -f ".run/secrets/$s.env" ]; then set -a; . ".run/secrets/$s.env"; set +a; fi
+      export "TOUCHSTONE_${upper}__HTTP__PORT=$port"
+      # Pretty logs would need a TTY; JSON lines are prefixed so the streams stay readable.
+      exec "$bin/touchstone-$s"
+    ) > >(sed -u "s/^/[$name] /") 2>&1 &
+    pids+=($!)
+    list+=("127.0.0.1:$port")
+  done
+  instances[$s]=$(IFS=,; echo "${list[*]}")
 done
 
 for s in "${services[@]}"; do
-  for _ in $(seq 120); do
-    curl -fs "http://127.0.0.1:${ports[$s]}/health/ready" >/dev/null 2>&1 && break
-    sleep 0.5
+  for addr in ${instances[$s]//,/ }; do
+    for _ in $(seq 120); do
+      curl -fs "http://$addr/health/ready" >/dev/null 2>&1 && break
+      sleep 0.5
+    done
+    if ! curl -fs "http://$addr/health/ready" >/dev/null; then
+      echo "[run] $s on $addr is not ready after 60s (is PostgreSQL/RabbitMQ up? see its log lines above)"
+      exit 1
+    fi
   done
-  if ! curl -fs "http://127.0.0.1:${ports[$s]}/health/ready" >/dev/null; then
-    echo "[run] $s is not ready after 60s (is PostgreSQL/RabbitMQ up? see its log lines above)"
-    exit 1
-  fi
 done
+
+# The gateway: HAProxy, configured by deploy/gateway/haproxy.cfg and the instance lists.
+(
+  for s in "${services[@]}"; do export "TOUCHSTONE_GATEWAY_${s^^}_INSTANCES=${instances[$s]}"; done
+  exec "$bin/touchstone" gateway start --state "$state"
+) > >(sed -u "s/^/[gateway] /") 2>&1 &
+pids+=($!)
+for _ in $(seq 60); do
+  curl -fs http://127.0.0.1:8080/health/ready >/dev/null 2>&1 && break
+  sleep 0.5
+done
+curl -fs http://127.0.0.1:8080/health/ready >/dev/null \
+  || { echo "[run] the gateway is not ready on 127.0.0.1:8080 (see its log lines above)"; exit 1; }
+
+# A fresh demo key each run: the store keeps only hashes, so an old key cannot be shown.
+"$bin/touchstone" keys revoke demo --state "$state" 2>/dev/null || true
+key=$("$bin/touchstone" keys create --name demo --scope '*' --state "$state" | tail -n1)
+( umask 077; printf '%s\n' "$key" > .run/demo-key )
 
 "$bin/touchstone" demo --seed "${SEED:-42}" \
   || echo "[run] the demo data did not load completely (see above); the services keep running"
@@ -47,27 +90,26 @@ done
 cat <<TXT
 
 Touchstone is running. Ctrl-C stops everything.
+  gateway      http://127.0.0.1:8080   (API docs: http://127.0.0.1:8080/docs, OpenAPI: /openapi.json)
+  metrics      http://127.0.0.1:8405/metrics (the gateway's, Prometheus)
 TXT
 for s in "${services[@]}"; do
-  p=${ports[$s]}
-  printf '  %-12s http://127.0.0.1:%s   (API docs: http://127.0.0.1:%s/docs, OpenAPI: /openapi.json, metrics: /metrics)\n' "$s" "$p" "$p"
+  printf '  %-12s %s   (behind the gateway; /docs, /openapi.json and /metrics on each)\n' "$s" "$(echo "${instances[$s]}" | sed 's/\([^,]*\)/http:\/\/\1/g; s/,/ /g')"
 done
-cat <<'TXT'
+cat <<TXT
+
+Demo API key (every scope; also in .run/demo-key):
+  $key
 
 Try:
-  # leads
-  curl -s 'http://127.0.0.1:8081/v1/leads?limit=3&stage=mql'
-  curl -s 'http://127.0.0.1:8081/v1/reports/lead-quality?format=csv'
-  # funnel: the B2B funnel by campaign, the marketing funnel by monthly cohort
-  curl -s 'http://127.0.0.1:8082/v1/funnels/00000000-0000-4000-8000-00000000b2b0/report?breakdown=campaign'
-  curl -s 'http://127.0.0.1:8082/v1/funnels/00000000-0000-4000-8000-0000000000a1/report?cohort=month&format=csv'
-  # touchpoints: campaign performance, attribution models side by side (a journey: see the demo's summary)
-  curl -s 'http://127.0.0.1:8083/v1/reports/campaign-performance?format=csv'
-  curl -s 'http://127.0.0.1:8083/v1/reports/attribution-comparison'
-  # breakeven: one campaign live, and all of them
-  curl -s 'http://127.0.0.1:8084/v1/campaigns/cmp-search-brand/breakeven'
-  curl -s 'http://127.0.0.1:8084/v1/reports/campaign-profitability?format=csv'
+  KEY=\$(cat .run/demo-key)
+  curl -s -H "Authorization: Bearer \$KEY" 'http://127.0.0.1:8080/v1/leads?limit=3&stage=mql'
+  curl -s -H "Authorization: Bearer \$KEY" 'http://127.0.0.1:8080/v1/reports/lead-quality?format=csv'
+  curl -s -H "Authorization: Bearer \$KEY" 'http://127.0.0.1:8080/v1/funnels/00000000-0000-4000-8000-00000000b2b0/report?breakdown=campaign'
+  curl -s -H "Authorization: Bearer \$KEY" 'http://127.0.0.1:8080/v1/reports/campaign-performance?format=csv'
+  curl -s -H "Authorization: Bearer \$KEY" 'http://127.0.0.1:8080/v1/reports/attribution-comparison'
+  curl -s -H "Authorization: Bearer \$KEY" 'http://127.0.0.1:8080/v1/campaigns/cmp-search-brand/breakeven'
+  target/debug/touchstone keys create --name analyst --scope leads:read --scope funnel:read --rate-limit 600/min
 Watch events in another terminal:  make events
-RabbitMQ management (if enabled):   rabbitmqadmin list queues name messages
 TXT
 wait

@@ -5,6 +5,7 @@ mod attribution;
 mod breakeven;
 mod bus;
 mod funnel;
+mod gateway;
 mod http;
 mod leads;
 mod peer;
@@ -25,7 +26,7 @@ struct Args {
     #[arg(long, default_value_t = 10)]
     seconds: u64,
     /// Run only these groups (comma-separated: `bus`, `lag`, `http`, `touches`, `reports`,
-    /// `rss`, `funnel`, `touchpoints`, `touchpoints-e2e`, `touchpoints-rss`, `attribution`,
+    /// `gateway`, `rss`, `funnel`, `touchpoints`, `touchpoints-e2e`, `touchpoints-rss`, `attribution`,
     /// `breakeven`); all by default. A partial run prints its table but does not rewrite
     /// `--output` unless `--write` is given.
     #[arg(long, value_delimiter = ',')]
@@ -56,6 +57,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if run("http") {
         rows.extend(leads::http(args.seconds).await?);
+    }
+    if run("gateway") {
+        rows.extend(gateway::run(args.seconds).await?);
     }
     if run("touches") {
         rows.push(leads::touches().await?);

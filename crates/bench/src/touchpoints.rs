@@ -47,7 +47,7 @@ fn line(out: &mut Vec<u8>, n: usize, leads: &[uuid::Uuid], pad: usize) {
     out.push(b'\n');
 }
 
-fn ndjson(range: std::ops::Range<usize>, leads: &[uuid::Uuid]) -> Vec<u8> {
+pub(crate) fn ndjson(range: std::ops::Range<usize>, leads: &[uuid::Uuid]) -> Vec<u8> {
     let mut out = Vec::with_capacity(range.len() * 330);
     for n in range {
         line(&mut out, n, leads, 0);
@@ -55,7 +55,7 @@ fn ndjson(range: std::ops::Range<usize>, leads: &[uuid::Uuid]) -> Vec<u8> {
     out
 }
 
-async fn service(ns: &TestNamespace) -> RunningService {
+pub(crate) async fn service(ns: &TestNamespace) -> RunningService {
     let mut settings = ns.settings(touchpoints::SERVICE);
     settings.http.workers = None;
     settings.database.pool_size = 32;
@@ -64,7 +64,7 @@ async fn service(ns: &TestNamespace) -> RunningService {
 }
 
 /// Posts one NDJSON body and returns (seconds, inserted).
-async fn post_bulk(
+pub(crate) async fn post_bulk(
     client: &reqwest::Client,
     service: &RunningService,
     body: Vec<u8>,

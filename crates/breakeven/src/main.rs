@@ -2,6 +2,9 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if platform::app::print_openapi_if_asked(|| Ok(breakeven::definition()))? {
+        return Ok(());
+    }
     platform::telemetry::init(breakeven::SERVICE);
     let settings = platform::Settings::load(breakeven::SERVICE)?;
     let app = breakeven::build(settings).await?;

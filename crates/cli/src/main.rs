@@ -1,4 +1,7 @@
-//! `touchstone`: load demo data, watch events, and inspect or replay dead letters.
+//! `touchstone`: API keys and the gateway, demo data, watching events, and inspecting or
+//! replaying dead letters.
+
+mod gateway;
 
 use std::time::Duration;
 
@@ -55,6 +58,17 @@ enum Command {
         #[command(subcommand)]
         command: DlqCommand,
     },
+    /// API keys for the gateway: create, list, revoke. Changes reach running gateways at
+    /// once (their admin sockets), and the store survives restarts.
+    Keys {
+        #[command(subcommand)]
+        command: gateway::KeysCommand,
+    },
+    /// The HAProxy gateway on 127.0.0.1:8080: start, check, OpenAPI, instances.
+    Gateway {
+        #[command(subcommand)]
+        command: gateway::GatewayCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -87,6 +101,8 @@ enum DlqCommand {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Keys { command } => gateway::keys(command)?,
+        Command::Gateway { command } => gateway::gateway(command)?,
         Command::Demo {
             seed,
             leads,

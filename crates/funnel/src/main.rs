@@ -3,6 +3,9 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if platform::app::print_openapi_if_asked(|| Ok(funnel::definition()))? {
+        return Ok(());
+    }
     platform::telemetry::init(funnel::SERVICE);
     let settings = platform::Settings::load(funnel::SERVICE)?;
     if std::env::args().nth(1).as_deref() == Some("rebuild") {

@@ -2,6 +2,9 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if platform::app::print_openapi_if_asked(|| Ok(leads::definition()))? {
+        return Ok(());
+    }
     platform::telemetry::init(leads::SERVICE);
     let settings = platform::Settings::load(leads::SERVICE)?;
     let app = leads::build(settings).await?;

@@ -57,9 +57,7 @@ impl Application {
         let status = BrokerStatus::default();
         let listener = TcpListener::bind((settings.http.host.as_str(), settings.http.port))?;
         let port = listener.local_addr()?.port();
-        let mut openapi = def.openapi;
-        openapi.info.version = env!("CARGO_PKG_VERSION").to_string();
-        let openapi = OpenApiJson(openapi.to_pretty_json()?);
+        let openapi = OpenApiJson(openapi_json(def.openapi)?);
         let routes = def.routes.clone();
         let data = (
             web::Data::new(db.clone()),
@@ -188,6 +186,25 @@ impl Application {
         }
         result
     }
+}
+
+/// The document a service serves at `/openapi.json`.
+pub fn openapi_json(mut openapi: utoipa::openapi::OpenApi) -> anyhow::Result<String> {
+    openapi.info.version = env!("CARGO_PKG_VERSION").to_string();
+    Ok(openapi.to_pretty_json()?)
+}
+
+/// `touchstone-<service> openapi` prints the service's OpenAPI document and exits, without
+/// configuration, database or broker: the gateway's document is generated from these.
+/// Returns whether it printed.
+pub fn print_openapi_if_asked(
+    definition: impl FnOnce() -> anyhow::Result<ServiceDefinition>,
+) -> anyhow::Result<bool> {
+    if std::env::args().nth(1).as_deref() != Some("openapi") {
+        return Ok(false);
+    }
+    println!("{}", openapi_json(definition()?.openapi)?);
+    Ok(true)
 }
 
 async fn shutdown_signal() {

@@ -2,6 +2,9 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if platform::app::print_openapi_if_asked(touchpoints::definition)? {
+        return Ok(());
+    }
     platform::telemetry::init(touchpoints::SERVICE);
     let settings = platform::Settings::load(touchpoints::SERVICE)?;
     let app = touchpoints::build(settings).await?;

@@ -26,7 +26,8 @@ pub fn platform_routes(cfg: &mut web::ServiceConfig) {
         .route("/health/ready", web::get().to(ready))
         .route("/metrics", web::get().to(metrics))
         .route("/openapi.json", web::get().to(openapi))
-        .route("/docs", web::get().to(docs));
+        .route("/docs", web::get().to(docs))
+        .route("/docs/{asset}", web::get().to(docs_asset));
 }
 
 async fn live() -> HttpResponse {
@@ -66,19 +67,42 @@ async fn openapi(doc: web::Data<OpenApiJson>) -> HttpResponse {
         .body(doc.0.clone())
 }
 
-/// Swagger UI, loaded from a CDN so the binary stays small; `/openapi.json` is the source.
+/// Swagger UI's files, vendored from swagger-ui-dist (see `assets/swagger-ui/README.md`) so
+/// that `/docs` works offline; the gateway serves the same files.
+const DOCS_ASSETS: &[(&str, &str, &[u8])] = &[
+    (
+        "swagger-ui-bundle.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/swagger-ui/swagger-ui-bundle.js"),
+    ),
+    (
+        "swagger-ui.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../assets/swagger-ui/swagger-ui.css"),
+    ),
+    (
+        "init.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/swagger-ui/init.js"),
+    ),
+];
+
+/// Swagger UI over `/openapi.json`.
 async fn docs() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(
-            r##"<!doctype html>
-<html><head><meta charset="utf-8"><title>Touchstone API</title>
-<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
-<body><div id="ui"></div>
-<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui"});</script>
-</body></html>"##,
-        )
+        .body(include_str!("../../assets/swagger-ui/index.html"))
+}
+
+async fn docs_asset(asset: web::Path<String>) -> Result<HttpResponse, Problem> {
+    let (_, content_type, body) = DOCS_ASSETS
+        .iter()
+        .find(|(name, _, _)| *name == asset.as_str())
+        .ok_or_else(|| Problem::not_found(format!("no documentation asset {asset}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type(*content_type)
+        .insert_header(("cache-control", "public, max-age=86400"))
+        .body(*body))
 }
 
 /// Unknown routes get a problem too.

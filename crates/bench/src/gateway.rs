@@ -1,0 +1,306 @@
+//! The gateway's targets, each beside the same work straight to the service in the same
+//! run: `GET /v1/leads/{id}` (closed loop for throughput, open loop for the added latency),
+//! a 500,000-touchpoint NDJSON bulk request, and how soon a revoked key is refused.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use platform::testing::TestNamespace;
+
+use crate::http::{CONCURRENCY, Load, leads_service, load, open_load};
+use crate::report::{Row, Verdict};
+use crate::touchpoints;
+
+/// The open-loop rate at which the gateway's added latency is read: well under what either
+/// path can carry, so the p50 is service time, not queueing.
+const RATE: u32 = 1_000;
+
+/// HAProxy started by the release `touchstone gateway start`, killed on drop.
+struct Gateway {
+    port: u16,
+    state: PathBuf,
+    child: Child,
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+fn touchstone() -> anyhow::Result<Command> {
+    let exe = std::env::current_exe()?;
+    let bin = exe.with_file_name("touchstone");
+    anyhow::ensure!(
+        bin.exists(),
+        "{} is missing: build -p cli in release",
+        bin.display()
+    );
+    let mut cmd = Command::new(bin);
+    cmd.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    Ok(cmd)
+}
+
+impl Gateway {
+    async fn start(leads_port: u16, touchpoints_port: u16) -> anyhow::Result<Gateway> {
+        let port = free_port()?;
+        let state =
+            std::env::temp_dir().join(format!("touchstone-bench-gw-{}", std::process::id()));
+        let closed = format!("127.0.0.1:{}", free_port()?);
+        let child = touchstone()?
+            .args(["gateway", "start", "--bind"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--metrics-bind")
+            .arg(format!("127.0.0.1:{}", free_port()?))
+            .arg("--state")
+            .arg(&state)
+            .env(
+                "TOUCHSTONE_GATEWAY_LEADS_INSTANCES",
+                format!("127.0.0.1:{leads_port}"),
+            )
+            .env(
+                "TOUCHSTONE_GATEWAY_TOUCHPOINTS_INSTANCES",
+                format!("127.0.0.1:{touchpoints_port}"),
+            )
+            .env("TOUCHSTONE_GATEWAY_FUNNEL_INSTANCES", &closed)
+            .env("TOUCHSTONE_GATEWAY_BREAKEVEN_INSTANCES", &closed)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let gw = Gateway { port, state, child };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while reqwest::get(gw.url("/health/live")).await.is_err() {
+            anyhow::ensure!(Instant::now() < deadline, "the gateway did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(gw)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn keys(&self, args: &[&str]) -> anyhow::Result<String> {
+        let out = touchstone()?
+            .arg("keys")
+            .args(args)
+            .arg("--state")
+            .arg(&self.state)
+            .output()?;
+        anyhow::ensure!(
+            out.status.success(),
+            "keys {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(String::from_utf8(out.stdout)?
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    /// Peak resident set of the HAProxy process (`touchstone gateway start` execs it).
+    fn peak_rss_mb(&self) -> f64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmHWM:"))
+                    .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+            })
+            .map(|kb| kb / 1024.0)
+            .unwrap_or(f64::NAN)
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.state);
+    }
+}
+
+fn short(l: &Load) -> String {
+    format!(
+        "{:.0} req/s, p50 {:.2} ms, p99 {:.1} ms, {} errors",
+        l.rate, l.p50_ms, l.p99_ms, l.errors
+    )
+}
+
+pub async fn run(seconds: u64) -> anyhow::Result<Vec<Row>> {
+    let leads = leads_service().await;
+    let ns = TestNamespace::new();
+    let tp = touchpoints::service(&ns).await;
+    let gw = Gateway::start(leads.port, tp.port).await?;
+    let key = gw.keys(&[
+        "create",
+        "--name",
+        "bench",
+        "--scope",
+        "*",
+        "--rate-limit",
+        "1000000000/min",
+    ])?;
+
+    // Leads to read back.
+    let client = reqwest::Client::new();
+    let mut ids = Vec::new();
+    for i in 0..500 {
+        let r: serde_json::Value = client
+            .post(leads.url("/v1/leads"))
+            .json(
+                &serde_json::json!({"email": format!("gw{i}@bench.example"), "source": "webinar"}),
+            )
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        ids.push(r["id"].as_str().unwrap_or_default().to_string());
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while client
+        .get(gw.url("/v1/leads?limit=1"))
+        .bearer_auth(&key)
+        .send()
+        .await?
+        .status()
+        != 200
+    {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the gateway never routed to leads"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let direct_base = leads.url("/v1/leads/");
+    let gw_base = gw.url("/v1/leads/");
+    let get = |base: String, key: Option<String>| {
+        let ids = ids.clone();
+        move |c: &reqwest::Client, w: usize, i: usize| {
+            let r = c.get(format!("{base}{}", ids[(w * 7919 + i) % ids.len()]));
+            match &key {
+                Some(k) => r.bearer_auth(k),
+                None => r,
+            }
+        }
+    };
+    let direct = load(seconds, 200, get(direct_base.clone(), None)).await?;
+    let through = load(seconds, 200, get(gw_base.clone(), Some(key.clone()))).await?;
+    let open = |base: String, key: Option<String>| {
+        let f = get(base, key);
+        move |c: &reqwest::Client, i: usize| f(c, 0, i)
+    };
+    let direct_open = open_load(RATE, seconds, 200, open(direct_base, None)).await?;
+    let through_open = open_load(RATE, seconds, 200, open(gw_base, Some(key.clone()))).await?;
+    let ratio = through.rate / direct.rate;
+    let overhead = through_open.p50_ms - direct_open.p50_ms;
+
+    // 500,000 touchpoints, once straight to the service and once through the gateway
+    // (other ids, same shape and size).
+    let count = 500_000;
+    let lead_ids: Vec<uuid::Uuid> = (0..10_000).map(|_| uuid::Uuid::new_v4()).collect();
+    let body = touchpoints::ndjson(0..count, &lead_ids);
+    let mb = body.len() as f64 / 1e6;
+    let (direct_secs, n) = touchpoints::post_bulk(&client, &tp, body).await?;
+    anyhow::ensure!(n == count as u64, "direct bulk inserted {n}");
+    let body = touchpoints::ndjson(count..2 * count, &lead_ids);
+    let started = Instant::now();
+    let r: serde_json::Value = client
+        .post(gw.url("/v1/touchpoints/bulk"))
+        .bearer_auth(&key)
+        .header("content-type", "application/x-ndjson")
+        .body(body)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let gw_secs = started.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        r["inserted"].as_u64() == Some(count as u64),
+        "gateway bulk: {r}"
+    );
+    let bulk_ratio = direct_secs / gw_secs;
+    let rss = gw.peak_rss_mb();
+
+    // Revocation: from the command's start until the first 401.
+    let doomed = gw.keys(&["create", "--name", "doomed", "--scope", "leads:read"])?;
+    anyhow::ensure!(
+        client
+            .get(gw.url("/v1/leads?limit=1"))
+            .bearer_auth(&doomed)
+            .send()
+            .await?
+            .status()
+            == 200
+    );
+    let started = Instant::now();
+    gw.keys(&["revoke", "doomed"])?;
+    loop {
+        if client
+            .get(gw.url("/v1/leads?limit=1"))
+            .bearer_auth(&doomed)
+            .send()
+            .await?
+            .status()
+            == 401
+        {
+            break;
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(10),
+            "a revoked key still works after 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let revoked_after = started.elapsed().as_secs_f64();
+
+    let verdict = |ok: bool| if ok { Verdict::Met } else { Verdict::Missed };
+    Ok(vec![
+        Row {
+            what: format!(
+                "`GET /v1/leads/{{id}}` through the gateway (HAProxy, key check, rate limit), concurrency {CONCURRENCY}, {seconds} s; load generator in the bench process"
+            ),
+            result: format!("{}: {ratio:.2}× direct", short(&through)),
+            baseline: format!("straight to the service: {}", short(&direct)),
+            goal: "throughput ≥ 0.8× direct".into(),
+            verdict: verdict(ratio >= 0.8 && through.errors == 0),
+        },
+        Row {
+            what: format!(
+                "`GET /v1/leads/{{id}}` through the gateway, open loop {RATE} req/s, {seconds} s: added p50"
+            ),
+            result: format!("{overhead:+.2} ms ({})", short(&through_open)),
+            baseline: format!("straight to the service: {}", short(&direct_open)),
+            goal: "p50 overhead < 0.5 ms".into(),
+            verdict: verdict(overhead < 0.5 && through_open.errors == 0),
+        },
+        Row {
+            what: format!(
+                "`POST /v1/touchpoints/bulk`, {count} touchpoints ({mb:.0} MB NDJSON) through the gateway"
+            ),
+            result: format!(
+                "{:.0}/s ({gw_secs:.1} s): {bulk_ratio:.2}× direct; gateway peak RSS {rss:.1} MB",
+                count as f64 / gw_secs
+            ),
+            baseline: format!(
+                "straight to the service: {:.0}/s ({direct_secs:.1} s)",
+                count as f64 / direct_secs
+            ),
+            goal: "≥ 0.9× direct; gateway RSS bounded".into(),
+            verdict: verdict(bulk_ratio >= 0.9 && rss < 100.0),
+        },
+        Row {
+            what: "key revocation: `touchstone keys revoke` until the running gateway answers 401"
+                .into(),
+            result: format!("{:.0} ms", revoked_after * 1000.0),
+            baseline: "—".into(),
+            goal: "≤ 2 s".into(),
+            verdict: verdict(revoked_after <= 2.0),
+        },
+    ])
+}

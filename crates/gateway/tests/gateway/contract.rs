@@ -1,0 +1,107 @@
+//! The API contract at the front door: no two services claim one path, the checked-in
+//! aggregated document and maps are what the services' documents give today, and
+//! schemathesis finds no server error and no response that breaks its schema.
+
+use std::process::Command;
+use std::time::Duration;
+
+use gateway::openapi::{ServiceDoc, shared_paths};
+
+use crate::helpers::{Databases, Gateway, ServiceProcess, bin, bin_dir, repo, unique_id, wait_for};
+
+fn service_docs() -> Vec<ServiceDoc> {
+    gateway::SERVICES
+        .iter()
+        .map(|s| {
+            let out = Command::new(bin(&format!("touchstone-{s}")))
+                .arg("openapi")
+                .output()
+                .expect("the service prints its document");
+            assert!(out.status.success());
+            ServiceDoc {
+                service: s.to_string(),
+                doc: serde_json::from_slice(&out.stdout).expect("JSON"),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn no_two_services_share_a_path() {
+    let docs = service_docs();
+    assert!(
+        docs.iter()
+            .all(|d| d.doc["paths"].as_object().is_some_and(|p| p.len() > 3))
+    );
+    assert_eq!(shared_paths(&docs), vec![]);
+}
+
+#[test]
+fn the_checked_in_document_and_maps_are_current() {
+    let out = Command::new(bin("touchstone"))
+        .current_dir(repo())
+        .args(["gateway", "openapi", "--check", "--bin-dir"])
+        .arg(bin_dir())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Runs `deploy/test/schemathesis.sh` over the gateway with a full-scope key. Needs the
+/// venv `make test` makes (`target/venv`).
+#[tokio::test]
+async fn schemathesis_through_the_gateway_finds_no_server_error_or_schema_violation() {
+    let python = repo().join("target/venv/bin/schemathesis");
+    assert!(
+        python.exists() || repo().join("target/venv/bin/st").exists(),
+        "schemathesis is not installed in target/venv: run `make test` (it makes the venv)"
+    );
+    let ns = unique_id();
+    let (l, f, t, b) = tokio::join!(
+        ServiceProcess::start("leads", &ns),
+        ServiceProcess::start("funnel", &ns),
+        ServiceProcess::start("touchpoints", &ns),
+        ServiceProcess::start("breakeven", &ns),
+    );
+    let services = [l, f, t, b];
+    let _dbs = Databases(services.iter().map(ServiceProcess::database).collect());
+    let instances: Vec<(&str, Vec<String>)> = services
+        .iter()
+        .map(|s| (s.service.as_str(), vec![s.address()]))
+        .collect();
+    let gw = Gateway::start(&instances, &[]).await;
+    let ready = gw.url("/health/ready");
+    wait_for(Duration::from_secs(10), || {
+        let ready = ready.clone();
+        async move {
+            reqwest::get(&ready)
+                .await
+                .is_ok_and(|r| r.status().is_success())
+        }
+    })
+    .await
+    .expect("ready");
+    let key = gw.create_key("schemathesis", &["*"], Some("1000000/min"));
+    let status = tokio::task::spawn_blocking({
+        let url = gw.url("");
+        move || {
+            Command::new("bash")
+                .current_dir(repo())
+                .arg("deploy/test/schemathesis.sh")
+                .arg(url)
+                .env("SCHEMATHESIS_AUTH", format!("Authorization: Bearer {key}"))
+                .status()
+                .expect("schemathesis runs")
+        }
+    })
+    .await
+    .unwrap();
+    assert!(
+        status.success(),
+        "schemathesis found failures (see its report above)"
+    );
+}

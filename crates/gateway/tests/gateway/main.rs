@@ -1,0 +1,9 @@
+//! The gateway against the real HAProxy, the services' own binaries, PostgreSQL and
+//! RabbitMQ: routing, keys, scopes, limits, bodies, balancing and failover, discovery,
+//! the aggregated OpenAPI document, and schemathesis through the front door.
+
+mod balancing;
+mod config;
+mod contract;
+mod helpers;
+mod routing;

@@ -1,0 +1,289 @@
+//! One namespace, keys, scopes, rate limits, body limits, request ids and the gateway's own
+//! documents, with all four services behind one gateway.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Databases, Gateway, ServiceProcess, repo, unique_id, wait_for};
+
+async fn suite() -> (Vec<ServiceProcess>, Databases, Gateway) {
+    let ns = unique_id();
+    let (l, f, t, b) = tokio::join!(
+        ServiceProcess::start("leads", &ns),
+        ServiceProcess::start("funnel", &ns),
+        ServiceProcess::start("touchpoints", &ns),
+        ServiceProcess::start("breakeven", &ns),
+    );
+    let services = vec![l, f, t, b];
+    let dbs = Databases(services.iter().map(ServiceProcess::database).collect());
+    let instances: Vec<(&str, Vec<String>)> = services
+        .iter()
+        .map(|s| (s.service.as_str(), vec![s.address()]))
+        .collect();
+    let gw = Gateway::start(&instances, &[]).await;
+    // Health checks pass before the first request is routed.
+    let ready = gw.url("/health/ready");
+    wait_for(Duration::from_secs(10), || {
+        let ready = ready.clone();
+        async move {
+            reqwest::get(&ready)
+                .await
+                .is_ok_and(|r| r.status().is_success())
+        }
+    })
+    .await
+    .expect("the gateway becomes ready");
+    (services, dbs, gw)
+}
+
+async fn problem(resp: reqwest::Response, status: u16) -> Value {
+    assert_eq!(resp.status().as_u16(), status);
+    assert_eq!(
+        resp.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+    let body: Value = resp.json().await.expect("a problem body");
+    assert_eq!(body["status"], status);
+    body
+}
+
+#[tokio::test]
+async fn every_service_is_reached_at_its_own_path_with_one_key() {
+    let (services, _dbs, gw) = suite().await;
+    let key = gw.create_key("everything", &["*"], None);
+    let cases = [
+        (0, "/v1/leads?limit=1", "/v1/leads"),
+        (1, "/v1/funnels", "/v1/funnels"),
+        (
+            2,
+            "/v1/reports/journey-lengths",
+            "/v1/reports/journey-lengths",
+        ),
+        (3, "/v1/products", "/v1/products"),
+    ];
+    for (i, path, route) in cases {
+        let before = services[i].served(route).await;
+        let resp = gw.get(&key, path).await;
+        assert_eq!(
+            resp.status().as_u16(),
+            200,
+            "GET {path} through the gateway"
+        );
+        assert_eq!(
+            services[i].served(route).await,
+            before + 1,
+            "GET {path} reached {}",
+            services[i].service
+        );
+    }
+    // A path owned by touchpoints under /v1/leads/ goes to touchpoints, not leads.
+    let lead = uuid::Uuid::new_v4();
+    let before = services[2].served("/v1/leads/{id}/journey").await;
+    let _ = gw.get(&key, &format!("/v1/leads/{lead}/journey")).await;
+    assert_eq!(
+        services[2].served("/v1/leads/{id}/journey").await,
+        before + 1
+    );
+    // An unknown path is the gateway's own 404 problem.
+    let body = problem(gw.get(&key, "/v1/nowhere").await, 404).await;
+    assert!(body["detail"].as_str().unwrap().contains("/v1/nowhere"));
+
+    let ready: Value = reqwest::get(gw.url("/health/ready"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["instances"]["touchpoints"], 1);
+}
+
+#[tokio::test]
+async fn keys_scopes_limits_and_revocation() {
+    let (_services, _dbs, gw) = suite().await;
+    let full = gw.create_key("full", &["*"], None);
+    let reader = gw.create_key("reader", &["touchpoints:read", "leads:read"], None);
+    let slow = gw.create_key("slow", &["leads:read"], Some("3/min"));
+
+    // No key, a malformed one, an unknown one: 401 with a challenge.
+    let resp = gw.client.get(gw.url("/v1/leads")).send().await.unwrap();
+    assert!(
+        resp.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
+    problem(resp, 401).await;
+    problem(gw.get("x", "/v1/leads").await, 401).await;
+    problem(
+        gw.get("ts_0000000000000000000000000000", "/v1/leads").await,
+        401,
+    )
+    .await;
+
+    // A read key may compute attribution but not create a lead.
+    let compute = json!({"paths": [{"path": ["email", "paid_search"], "conversions": 3, "value": "120.50", "nulls": 10}]});
+    let resp = gw
+        .post(&reader, "/v1/attribution/compute?models=linear", &compute)
+        .await;
+    assert_eq!(
+        resp.status().as_u16(),
+        200,
+        "{}",
+        resp.text().await.unwrap()
+    );
+    let body = problem(
+        gw.post(&reader, "/v1/leads", &json!({"email": "ada@example.com"}))
+            .await,
+        403,
+    )
+    .await;
+    assert_eq!(body["scope"], "leads:write");
+    assert!(body["detail"].as_str().unwrap().contains("leads:write"));
+    problem(gw.get(&reader, "/v1/funnels").await, 403).await;
+    let resp = gw
+        .post(
+            &full,
+            "/v1/leads",
+            &json!({"email": "ada@example.com", "source": "webinar"}),
+        )
+        .await;
+    assert_eq!(
+        resp.status().as_u16(),
+        201,
+        "{}",
+        resp.text().await.unwrap()
+    );
+
+    // A key over its rate: 429 with Retry-After.
+    for _ in 0..3 {
+        assert_eq!(gw.get(&slow, "/v1/leads?limit=1").await.status(), 200);
+    }
+    let resp = gw.get(&slow, "/v1/leads?limit=1").await;
+    let retry: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "Retry-After {retry}");
+    problem(resp, 429).await;
+
+    // `keys list` shows names and scopes, never a key, and when a key was last used.
+    let list = gw.keys(&["list"]);
+    for k in [&full, &reader, &slow] {
+        assert!(!list.contains(k.as_str()), "a key in the listing");
+    }
+    let row = list
+        .lines()
+        .find(|l| l.starts_with("reader "))
+        .expect("reader listed");
+    assert!(row.contains("leads:read,touchpoints:read") && row.contains("active"));
+    assert!(
+        row.contains("Z ") && !row.contains(" - "),
+        "last used is known: {row}"
+    );
+
+    // Revocation reaches the running gateway within 2 s, without a restart.
+    gw.keys(&["revoke", "full"]);
+    let took = wait_for(Duration::from_secs(2), || async {
+        gw.get(&full, "/v1/leads?limit=1").await.status() == 401
+    })
+    .await;
+    assert!(took.is_some(), "a revoked key still works after 2 s");
+    assert!(
+        gw.keys(&["list"])
+            .lines()
+            .any(|l| l.starts_with("full ") && l.contains("revoked"))
+    );
+    // A key created now works at once too, and survives a restart of the gateway.
+    let late = gw.create_key("late", &["leads:read"], None);
+    assert_eq!(gw.get(&late, "/v1/leads?limit=1").await.status(), 200);
+}
+
+#[tokio::test]
+async fn bodies_request_ids_and_the_gateways_documents() {
+    let (services, _dbs, gw) = suite().await;
+    let key = gw.create_key("docs", &["*"], None);
+
+    // JSON routes take 1 MiB; the streamed bulk route takes far more.
+    let big = format!("{{\"email\":\"{}@example.com\"}}", "a".repeat(1_100_000));
+    let resp = gw
+        .client
+        .post(gw.url("/v1/leads"))
+        .bearer_auth(&key)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    problem(resp, 413).await;
+    let line =
+        json!({"anonymous_id": "a-1", "channel": "email", "occurred_at": "2026-01-01T00:00:00Z"})
+            .to_string();
+    let ndjson = format!("{line}\n").repeat(1_600_000 / line.len());
+    assert!(ndjson.len() > 1 << 20);
+    let before = services[2].served("/v1/touchpoints/bulk").await;
+    let resp = gw
+        .client
+        .post(gw.url("/v1/touchpoints/bulk"))
+        .bearer_auth(&key)
+        .header("content-type", "application/x-ndjson")
+        .body(ndjson)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(resp.status().as_u16(), 413);
+    assert!(resp.status().as_u16() < 500, "{}", resp.status());
+    assert_eq!(services[2].served("/v1/touchpoints/bulk").await, before + 1);
+
+    // A request id is added, or the client's is kept.
+    let resp = gw.get(&key, "/v1/leads?limit=1").await;
+    assert!(resp.headers()["x-request-id"].len() >= 8);
+    let resp = gw
+        .client
+        .get(gw.url("/v1/leads?limit=1"))
+        .bearer_auth(&key)
+        .header("x-request-id", "client-chosen-id-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["x-request-id"], "client-chosen-id-1");
+
+    // The aggregated document, Swagger UI from our own files, metrics: no key needed.
+    let served = reqwest::get(gw.url("/openapi.json"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let checked_in = std::fs::read_to_string(repo().join("deploy/gateway/openapi.json")).unwrap();
+    assert_eq!(
+        served, checked_in,
+        "the served document is the checked-in one"
+    );
+    let doc: Value = serde_json::from_str(&served).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(doc["servers"][0]["url"], "http://127.0.0.1:8080");
+    assert!(doc["paths"]["/v1/leads/{id}/journey"].is_object());
+    let html = reqwest::get(gw.url("/docs"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("/docs/swagger-ui-bundle.js") && !html.contains("https://"));
+    let js = reqwest::get(gw.url("/docs/swagger-ui-bundle.js"))
+        .await
+        .unwrap();
+    assert_eq!(js.status(), 200);
+    assert!(js.bytes().await.unwrap().len() > 500_000);
+    let metrics = reqwest::get(format!("http://127.0.0.1:{}/metrics", gw.metrics_port))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("haproxy_backend_http_responses_total{proxy=\"be_leads\""));
+    assert!(metrics.contains("haproxy_server_status{proxy=\"be_touchpoints\""));
+}
