@@ -34,6 +34,19 @@ stop() {
 trap stop INT TERM EXIT
 
 declare -A ports=([leads]=8081 [funnel]=8082 [touchpoints]=8083 [breakeven]=8084)
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Something else on a port would answer the readiness checks in our place.
+busy=()
+for s in "${services[@]}"; do
+  for ((i = 0; i < replicas; i++)); do
+    port_open $((ports[$s] + 100 * i)) && busy+=($((ports[$s] + 100 * i)))
+  done
+done
+for p in 8080 8405; do port_open $p && busy+=($p); done
+if [ ${#busy[@]} -gt 0 ]; then
+  echo "[run] ports already in use: ${busy[*]} (another 'make run'?); stop what listens there first"
+  exit 1
+fi
 declare -A instances=()
 for s in "${services[@]}"; do
   list=()

@@ -250,6 +250,31 @@ async fn bodies_request_ids_and_the_gateways_documents() {
         .unwrap();
     assert_eq!(resp.headers()["x-request-id"], "client-chosen-id-1");
 
+    // The client's trace context reaches the service: the event its write produced carries it.
+    let trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let resp = gw
+        .client
+        .post(gw.url("/v1/leads"))
+        .bearer_auth(&key)
+        .header("traceparent", trace)
+        .json(&json!({"email": "trace@example.com", "source": "webinar"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let out = std::process::Command::new("psql")
+        .args(["-h", "127.0.0.1", "-U", "postgres", "-Atd"])
+        .arg(services[0].database())
+        .arg("-c")
+        .arg("SELECT DISTINCT traceparent FROM outbox")
+        .output()
+        .unwrap();
+    let traces = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        traces.contains("4bf92f3577b34da6a3ce929d0e0e4736"),
+        "the outbox carries the client's trace: {traces}"
+    );
+
     // The aggregated document, Swagger UI from our own files, metrics: no key needed.
     let served = reqwest::get(gw.url("/openapi.json"))
         .await
@@ -278,6 +303,21 @@ async fn bodies_request_ids_and_the_gateways_documents() {
         .unwrap();
     assert_eq!(js.status(), 200);
     assert!(js.bytes().await.unwrap().len() > 500_000);
+    // Each service's own /docs works offline the same way.
+    for s in &services {
+        let base = format!("http://{}", s.address());
+        let html = reqwest::get(format!("{base}/docs"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("/docs/swagger-ui-bundle.js") && !html.contains("https://"));
+        for asset in ["swagger-ui-bundle.js", "swagger-ui.css", "init.js"] {
+            let r = reqwest::get(format!("{base}/docs/{asset}")).await.unwrap();
+            assert_eq!(r.status(), 200, "{} /docs/{asset}", s.service);
+        }
+    }
     let metrics = reqwest::get(format!("http://127.0.0.1:{}/metrics", gw.metrics_port))
         .await
         .unwrap()
