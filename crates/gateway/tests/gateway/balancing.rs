@@ -26,6 +26,26 @@ async fn an_instance_killed_mid_stream_costs_no_request_and_a_new_one_joins() {
         "both instances in rotation"
     );
     let key = gw.create_key("balance", &["leads:read"], Some("1000000/min"));
+    // Only leads has instances here: once the first checks of the others have failed
+    // (HAProxy starts a server as up), readiness is a problem naming them.
+    let ready = gw.url("/health/ready");
+    let unready = wait_for(Duration::from_secs(5), || {
+        let ready = ready.clone();
+        async move {
+            let Ok(r) = reqwest::get(&ready).await else {
+                return false;
+            };
+            let status = r.status();
+            let body: serde_json::Value = r.json().await.unwrap_or_default();
+            status == 503
+                && body["detail"] == "no healthy instance of: funnel touchpoints breakeven"
+        }
+    })
+    .await;
+    assert!(
+        unready.is_some(),
+        "readiness never named the services without instances"
+    );
 
     // Both instances take traffic.
     let (a0, b0) = (first.served(ROUTE).await, second.served(ROUTE).await);
