@@ -113,13 +113,30 @@ fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// Ensures the database exists, applies the platform's and the service's migrations,
-/// and returns a pool.
+/// Makes sure the service's database can be opened. A service account owns its database
+/// but may neither create databases nor use the maintenance database, so the database is
+/// opened directly first; only when that fails is it created through the maintenance
+/// database (as tests do, as the superuser, with a fresh name each).
+fn open_or_create_database(settings: &DatabaseSettings) -> anyhow::Result<()> {
+    let direct = match PgConnection::establish(settings.database_url().expose_secret()) {
+        Ok(_) => return Ok(()),
+        Err(e) => e,
+    };
+    ensure_database(settings).map_err(|created| {
+        anyhow::anyhow!(
+            "cannot open database {}: {direct}; nor create it through the maintenance database: {created:#}",
+            settings.name
+        )
+    })
+}
+
+/// Opens (or creates) the service's database, applies the platform's and the service's
+/// migrations, and returns a pool.
 pub fn connect_and_migrate(
     settings: &DatabaseSettings,
     service_migrations: EmbeddedMigrations,
 ) -> anyhow::Result<Db> {
-    ensure_database(settings)?;
+    open_or_create_database(settings)?;
     let db = open_pool(settings, settings.pool_size)?;
     let mut conn = db.pool.get()?;
     // Migrations of two replicas starting together must not interleave.
@@ -184,4 +201,109 @@ pub async fn copy_csv(settings: &DatabaseSettings, select: &str) -> anyhow::Resu
     drop(client);
     let _ = driver.await;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::SecretString;
+
+    use super::*;
+    use crate::config::Settings;
+
+    fn superuser() -> PgConnection {
+        let url = Settings::defaults("platform").database.maintenance_url();
+        PgConnection::establish(url.expose_secret()).expect("superuser connection")
+    }
+
+    fn fresh_name(what: &str) -> String {
+        format!(
+            "test_{what}_{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        )
+    }
+
+    /// A login role and the database it owns, both dropped at the end of the test.
+    struct OwnedDatabase(String);
+
+    impl Drop for OwnedDatabase {
+        fn drop(&mut self) {
+            let mut conn = superuser();
+            let name = quote_ident(&self.0);
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn);
+            let _ = diesel::sql_query(format!("DROP ROLE IF EXISTS {name}")).execute(&mut conn);
+        }
+    }
+
+    #[derive(QueryableByName)]
+    struct Owner {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        owner: String,
+    }
+
+    #[test]
+    fn a_role_owning_its_database_starts_without_the_maintenance_database() {
+        let owned = OwnedDatabase(fresh_name("dbrole"));
+        let name = quote_ident(&owned.0);
+        let mut admin = superuser();
+        for sql in [
+            format!("CREATE ROLE {name} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE"),
+            format!("CREATE DATABASE {name} OWNER {name}"),
+            format!("REVOKE ALL ON DATABASE {name} FROM PUBLIC"),
+            // Shuts the maintenance database to this role alone, as a hardened server would:
+            // every session it opens there fails to start.
+            format!(
+                "ALTER ROLE {name} IN DATABASE postgres \
+                 SET session_preload_libraries = 'touchstone_no_such_library'"
+            ),
+        ] {
+            diesel::sql_query(sql).execute(&mut admin).expect("setup");
+        }
+        let mut settings = Settings::defaults("platform").database;
+        settings.url = SecretString::from(format!("postgres://{}@127.0.0.1:5432", owned.0));
+        settings.name = owned.0.clone();
+        settings.pool_size = 1;
+        assert!(
+            ensure_database(&settings).is_err(),
+            "the role must not reach the maintenance database"
+        );
+
+        let db = connect_and_migrate(&settings, PLATFORM_MIGRATIONS).expect("service starts");
+
+        let mut conn = db.pool().get().expect("pooled connection");
+        let row: Owner = diesel::sql_query(
+            "SELECT tableowner::text AS owner FROM pg_tables WHERE tablename = 'outbox'",
+        )
+        .get_result(&mut conn)
+        .expect("outbox table");
+        assert_eq!(row.owner, owned.0, "the role ran the migrations");
+    }
+
+    #[test]
+    fn a_missing_database_is_created_through_the_maintenance_database() {
+        let mut settings = Settings::defaults("platform").database;
+        settings.name = fresh_name("dbcreate");
+        settings.pool_size = 1;
+
+        let db = connect_and_migrate(&settings, PLATFORM_MIGRATIONS).expect("service starts");
+        db.pool().get().expect("pooled connection");
+        drop(db);
+
+        drop_database(&settings).expect("dropped");
+    }
+
+    #[test]
+    fn a_database_that_can_be_neither_opened_nor_created_names_both_failures() {
+        let mut settings = Settings::defaults("platform").database;
+        settings.url = SecretString::from(format!(
+            "postgres://{}@127.0.0.1:5432",
+            fresh_name("norole")
+        ));
+        settings.name = fresh_name("nodb");
+
+        let err = open_or_create_database(&settings).expect_err("no such role");
+        let message = format!("{err:#}");
+        assert!(message.contains(&settings.name), "{message}");
+        assert!(message.contains("maintenance database"), "{message}");
+    }
 }

@@ -5,3 +5,4 @@ mod breakeven;
 mod helpers;
 mod journeys;
 mod leads_funnel;
+mod privilege;
