@@ -66,11 +66,13 @@ events:
 demo:
 	@$(CARGO) run -q -p cli -- demo --seed $(SEED)
 
+# With the service's own broker account (.run/secrets/<service>.env) when provisioned.
+SERVICE_ENV = set -a; if [ -f .run/secrets/$(SERVICE).env ]; then . .run/secrets/$(SERVICE).env; fi; set +a
 dlq-peek:
-	@$(CARGO) run -q -p cli -- dlq peek $(SERVICE)
+	@$(SERVICE_ENV); $(CARGO) run -q -p cli -- dlq peek $(SERVICE)
 
 dlq-replay:
-	@$(CARGO) run -q -p cli -- dlq replay $(SERVICE)
+	@$(SERVICE_ENV); $(CARGO) run -q -p cli -- dlq replay $(SERVICE)
 
 # Drops databases left by interrupted test runs (tests drop their own when they finish).
 clean-test-state:
