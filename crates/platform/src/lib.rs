@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod http;
 pub mod metrics;
+pub mod openapi;
 pub mod reports;
 pub mod schema;
 pub mod telemetry;

@@ -93,11 +93,13 @@ fn is_json(content_type: &str) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-/// Parses JSON into `T`, naming the offending field on a shape error.
+/// Parses JSON into `T`, naming the offending field on a shape error, and on a string that
+/// holds U+0000 (see [`reject_nul`]).
 pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, Problem> {
     // Most bodies are valid: parse them at full speed, and parse a failed one again, tracking
     // the path, to name the field.
     if let Ok(v) = serde_json::from_slice(raw) {
+        reject_nul(raw)?;
         return Ok(v);
     }
     let mut de = serde_json::Deserializer::from_slice(raw);
@@ -123,6 +125,82 @@ pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, Problem> {
             };
             Err(Problem::validation(vec![FieldError { field, message }]))
         }
+    }
+}
+
+/// A 422 naming every string or key of the JSON document `raw` that holds U+0000.
+/// PostgreSQL's `text` and `jsonb` cannot store that character, and every body ends up
+/// there, so it is refused at the door rather than failing the write.
+pub fn reject_nul(raw: &[u8]) -> Result<(), Problem> {
+    if !has_nul_escape(raw) {
+        return Ok(());
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(raw) else {
+        return Ok(());
+    };
+    let mut errors = Vec::new();
+    find_nul(&value, String::new(), &mut errors);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Problem::validation(errors))
+    }
+}
+
+/// JSON writes U+0000 only as the escape `\u0000`; a body without one needs no walk.
+fn has_nul_escape(raw: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(j) = raw[i..].iter().position(|b| *b == b'\\') {
+        let at = i + j;
+        if raw[at + 1..].starts_with(b"u0000") {
+            return true;
+        }
+        // Skip the escaped character, so that `\\u0000` (a backslash, then text) is not one.
+        i = at + 2;
+        if i > raw.len() {
+            return false;
+        }
+    }
+    false
+}
+
+fn find_nul(value: &serde_json::Value, path: String, errors: &mut Vec<FieldError>) {
+    const MESSAGE: &str = "must not contain the NUL character (U+0000)";
+    let here = |path: &str| {
+        if path.is_empty() {
+            "body".to_string()
+        } else {
+            path.to_string()
+        }
+    };
+    match value {
+        serde_json::Value::String(s) if s.contains('\0') => errors.push(FieldError {
+            field: here(&path),
+            message: MESSAGE.into(),
+        }),
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                find_nul(item, format!("{path}[{i}]"), errors);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (key, item) in map {
+                let child = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                if key.contains('\0') {
+                    errors.push(FieldError {
+                        field: here(&child),
+                        message: format!("{MESSAGE} in its name"),
+                    });
+                } else {
+                    find_nul(item, child, errors);
+                }
+            }
+        }
+        _ => {}
     }
 }
 
@@ -215,6 +293,22 @@ mod tests {
         assert_eq!(p.status, 400);
         let p = parse::<Body>(br#"{"email":"a@b.co"} trailing"#).unwrap_err();
         assert_eq!(p.status, 400);
+    }
+
+    #[test]
+    fn nul_characters_are_named_fields() {
+        let p = parse::<serde_json::Value>(br#"{"a":{"b":["ok","x\u0000y"]},"c\u0000":1}"#)
+            .unwrap_err();
+        assert_eq!(p.status, 422);
+        let fields: Vec<&str> = p.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["a.b[1]", "c\u{0}"]);
+        let p = parse::<String>(br#""\u0000""#).unwrap_err();
+        assert_eq!(p.errors[0].field, "body");
+        // An escaped backslash followed by `u0000` is text, not U+0000.
+        assert_eq!(
+            parse::<String>(br#""\\u0000""#).unwrap(),
+            "\\u0000".to_string()
+        );
     }
 
     #[test]

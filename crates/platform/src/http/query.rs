@@ -60,6 +60,16 @@ impl<'a> Query<'a> {
         for k in unknown {
             errors.add(k, "unknown query parameter");
         }
+        // PostgreSQL's text cannot hold U+0000: refuse it here rather than fail the query.
+        let mut nul: Vec<&String> = params
+            .iter()
+            .filter(|(k, v)| allowed.contains(&k.as_str()) && v.contains('\0'))
+            .map(|(k, _)| k)
+            .collect();
+        nul.sort();
+        for k in nul {
+            errors.add(k, "must not contain the NUL character (U+0000)");
+        }
         Query { params, errors }
     }
 
@@ -133,6 +143,17 @@ impl<'a> Query<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nul_characters_and_unknown_parameters_are_named() {
+        let params = HashMap::from([
+            ("q".to_string(), "a\0b".to_string()),
+            ("x".to_string(), "1".to_string()),
+        ]);
+        let p = Query::new(&params, &["q"]).finish().unwrap_err();
+        let fields: Vec<&str> = p.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["x", "q"]);
+    }
 
     #[test]
     fn cursors_round_trip_and_garbage_is_rejected() {

@@ -1,0 +1,133 @@
+//! What every service's OpenAPI document says about the problems the platform's extractors
+//! answer with, so that each handler declares only the ones its own logic returns.
+
+use utoipa::Modify;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, ResponseBuilder};
+
+use crate::http::problem::PROBLEM_JSON;
+
+/// Adds, to every operation that lacks them, the problem responses the shared extractors
+/// produce:
+///
+/// - a JSON request body ([`crate::http::json::Json`]): 400 (not JSON), 413 (over the
+///   body limit), 415 (not a JSON content type) and 422 (a field of the wrong shape);
+/// - a UUID path parameter ([`crate::http::query::path_id`]): 422 (not a UUID);
+/// - query parameters ([`crate::http::query::Query`]): 422 (a bad or unknown parameter).
+///
+/// A response the handler declares itself is left as it is.
+pub struct ProblemResponses;
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                add_problems(op);
+            }
+        }
+    }
+}
+
+fn add_problems(op: &mut Operation) {
+    let json_body = op.request_body.as_ref().is_some_and(|b| {
+        b.content.keys().any(|ct| {
+            let ct = ct.to_ascii_lowercase();
+            ct == "application/json" || (ct.starts_with("application/") && ct.ends_with("+json"))
+        })
+    });
+    let params = op.parameters.as_deref().unwrap_or_default();
+    let uuid_in_path = params.iter().any(|p| {
+        p.parameter_in == ParameterIn::Path
+            && serde_json::to_value(&p.schema)
+                .is_ok_and(|s| s.get("format").and_then(|f| f.as_str()) == Some("uuid"))
+    });
+    let query = params.iter().any(|p| p.parameter_in == ParameterIn::Query);
+    if json_body {
+        add(op, 400, "The body is not valid JSON");
+        add(op, 413, "The body is larger than the limit");
+        add(op, 415, "The content type is not JSON");
+        add(op, 422, "Invalid fields, each named in `errors`");
+    }
+    if uuid_in_path {
+        add(op, 422, "The id is not a UUID");
+    }
+    if query {
+        add(
+            op,
+            422,
+            "A query parameter is invalid or unknown; `errors` names it",
+        );
+    }
+}
+
+fn add(op: &mut Operation, status: u16, description: &str) {
+    let responses = &mut op.responses.responses;
+    let code = status.to_string();
+    if responses.contains_key(&code) {
+        return;
+    }
+    let response = ResponseBuilder::new()
+        .description(description)
+        .content(
+            PROBLEM_JSON,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build();
+    responses.insert(code, response.into());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use utoipa::OpenApi as _;
+
+    #[derive(utoipa::ToSchema, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+    }
+
+    #[utoipa::path(
+        post, path = "/things/{id}",
+        params(("id" = uuid::Uuid, Path), ("q" = Option<String>, Query)),
+        request_body = Body,
+        responses((status = 200), (status = 422, description = "Mine"))
+    )]
+    #[allow(dead_code)]
+    fn post_thing() {}
+
+    #[utoipa::path(get, path = "/things", responses((status = 200)))]
+    #[allow(dead_code)]
+    fn list_things() {}
+
+    #[derive(utoipa::OpenApi)]
+    #[openapi(paths(post_thing, list_things), modifiers(&ProblemResponses))]
+    struct Doc;
+
+    #[test]
+    fn adds_the_extractors_problems_and_keeps_the_handlers_own() {
+        let doc = serde_json::to_value(Doc::openapi()).unwrap();
+        let post = &doc["paths"]["/things/{id}"]["post"]["responses"];
+        for code in ["200", "400", "413", "415", "422"] {
+            assert!(post.get(code).is_some(), "{code} missing: {post}");
+        }
+        assert_eq!(post["422"]["description"], "Mine");
+        assert_eq!(
+            post["415"]["content"][PROBLEM_JSON]["schema"]["$ref"],
+            "#/components/schemas/Problem"
+        );
+        let get = &doc["paths"]["/things"]["get"]["responses"];
+        assert_eq!(get.as_object().unwrap().len(), 1, "{get}");
+    }
+}
