@@ -8,6 +8,7 @@ pub mod scenarios;
 use actix_web::{HttpResponse, http::StatusCode, web};
 use diesel::{PgConnection, QueryResult};
 use platform::Db;
+use platform::openapi::ProblemResponses;
 use serde::Serialize;
 use utoipa::OpenApi;
 use uuid::Uuid;
@@ -16,6 +17,7 @@ use crate::error::BreakevenError;
 
 #[derive(OpenApi)]
 #[openapi(
+    modifiers(&ProblemResponses),
     info(
         title = "Touchstone break-even",
         description = "Cost-volume-profit calculator and chart, products, fixed costs, campaigns, scenarios, live campaign break-even and the campaign profitability report. Amounts are decimal strings; errors are RFC 9457 problems."

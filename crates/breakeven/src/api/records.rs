@@ -300,8 +300,12 @@ fn path_campaign(raw: &str) -> Result<String, BreakevenError> {
 }
 
 #[utoipa::path(
-    get, path = "/v1/campaigns/{id}", tag = "records", params(("id" = String, Path)),
-    responses((status = 200, body = CampaignResponse), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"))
+    get, path = "/v1/campaigns/{id}", tag = "records", params(("id" = String, Path, pattern = r"^[A-Za-z0-9._-]{1,100}$", description = "The campaign id: 1 to 100 letters, digits, `-`, `_` or `.`")),
+    responses(
+        (status = 200, body = CampaignResponse),
+        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The id is not a campaign id", body = platform::http::Problem, content_type = "application/problem+json"),
+    )
 )]
 pub async fn get_campaign(
     db: web::Data<Db>,
@@ -326,7 +330,7 @@ pub async fn list_campaigns(db: web::Data<Db>) -> Result<HttpResponse, Breakeven
 /// Replaces a campaign (the body's `id`, if any, must match the path) and re-evaluates
 /// its alerts.
 #[utoipa::path(
-    put, path = "/v1/campaigns/{id}", tag = "records", request_body = CampaignInput, params(("id" = String, Path)),
+    put, path = "/v1/campaigns/{id}", tag = "records", request_body = CampaignInput, params(("id" = String, Path, pattern = r"^[A-Za-z0-9._-]{1,100}$", description = "The campaign id: 1 to 100 letters, digits, `-`, `_` or `.`")),
     responses((status = 200, body = CampaignResponse), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"), (status = 422, body = platform::http::Problem, content_type = "application/problem+json"))
 )]
 #[tracing::instrument(skip_all)]
@@ -411,8 +415,12 @@ impl From<CampaignStatus> for CampaignBreakeven {
 /// Spend and attributed revenue, contribution, ROAS against break-even ROAS, progress to
 /// break-even and the projected date. Known ids that only events have named answer too.
 #[utoipa::path(
-    get, path = "/v1/campaigns/{id}/breakeven", tag = "tracking", params(("id" = String, Path)),
-    responses((status = 200, body = CampaignBreakeven), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"))
+    get, path = "/v1/campaigns/{id}/breakeven", tag = "tracking", params(("id" = String, Path, pattern = r"^[A-Za-z0-9._-]{1,100}$", description = "The campaign id: 1 to 100 letters, digits, `-`, `_` or `.`")),
+    responses(
+        (status = 200, body = CampaignBreakeven),
+        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The id is not a campaign id", body = platform::http::Problem, content_type = "application/problem+json"),
+    )
 )]
 pub async fn campaign_breakeven(
     db: web::Data<Db>,

@@ -136,6 +136,7 @@ pub async fn get_deal(
 
 /// Query of `GET /v1/deals`.
 #[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct DealParams {
     funnel_id: Option<Uuid>,

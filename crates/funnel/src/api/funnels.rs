@@ -1,5 +1,7 @@
 //! Funnel definitions: create, read (any version), replace, list.
 
+use std::collections::HashMap;
+
 use actix_web::{HttpResponse, http::StatusCode, web};
 use chrono::{DateTime, Utc};
 use diesel::Connection;
@@ -9,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::path_id;
+use super::{Query, path_id};
 use crate::domain::funnel::{FunnelDef, FunnelInput, Stage};
 use crate::error::FunnelError;
 use crate::store::funnels::{self as store, Funnel};
@@ -71,24 +73,27 @@ pub async fn create_funnel(
         .json(FunnelResponse::from(f)))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct VersionQuery {
-    version: Option<i32>,
-}
-
 /// A funnel at its current version, or at `?version=`.
 #[utoipa::path(
     get, path = "/v1/funnels/{id}", tag = "funnels",
-    params(("id" = Uuid, Path), ("version" = Option<i32>, Query)),
-    responses((status = 200, body = FunnelResponse), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"))
+    params(("id" = Uuid, Path), ("version" = Option<i32>, Query, minimum = 1, description = "A version of the funnel; the current one by default")),
+    responses(
+        (status = 200, body = FunnelResponse),
+        (status = 404, description = "No such funnel, or no such version of it", body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The id is not a UUID, or `version` is not a positive integer", body = platform::http::Problem, content_type = "application/problem+json"),
+    )
 )]
 pub async fn get_funnel(
     db: web::Data<Db>,
     id: web::Path<String>,
-    q: web::Query<VersionQuery>,
+    query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, FunnelError> {
     let id = path_id(&id)?;
-    let version = q.version;
+    let mut q = Query::new(&query, &["version"]);
+    let version = q.parse("version", "a positive integer", |s| {
+        s.parse::<i32>().ok().filter(|v| *v > 0)
+    });
+    q.finish()?;
     let f = db
         .run(move |conn| store::find(conn, id, version))
         .await?

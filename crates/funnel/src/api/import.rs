@@ -30,14 +30,18 @@ const CHUNK: usize = 50;
 /// Rejected lines listed in the response (all are counted).
 const MAX_LISTED: usize = 1000;
 
-#[derive(Debug, Deserialize)]
+/// One line of an import: a deal (by id, or by external id, which opens the deal when it is
+/// new) entering a stage at a time.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Line {
+pub struct ImportLine {
     deal_id: Option<Uuid>,
     external_id: Option<String>,
     stage: String,
     at: DateTime<Utc>,
+    /// Required for `lost`.
     reason: Option<String>,
+    /// `owner` and `campaign` also set the opened deal's owner and campaign.
     #[serde(default)]
     attributes: BTreeMap<String, String>,
 }
@@ -70,8 +74,8 @@ impl ImportResult {
 /// Imports stage history as NDJSON.
 #[utoipa::path(
     post, path = "/v1/funnels/{id}/events", tag = "funnels",
-    request_body(content = String, content_type = "application/x-ndjson",
-        description = "One JSON object per line: deal_id or external_id, stage, at, reason, attributes"),
+    request_body(content = Vec<ImportLine>, content_type = "application/x-ndjson",
+        description = "One JSON object per line (NDJSON; each item of the array is a line): deal_id or external_id, stage, at, reason, attributes"),
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = ImportResult),
@@ -95,7 +99,7 @@ pub async fn import_events(
     let mut result = ImportResult::default();
     let mut buf: Vec<u8> = Vec::new();
     let mut line_no = 0u64;
-    let mut pending: Vec<(u64, Line)> = Vec::new();
+    let mut pending: Vec<(u64, ImportLine)> = Vec::new();
     // A line over the limit is skipped up to its newline without being held in memory.
     let mut skipping = false;
     while let Some(chunk) = body.next().await {
@@ -137,7 +141,7 @@ pub async fn import_events(
     Ok(HttpResponse::Ok().json(result))
 }
 
-fn take_line(result: &mut ImportResult, pending: &mut Vec<(u64, Line)>, n: u64, raw: &[u8]) {
+fn take_line(result: &mut ImportResult, pending: &mut Vec<(u64, ImportLine)>, n: u64, raw: &[u8]) {
     let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
     if raw.iter().all(u8::is_ascii_whitespace) {
         return;
@@ -150,7 +154,11 @@ fn take_line(result: &mut ImportResult, pending: &mut Vec<(u64, Line)>, n: u64, 
         Ok(t) => t,
         Err(_) => return result.reject(n, "is not valid UTF-8".into()),
     };
-    match serde_json::from_str::<Line>(text) {
+    // PostgreSQL cannot store U+0000: such a line is refused here, not by the write.
+    if let Err(p) = platform::http::json::reject_nul(raw) {
+        return result.reject(n, FunnelError::Invalid(p).line_message());
+    }
+    match serde_json::from_str::<ImportLine>(text) {
         Ok(l) if l.deal_id.is_none() && l.external_id.is_none() => {
             result.reject(n, "deal_id or external_id is required".into())
         }
@@ -162,7 +170,7 @@ fn take_line(result: &mut ImportResult, pending: &mut Vec<(u64, Line)>, n: u64, 
 async fn apply(
     db: &Db,
     funnel_id: Uuid,
-    lines: Vec<(u64, Line)>,
+    lines: Vec<(u64, ImportLine)>,
     result: &mut ImportResult,
 ) -> Result<(), FunnelError> {
     let outcomes = db
@@ -192,7 +200,11 @@ async fn apply(
 }
 
 /// Applies one line; true when it opened a deal.
-fn apply_line(conn: &mut PgConnection, funnel_id: Uuid, line: Line) -> Result<bool, FunnelError> {
+fn apply_line(
+    conn: &mut PgConnection,
+    funnel_id: Uuid,
+    line: ImportLine,
+) -> Result<bool, FunnelError> {
     let existing = match (line.deal_id, &line.external_id) {
         (Some(id), _) => {
             let d = store::find(conn, id)?.ok_or(FunnelError::DealNotFound(id))?;

@@ -6,12 +6,14 @@ pub mod import;
 pub mod reports;
 
 use actix_web::web;
+use platform::openapi::ProblemResponses;
 use utoipa::OpenApi;
 
 pub use platform::http::query::{Query, paginate, path_id};
 
 #[derive(OpenApi)]
 #[openapi(
+    modifiers(&ProblemResponses),
     info(
         title = "Touchstone funnel",
         description = "Funnels, deals, the append-only stage-transition log and funnel analytics. Errors are RFC 9457 problems."
@@ -40,6 +42,7 @@ pub use platform::http::query::{Query, paginate, path_id};
         deals::TransitionList,
         import::ImportResult,
         import::LineError,
+        import::ImportLine,
         reports::ReportResponse,
         crate::reports::FunnelReport,
         crate::reports::StageStats,

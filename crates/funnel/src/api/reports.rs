@@ -20,6 +20,7 @@ use crate::store::{funnels, reports as source};
 
 /// Query of the funnel report.
 #[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct ReportParams {
     /// Deals opened at or after (RFC 3339).

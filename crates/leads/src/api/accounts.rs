@@ -70,6 +70,7 @@ pub struct AccountPage {
 
 /// Query of `GET /v1/accounts`.
 #[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct AccountParams {
     /// ABM tier: one_to_one, one_to_few, one_to_many, none.

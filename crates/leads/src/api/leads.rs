@@ -104,6 +104,7 @@ pub struct LeadPage {
 
 /// Query of `GET /v1/leads`.
 #[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct ListParams {
     /// Lifecycle stage.

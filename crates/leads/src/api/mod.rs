@@ -8,10 +8,12 @@ pub mod scoring;
 
 use crate::error::LeadsError;
 use actix_web::{HttpRequest, web};
+use platform::openapi::ProblemResponses;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
+    modifiers(&ProblemResponses),
     info(
         title = "Touchstone leads",
         description = "Accounts (ABM), leads, lifecycle, scoring, MEDDICC qualification and lead reports. Errors are RFC 9457 problems."
@@ -45,6 +47,8 @@ use utoipa::OpenApi;
         crate::domain::meddicc::QualificationRule,
         crate::domain::meddicc::Evaluation,
         qualification::MeddiccResponse,
+        qualification::RuleResponse,
+        scoring::ModelResponse,
         platform::http::Problem,
         platform::http::FieldError
     )),

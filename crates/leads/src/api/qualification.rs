@@ -94,16 +94,18 @@ pub async fn get_meddicc(
     Ok(HttpResponse::Ok().json(response))
 }
 
-#[derive(Serialize)]
-struct RuleResponse {
-    version: i32,
-    rule: QualificationRule,
+/// A version of the qualification rule.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RuleResponse {
+    /// 0 is the built-in default.
+    pub version: i32,
+    pub rule: QualificationRule,
 }
 
 /// The current qualification rule (version 0 is the built-in default).
 #[utoipa::path(
     get, path = "/v1/qualification-rule", tag = "scoring",
-    responses((status = 200, description = "`{version, rule}`", body = QualificationRule))
+    responses((status = 200, body = RuleResponse))
 )]
 pub async fn get_rule(db: web::Data<Db>) -> Result<HttpResponse, LeadsError> {
     let (version, rule) = db.run(scoring::current_rule).await?;
@@ -115,7 +117,7 @@ pub async fn get_rule(db: web::Data<Db>) -> Result<HttpResponse, LeadsError> {
     put, path = "/v1/qualification-rule", tag = "scoring",
     request_body = QualificationRule,
     responses(
-        (status = 200, description = "`{version, rule}`", body = QualificationRule),
+        (status = 200, body = RuleResponse),
         (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]

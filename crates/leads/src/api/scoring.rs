@@ -4,23 +4,25 @@ use actix_web::{HttpResponse, web};
 use platform::Db;
 use platform::http::json::Json;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::domain::scoring::ScoringModel;
 use crate::error::LeadsError;
 use crate::store::scoring;
 
-#[derive(Serialize)]
-struct ModelResponse {
-    version: i32,
-    model: ScoringModel,
+/// A version of the scoring model.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModelResponse {
+    pub version: i32,
+    pub model: ScoringModel,
     /// Every version, oldest first; older ones are kept for audit.
-    versions: Vec<i32>,
+    pub versions: Vec<i32>,
 }
 
 /// The current scoring model and its version.
 #[utoipa::path(
     get, path = "/v1/scoring-model", tag = "scoring",
-    responses((status = 200, description = "`{version, model, versions}`", body = ScoringModel))
+    responses((status = 200, body = ModelResponse))
 )]
 pub async fn get_model(db: web::Data<Db>) -> Result<HttpResponse, LeadsError> {
     let response = db
@@ -46,7 +48,7 @@ pub async fn get_model(db: web::Data<Db>) -> Result<HttpResponse, LeadsError> {
     put, path = "/v1/scoring-model", tag = "scoring",
     request_body = ScoringModel,
     responses(
-        (status = 200, description = "`{version, model, versions}`", body = ScoringModel),
+        (status = 200, body = ModelResponse),
         (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]

@@ -11,8 +11,13 @@ use crate::store::affiliates::{self as store, AffiliateRow};
 
 fn affiliate_id(raw: &str) -> Result<String, TouchpointsError> {
     let id = raw.trim();
-    if id.is_empty() || id.chars().count() > 512 {
-        return Err(platform::Problem::field("id", "must be 1 to 512 characters").into());
+    // PostgreSQL's text cannot hold U+0000.
+    if id.is_empty() || id.chars().count() > 512 || id.contains('\0') {
+        return Err(platform::Problem::field(
+            "id",
+            "must be 1 to 512 characters, without the NUL character (U+0000)",
+        )
+        .into());
     }
     Ok(id.to_string())
 }
@@ -20,7 +25,7 @@ fn affiliate_id(raw: &str) -> Result<String, TouchpointsError> {
 /// Creates or replaces an affiliate's terms: its commission model and cookie window.
 #[utoipa::path(
     put, path = "/v1/affiliates/{id}", tag = "affiliates",
-    params(("id" = String, Path, description = "The affiliate id touches carry in `affiliate_id`")),
+    params(("id" = String, Path, description = "The affiliate id touches carry in `affiliate_id`: 1 to 512 characters")),
     request_body = AffiliateInput,
     responses(
         (status = 201, description = "Created", body = AffiliateResponse),
@@ -51,10 +56,11 @@ pub async fn put_affiliate(
 
 #[utoipa::path(
     get, path = "/v1/affiliates/{id}", tag = "affiliates",
-    params(("id" = String, Path)),
+    params(("id" = String, Path, description = "The affiliate id: 1 to 512 characters")),
     responses(
         (status = 200, body = AffiliateResponse),
         (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The id is empty, too long or holds U+0000", body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip(db))]

@@ -60,7 +60,7 @@ pub struct RejectedLine {
 /// Streams the body, validating each line, and stores the valid ones in chunks.
 #[utoipa::path(
     post, path = "/v1/touchpoints/bulk", tag = "touchpoints",
-    request_body(content = String, content_type = "application/x-ndjson", description = "One touchpoint JSON object per line"),
+    request_body(content = Vec<TouchpointInput>, content_type = "application/x-ndjson", description = "One touchpoint JSON object per line (NDJSON; each item of the array is a line)"),
     responses(
         (status = 200, description = "Counts of accepted and rejected lines, and the first rejected lines with their errors", body = BulkResponse),
         (status = 415, body = platform::http::Problem, content_type = "application/problem+json"),

@@ -7,6 +7,7 @@ pub mod journeys;
 pub mod reports;
 pub mod touchpoints;
 
+use platform::openapi::ProblemResponses;
 use std::sync::Arc;
 
 use actix_web::web;
@@ -18,6 +19,7 @@ use crate::config::TouchpointsConfig;
 
 #[derive(OpenApi)]
 #[openapi(
+    modifiers(&ProblemResponses),
     info(
         title = "Touchstone touchpoints",
         description = "Touchpoint ingest (JSON and streamed NDJSON), identity stitching, journeys and conversions, campaign, affiliate and journey reports, attribution (heuristic, Markov and Shapley models). Errors are RFC 9457 problems."
@@ -35,6 +37,8 @@ use crate::config::TouchpointsConfig;
         crate::domain::TouchpointInput,
         touchpoints::TouchpointResponse,
         touchpoints::IngestResponse,
+        touchpoints::TouchpointsBody,
+        touchpoints::IngestOutcome,
         bulk::BulkResponse,
         bulk::RejectedLine,
         journeys::JourneyResponse,

@@ -130,15 +130,35 @@ fn validate(raw: &[u8]) -> Result<(Vec<Touchpoint>, bool), TouchpointsError> {
     }
 }
 
+/// The body of `POST /v1/touchpoints`: one touchpoint, or an array of 1 to 10,000
+/// (documentation only: the raw JSON is read by `validate`).
+#[derive(ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum TouchpointsBody {
+    One(TouchpointInput),
+    Many(Vec<TouchpointInput>),
+}
+
+/// What `POST /v1/touchpoints` answers: the stored touch for an object body, the counts
+/// for an array body (documentation only).
+#[derive(ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum IngestOutcome {
+    One(TouchpointResponse),
+    Many(IngestResponse),
+}
+
 /// Records one touchpoint (a JSON object) or many (a JSON array, up to 10,000). Touches whose
 /// id is already stored are left as they are; each new one is stitched to its lead when its
 /// identity is known and published as `touchpoint.recorded` in the same transaction.
 #[utoipa::path(
     post, path = "/v1/touchpoints", tag = "touchpoints",
-    request_body(content = TouchpointInput, description = "One touchpoint, or a JSON array of them"),
+    request_body(content = TouchpointsBody, description = "One touchpoint, or a JSON array of 1 to 10,000 (all or nothing)"),
     responses(
-        (status = 201, description = "A single touch stored (the touch), or an array with at least one new touch (IngestResponse)", body = TouchpointResponse),
-        (status = 200, description = "Nothing new: the touch (or every touch of the array) was already stored", body = IngestResponse),
+        (status = 201, description = "At least one new touch: the touch (object body) or the counts (array body)", body = IngestOutcome),
+        (status = 200, description = "Nothing new: the touch (or every touch of the array) was already stored", body = IngestOutcome),
         (status = 413, body = platform::http::Problem, content_type = "application/problem+json"),
         (status = 415, body = platform::http::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, named like `[3].cost`", body = platform::http::Problem, content_type = "application/problem+json"),
