@@ -6,7 +6,7 @@ export RUST_TEST_THREADS ?= 6
 SERVICE ?= leads
 SEED ?= 42
 
-.PHONY: run test bench services build lint fmt events dlq-peek dlq-replay demo clean-test-state venv openapi
+.PHONY: run test bench services build lint fmt events dlq-peek dlq-replay demo clean-test-state openapi
 
 # PostgreSQL, RabbitMQ and HAProxy up (installed if missing), and every service's own
 # PostgreSQL role and RabbitMQ user (least privilege; passwords in .run/secrets).
@@ -14,22 +14,9 @@ services:
 	@bash deploy/scripts/ensure-services.sh
 	@bash deploy/scripts/provision.sh
 
-# Python tools of the tests (schemathesis, openapi-spec-validator), pinned.
-VENV ?= target/venv
-venv:
-	@test -x $(VENV)/bin/schemathesis -a $(VENV)/.requirements -nt deploy/test/requirements.txt \
-	  || { python3 -m venv $(VENV) && $(VENV)/bin/pip install -q -r deploy/test/requirements.txt && touch $(VENV)/.requirements; }
-
-build: services
-	$(CARGO) build --workspace --bins
-
-REPLICAS ?= 1
-run: build
-	@SEED=$(SEED) REPLICAS=$(REPLICAS) bash deploy/scripts/run.sh
-
 # The gateway's tests run the services' own binaries and HAProxy, so the binaries are built
 # first.
-test: services venv
+test: services
 	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace --no-fail-fast
 

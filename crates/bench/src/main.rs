@@ -58,8 +58,11 @@ async fn main() -> anyhow::Result<()> {
     if run("http") {
         rows.extend(leads::http(args.seconds).await?);
     }
+    // The gateway's rows have a section of their own, so that they can be re-measured
+    // (`--only gateway --write`) without rewriting the main table.
+    let mut gateway_rows = Vec::new();
     if run("gateway") {
-        rows.extend(gateway::run(args.seconds).await?);
+        gateway_rows = gateway::run(args.seconds).await?;
     }
     if run("touches") {
         rows.push(leads::touches().await?);
@@ -92,6 +95,10 @@ async fn main() -> anyhow::Result<()> {
     }
     let table = report::render(&rows);
     println!("{table}");
+    let gateway_table = report::render(&gateway_rows);
+    if !gateway_rows.is_empty() {
+        println!("{gateway_table}");
+    }
     if let Some(gap) = &gap {
         println!("{gap}");
     }
@@ -101,7 +108,12 @@ async fn main() -> anyhow::Result<()> {
         } else {
             format!("bench --only {} --write", args.only.join(","))
         };
-        report::write(&args.output, &table, &command)?;
+        if !rows.is_empty() {
+            report::write(&args.output, &table, &command)?;
+        }
+        if !gateway_rows.is_empty() {
+            report::write_section(&args.output, "bench:gateway", &gateway_table, &command)?;
+        }
         if let Some(gap) = &gap {
             report::write_section(&args.output, "bench:attribution-gap", gap, &command)?;
         }
