@@ -205,25 +205,15 @@ pub async fn run(seconds: u64) -> anyhow::Result<Vec<Row>> {
     let lead_ids: Vec<uuid::Uuid> = (0..10_000).map(|_| uuid::Uuid::new_v4()).collect();
     let body = touchpoints::ndjson(0..count, &lead_ids);
     let mb = body.len() as f64 / 1e6;
-    let (direct_secs, n) = touchpoints::post_bulk(&client, &tp, body).await?;
+    let (direct_secs, n) =
+        touchpoints::post_bulk_to(client.post(tp.url("/v1/touchpoints/bulk")), body).await?;
     anyhow::ensure!(n == count as u64, "direct bulk inserted {n}");
     let body = touchpoints::ndjson(count..2 * count, &lead_ids);
-    let started = Instant::now();
-    let r: serde_json::Value = client
+    let request = client
         .post(gw.url("/v1/touchpoints/bulk"))
-        .bearer_auth(&key)
-        .header("content-type", "application/x-ndjson")
-        .body(body)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let gw_secs = started.elapsed().as_secs_f64();
-    anyhow::ensure!(
-        r["inserted"].as_u64() == Some(count as u64),
-        "gateway bulk: {r}"
-    );
+        .bearer_auth(&key);
+    let (gw_secs, n) = touchpoints::post_bulk_to(request, body).await?;
+    anyhow::ensure!(n == count as u64, "bulk through the gateway inserted {n}");
     let bulk_ratio = direct_secs / gw_secs;
     let rss = gw.peak_rss_mb();
 

@@ -64,14 +64,22 @@ pub(crate) async fn service(ns: &TestNamespace) -> RunningService {
 }
 
 /// Posts one NDJSON body and returns (seconds, inserted).
-pub(crate) async fn post_bulk(
+async fn post_bulk(
     client: &reqwest::Client,
     service: &RunningService,
     body: Vec<u8>,
 ) -> anyhow::Result<(f64, u64)> {
+    post_bulk_to(client.post(service.url("/v1/touchpoints/bulk")), body).await
+}
+
+/// Sends one NDJSON body with `request` (a POST to the bulk route, straight or through the
+/// gateway) and returns (seconds, inserted).
+pub(crate) async fn post_bulk_to(
+    request: reqwest::RequestBuilder,
+    body: Vec<u8>,
+) -> anyhow::Result<(f64, u64)> {
     let started = Instant::now();
-    let r: serde_json::Value = client
-        .post(service.url("/v1/touchpoints/bulk"))
+    let r: serde_json::Value = request
         .header("content-type", "application/x-ndjson")
         .body(body)
         .send()

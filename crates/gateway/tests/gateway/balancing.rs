@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::helpers::{Databases, Gateway, ServiceProcess, bin, repo, unique_id, wait_for};
+use crate::helpers::{Databases, Gateway, ServiceProcess, touchstone, unique_id, wait_for};
 
 const ROUTE: &str = "/v1/leads";
 
@@ -134,22 +134,9 @@ async fn an_instance_killed_mid_stream_costs_no_request_and_a_new_one_joins() {
 
     // An instance started now joins the running gateway.
     let third = ServiceProcess::start("leads", &ns).await;
-    let out = std::process::Command::new(bin("touchstone"))
-        .current_dir(repo())
-        .args([
-            "gateway",
-            "add-instance",
-            "leads",
-            &third.address(),
-            "--state",
-        ])
-        .arg(&gw.state)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    touchstone(
+        &["gateway", "add-instance", "leads", &third.address()],
+        &gw.state,
     );
     assert!(
         wait_for(Duration::from_secs(5), || async {

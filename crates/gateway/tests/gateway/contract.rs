@@ -3,11 +3,10 @@
 //! schemathesis finds no server error and no response that breaks its schema.
 
 use std::process::Command;
-use std::time::Duration;
 
 use gateway::openapi::{ServiceDoc, shared_paths};
 
-use crate::helpers::{Databases, Gateway, ServiceProcess, bin, bin_dir, repo, unique_id, wait_for};
+use crate::helpers::{Suite, bin, bin_dir, repo};
 
 fn service_docs() -> Vec<ServiceDoc> {
     gateway::SERVICES
@@ -55,31 +54,8 @@ fn the_checked_in_document_and_maps_are_current() {
 /// makes its venv, `target/venv`, from the pinned requirements when missing).
 #[tokio::test]
 async fn schemathesis_through_the_gateway_finds_no_server_error_or_schema_violation() {
-    let ns = unique_id();
-    let (l, f, t, b) = tokio::join!(
-        ServiceProcess::start("leads", &ns),
-        ServiceProcess::start("funnel", &ns),
-        ServiceProcess::start("touchpoints", &ns),
-        ServiceProcess::start("breakeven", &ns),
-    );
-    let services = [l, f, t, b];
-    let _dbs = Databases(services.iter().map(ServiceProcess::database).collect());
-    let instances: Vec<(&str, Vec<String>)> = services
-        .iter()
-        .map(|s| (s.service.as_str(), vec![s.address()]))
-        .collect();
-    let gw = Gateway::start(&instances, &[]).await;
-    let ready = gw.url("/health/ready");
-    wait_for(Duration::from_secs(10), || {
-        let ready = ready.clone();
-        async move {
-            reqwest::get(&ready)
-                .await
-                .is_ok_and(|r| r.status().is_success())
-        }
-    })
-    .await
-    .expect("ready");
+    let suite = Suite::start().await;
+    let gw = &suite.gw;
     let key = gw.create_key("schemathesis", &["*"], Some("1000000/min"));
     let status = tokio::task::spawn_blocking({
         let url = gw.url("");

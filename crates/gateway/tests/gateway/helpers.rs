@@ -171,6 +171,66 @@ impl Drop for Databases {
     }
 }
 
+/// All four services in one namespace behind one gateway, once the gateway is ready.
+pub struct Suite {
+    pub services: Vec<ServiceProcess>,
+    pub gw: Gateway,
+    _dbs: Databases,
+}
+
+impl Suite {
+    pub async fn start() -> Suite {
+        let ns = unique_id();
+        let (l, f, t, b) = tokio::join!(
+            ServiceProcess::start("leads", &ns),
+            ServiceProcess::start("funnel", &ns),
+            ServiceProcess::start("touchpoints", &ns),
+            ServiceProcess::start("breakeven", &ns),
+        );
+        let services = vec![l, f, t, b];
+        let dbs = Databases(services.iter().map(ServiceProcess::database).collect());
+        let instances: Vec<(&str, Vec<String>)> = services
+            .iter()
+            .map(|s| (s.service.as_str(), vec![s.address()]))
+            .collect();
+        let gw = Gateway::start(&instances, &[]).await;
+        // Health checks pass before the first request is routed.
+        let ready = gw.url("/health/ready");
+        wait_for(Duration::from_secs(10), || {
+            let ready = ready.clone();
+            async move {
+                reqwest::get(&ready)
+                    .await
+                    .is_ok_and(|r| r.status().is_success())
+            }
+        })
+        .await
+        .expect("the gateway becomes ready");
+        Suite {
+            services,
+            gw,
+            _dbs: dbs,
+        }
+    }
+}
+
+/// Runs the `touchstone` command from the repository root; panics unless it succeeds.
+pub fn touchstone(args: &[&str], state: &Path) -> String {
+    let out = Command::new(bin("touchstone"))
+        .current_dir(repo())
+        .args(args)
+        .arg("--state")
+        .arg(state)
+        .output()
+        .expect("touchstone runs");
+    assert!(
+        out.status.success(),
+        "touchstone {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
 /// HAProxy, started by `touchstone gateway start` with a state folder of its own.
 pub struct Gateway {
     pub port: u16,
@@ -243,20 +303,9 @@ impl Gateway {
 
     /// `touchstone keys …` against this gateway's store; returns stdout.
     pub fn keys(&self, args: &[&str]) -> String {
-        let out = Command::new(bin("touchstone"))
-            .current_dir(repo())
-            .arg("keys")
-            .args(args)
-            .arg("--state")
-            .arg(&self.state)
-            .output()
-            .expect("touchstone keys runs");
-        assert!(
-            out.status.success(),
-            "touchstone keys {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8")
+        let mut all = vec!["keys"];
+        all.extend(args);
+        touchstone(&all, &self.state)
     }
 
     /// Creates a key and returns it (the last line of stdout).
@@ -282,6 +331,24 @@ impl Gateway {
             .send()
             .await
             .expect("GET sent")
+    }
+
+    /// POST of a raw body with its content type.
+    pub async fn post_body(
+        &self,
+        key: &str,
+        path: &str,
+        content_type: &str,
+        body: String,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(key)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("POST sent")
     }
 
     pub async fn post(&self, key: &str, path: &str, body: &serde_json::Value) -> reqwest::Response {

@@ -5,36 +5,11 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Databases, Gateway, ServiceProcess, repo, unique_id, wait_for};
+use crate::helpers::{ServiceProcess, Suite, repo, wait_for};
 
-async fn suite() -> (Vec<ServiceProcess>, Databases, Gateway) {
-    let ns = unique_id();
-    let (l, f, t, b) = tokio::join!(
-        ServiceProcess::start("leads", &ns),
-        ServiceProcess::start("funnel", &ns),
-        ServiceProcess::start("touchpoints", &ns),
-        ServiceProcess::start("breakeven", &ns),
-    );
-    let services = vec![l, f, t, b];
-    let dbs = Databases(services.iter().map(ServiceProcess::database).collect());
-    let instances: Vec<(&str, Vec<String>)> = services
-        .iter()
-        .map(|s| (s.service.as_str(), vec![s.address()]))
-        .collect();
-    let gw = Gateway::start(&instances, &[]).await;
-    // Health checks pass before the first request is routed.
-    let ready = gw.url("/health/ready");
-    wait_for(Duration::from_secs(10), || {
-        let ready = ready.clone();
-        async move {
-            reqwest::get(&ready)
-                .await
-                .is_ok_and(|r| r.status().is_success())
-        }
-    })
-    .await
-    .expect("the gateway becomes ready");
-    (services, dbs, gw)
+async fn suite() -> (Vec<ServiceProcess>, Suite) {
+    let mut suite = Suite::start().await;
+    (std::mem::take(&mut suite.services), suite)
 }
 
 async fn problem(resp: reqwest::Response, status: u16) -> Value {
@@ -50,7 +25,8 @@ async fn problem(resp: reqwest::Response, status: u16) -> Value {
 
 #[tokio::test]
 async fn every_service_is_reached_at_its_own_path_with_one_key() {
-    let (services, _dbs, gw) = suite().await;
+    let (services, suite) = suite().await;
+    let gw = &suite.gw;
     let key = gw.create_key("everything", &["*"], None);
     let cases = [
         (0, "/v1/leads?limit=1", "/v1/leads"),
@@ -101,7 +77,8 @@ async fn every_service_is_reached_at_its_own_path_with_one_key() {
 
 #[tokio::test]
 async fn keys_scopes_limits_and_revocation() {
-    let (_services, _dbs, gw) = suite().await;
+    let (_services, suite) = suite().await;
+    let gw = &suite.gw;
     let full = gw.create_key("full", &["*"], None);
     let reader = gw.create_key("reader", &["touchpoints:read", "leads:read"], None);
     let slow = gw.create_key("slow", &["leads:read"], Some("3/min"));
@@ -203,20 +180,15 @@ async fn keys_scopes_limits_and_revocation() {
 
 #[tokio::test]
 async fn bodies_request_ids_and_the_gateways_documents() {
-    let (services, _dbs, gw) = suite().await;
+    let (services, suite) = suite().await;
+    let gw = &suite.gw;
     let key = gw.create_key("docs", &["*"], None);
 
     // JSON routes take 1 MiB; the streamed bulk route takes far more.
     let big = format!("{{\"email\":\"{}@example.com\"}}", "a".repeat(1_100_000));
     let resp = gw
-        .client
-        .post(gw.url("/v1/leads"))
-        .bearer_auth(&key)
-        .header("content-type", "application/json")
-        .body(big)
-        .send()
-        .await
-        .unwrap();
+        .post_body(&key, "/v1/leads", "application/json", big)
+        .await;
     problem(resp, 413).await;
     let line =
         json!({"anonymous_id": "a-1", "channel": "email", "occurred_at": "2026-01-01T00:00:00Z"})
@@ -225,14 +197,8 @@ async fn bodies_request_ids_and_the_gateways_documents() {
     assert!(ndjson.len() > 1 << 20);
     let before = services[2].served("/v1/touchpoints/bulk").await;
     let resp = gw
-        .client
-        .post(gw.url("/v1/touchpoints/bulk"))
-        .bearer_auth(&key)
-        .header("content-type", "application/x-ndjson")
-        .body(ndjson)
-        .send()
-        .await
-        .unwrap();
+        .post_body(&key, "/v1/touchpoints/bulk", "application/x-ndjson", ndjson)
+        .await;
     assert_ne!(resp.status().as_u16(), 413);
     assert!(resp.status().as_u16() < 500, "{}", resp.status());
     assert_eq!(services[2].served("/v1/touchpoints/bulk").await, before + 1);
