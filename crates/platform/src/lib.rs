@@ -12,6 +12,7 @@ pub mod reports;
 pub mod schema;
 pub mod telemetry;
 pub mod testing;
+pub mod time;
 
 pub use app::{Application, ServiceDefinition};
 pub use config::Settings;

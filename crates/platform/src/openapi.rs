@@ -3,7 +3,7 @@
 
 use utoipa::Modify;
 use utoipa::openapi::path::{Operation, ParameterIn};
-use utoipa::openapi::{ContentBuilder, OpenApi, Ref, ResponseBuilder};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder, Schema};
 
 use crate::http::problem::PROBLEM_JSON;
 
@@ -35,6 +35,28 @@ impl Modify for ProblemResponses {
             }
         }
     }
+}
+
+/// Lists the values a string property of the component schema `schema` takes, where the
+/// type is a `String` checked against a constant vocabulary, so that clients (and fuzzers)
+/// see the vocabulary rather than any string. A nullable property keeps `null`.
+pub fn enumerate(openapi: &mut OpenApi, schema: &str, property: &str, values: &[&str]) {
+    let Some(components) = openapi.components.as_mut() else {
+        return;
+    };
+    let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(schema) else {
+        return;
+    };
+    let Some(RefOr::T(Schema::Object(field))) = object.properties.get_mut(property) else {
+        return;
+    };
+    let nullable = serde_json::to_value(&field.schema_type)
+        .is_ok_and(|t| t == "null" || t.as_array().is_some_and(|a| a.iter().any(|t| t == "null")));
+    let mut list: Vec<serde_json::Value> = values.iter().map(|v| (*v).into()).collect();
+    if nullable {
+        list.push(serde_json::Value::Null);
+    }
+    field.enum_values = Some(list);
 }
 
 fn add_problems(op: &mut Operation) {
@@ -114,6 +136,27 @@ mod tests {
     #[derive(utoipa::OpenApi)]
     #[openapi(paths(post_thing, list_things), modifiers(&ProblemResponses))]
     struct Doc;
+
+    #[test]
+    fn enumerate_lists_the_values_and_keeps_null() {
+        #[derive(utoipa::ToSchema)]
+        #[allow(dead_code)]
+        struct Input {
+            kind: String,
+            other: Option<String>,
+        }
+        #[derive(utoipa::OpenApi)]
+        #[openapi(components(schemas(Input)))]
+        struct Doc;
+        let mut doc = Doc::openapi();
+        enumerate(&mut doc, "Input", "kind", &["a", "b"]);
+        enumerate(&mut doc, "Input", "other", &["c"]);
+        enumerate(&mut doc, "Missing", "kind", &["x"]);
+        let doc = serde_json::to_value(doc).unwrap();
+        let props = &doc["components"]["schemas"]["Input"]["properties"];
+        assert_eq!(props["kind"]["enum"], serde_json::json!(["a", "b"]));
+        assert_eq!(props["other"]["enum"], serde_json::json!(["c", null]));
+    }
 
     #[test]
     fn adds_the_extractors_problems_and_keeps_the_handlers_own() {

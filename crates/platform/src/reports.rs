@@ -7,8 +7,28 @@ use chrono::{DateTime, SecondsFormat};
 use polars::prelude::*;
 use serde_json::Value;
 
-/// The formats a report can be downloaded in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A report's rows as JSON: one object per row, its keys in column order (documentation
+/// only).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = Vec<Object>)]
+#[allow(dead_code)]
+pub struct JsonRows(Vec<serde_json::Value>);
+
+/// A report as CSV (documentation only: the body of a `format=csv` answer).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String)]
+#[allow(dead_code)]
+pub struct CsvFile(String);
+
+/// A report as Parquet (documentation only: the body of a `format=parquet` answer).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct ParquetFile(Vec<u8>);
+
+/// The formats a report can be downloaded in (`format`; JSON by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
     Json,
     Csv,

@@ -258,3 +258,106 @@ pub async fn assert_problem(
     }
     body
 }
+
+/// The faults of an OpenAPI document that a fuzzer trips over first, one line each (empty
+/// when there are none):
+///
+/// - a path parameter the path template does not name (a query filter declared `in: path`);
+/// - an operation with a JSON body that does not declare the extractor's 400, 413, 415
+///   and 422, or with a UUID path parameter that does not declare its 422;
+/// - a `$ref` to a schema the document does not define.
+pub fn openapi_faults(doc: &serde_json::Value) -> Vec<String> {
+    let mut faults = Vec::new();
+    let schemas = &doc["components"]["schemas"];
+    collect_refs(doc, &mut |r| {
+        let name = r.trim_start_matches("#/components/schemas/");
+        if schemas.get(name).is_none() {
+            faults.push(format!("$ref {r} is not defined"));
+        }
+    });
+    let Some(paths) = doc["paths"].as_object() else {
+        return vec!["the document has no paths".into()];
+    };
+    for (path, item) in paths {
+        let Some(item) = item.as_object() else {
+            continue;
+        };
+        for (method, op) in item {
+            let at = format!("{} {path}", method.to_uppercase());
+            let responses = &op["responses"];
+            let declares = |code: &str| responses.get(code).is_some();
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            for p in &params {
+                let name = p["name"].as_str().unwrap_or("");
+                if p["in"] == "path" && !path.contains(&format!("{{{name}}}")) {
+                    faults.push(format!(
+                        "{at}: `{name}` is declared in the path but is not in it"
+                    ));
+                }
+                if p["in"] == "path" && p["schema"]["format"] == "uuid" && !declares("422") {
+                    faults.push(format!(
+                        "{at}: the UUID `{name}` can be malformed, but 422 is not declared"
+                    ));
+                }
+            }
+            let json_body = op["requestBody"]["content"].as_object().is_some_and(|c| {
+                c.keys()
+                    .any(|k| k == "application/json" || k.ends_with("+json"))
+            });
+            for code in ["400", "413", "415", "422"] {
+                if json_body && !declares(code) {
+                    faults.push(format!("{at}: takes JSON but does not declare {code}"));
+                }
+            }
+        }
+    }
+    faults
+}
+
+fn collect_refs(value: &serde_json::Value, f: &mut impl FnMut(&str)) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                match (k.as_str(), v.as_str()) {
+                    ("$ref", Some(r)) => f(r),
+                    _ => collect_refs(v, f),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_refs(v, f)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openapi_faults_names_each_fault() {
+        let doc = serde_json::json!({
+            "paths": {"/things/{id}": {
+                "get": {
+                    "parameters": [
+                        {"name": "id", "in": "path", "schema": {"type": "string", "format": "uuid"}},
+                        {"name": "limit", "in": "path", "schema": {"type": "integer"}}
+                    ],
+                    "responses": {"200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}}}
+                },
+                "post": {
+                    "requestBody": {"content": {"application/json": {}}},
+                    "responses": {"201": {}, "400": {}, "413": {}, "415": {}, "422": {}}
+                }
+            }},
+            "components": {"schemas": {}}
+        });
+        assert_eq!(
+            openapi_faults(&doc),
+            [
+                "$ref #/components/schemas/Thing is not defined",
+                "GET /things/{id}: the UUID `id` can be malformed, but 422 is not declared",
+                "GET /things/{id}: `limit` is declared in the path but is not in it",
+            ]
+        );
+    }
+}
