@@ -74,11 +74,13 @@ pub struct AccountPage {
 #[allow(dead_code)]
 pub struct AccountParams {
     /// ABM tier: one_to_one, one_to_few, one_to_many, none.
-    tier: Option<String>,
+    tier: Option<AbmTier>,
     target: Option<bool>,
     industry: Option<String>,
     region: Option<String>,
     owner: Option<String>,
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     cursor: Option<String>,
 }
@@ -259,7 +261,7 @@ pub async fn list_accounts(
 /// The target account list (`target = true`), filterable by tier.
 #[utoipa::path(
     get, path = "/v1/accounts/targets", tag = "accounts",
-    params(("tier" = Option<String>, Query), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    params(("tier" = Option<AbmTier>, Query), ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "Page size, 1 to 500 (default 50)"), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = AccountPage), (status = 422, body = platform::http::Problem, content_type = "application/problem+json"))
 )]
 pub async fn target_accounts(

@@ -118,12 +118,13 @@ pub struct ListParams {
     min_score: Option<f64>,
     max_score: Option<f64>,
     /// Created at or after (RFC 3339).
-    created_from: Option<String>,
+    created_from: Option<DateTime<Utc>>,
     /// Created before (RFC 3339).
-    created_to: Option<String>,
+    created_to: Option<DateTime<Utc>>,
     /// Case-insensitive text match on first name, last name and email.
     q: Option<String>,
     /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     /// Opaque cursor from the previous page's `next_cursor`.
     cursor: Option<String>,

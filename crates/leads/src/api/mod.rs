@@ -13,7 +13,7 @@ use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
-    modifiers(&ProblemResponses),
+    modifiers(&ProblemResponses, &Vocabularies),
     info(
         title = "Touchstone leads",
         description = "Accounts (ABM), leads, lifecycle, scoring, MEDDICC qualification and lead reports. Errors are RFC 9457 problems."
@@ -29,6 +29,7 @@ use utoipa::OpenApi;
         reports::lead_quality, reports::score_distribution, reports::abm_engagement,
     ),
     components(schemas(
+        platform::reports::Format,
         crate::domain::lead::LeadInput,
         leads::LeadResponse,
         leads::LeadPage,
@@ -37,6 +38,7 @@ use utoipa::OpenApi;
         leads::StageChangeResponse,
         leads::ScoreResponse,
         crate::domain::account::AccountInput,
+        crate::domain::account::AbmTier,
         crate::domain::account::MoneyInput,
         accounts::AccountResponse,
         accounts::AccountPage,
@@ -60,6 +62,25 @@ use utoipa::OpenApi;
     )
 )]
 pub struct ApiDoc;
+
+/// The lead-source and lifecycle-stage vocabularies, which the schema of a `String` cannot
+/// carry.
+struct Vocabularies;
+
+impl utoipa::Modify for Vocabularies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use crate::domain::LeadSource;
+        let sources: Vec<&str> = LeadSource::ALL.iter().map(|s| s.as_str()).collect();
+        platform::openapi::enumerate(openapi, "LeadInput", "source", &sources);
+        platform::openapi::enumerate(openapi, "LeadResponse", "source", &sources);
+        platform::openapi::enumerate(
+            openapi,
+            "LeadInput",
+            "lifecycle_stage",
+            &["subscriber", "lead"],
+        );
+    }
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(

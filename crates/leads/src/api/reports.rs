@@ -57,12 +57,16 @@ fn render(mut df: DataFrame, format: Format) -> polars::prelude::PolarsResult<Ve
 #[utoipa::path(
     get, path = "/v1/reports/lead-quality", tag = "reports",
     params(
-        ("from" = Option<String>, Query, description = "Leads created at or after (RFC 3339)"),
-        ("to" = Option<String>, Query, description = "Leads created before (RFC 3339)"),
-        ("format" = Option<String>, Query, description = "json (default), csv or parquet"),
+        ("from" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Leads created at or after (RFC 3339)"),
+        ("to" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Leads created before (RFC 3339)"),
+        ("format" = Option<platform::reports::Format>, Query, description = "json (default), csv or parquet"),
     ),
     responses(
-        (status = 200, description = "One row per (dimension, value)"),
+        (status = 200, description = "One row per (dimension, value)", content(
+            (platform::reports::JsonRows = "application/json"),
+            (platform::reports::CsvFile = "text/csv"),
+            (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
+        )),
         (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -88,13 +92,17 @@ pub async fn lead_quality(
 #[utoipa::path(
     get, path = "/v1/reports/score-distribution", tag = "reports",
     params(
-        ("from" = Option<String>, Query), ("to" = Option<String>, Query),
-        ("format" = Option<String>, Query, description = "json (default), csv or parquet"),
+        ("from" = Option<chrono::DateTime<chrono::Utc>>, Query), ("to" = Option<chrono::DateTime<chrono::Utc>>, Query),
+        ("format" = Option<platform::reports::Format>, Query, description = "json (default), csv or parquet"),
         ("part" = Option<String>, Query, description = "histogram or grades; required for csv and parquet"),
-        ("bucket_width" = Option<f64>, Query, description = "Histogram bucket width (default 10)"),
+        ("bucket_width" = Option<f64>, Query, exclusive_minimum = 0, description = "Histogram bucket width (default 10)"),
     ),
     responses(
-        (status = 200, description = "Histogram and grade matrix"),
+        (status = 200, description = "Histogram and grade matrix", content(
+            (serde_json::Value = "application/json"),
+            (platform::reports::CsvFile = "text/csv"),
+            (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
+        )),
         (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -147,13 +155,17 @@ pub async fn score_distribution(
 #[utoipa::path(
     get, path = "/v1/reports/abm-engagement", tag = "reports",
     params(
-        ("tier" = Option<String>, Query, description = "Only this ABM tier"),
-        ("format" = Option<String>, Query, description = "json (default), csv or parquet"),
-        ("from" = Option<String>, Query, description = "Accepted for symmetry; engagement is as of now"),
-        ("to" = Option<String>, Query),
+        ("tier" = Option<AbmTier>, Query, description = "Only this ABM tier"),
+        ("format" = Option<platform::reports::Format>, Query, description = "json (default), csv or parquet"),
+        ("from" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Accepted for symmetry; engagement is as of now"),
+        ("to" = Option<chrono::DateTime<chrono::Utc>>, Query),
     ),
     responses(
-        (status = 200, description = "One row per target account"),
+        (status = 200, description = "One row per target account", content(
+            (platform::reports::JsonRows = "application/json"),
+            (platform::reports::CsvFile = "text/csv"),
+            (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
+        )),
         (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]

@@ -276,7 +276,7 @@ impl ScoringModel {
                     format!("duplicates the name of fit_rules[{first}]"),
                 );
             }
-            finite(&mut errors, &format!("{at}.points"), rule.points);
+            points(&mut errors, &format!("{at}.points"), rule.points);
             validate_condition(&mut errors, &at, &rule.condition);
         }
 
@@ -305,11 +305,14 @@ impl ScoringModel {
                     );
                 }
             }
-            finite(&mut errors, &format!("{at}.points"), entry.points);
+            points(&mut errors, &format!("{at}.points"), entry.points);
         }
 
-        if !(self.half_life_days.is_finite() && self.half_life_days > 0.0) {
-            errors.add("half_life_days", "must be a finite number greater than 0");
+        if !(MIN_HALF_LIFE_DAYS..=MAX_HALF_LIFE_DAYS).contains(&self.half_life_days) {
+            errors.add(
+                "half_life_days",
+                format!("must be a number from {MIN_HALF_LIFE_DAYS} to {MAX_HALF_LIFE_DAYS}"),
+            );
         }
         validate_bands(&mut errors, "fit_bands", self.fit_bands);
         validate_bands(&mut errors, "engagement_bands", self.engagement_bands);
@@ -378,6 +381,23 @@ impl ScoringModel {
     /// Whether both scores reach the MQL thresholds.
     pub fn qualifies_for_mql(&self, fit: f64, engagement: f64) -> bool {
         fit >= self.mql.min_fit && engagement >= self.mql.min_engagement
+    }
+}
+
+/// Largest points a rule or a touch may add (either sign). Scores are sums of points, and
+/// a sum past f64's range is infinite, which JSON cannot carry (it came out as `null`).
+pub const MAX_POINTS: f64 = 1_000_000.0;
+/// Bounds of the half-life: below an hour or so every score decays to nothing at once, and
+/// a shorter one overflows the decay's exponent.
+pub const MIN_HALF_LIFE_DAYS: f64 = 0.01;
+pub const MAX_HALF_LIFE_DAYS: f64 = 36_500.0;
+
+fn points(errors: &mut FieldErrors, field: &str, value: f64) {
+    if !(value.is_finite() && value.abs() <= MAX_POINTS) {
+        errors.add(
+            field,
+            format!("must be a number from -{MAX_POINTS} to {MAX_POINTS}"),
+        );
     }
 }
 
@@ -864,6 +884,27 @@ mod tests {
                 "fit_bands.a"
             ]
         );
+    }
+
+    #[test]
+    fn validate_bounds_points_and_the_half_life() {
+        let mut m = ScoringModel::default_model();
+        m.fit_rules[0].points = 1.7e308;
+        m.engagement_points[0].points = -MAX_POINTS - 1.0;
+        m.half_life_days = 1e-300;
+        let p = m.validate().unwrap_err();
+        assert_eq!(
+            fields(&p),
+            [
+                "fit_rules[0].points",
+                "engagement_points[0].points",
+                "half_life_days"
+            ]
+        );
+        m.fit_rules[0].points = MAX_POINTS;
+        m.engagement_points[0].points = -MAX_POINTS;
+        m.half_life_days = MAX_HALF_LIFE_DAYS;
+        assert!(m.validate().is_ok());
     }
 
     #[test]

@@ -4,6 +4,7 @@ mod accounts;
 mod events;
 mod health;
 mod helpers;
+mod input_edges;
 mod leads;
 mod lifecycle;
 mod reports;
