@@ -144,6 +144,8 @@ pub struct DealParams {
     status: Option<String>,
     stage: Option<String>,
     lead_id: Option<Uuid>,
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     cursor: Option<String>,
 }
@@ -199,6 +201,7 @@ pub async fn list_deals(
 pub struct TransitionInput {
     pub to_stage: Option<String>,
     /// When the move took effect (RFC 3339); now by default. Past times backdate the move.
+    #[serde(default, deserialize_with = "platform::time::option_datetime")]
     pub at: Option<DateTime<Utc>>,
     /// Required for `lost`.
     pub reason: Option<String>,

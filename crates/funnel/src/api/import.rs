@@ -38,6 +38,7 @@ pub struct ImportLine {
     deal_id: Option<Uuid>,
     external_id: Option<String>,
     stage: String,
+    #[serde(deserialize_with = "platform::time::datetime")]
     at: DateTime<Utc>,
     /// Required for `lost`.
     reason: Option<String>,

@@ -26,6 +26,7 @@ pub use platform::http::query::{Query, paginate, path_id};
         reports::funnel_report, reports::funnel_chart,
     ),
     components(schemas(
+        platform::reports::Format,
         crate::domain::funnel::FunnelInput,
         crate::domain::funnel::StageInput,
         crate::domain::funnel::Stage,

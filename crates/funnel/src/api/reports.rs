@@ -36,9 +36,10 @@ pub struct ReportParams {
     /// week or month: conversion trends by the deals' open date.
     cohort: Option<String>,
     /// Funnel version to report on; the current one by default.
+    #[param(minimum = 1)]
     version: Option<i32>,
     /// json (default), csv or parquet.
-    format: Option<String>,
+    format: Option<Format>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -151,7 +152,11 @@ async fn build(db: &Db, r: &Request) -> Result<(String, FunnelReport), FunnelErr
     get, path = "/v1/funnels/{id}/report", tag = "reports",
     params(("id" = Uuid, Path), ReportParams),
     responses(
-        (status = 200, body = ReportResponse),
+        (status = 200, description = "The report: JSON by default, or its rows as CSV or Parquet with `format`", content(
+            (ReportResponse = "application/json"),
+            (platform::reports::CsvFile = "text/csv"),
+            (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
+        )),
         (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
         (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )

@@ -42,6 +42,7 @@ pub struct DealInput {
     /// Decimal string, e.g. "12500.00"; needs `currency`.
     pub amount: Option<String>,
     pub currency: Option<String>,
+    #[serde(default, deserialize_with = "platform::time::option_date")]
     pub expected_close: Option<NaiveDate>,
     pub owner: Option<String>,
     /// challenger, solution, spin, meddicc or none (default).
@@ -53,6 +54,7 @@ pub struct DealInput {
     /// The stage the deal opens in; the funnel's first stage by default.
     pub stage: Option<String>,
     /// When the deal opened (RFC 3339); now by default.
+    #[serde(default, deserialize_with = "platform::time::option_datetime")]
     pub opened_at: Option<DateTime<Utc>>,
 }
 

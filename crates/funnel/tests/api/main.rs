@@ -6,5 +6,6 @@ mod funnels;
 mod health;
 mod helpers;
 mod import;
+mod input_edges;
 mod projections;
 mod reports;
