@@ -329,6 +329,10 @@ mod tests {
                 "paths[0].conversions: must be a finite number >= 0, got -1",
             ),
             (
+                r#"{"paths": [{"path": ["a"], "conversions": 1, "value": 1e308}]}"#,
+                "paths[0].value: must be at most 7.922816251426434e28, got 1e308",
+            ),
+            (
                 r#"{"paths": [{"path": ["a"], "conversions": 1, "null": 2}]}"#,
                 "paths[0].null: unknown field; expected path, conversions, value, nulls",
             ),

@@ -94,10 +94,18 @@ pub(crate) fn check_channel(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A count or value must be a finite, non-negative number; `-0` becomes `0`.
+/// Largest count or value: a decimal's range (about 7.9e28), which the decimal strings and
+/// CSV already keep to. Totals add up many of them, and past f64's range they are infinite,
+/// which a JSON report cannot carry (it came out as `null`).
+pub const MAX_AMOUNT: f64 = 79_228_162_514_264_337_593_543_950_335.0;
+
+/// A count or value must be a finite, non-negative number up to [`MAX_AMOUNT`]; `-0`
+/// becomes `0`.
 pub(crate) fn check_amount(x: f64) -> Result<f64, String> {
-    if x.is_finite() && x >= 0.0 {
+    if x.is_finite() && x >= 0.0 && x <= MAX_AMOUNT {
         Ok(x + 0.0)
+    } else if x > MAX_AMOUNT {
+        Err(format!("must be at most {MAX_AMOUNT:e}, got {x:e}"))
     } else {
         Err(format!("must be a finite number >= 0, got {x}"))
     }
