@@ -201,14 +201,18 @@ async fn stored_report(
     get, path = "/v1/attribution", tag = "attribution",
     params(
         ("models" = Option<String>, Query, description = "Comma-separated models (first_touch, last_touch, last_non_direct, linear, time_decay, position_based, w_shaped, full_path, markov, shapley); default all"),
-        ("order" = Option<u8>, Query, description = "Markov order, 1 to 4 (default 1)"),
-        ("from" = Option<String>, Query, description = "Conversions at or after (RFC 3339)"),
-        ("to" = Option<String>, Query, description = "… and before (RFC 3339)"),
+        ("order" = Option<u8>, Query, minimum = 1, maximum = 4, description = "Markov order, 1 to 4 (default 1)"),
+        ("from" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Conversions at or after (RFC 3339)"),
+        ("to" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "… and before (RFC 3339)"),
         ("group_by" = Option<String>, Query, description = "channel (default) or campaign: credits by the touches' campaign ids, `(none)` for touches without one"),
-        ("format" = Option<String>, Query, description = "json (default: the report), csv or parquet (rows of model, order, channel, conversions, value)"),
+        ("format" = Option<platform::reports::Format>, Query, description = "json (default: the report), csv or parquet (rows of model, order, channel, conversions, value)"),
     ),
     responses(
-        (status = 200, body = AttributionReport),
+        (status = 200, description = "The report as JSON, or its credits as rows (model, order, channel, conversions, value) in CSV or Parquet with `format`", content(
+            (AttributionReport = "application/json"),
+            (platform::reports::CsvFile = "text/csv"),
+            (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
+        )),
         (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -239,8 +243,8 @@ pub async fn get_attribution(
     post, path = "/v1/attribution/compute", tag = "attribution",
     params(
         ("models" = Option<String>, Query, description = "Comma-separated models; default every model that reads only paths"),
-        ("order" = Option<u8>, Query, description = "Markov order, 1 to 4 (default 1)"),
-        ("format" = Option<String>, Query, description = "json (default), csv or parquet"),
+        ("order" = Option<u8>, Query, minimum = 1, maximum = 4, description = "Markov order, 1 to 4 (default 1)"),
+        ("format" = Option<platform::reports::Format>, Query, description = "json (default), csv or parquet"),
     ),
     request_body(
         content(
@@ -249,7 +253,11 @@ pub async fn get_attribution(
         ),
     ),
     responses(
-        (status = 200, body = AttributionReport),
+        (status = 200, description = "The report as JSON, or its credits as rows (model, order, channel, conversions, value) in CSV or Parquet with `format`", content(
+            (AttributionReport = "application/json"),
+            (platform::reports::CsvFile = "text/csv"),
+            (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
+        )),
         (status = 400, body = platform::http::Problem, content_type = "application/problem+json"),
         (status = 413, body = platform::http::Problem, content_type = "application/problem+json"),
         (status = 415, body = platform::http::Problem, content_type = "application/problem+json"),
@@ -342,14 +350,18 @@ fn comparison_query<'a>(
 #[utoipa::path(
     get, path = "/v1/reports/attribution-comparison", tag = "reports",
     params(
-        ("from" = Option<String>, Query, description = "Conversions at or after (RFC 3339)"),
-        ("to" = Option<String>, Query),
-        ("order" = Option<u8>, Query, description = "Markov order, 1 to 4 (default 1)"),
+        ("from" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Conversions at or after (RFC 3339)"),
+        ("to" = Option<chrono::DateTime<chrono::Utc>>, Query),
+        ("order" = Option<u8>, Query, minimum = 1, maximum = 4, description = "Markov order, 1 to 4 (default 1)"),
         ("group_by" = Option<String>, Query, description = "channel (default) or campaign"),
-        ("format" = Option<String>, Query, description = "json (default), csv or parquet"),
+        ("format" = Option<platform::reports::Format>, Query, description = "json (default), csv or parquet"),
     ),
     responses(
-        (status = 200, description = "One row per channel: channel, <model>_conversions and <model>_share for each model, spread"),
+        (status = 200, description = "One row per channel: channel, <model>_conversions and <model>_share for each model, spread", content(
+            (platform::reports::JsonRows = "application/json"),
+            (platform::reports::CsvFile = "text/csv"),
+            (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
+        )),
         (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -379,9 +391,9 @@ pub async fn comparison(
 #[utoipa::path(
     get, path = "/v1/reports/attribution-comparison.svg", tag = "reports",
     params(
-        ("from" = Option<String>, Query, description = "Conversions at or after (RFC 3339)"),
-        ("to" = Option<String>, Query),
-        ("order" = Option<u8>, Query, description = "Markov order, 1 to 4 (default 1)"),
+        ("from" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Conversions at or after (RFC 3339)"),
+        ("to" = Option<chrono::DateTime<chrono::Utc>>, Query),
+        ("order" = Option<u8>, Query, minimum = 1, maximum = 4, description = "Markov order, 1 to 4 (default 1)"),
         ("group_by" = Option<String>, Query, description = "channel (default) or campaign"),
     ),
     responses(

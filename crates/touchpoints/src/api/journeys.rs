@@ -55,8 +55,8 @@ pub struct ConversionResponse {
     get, path = "/v1/leads/{id}/journey", tag = "journeys",
     params(
         ("id" = Uuid, Path, description = "Lead id"),
-        ("lookback_days" = Option<u32>, Query, description = "Journey window before each conversion (default: the configured one, 90 days)"),
-        ("limit" = Option<u32>, Query, description = "Most recent touches returned, 1 to 10000 (default 1000)"),
+        ("lookback_days" = Option<u32>, Query, minimum = 1, maximum = 3650, description = "Journey window before each conversion (default: the configured one, 90 days)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 10000, description = "Most recent touches returned, 1 to 10000 (default 1000)"),
     ),
     responses(
         (status = 200, body = JourneyResponse),

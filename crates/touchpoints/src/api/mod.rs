@@ -19,7 +19,7 @@ use crate::config::TouchpointsConfig;
 
 #[derive(OpenApi)]
 #[openapi(
-    modifiers(&ProblemResponses),
+    modifiers(&ProblemResponses, &Vocabularies),
     info(
         title = "Touchstone touchpoints",
         description = "Touchpoint ingest (JSON and streamed NDJSON), identity stitching, journeys and conversions, campaign, affiliate and journey reports, attribution (heuristic, Markov and Shapley models). Errors are RFC 9457 problems."
@@ -34,6 +34,7 @@ use crate::config::TouchpointsConfig;
         attribution::comparison_svg,
     ),
     components(schemas(
+        platform::reports::Format,
         crate::domain::TouchpointInput,
         touchpoints::TouchpointResponse,
         touchpoints::IngestResponse,
@@ -64,6 +65,19 @@ use crate::config::TouchpointsConfig;
     )
 )]
 pub struct ApiDoc;
+
+/// The channel and touch-type vocabularies, which the schema of a `String` cannot carry.
+struct Vocabularies;
+
+impl utoipa::Modify for Vocabularies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use contracts::touchpoints::{CHANNELS, TOUCH_TYPES};
+        for schema in ["TouchpointInput", "TouchpointResponse"] {
+            platform::openapi::enumerate(openapi, schema, "channel", &CHANNELS);
+            platform::openapi::enumerate(openapi, schema, "type", &TOUCH_TYPES);
+        }
+    }
+}
 
 /// Largest JSON body of `POST /v1/touchpoints` (an array of touches); bigger loads go to
 /// the streamed bulk endpoint.

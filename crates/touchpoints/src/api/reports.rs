@@ -50,12 +50,16 @@ async fn export(settings: &Settings, sql: &str) -> Result<Vec<u8>, TouchpointsEr
 #[utoipa::path(
     get, path = "/v1/reports/campaign-performance", tag = "reports",
     params(
-        ("from" = Option<String>, Query, description = "Touches and conversions at or after (RFC 3339)"),
-        ("to" = Option<String>, Query, description = "… and before (RFC 3339)"),
-        ("format" = Option<String>, Query, description = "json (default), csv or parquet"),
+        ("from" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Touches and conversions at or after (RFC 3339)"),
+        ("to" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "… and before (RFC 3339)"),
+        ("format" = Option<platform::reports::Format>, Query, description = "json (default), csv or parquet"),
     ),
     responses(
-        (status = 200, description = "One row per (campaign_id, channel, day); money as decimal strings, rates as numbers, null when undefined"),
+        (status = 200, description = "One row per (campaign_id, channel, day); money as decimal strings, rates as numbers, null when undefined", content(
+            (platform::reports::JsonRows = "application/json"),
+            (platform::reports::CsvFile = "text/csv"),
+            (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
+        )),
         (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -81,12 +85,16 @@ pub async fn campaign_performance(
 #[utoipa::path(
     get, path = "/v1/reports/affiliates", tag = "reports",
     params(
-        ("from" = Option<String>, Query, description = "Affiliate touches and conversions at or after (RFC 3339)"),
-        ("to" = Option<String>, Query),
-        ("format" = Option<String>, Query, description = "json (default), csv or parquet"),
+        ("from" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Affiliate touches and conversions at or after (RFC 3339)"),
+        ("to" = Option<chrono::DateTime<chrono::Utc>>, Query),
+        ("format" = Option<platform::reports::Format>, Query, description = "json (default), csv or parquet"),
     ),
     responses(
-        (status = 200, description = "One row per affiliate with terms or activity"),
+        (status = 200, description = "One row per affiliate with terms or activity", content(
+            (platform::reports::JsonRows = "application/json"),
+            (platform::reports::CsvFile = "text/csv"),
+            (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
+        )),
         (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -122,12 +130,16 @@ pub async fn affiliates(
 #[utoipa::path(
     get, path = "/v1/reports/journey-lengths", tag = "reports",
     params(
-        ("from" = Option<String>, Query, description = "Conversions at or after (RFC 3339)"),
-        ("to" = Option<String>, Query),
-        ("format" = Option<String>, Query, description = "json (default), csv or parquet"),
+        ("from" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Conversions at or after (RFC 3339)"),
+        ("to" = Option<chrono::DateTime<chrono::Utc>>, Query),
+        ("format" = Option<platform::reports::Format>, Query, description = "json (default), csv or parquet"),
     ),
     responses(
-        (status = 200, description = "Rows of kind, touches, journeys"),
+        (status = 200, description = "Rows of kind, touches, journeys", content(
+            (platform::reports::JsonRows = "application/json"),
+            (platform::reports::CsvFile = "text/csv"),
+            (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
+        )),
         (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -152,13 +164,17 @@ pub async fn journey_lengths(
 #[utoipa::path(
     get, path = "/v1/reports/top-paths", tag = "reports",
     params(
-        ("from" = Option<String>, Query, description = "Conversions at or after (RFC 3339)"),
-        ("to" = Option<String>, Query),
-        ("format" = Option<String>, Query, description = "json (default), csv or parquet"),
-        ("limit" = Option<u32>, Query, description = "Paths returned, 1 to 1000 (default 20)"),
+        ("from" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Conversions at or after (RFC 3339)"),
+        ("to" = Option<chrono::DateTime<chrono::Utc>>, Query),
+        ("format" = Option<platform::reports::Format>, Query, description = "json (default), csv or parquet"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Paths returned, 1 to 1000 (default 20)"),
     ),
     responses(
-        (status = 200, description = "Rows of path, touches, conversions, non_conversions, micro_conversions, conversion_rate, conversion_value"),
+        (status = 200, description = "Rows of path, touches, conversions, non_conversions, micro_conversions, conversion_rate, conversion_value", content(
+            (platform::reports::JsonRows = "application/json"),
+            (platform::reports::CsvFile = "text/csv"),
+            (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
+        )),
         (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]

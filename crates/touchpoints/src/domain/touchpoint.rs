@@ -24,6 +24,7 @@ const IDENTIFIED_TYPES: [&str; 4] = ["email_open", "email_click", "call", "meeti
 pub struct TouchpointInput {
     /// Client-supplied id: sending the same id again has no second effect. Generated when absent.
     pub id: Option<Uuid>,
+    #[serde(deserialize_with = "platform::time::datetime")]
     pub occurred_at: DateTime<Utc>,
     /// One of the 15 channels, e.g. `paid_search`, `display`, `affiliate`.
     pub channel: String,

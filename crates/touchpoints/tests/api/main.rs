@@ -4,6 +4,7 @@ mod attribution;
 mod bulk;
 mod helpers;
 mod ingest;
+mod input_edges;
 mod journeys;
 mod reports;
 mod stitching;
