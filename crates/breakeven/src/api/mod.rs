@@ -33,6 +33,7 @@ use crate::error::BreakevenError;
         reports::campaign_profitability,
     ),
     components(schemas(
+        platform::reports::Format,
         crate::domain::calculator::CalculateRequest,
         crate::domain::calculator::CalculateResponse,
         crate::domain::records::ProductInput,

@@ -18,9 +18,13 @@ use crate::store::tracking;
 /// break-even date.
 #[utoipa::path(
     get, path = "/v1/reports/campaign-profitability", tag = "reports",
-    params(("format" = Option<String>, Query, description = "json (default), csv or parquet")),
+    params(("format" = Option<platform::reports::Format>, Query, description = "json (default), csv or parquet")),
     responses(
-        (status = 200, description = "One row per campaign"),
+        (status = 200, description = "One row per campaign", content(
+            (platform::reports::JsonRows = "application/json"),
+            (platform::reports::CsvFile = "text/csv"),
+            (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
+        )),
         (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]

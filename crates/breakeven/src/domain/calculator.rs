@@ -111,7 +111,11 @@ pub struct ProjectionInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub units_to_date: Option<String>,
     /// Start of the period (default: today, UTC).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "platform::time::option_date"
+    )]
     pub start: Option<NaiveDate>,
 }
 

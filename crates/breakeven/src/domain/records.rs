@@ -147,7 +147,9 @@ pub struct CampaignInput {
     pub name: String,
     pub budget: String,
     pub currency: String,
+    #[serde(deserialize_with = "platform::time::date")]
     pub starts_on: NaiveDate,
+    #[serde(deserialize_with = "platform::time::date")]
     pub ends_on: NaiveDate,
     pub product_mix: Vec<MixShareInput>,
     /// Share of budget spent that arms `campaign.at_risk` (default: the service's, 0.5).

@@ -3,6 +3,7 @@
 mod alerts;
 mod calculator;
 mod helpers;
+mod input_edges;
 mod records;
 mod reports;
 mod scenarios;
