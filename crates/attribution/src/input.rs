@@ -102,7 +102,7 @@ pub const MAX_AMOUNT: f64 = 79_228_162_514_264_337_593_543_950_335.0;
 /// A count or value must be a finite, non-negative number up to [`MAX_AMOUNT`]; `-0`
 /// becomes `0`.
 pub(crate) fn check_amount(x: f64) -> Result<f64, String> {
-    if x.is_finite() && x >= 0.0 && x <= MAX_AMOUNT {
+    if (0.0..=MAX_AMOUNT).contains(&x) {
         Ok(x + 0.0)
     } else if x > MAX_AMOUNT {
         Err(format!("must be at most {MAX_AMOUNT:e}, got {x:e}"))

@@ -136,7 +136,7 @@ fn validate(raw: &[u8]) -> Result<(Vec<Touchpoint>, bool), TouchpointsError> {
 #[serde(untagged)]
 #[allow(dead_code)]
 pub enum TouchpointsBody {
-    One(TouchpointInput),
+    One(Box<TouchpointInput>),
     Many(Vec<TouchpointInput>),
 }
 
@@ -146,7 +146,7 @@ pub enum TouchpointsBody {
 #[serde(untagged)]
 #[allow(dead_code)]
 pub enum IngestOutcome {
-    One(TouchpointResponse),
+    One(Box<TouchpointResponse>),
     Many(IngestResponse),
 }
 
