@@ -31,13 +31,26 @@ pub async fn load<F>(seconds: u64, expect: u16, request: F) -> anyhow::Result<Lo
 where
     F: Fn(&reqwest::Client, usize, usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
 {
+    load_with(CONCURRENCY, seconds, expect, request).await
+}
+
+/// `load` with `concurrency` clients.
+pub async fn load_with<F>(
+    concurrency: usize,
+    seconds: u64,
+    expect: u16,
+    request: F,
+) -> anyhow::Result<Load>
+where
+    F: Fn(&reqwest::Client, usize, usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
     let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(CONCURRENCY)
+        .pool_max_idle_per_host(concurrency)
         .build()?;
     let request = std::sync::Arc::new(request);
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut workers = Vec::new();
-    for w in 0..CONCURRENCY {
+    for w in 0..concurrency {
         let client = client.clone();
         let request = request.clone();
         workers.push(tokio::spawn(async move {
