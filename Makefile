@@ -14,6 +14,14 @@ services:
 	@bash deploy/scripts/ensure-services.sh
 	@bash deploy/scripts/provision.sh
 
+build: services
+	$(CARGO) build --workspace --bins
+
+# REPLICAS instances of every service behind the gateway (make run REPLICAS=2).
+REPLICAS ?= 1
+run: build
+	@SEED=$(SEED) REPLICAS=$(REPLICAS) bash deploy/scripts/run.sh
+
 # The gateway's tests run the services' own binaries and HAProxy, so the binaries are built
 # first.
 test: services
