@@ -97,7 +97,7 @@ curl -fs http://127.0.0.1:8080/health/ready >/dev/null \
 key=$("$bin/touchstone" keys create --name demo --scope '*' --state "$state" | tail -n1)
 ( umask 077; printf '%s\n' "$key" > .run/demo-key )
 
-"$bin/touchstone" demo --seed "${SEED:-42}" \
+"$bin/touchstone" demo --seed "${SEED:-42}" --gateway-url http://127.0.0.1:8080 \
   || echo "[run] the demo data did not load completely (see above); the services keep running"
 
 cat <<TXT
@@ -114,14 +114,10 @@ cat <<TXT
 Demo API key (every scope; also in .run/demo-key):
   $key
 
-Try:
+Try (the demo's hints above use the same key as \$KEY):
   KEY=\$(cat .run/demo-key)
   curl -s -H "Authorization: Bearer \$KEY" 'http://127.0.0.1:8080/v1/leads?limit=3&stage=mql'
   curl -s -H "Authorization: Bearer \$KEY" 'http://127.0.0.1:8080/v1/reports/lead-quality?format=csv'
-  curl -s -H "Authorization: Bearer \$KEY" 'http://127.0.0.1:8080/v1/funnels/00000000-0000-4000-8000-00000000b2b0/report?breakdown=campaign'
-  curl -s -H "Authorization: Bearer \$KEY" 'http://127.0.0.1:8080/v1/reports/campaign-performance?format=csv'
-  curl -s -H "Authorization: Bearer \$KEY" 'http://127.0.0.1:8080/v1/reports/attribution-comparison'
-  curl -s -H "Authorization: Bearer \$KEY" 'http://127.0.0.1:8080/v1/campaigns/cmp-search-brand/breakeven'
   target/debug/touchstone keys create --name analyst --scope leads:read --scope funnel:read --rate-limit 600/min
 Watch events in another terminal:  make events
 TXT

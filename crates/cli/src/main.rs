@@ -47,6 +47,10 @@ enum Command {
             default_value = "http://127.0.0.1:8084"
         )]
         breakeven_url: String,
+        /// The gateway, for the closing hints (with `$KEY`); without it they name the
+        /// services.
+        #[arg(long, env = "TOUCHSTONE_GATEWAY_URL")]
+        gateway_url: Option<String>,
     },
     /// Event-bus tools.
     Events {
@@ -110,12 +114,14 @@ async fn main() -> anyhow::Result<()> {
             funnel_url,
             touchpoints_url,
             breakeven_url,
+            gateway_url,
         } => {
             let urls = demo::suite::Urls {
                 leads: leads_url,
                 funnel: funnel_url,
                 touchpoints: touchpoints_url,
                 breakeven: breakeven_url,
+                public: gateway_url,
             };
             let outcomes = demo::suite::load(&urls, seed, leads).await?;
             let failed = outcomes.failed();

@@ -26,6 +26,9 @@ pub struct Urls {
     pub funnel: String,
     pub touchpoints: String,
     pub breakeven: String,
+    /// Where users reach the suite (the gateway); the closing hints use it, with the API
+    /// key as `$KEY`. Without it they name the services themselves.
+    pub public: Option<String>,
 }
 
 /// Deals in the B2B history import.
@@ -874,42 +877,47 @@ async fn summary(
                 .find(|d| d["status"] == "won")
                 .and_then(|d| d["lead_id"].as_str().map(str::to_string))
         });
+    // The hints name the gateway, with the key, when there is one.
+    let at = |service_url: &str| match &urls.public {
+        Some(public) => format!("-H \"Authorization: Bearer $KEY\" '{}", base(public)),
+        None => format!("'{}", base(service_url)),
+    };
     println!("\nTry:");
     if funnel_up {
         println!(
-            "  curl -s '{}/v1/funnels/{B2B_FUNNEL}/report?breakdown=campaign'",
-            base(&urls.funnel)
+            "  curl -s {}/v1/funnels/{B2B_FUNNEL}/report?breakdown=campaign'",
+            at(&urls.funnel)
         );
         println!(
-            "  curl -s '{}/v1/funnels/{MARKETING_FUNNEL}/report?cohort=month&format=csv'",
-            base(&urls.funnel)
+            "  curl -s {}/v1/funnels/{MARKETING_FUNNEL}/report?cohort=month&format=csv'",
+            at(&urls.funnel)
         );
     }
     if touchpoints_up {
         if let Some(lead) = &won_lead {
             println!(
-                "  curl -s '{}/v1/leads/{lead}/journey'",
-                base(&urls.touchpoints)
+                "  curl -s {}/v1/leads/{lead}/journey'",
+                at(&urls.touchpoints)
             );
         }
         println!(
-            "  curl -s '{}/v1/reports/campaign-performance?format=csv'",
-            base(&urls.touchpoints)
+            "  curl -s {}/v1/reports/campaign-performance?format=csv'",
+            at(&urls.touchpoints)
         );
         if let Some(path) = attribution_path(client, &urls.touchpoints, won_lead.as_deref()).await {
-            println!("  curl -s '{}{path}'", base(&urls.touchpoints));
+            println!("  curl -s {}{path}'", at(&urls.touchpoints));
         } else {
             println!("  (no attribution comparison endpoint in touchpoints yet)");
         }
     }
     if !rows.is_empty() {
         println!(
-            "  curl -s '{}/v1/campaigns/cmp-search-brand/breakeven'",
-            base(&urls.breakeven)
+            "  curl -s {}/v1/campaigns/cmp-search-brand/breakeven'",
+            at(&urls.breakeven)
         );
         println!(
-            "  curl -s '{}/v1/reports/campaign-profitability?format=csv'",
-            base(&urls.breakeven)
+            "  curl -s {}/v1/reports/campaign-profitability?format=csv'",
+            at(&urls.breakeven)
         );
     }
     Ok(())
