@@ -16,6 +16,7 @@ use gateway::runtime::AdminSocket;
 /// Where the key store, the maps HAProxy reads and the gateways' admin sockets live.
 #[derive(Args, Clone)]
 pub struct StateDir {
+    /// The gateway's state folder: key store, maps, admin sockets.
     #[arg(
         long = "state",
         env = "TOUCHSTONE_GATEWAY_STATE",
@@ -28,6 +29,8 @@ pub struct StateDir {
 pub enum KeysCommand {
     /// Creates an API key and prints it, and only it, on the last line of stdout.
     Create {
+        /// The key's name, shown in `list`, the access log and `X-Touchstone-Key`:
+        /// 1-63 of a-z, 0-9, `.`, `_`, `-`.
         #[arg(long)]
         name: String,
         /// `*`, or `<service>:read` / `<service>:write` (write includes read); repeatable.
