@@ -395,6 +395,14 @@ fn closed_port() -> u16 {
     free_port()
 }
 
+/// Asserts the status, showing the body when it differs; returns the body.
+pub async fn expect_status(resp: reqwest::Response, status: u16) -> String {
+    let got = resp.status().as_u16();
+    let body = resp.text().await.expect("a body");
+    assert_eq!(got, status, "{body}");
+    body
+}
+
 /// Polls `check` every 50 ms until it holds; `None` after `limit`.
 pub async fn wait_for<F, Fut>(limit: Duration, check: F) -> Option<Duration>
 where

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{ServiceProcess, Suite, repo, wait_for};
+use crate::helpers::{ServiceProcess, Suite, expect_status, repo, wait_for};
 
 async fn suite() -> (Vec<ServiceProcess>, Suite) {
     let mut suite = Suite::start().await;
@@ -104,12 +104,7 @@ async fn keys_scopes_limits_and_revocation() {
     let resp = gw
         .post(&reader, "/v1/attribution/compute?models=linear", &compute)
         .await;
-    assert_eq!(
-        resp.status().as_u16(),
-        200,
-        "{}",
-        resp.text().await.unwrap()
-    );
+    expect_status(resp, 200).await;
     let body = problem(
         gw.post(&reader, "/v1/leads", &json!({"email": "ada@example.com"}))
             .await,
@@ -126,12 +121,7 @@ async fn keys_scopes_limits_and_revocation() {
             &json!({"email": "ada@example.com", "source": "webinar"}),
         )
         .await;
-    assert_eq!(
-        resp.status().as_u16(),
-        201,
-        "{}",
-        resp.text().await.unwrap()
-    );
+    expect_status(resp, 201).await;
 
     // A key over its rate: 429 with Retry-After.
     for _ in 0..3 {
