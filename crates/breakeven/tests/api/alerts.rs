@@ -76,12 +76,46 @@ fn campaign_body(id: &str, product: &str) -> Value {
     })
 }
 
-const INBOX: &str = "SELECT count(*) AS n FROM inbox";
+/// Markers are costs on campaigns of their own, named with this prefix.
+const MARKER: &str = "marker-";
 
+/// Waits until the service has handled every message published so far, then checks that
+/// `events` of them (markers aside) were new.
+///
+/// A duplicate is acknowledged without an inbox row, so there is nothing of its own to wait
+/// for. A marker follows instead: a cost on a campaign of its own. The queue is delivered in
+/// order and applied one group at a time, a failed group one message at a time, so once the
+/// marker's spend shows, every earlier message has been applied or skipped, unless one went
+/// to a retry queue, from which it could come back after the marker; so none may have.
 async fn settle(app: &TestApp, events: i64) {
-    app.wait_count(INBOX, events).await;
-    // Duplicates are acknowledged without an inbox row: give them a moment.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let marker = format!("{MARKER}{}", Uuid::now_v7());
+    app.publish(&cost(&marker, 1)).await;
+    app.wait_count(
+        &format!("SELECT count(*) AS n FROM campaign_spend WHERE campaign_id = '{marker}'"),
+        1,
+    )
+    .await;
+    assert_eq!(
+        retried(app).await,
+        0,
+        "a message was retried and may land after the marker"
+    );
+    let inbox = app.count("SELECT count(*) AS n FROM inbox").await;
+    let markers = app
+        .count(&format!(
+            "SELECT count(*) AS n FROM campaign_spend WHERE campaign_id LIKE '{MARKER}%'"
+        ))
+        .await;
+    assert_eq!(inbox - markers, events);
+}
+
+/// Messages the consumer has sent to a retry queue, from `/metrics`.
+async fn retried(app: &TestApp) -> i64 {
+    let text = app.get("/metrics").await.text().await.unwrap();
+    text.lines()
+        .filter(|l| l.starts_with("events_retried_total"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<i64>().ok())
+        .sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -166,7 +200,7 @@ async fn events_before_the_campaign_count_when_it_is_defined() {
         .await;
     assert_eq!(resp.status().as_u16(), 200);
     app.publish(&deal).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    settle(&app, 3).await;
     assert_eq!(app.outbox_count("campaign.breakeven_reached").await, 1);
 }
 

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::events::{deal_won, lead_created, lead_merged};
+use crate::helpers::events::{deal_lost, deal_won, lead_created, lead_merged};
 use crate::helpers::{TestApp, spawn_app, touch};
 
 async fn touches_of(app: &TestApp, lead: Uuid) -> i64 {
@@ -198,15 +198,45 @@ async fn consumed_events_are_applied_once() {
     // A second, distinct event about the same deal changes nothing either.
     app.publish(&deal_won(deal, lead, "250.00", "2026-03-05T00:00:00Z"))
         .await;
-    app.wait_inbox(3).await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The duplicates leave no trace to wait for, so a marker follows them: another lead's
+    // lost deal. The queue is delivered in order and applied one group at a time, a failed
+    // group one message at a time, so once the marker's conversion shows, every message
+    // above has been applied or skipped, unless one went to a retry queue, from which it
+    // could come back after the marker; so none may have.
+    let marker_deal = Uuid::now_v7();
+    let marker = app
+        .publish(&deal_lost(
+            marker_deal,
+            Uuid::now_v7(),
+            "2026-03-06T00:00:00Z",
+        ))
+        .await;
+    app.service
+        .wait_count(
+            &format!("SELECT count(*) AS n FROM conversions WHERE deal_id = '{marker_deal}'"),
+            1,
+        )
+        .await;
     assert_eq!(
-        app.service.count("SELECT count(*) AS n FROM inbox").await,
+        retried(&app).await,
+        0,
+        "a message was retried and may land after the marker"
+    );
+    assert_eq!(
+        app.service
+            .count(&format!(
+                "SELECT count(*) AS n FROM inbox WHERE event_id <> '{}'",
+                marker.id
+            ))
+            .await,
         3
     );
     assert_eq!(
         app.service
-            .count("SELECT count(*) AS n FROM conversions")
+            .count(&format!(
+                "SELECT count(*) AS n FROM conversions \
+                 WHERE deal_id IS DISTINCT FROM '{marker_deal}'"
+            ))
             .await,
         1
     );
@@ -216,4 +246,13 @@ async fn consumed_events_are_applied_once() {
             .await,
         1
     );
+}
+
+/// Messages the consumer has sent to a retry queue, from `/metrics`.
+async fn retried(app: &TestApp) -> i64 {
+    let text = app.get("/metrics").await.text().await.unwrap();
+    text.lines()
+        .filter(|l| l.starts_with("events_retried_total"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<i64>().ok())
+        .sum()
 }
