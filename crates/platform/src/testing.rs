@@ -124,6 +124,14 @@ impl RunningService {
         resp.json().await.expect("a JSON body")
     }
 
+    /// The service's `/openapi.json`, asserting it has none of the faults `openapi_faults`
+    /// finds.
+    pub async fn openapi_without_faults(&self) -> serde_json::Value {
+        let doc = self.get_json("/openapi.json").await;
+        assert_eq!(openapi_faults(&doc), Vec::<String>::new());
+        doc
+    }
+
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
         let req = self.client.post(self.url(path)).json(body);
         req.send().await.expect("POST sent")
