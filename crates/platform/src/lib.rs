@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod bus;
+pub mod charts;
 pub mod config;
 pub mod db;
 pub mod http;
@@ -11,8 +12,10 @@ pub mod openapi;
 pub mod reports;
 pub mod schema;
 pub mod telemetry;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;
+pub mod validation;
 
 pub use app::{Application, ServiceDefinition};
 pub use config::Settings;
