@@ -1,7 +1,8 @@
-//! The funnel service's errors and their problem+json form.
+//! The funnel service's errors and the one place they become problems.
 
-use actix_web::{HttpResponse, ResponseError, http::StatusCode};
+use actix_web::http::StatusCode;
 use platform::Problem;
+use platform::http::ServiceError;
 use uuid::Uuid;
 
 use crate::domain::log::MoveError;
@@ -18,39 +19,12 @@ pub enum FunnelError {
     DuplicateExternalId(String),
     #[error(transparent)]
     Move(#[from] MoveError),
-    #[error("{field}: {message}")]
-    Field { field: String, message: String },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
 
-impl From<Problem> for FunnelError {
-    fn from(p: Problem) -> Self {
-        FunnelError::Invalid(p)
-    }
-}
-
-impl From<diesel::result::Error> for FunnelError {
-    fn from(e: diesel::result::Error) -> Self {
-        FunnelError::Unexpected(e.into())
-    }
-}
-
-impl From<platform::DbError> for FunnelError {
-    fn from(e: platform::DbError) -> Self {
-        FunnelError::Unexpected(e.into())
-    }
-}
-
-impl FunnelError {
-    pub fn field(field: &str, message: impl Into<String>) -> FunnelError {
-        FunnelError::Field {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-
-    pub fn problem(&self) -> Problem {
+impl ServiceError for FunnelError {
+    fn problem(&self) -> Problem {
         match self {
             FunnelError::Invalid(p) => p.clone(),
             FunnelError::FunnelNotFound(id) => {
@@ -62,7 +36,6 @@ impl FunnelError {
             FunnelError::DuplicateExternalId(x) => {
                 Problem::conflict(format!("a deal with external_id {x} exists in this funnel"))
             }
-            FunnelError::Field { field, message } => Problem::field(field, message.clone()),
             FunnelError::Move(e) => match e {
                 MoveError::UnknownStage(_) => Problem::field("to_stage", e.to_string()),
                 MoveError::InFuture | MoveError::BeforeOpen(_) => {
@@ -85,42 +58,29 @@ impl FunnelError {
         }
     }
 
-    /// The error's message for one NDJSON line, without logging.
-    pub fn line_message(&self) -> String {
-        match self {
-            FunnelError::Invalid(p) => {
-                let fields: Vec<String> = p
-                    .errors
-                    .iter()
-                    .map(|e| format!("{}: {}", e.field, e.message))
-                    .collect();
-                if fields.is_empty() {
-                    p.detail.clone().unwrap_or_default()
-                } else {
-                    fields.join("; ")
-                }
-            }
-            FunnelError::Move(e) => {
-                let p = self.problem();
-                match p.errors.first() {
-                    Some(f) => format!("{}: {}", f.field, f.message),
-                    None => e.to_string(),
-                }
-            }
-            other => other.to_string(),
-        }
+    fn is_unexpected(&self) -> bool {
+        matches!(self, FunnelError::Unexpected(_))
     }
 }
 
-impl ResponseError for FunnelError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            FunnelError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            other => other.problem().status_code(),
-        }
-    }
+platform::service_error!(FunnelError, unexpected = Unexpected, invalid = Invalid);
 
-    fn error_response(&self) -> HttpResponse {
-        self.problem().error_response()
+impl FunnelError {
+    /// The error's message for one NDJSON line: its invalid fields, else its detail. Never
+    /// called for unexpected errors (an import stops on those), so it logs nothing.
+    pub fn line_message(&self) -> String {
+        let p = self.problem();
+        if !p.errors.is_empty() {
+            let fields: Vec<String> = p
+                .errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect();
+            return fields.join("; ");
+        }
+        match self {
+            FunnelError::Invalid(p) => p.detail.clone().unwrap_or_default(),
+            other => other.to_string(),
+        }
     }
 }

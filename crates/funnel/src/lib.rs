@@ -15,6 +15,8 @@ use platform::{Application, ServiceDefinition, Settings};
 use utoipa::OpenApi;
 
 pub const SERVICE: &str = "funnel";
+/// The HTTP port this service listens on unless configured otherwise.
+pub const PORT: u16 = 8082;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/funnel");
 

@@ -7,7 +7,7 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     platform::telemetry::init(funnel::SERVICE);
-    let settings = platform::Settings::load(funnel::SERVICE)?;
+    let settings = platform::Settings::load(funnel::SERVICE, funnel::PORT)?;
     if std::env::args().nth(1).as_deref() == Some("rebuild") {
         let changed =
             tokio::task::spawn_blocking(move || funnel::rebuild_projections(&settings)).await??;

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use futures::StreamExt;
 use platform::Db;
+use platform::validation::Invalid;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -104,7 +105,7 @@ pub async fn import_events(
     // A line over the limit is skipped up to its newline without being held in memory.
     let mut skipping = false;
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| FunnelError::field("body", format!("unreadable: {e}")))?;
+        let chunk = chunk.map_err(|e| Invalid::field("body", format!("unreadable: {e}")))?;
         let mut rest: &[u8] = &chunk;
         while let Some(nl) = rest.iter().position(|b| *b == b'\n') {
             let (head, tail) = rest.split_at(nl);
@@ -210,7 +211,7 @@ fn apply_line(
         (Some(id), _) => {
             let d = store::find(conn, id)?.ok_or(FunnelError::DealNotFound(id))?;
             if d.funnel_id != funnel_id {
-                return Err(FunnelError::field("deal_id", "belongs to another funnel"));
+                return Err(Invalid::field("deal_id", "belongs to another funnel").into());
             }
             Some(d)
         }

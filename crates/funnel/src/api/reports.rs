@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use platform::Db;
+use platform::validation::Invalid;
 use platform::reports::{Format, render, respond};
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
@@ -135,7 +136,7 @@ async fn build(db: &Db, r: &Request) -> Result<(String, FunnelReport), FunnelErr
         })
         .await?;
     let funnel = funnel.ok_or_else(|| match version {
-        Some(_) => FunnelError::field("version", "this funnel has no such version"),
+        Some(_) => Invalid::field("version", "this funnel has no such version").into(),
         None => FunnelError::FunnelNotFound(id),
     })?;
     let params = r.params.clone();

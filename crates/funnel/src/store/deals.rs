@@ -10,6 +10,7 @@ use contracts::money::Currency;
 use diesel::prelude::*;
 use platform::TraceContext;
 use platform::bus::outbox;
+use platform::validation::Invalid;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -175,24 +176,25 @@ pub fn create(
     trace: Option<&TraceContext>,
 ) -> Result<DealRow, FunnelError> {
     let funnel = funnels::find(conn, deal.funnel_id, None)?
-        .ok_or_else(|| FunnelError::field("funnel_id", "no such funnel"))?;
+        .ok_or_else(|| Invalid::field("funnel_id", "no such funnel"))?;
     let now = Utc::now();
     let stage = deal
         .stage
         .clone()
         .unwrap_or_else(|| funnel.def.first_stage().to_string());
     if funnel.def.index_of(&stage).is_none() {
-        return Err(FunnelError::field(
+        return Err(Invalid::field(
             "stage",
             format!("'{stage}' is not a stage of this funnel"),
-        ));
+        )
+        .into());
     }
     if funnel.def.is_terminal(&stage) {
-        return Err(FunnelError::field("stage", "a deal cannot open closed"));
+        return Err(Invalid::field("stage", "a deal cannot open closed").into());
     }
     let opened_at = deal.opened_at.unwrap_or(now);
     if opened_at > now + chrono::Duration::seconds(5) {
-        return Err(FunnelError::field("opened_at", "is in the future"));
+        return Err(Invalid::field("opened_at", "is in the future").into());
     }
     if let Some(x) = &deal.external_id {
         let taken = deals::table
@@ -330,10 +332,11 @@ pub fn transition(
     }
     let won = m.to_stage == def.won_stage();
     if won && origin != Origin::Import && (deal.amount.is_none() || deal.currency.is_none()) {
-        return Err(FunnelError::field(
+        return Err(Invalid::field(
             "amount",
             "a deal needs an amount and a currency to be won: send them with this move",
-        ));
+        )
+        .into());
     }
     let row = TransitionRow {
         deal_id: id,
