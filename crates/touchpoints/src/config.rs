@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use contracts::touchpoints::TOUCH_TYPES;
 
-use crate::domain::attribution::AttributionRule;
+use crate::domain::deal_credit::AttributionRule;
 
 #[derive(Debug, Clone)]
 pub struct TouchpointsConfig {

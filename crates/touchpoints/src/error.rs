@@ -1,7 +1,9 @@
-//! The touchpoints service's errors and their problem+json form.
+//! The touchpoints service's errors and their problem+json form: the one place that maps an
+//! error to a problem.
 
-use actix_web::{HttpResponse, ResponseError, http::StatusCode};
+use actix_web::http::StatusCode;
 use platform::Problem;
+use platform::http::ServiceError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TouchpointsError {
@@ -9,52 +11,62 @@ pub enum TouchpointsError {
     Invalid(Problem),
     #[error("{0} not found")]
     NotFound(String),
+    /// The attribution engine refused the request: its models, the Markov order, or ad-hoc
+    /// paths it could not read.
+    #[error(transparent)]
+    Attribution(attribution::Error),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
 
-impl From<Problem> for TouchpointsError {
-    fn from(p: Problem) -> Self {
-        TouchpointsError::Invalid(p)
-    }
-}
-
-impl From<diesel::result::Error> for TouchpointsError {
-    fn from(e: diesel::result::Error) -> Self {
-        TouchpointsError::Unexpected(e.into())
-    }
-}
-
-impl From<platform::DbError> for TouchpointsError {
-    fn from(e: platform::DbError) -> Self {
-        TouchpointsError::Unexpected(e.into())
-    }
-}
-
-impl TouchpointsError {
-    pub fn problem(&self) -> Problem {
+impl ServiceError for TouchpointsError {
+    fn problem(&self) -> Problem {
         match self {
             TouchpointsError::Invalid(p) => p.clone(),
             TouchpointsError::NotFound(what) => {
                 Problem::not_found(format!("{what} does not exist"))
             }
+            TouchpointsError::Attribution(e) => engine_problem(e),
             TouchpointsError::Unexpected(e) => {
                 tracing::error!(error = ?e, "unexpected error");
                 Problem::internal()
             }
         }
     }
+
+    fn is_unexpected(&self) -> bool {
+        matches!(
+            self,
+            TouchpointsError::Unexpected(_)
+                | TouchpointsError::Attribution(attribution::Error::NotConverged { .. })
+        )
+    }
 }
 
-impl ResponseError for TouchpointsError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            TouchpointsError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            other => other.problem().status_code(),
-        }
-    }
+platform::service_error!(TouchpointsError, unexpected = Unexpected, invalid = Invalid);
 
-    fn error_response(&self) -> HttpResponse {
-        self.problem().error_response()
+/// A 400 for a request body that could not be read (`detail` says why).
+pub fn unreadable_body(detail: impl Into<String>) -> Problem {
+    Problem::new(
+        StatusCode::BAD_REQUEST,
+        "malformed-body",
+        "The body could not be read",
+        Some(detail.into()),
+    )
+}
+
+/// The problem naming what the engine refused: the body, a path or CSV line, `models` or a
+/// model parameter.
+fn engine_problem(e: &attribution::Error) -> Problem {
+    use attribution::Error as E;
+    match e {
+        E::Input { location, message } if location == "body" => unreadable_body(message.clone()),
+        E::Input { location, message } => Problem::field(location, message.clone()),
+        E::UnknownModel { .. } | E::NeedsJourneys { .. } => Problem::field("models", e.to_string()),
+        E::Parameter { field, .. } => Problem::field(field, e.to_string()),
+        E::NotConverged { .. } => {
+            tracing::error!(error = %e, "attribution did not converge");
+            Problem::internal()
+        }
     }
 }

@@ -8,6 +8,7 @@ pub mod error;
 pub mod events;
 pub mod reports;
 pub mod store;
+pub mod usecases;
 
 use std::sync::Arc;
 
@@ -18,6 +19,8 @@ use utoipa::OpenApi;
 pub use config::TouchpointsConfig;
 
 pub const SERVICE: &str = "touchpoints";
+/// The HTTP port this service listens on unless configured otherwise.
+pub const PORT: u16 = 8083;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/touchpoints");
 

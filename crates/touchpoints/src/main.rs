@@ -6,7 +6,7 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     platform::telemetry::init(touchpoints::SERVICE);
-    let settings = platform::Settings::load(touchpoints::SERVICE)?;
+    let settings = platform::Settings::load(touchpoints::SERVICE, touchpoints::PORT)?;
     let app = touchpoints::build(settings).await?;
     tracing::info!(port = app.port(), "touchpoints listening");
     app.run_until_stopped().await

@@ -4,24 +4,21 @@
 
 use std::collections::HashMap;
 
-use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
-use attribution::{
-    Error as EngineError, JourneySet, Model, PathSet, Report, attribute_journeys, attribute_paths,
-    formats,
-};
+use attribution::{Model, Report};
 use futures::StreamExt;
 use platform::http::query::Query;
-use platform::reports::{Format, render, respond};
+use platform::reports::{Format, serve};
 use platform::{Db, Problem};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::media_type;
 use crate::config::TouchpointsConfig;
 use crate::domain::attribution::{GroupBy, parse_models};
-use crate::error::TouchpointsError;
+use crate::error::{TouchpointsError, unreadable_body};
 use crate::reports::attribution::{Comparison, credits_frame};
-use crate::store::attribution::journey_touches;
+use crate::usecases::attribution::{self as usecase, StoredJourneys};
 
 /// Largest body of `POST /v1/attribution/compute`.
 pub const COMPUTE_BODY_LIMIT: usize = 16 << 20;
@@ -95,44 +92,6 @@ pub struct PathBody {
     pub nulls: f64,
 }
 
-/// A bad request the engine names (models, parameters, input) as a problem; anything else
-/// is the service's failure. `Input` errors name stored data only when `adhoc` is false,
-/// which is then the service's fault too.
-fn engine_error(e: EngineError, adhoc: bool) -> TouchpointsError {
-    match &e {
-        EngineError::Input { location, message } if adhoc => {
-            if location == "body" {
-                Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    "malformed-body",
-                    "The body could not be read",
-                    Some(message.clone()),
-                )
-                .into()
-            } else {
-                Problem::field(location, message.clone()).into()
-            }
-        }
-        EngineError::UnknownModel { .. } | EngineError::NeedsJourneys { .. } => {
-            Problem::field("models", e.to_string()).into()
-        }
-        EngineError::Parameter { field, .. } if field == "order" => {
-            Problem::field("order", e.to_string()).into()
-        }
-        _ => TouchpointsError::Unexpected(anyhow::anyhow!("attribution: {e}")),
-    }
-}
-
-/// Runs the engine off the async workers.
-async fn compute<F>(f: F) -> Result<Result<Report, EngineError>, TouchpointsError>
-where
-    F: FnOnce() -> Result<Report, EngineError> + Send + 'static,
-{
-    web::block(f)
-        .await
-        .map_err(|e| TouchpointsError::Unexpected(anyhow::anyhow!("attribution task: {e}")))
-}
-
 fn group_by_of(q: &mut Query<'_>) -> GroupBy {
     let raw = q.params.get("group_by").map(|s| s.trim().to_string());
     q.errors
@@ -152,46 +111,30 @@ fn models_of(q: &mut Query<'_>, models: Option<&str>, paths_only: bool) -> Vec<M
 }
 
 /// A report as JSON (the engine's shape) or its credits as rows.
-async fn report_response(
-    name: &str,
-    format: Format,
-    report: Report,
-) -> Result<HttpResponse, TouchpointsError> {
+async fn report_response(format: Format, report: Report) -> Result<HttpResponse, TouchpointsError> {
     if format == Format::Json {
         return Ok(HttpResponse::Ok().json(report));
     }
-    let body =
-        web::block(move || credits_frame(&report).and_then(|mut df| render(&mut df, format)))
-            .await
-            .map_err(|e| anyhow::anyhow!("report task: {e}"))?
-            .map_err(|e| TouchpointsError::Unexpected(anyhow::anyhow!("report: {e}")))?;
-    Ok(respond(name, format, body))
+    Ok(serve("attribution", format, move || credits_frame(&report)).await?)
 }
 
 /// Attributes the stored journeys ending in `[from, to)` with `models`.
 async fn stored_report(
     db: &Db,
     config: &TouchpointsConfig,
-    q: Query<'_>,
+    mut q: Query<'_>,
     models: Vec<Model>,
     group_by: GroupBy,
 ) -> Result<Report, TouchpointsError> {
-    let mut q = q;
     let (from, to) = (q.time("from"), q.time("to"));
     q.finish()?;
-    let lookback = config.lookback_days;
-    let rows = db
-        .run(move |conn| journey_touches(conn, from, to, lookback).map_err(TouchpointsError::from))
-        .await?;
-    compute(move || {
-        let journeys: Vec<_> = crate::domain::attribution::journeys(&rows, group_by)
-            .into_iter()
-            .map(|j| j.journey)
-            .collect();
-        attribute_journeys(&JourneySet::new(&journeys)?, &models)
-    })
-    .await?
-    .map_err(|e| engine_error(e, false))
+    let scope = StoredJourneys {
+        from,
+        to,
+        lookback_days: config.lookback_days,
+        group_by,
+    };
+    usecase::stored_report(db, scope, models).await
 }
 
 /// Every requested model's credits over the stored journeys: won deals (one conversion worth
@@ -231,7 +174,7 @@ pub async fn get_attribution(
     let group_by = group_by_of(&mut q);
     let format = q.format();
     let report = stored_report(&db, &config, q, models, group_by).await?;
-    report_response("attribution", format, report).await
+    report_response(format, report).await
 }
 
 /// Attributes ad-hoc aggregated paths: JSON (`{"paths": [{"path": ["email", "paid_search"],
@@ -275,18 +218,7 @@ pub async fn compute_paths(
     let models = models_of(&mut q, models.as_deref(), true);
     let format = q.format();
     q.finish()?;
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let (content_type, essence) = media_type(&req);
     let csv = match essence.as_str() {
         "text/csv" => true,
         "application/json" => false,
@@ -300,38 +232,16 @@ pub async fn compute_paths(
     };
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            Problem::new(
-                StatusCode::BAD_REQUEST,
-                "malformed-body",
-                "The body could not be read",
-                Some(e.to_string()),
-            )
-        })?;
+        let chunk = chunk.map_err(|e| unreadable_body(e.to_string()))?;
         if body.len() + chunk.len() > COMPUTE_BODY_LIMIT {
             return Err(Problem::payload_too_large(COMPUTE_BODY_LIMIT).into());
         }
         body.extend_from_slice(&chunk);
     }
-    let text = String::from_utf8(body.to_vec()).map_err(|e| {
-        Problem::new(
-            StatusCode::BAD_REQUEST,
-            "malformed-body",
-            "The body could not be read",
-            Some(format!("the body is not UTF-8: {e}")),
-        )
-    })?;
-    let report = compute(move || {
-        let stats = if csv {
-            formats::parse_channel_attribution_csv(&text)?
-        } else {
-            formats::parse_paths_json(&text)?
-        };
-        attribute_paths(&PathSet::new(&stats)?, &models)
-    })
-    .await?
-    .map_err(|e| engine_error(e, true))?;
-    report_response("attribution", format, report).await
+    let text = String::from_utf8(body.to_vec())
+        .map_err(|e| unreadable_body(format!("the body is not UTF-8: {e}")))?;
+    let report = usecase::adhoc_report(text, csv, models).await?;
+    report_response(format, report).await
 }
 
 fn comparison_query<'a>(
@@ -375,15 +285,8 @@ pub async fn comparison(
         comparison_query(&query, &["from", "to", "order", "group_by", "format"]);
     let format = q.format();
     let report = stored_report(&db, &config, q, models, group_by).await?;
-    let body = web::block(move || {
-        Comparison::new(&report)
-            .frame()
-            .and_then(|mut df| render(&mut df, format))
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!("report task: {e}"))?
-    .map_err(|e| TouchpointsError::Unexpected(anyhow::anyhow!("report: {e}")))?;
-    Ok(respond("attribution-comparison", format, body))
+    let frame = move || Comparison::new(&report).frame();
+    Ok(serve("attribution-comparison", format, frame).await?)
 }
 
 /// The comparison as a grouped bar chart: one group per channel, one bar per model (its

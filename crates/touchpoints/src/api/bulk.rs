@@ -5,22 +5,23 @@
 //! stays at a few chunks whatever the body's size and however long its lines. A bad line —
 //! invalid JSON, invalid UTF-8, too long, or breaking a rule — is reported and skipped.
 
-use actix_web::{HttpRequest, HttpResponse, http::header, web};
+use std::collections::VecDeque;
+
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
-use diesel::Connection;
 use futures::StreamExt;
 use platform::http::FieldError;
 use platform::{Db, Problem, TraceContext};
 use serde::{Deserialize, Serialize};
-use std::collections::VecDeque;
-
 use tokio::task::JoinHandle;
 use utoipa::ToSchema;
 
+use super::media_type;
+use super::touchpoints::TouchpointInput;
 use crate::config::TouchpointsConfig;
-use crate::domain::{Touchpoint, TouchpointInput};
+use crate::domain::Touchpoint;
 use crate::error::TouchpointsError;
-use crate::store::touchpoints::{self as store, Written};
+use crate::usecases::touchpoints::{self as usecase, Written};
 
 /// Content types accepted for NDJSON.
 const NDJSON_TYPES: [&str; 3] = [
@@ -74,19 +75,9 @@ pub async fn bulk_ingest(
     trace: TraceContext,
     mut payload: web::Payload,
 ) -> Result<HttpResponse, TouchpointsError> {
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let (content_type, essence) = media_type(&req);
     if !NDJSON_TYPES.contains(&essence.as_str()) {
-        return Err(Problem::unsupported_media_type(content_type, "application/x-ndjson").into());
+        return Err(Problem::unsupported_media_type(&content_type, "application/x-ndjson").into());
     }
     let config = config.into_inner();
     let mut ingest = Ingest {
@@ -155,8 +146,8 @@ impl Ingest {
                     let message = p.detail.clone().unwrap_or_else(|| p.title.clone());
                     (message, p.errors)
                 })?;
-                Touchpoint::parse(input, now)
-                    .map_err(|errors| ("invalid touchpoint".to_string(), errors))
+                Touchpoint::parse(input.into(), now)
+                    .map_err(|invalid| ("invalid touchpoint".to_string(), invalid.0))
             });
         match parsed {
             Ok(t) => {
@@ -213,19 +204,7 @@ impl Ingest {
         let config = self.config.clone();
         let trace = self.trace.clone();
         self.inflight.push_back(tokio::spawn(async move {
-            db.run(move |conn| {
-                conn.transaction(|tx| {
-                    store::insert(
-                        tx,
-                        &chunk,
-                        &config.micro_conversion_types,
-                        config.events_per_message,
-                        Some(&trace),
-                    )
-                })
-                .map_err(TouchpointsError::from)
-            })
-            .await
+            usecase::record(&db, chunk, config, trace).await
         }));
         Ok(())
     }

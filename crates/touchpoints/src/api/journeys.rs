@@ -4,20 +4,20 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use platform::Db;
+use platform::http::query::{Query, path_id};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::touchpoints::TouchpointResponse;
-use platform::http::query::{Query, path_id};
-
 use super::int_param;
+use super::touchpoints::TouchpointResponse;
 use crate::config::TouchpointsConfig;
 use crate::error::TouchpointsError;
-use crate::store::{conversions, identity, touchpoints};
+use crate::store::conversions::ConversionRow;
+use crate::usecases::journeys as usecase;
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct JourneyResponse {
@@ -51,6 +51,22 @@ pub struct ConversionResponse {
     pub journey: Vec<Uuid>,
 }
 
+impl From<(ConversionRow, Vec<Uuid>)> for ConversionResponse {
+    fn from((c, journey): (ConversionRow, Vec<Uuid>)) -> Self {
+        ConversionResponse {
+            id: c.id,
+            kind: c.kind,
+            deal_id: c.deal_id,
+            touchpoint_id: c.touchpoint_id,
+            value: c.value,
+            currency: c.currency,
+            campaign_id: c.campaign_id,
+            converted_at: c.converted_at,
+            journey,
+        }
+    }
+}
+
 #[utoipa::path(
     get, path = "/v1/leads/{id}/journey", tag = "journeys",
     params(
@@ -75,47 +91,13 @@ pub async fn get_journey(
     let lookback_days = int_param(&mut q, "lookback_days", 1, 3650).unwrap_or(config.lookback_days);
     let limit = int_param(&mut q, "limit", 1, 10_000).unwrap_or(1_000);
     q.finish()?;
-    let (lead, touches, convs) = db
-        .run(move |conn| {
-            let lead = identity::resolve(conn, asked)?;
-            let touches = touchpoints::of_lead(conn, lead, i64::from(limit) + 1)?;
-            let convs = conversions::of_lead(conn, lead)?;
-            Ok::<_, TouchpointsError>((lead, touches, convs))
-        })
-        .await?;
-    let truncated = touches.len() > limit as usize;
-    let touches = if truncated {
-        touches[1..].to_vec()
-    } else {
-        touches
-    };
-    let window = Duration::days(i64::from(lookback_days));
-    let conversions = convs
-        .into_iter()
-        .map(|c| ConversionResponse {
-            journey: touches
-                .iter()
-                .filter(|t| {
-                    t.occurred_at <= c.converted_at && t.occurred_at >= c.converted_at - window
-                })
-                .map(|t| t.id)
-                .collect(),
-            id: c.id,
-            kind: c.kind,
-            deal_id: c.deal_id,
-            touchpoint_id: c.touchpoint_id,
-            value: c.value,
-            currency: c.currency,
-            campaign_id: c.campaign_id,
-            converted_at: c.converted_at,
-        })
-        .collect();
+    let j = usecase::of_lead(&db, asked, lookback_days, limit).await?;
     Ok(HttpResponse::Ok().json(JourneyResponse {
-        lead_id: lead,
-        merged_from: (lead != asked).then_some(asked),
+        lead_id: j.lead,
+        merged_from: (j.lead != asked).then_some(asked),
         lookback_days,
-        touches: touches.into_iter().map(TouchpointResponse::from).collect(),
-        truncated,
-        conversions,
+        touches: j.touches.into_iter().map(TouchpointResponse::from).collect(),
+        truncated: j.truncated,
+        conversions: j.conversions.into_iter().map(ConversionResponse::from).collect(),
     }))
 }

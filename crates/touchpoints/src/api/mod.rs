@@ -35,7 +35,7 @@ use crate::config::TouchpointsConfig;
     ),
     components(schemas(
         platform::reports::Format,
-        crate::domain::TouchpointInput,
+        touchpoints::TouchpointInput,
         touchpoints::TouchpointResponse,
         touchpoints::IngestResponse,
         touchpoints::TouchpointsBody,
@@ -44,8 +44,8 @@ use crate::config::TouchpointsConfig;
         bulk::RejectedLine,
         journeys::JourneyResponse,
         journeys::ConversionResponse,
-        crate::domain::AffiliateInput,
-        crate::domain::affiliate::AffiliateResponse,
+        affiliates::AffiliateInput,
+        affiliates::AffiliateResponse,
         attribution::AttributionReport,
         attribution::AttributionResult,
         attribution::AttributionCreditRow,
@@ -130,6 +130,18 @@ pub fn routes(cfg: &mut web::ServiceConfig, config: Arc<TouchpointsConfig>) {
             "/v1/reports/attribution-comparison.svg",
             web::get().to(attribution::comparison_svg),
         );
+}
+
+/// A request's `content-type` as sent, and its essence (the media type without parameters,
+/// lower-cased).
+pub fn media_type(req: &actix_web::HttpRequest) -> (String, String) {
+    let sent = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = sent.split(';').next().unwrap_or("").trim();
+    (sent.to_string(), essence.to_ascii_lowercase())
 }
 
 /// An integer query parameter in `min..=max`, or a field error naming it.

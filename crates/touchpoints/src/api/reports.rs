@@ -4,44 +4,39 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
-use platform::{Db, Settings};
-use polars::prelude::DataFrame;
-
 use platform::http::query::Query;
-use platform::reports::{Format, render, respond};
+use platform::reports::{Format, serve};
+use platform::{Db, Problem, Settings};
 
 use super::int_param;
 use crate::config::TouchpointsConfig;
-use crate::domain::affiliate::DEFAULT_COOKIE_WINDOW_DAYS;
 use crate::error::TouchpointsError;
-use crate::reports;
-use crate::store::affiliates as terms_store;
-use crate::store::reports::{self as source, Window};
+use crate::usecases::reports::{self as usecase, Window};
 
-struct Common {
-    window: Window,
-    format: Format,
-}
-
-fn common(q: &mut Query<'_>) -> Common {
+/// The window and format every report takes, and the `limit` of those that take one
+/// (1 to 1000, default 20).
+fn params(
+    query: &HashMap<String, String>,
+    with_limit: bool,
+) -> Result<(Window, Format, u32), Problem> {
+    let allowed: &[&str] = if with_limit {
+        &["from", "to", "format", "limit"]
+    } else {
+        &["from", "to", "format"]
+    };
+    let mut q = Query::new(query, allowed);
     let window = Window {
         from: q.time("from"),
         to: q.time("to"),
     };
     let format = q.format();
-    Common { window, format }
-}
-
-/// Runs CPU-bound polars work (and rendering) off the async workers.
-async fn run<F>(format: Format, f: F) -> Result<Vec<u8>, TouchpointsError>
-where
-    F: FnOnce() -> polars::prelude::PolarsResult<DataFrame> + Send + 'static,
-{
-    Ok(platform::reports::compute(move || f().and_then(|mut df| render(&mut df, format))).await?)
-}
-
-async fn export(settings: &Settings, sql: &str) -> Result<Vec<u8>, TouchpointsError> {
-    Ok(platform::db::copy_csv(&settings.database, sql).await?)
+    let limit = if with_limit {
+        int_param(&mut q, "limit", 1, 1000).unwrap_or(20)
+    } else {
+        0
+    };
+    q.finish()?;
+    Ok((window, format, limit))
 }
 
 /// By campaign, channel and UTC day: impressions, viewable impressions, viewability %,
@@ -68,16 +63,9 @@ pub async fn campaign_performance(
     config: web::Data<TouchpointsConfig>,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, TouchpointsError> {
-    let mut q = Query::new(&query, &["from", "to", "format"]);
-    let c = common(&mut q);
-    q.finish()?;
-    let csv = export(
-        &settings,
-        &source::campaign_sql(c.window, config.lookback_days),
-    )
-    .await?;
-    let body = run(c.format, move || reports::campaign_performance(&csv)).await?;
-    Ok(respond("campaign-performance", c.format, body))
+    let (window, format, _) = params(&query, false)?;
+    let frame = usecase::campaign_performance(&settings, window, config.lookback_days).await?;
+    Ok(serve("campaign-performance", format, frame).await?)
 }
 
 /// Per affiliate: leads referred, conversions in the cookie window, commission under the
@@ -103,27 +91,9 @@ pub async fn affiliates(
     settings: web::Data<Settings>,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, TouchpointsError> {
-    let mut q = Query::new(&query, &["from", "to", "format"]);
-    let c = common(&mut q);
-    q.finish()?;
-    let csv = export(
-        &settings,
-        &source::affiliates_sql(c.window, DEFAULT_COOKIE_WINDOW_DAYS),
-    )
-    .await?;
-    let rows = db
-        .run(|conn| terms_store::all(conn).map_err(TouchpointsError::from))
-        .await?;
-    let terms: Vec<_> = rows
-        .iter()
-        .filter_map(|r| r.terms().map(|t| (r.id.clone(), t)))
-        .collect();
-    let body = run(c.format, move || {
-        let figures = reports::affiliate_figures(&csv)?;
-        reports::affiliates_report(&figures, &terms)
-    })
-    .await?;
-    Ok(respond("affiliates", c.format, body))
+    let (window, format, _) = params(&query, false)?;
+    let frame = usecase::affiliates(&db, &settings, window).await?;
+    Ok(serve("affiliates", format, frame).await?)
 }
 
 /// How many journeys (by kind: won, lost, micro) have each number of touches.
@@ -148,16 +118,9 @@ pub async fn journey_lengths(
     config: web::Data<TouchpointsConfig>,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, TouchpointsError> {
-    let mut q = Query::new(&query, &["from", "to", "format"]);
-    let c = common(&mut q);
-    q.finish()?;
-    let csv = export(
-        &settings,
-        &source::journeys_sql(c.window, config.lookback_days),
-    )
-    .await?;
-    let body = run(c.format, move || reports::journey_lengths(&csv)).await?;
-    Ok(respond("journey-lengths", c.format, body))
+    let (window, format, _) = params(&query, false)?;
+    let frame = usecase::journey_lengths(&settings, window, config.lookback_days).await?;
+    Ok(serve("journey-lengths", format, frame).await?)
 }
 
 /// The most converting channel paths, with their won and lost journeys.
@@ -183,15 +146,7 @@ pub async fn top_paths(
     config: web::Data<TouchpointsConfig>,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, TouchpointsError> {
-    let mut q = Query::new(&query, &["from", "to", "format", "limit"]);
-    let c = common(&mut q);
-    let limit = int_param(&mut q, "limit", 1, 1000).unwrap_or(20);
-    q.finish()?;
-    let csv = export(
-        &settings,
-        &source::journeys_sql(c.window, config.lookback_days),
-    )
-    .await?;
-    let body = run(c.format, move || reports::top_paths(&csv, limit)).await?;
-    Ok(respond("top-paths", c.format, body))
+    let (window, format, limit) = params(&query, true)?;
+    let frame = usecase::top_paths(&settings, window, config.lookback_days, limit).await?;
+    Ok(serve("top-paths", format, frame).await?)
 }

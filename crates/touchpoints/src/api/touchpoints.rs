@@ -2,9 +2,9 @@
 
 use actix_web::{HttpResponse, http::StatusCode, web};
 use chrono::{DateTime, Utc};
-use diesel::Connection;
 use platform::http::FieldError;
 use platform::http::json::{Json, parse};
+use platform::http::query::path_id;
 use platform::{Db, Problem, TraceContext};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -12,13 +12,76 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::config::TouchpointsConfig;
-use crate::domain::{Touchpoint, TouchpointInput};
+use crate::domain::{Touchpoint, TouchpointDraft};
 use crate::error::TouchpointsError;
-use crate::store::touchpoints::{self as store, TouchpointRow};
-use platform::http::query::path_id;
+use crate::usecases::touchpoints as usecase;
 
 /// Most touches in one JSON array.
 pub const MAX_ARRAY: usize = 10_000;
+
+/// One touchpoint in `POST /v1/touchpoints` or a line of `POST /v1/touchpoints/bulk`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TouchpointInput {
+    /// Client-supplied id: sending the same id again has no second effect. Generated when absent.
+    pub id: Option<Uuid>,
+    #[serde(deserialize_with = "platform::time::datetime")]
+    pub occurred_at: DateTime<Utc>,
+    /// One of the 15 channels, e.g. `paid_search`, `display`, `affiliate`.
+    pub channel: String,
+    /// One of the 12 touch types, e.g. `impression`, `click`, `form_submit`.
+    #[serde(rename = "type")]
+    pub touch_type: String,
+    pub campaign_id: Option<String>,
+    pub creative_id: Option<String>,
+    pub content_id: Option<String>,
+    pub utm_source: Option<String>,
+    pub utm_medium: Option<String>,
+    pub utm_campaign: Option<String>,
+    pub utm_term: Option<String>,
+    pub utm_content: Option<String>,
+    pub anonymous_id: Option<String>,
+    pub lead_id: Option<Uuid>,
+    pub email: Option<String>,
+    pub account_id: Option<Uuid>,
+    /// Required when `channel` is `affiliate`.
+    pub affiliate_id: Option<String>,
+    /// Cost of a paid impression or click: a decimal string (or number), never negative.
+    #[schema(value_type = Option<String>, example = "0.0125")]
+    pub cost: Option<Decimal>,
+    /// ISO 4217 code; required with `cost`.
+    pub currency: Option<String>,
+    /// Any JSON object.
+    #[schema(value_type = Option<Object>)]
+    pub properties: Option<serde_json::Value>,
+}
+
+impl From<TouchpointInput> for TouchpointDraft {
+    fn from(i: TouchpointInput) -> Self {
+        TouchpointDraft {
+            id: i.id,
+            occurred_at: i.occurred_at,
+            channel: i.channel,
+            touch_type: i.touch_type,
+            campaign_id: i.campaign_id,
+            creative_id: i.creative_id,
+            content_id: i.content_id,
+            utm_source: i.utm_source,
+            utm_medium: i.utm_medium,
+            utm_campaign: i.utm_campaign,
+            utm_term: i.utm_term,
+            utm_content: i.utm_content,
+            anonymous_id: i.anonymous_id,
+            lead_id: i.lead_id,
+            email: i.email,
+            account_id: i.account_id,
+            affiliate_id: i.affiliate_id,
+            cost: i.cost,
+            currency: i.currency,
+            properties: i.properties,
+        }
+    }
+}
 
 /// A stored touchpoint.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -50,30 +113,31 @@ pub struct TouchpointResponse {
     pub properties: Option<serde_json::Value>,
 }
 
-impl From<TouchpointRow> for TouchpointResponse {
-    fn from(r: TouchpointRow) -> Self {
+impl From<Touchpoint> for TouchpointResponse {
+    fn from(t: Touchpoint) -> Self {
+        let t = t.into_inner();
         TouchpointResponse {
-            id: r.id,
-            occurred_at: r.occurred_at,
-            received_at: r.received_at,
-            channel: r.channel,
-            touch_type: r.touch_type,
-            campaign_id: r.campaign_id,
-            creative_id: r.creative_id,
-            content_id: r.content_id,
-            utm_source: r.utm_source,
-            utm_medium: r.utm_medium,
-            utm_campaign: r.utm_campaign,
-            utm_term: r.utm_term,
-            utm_content: r.utm_content,
-            anonymous_id: r.anonymous_id,
-            lead_id: r.lead_id,
-            email: r.email,
-            account_id: r.account_id,
-            affiliate_id: r.affiliate_id,
-            cost: r.cost,
-            currency: r.currency,
-            properties: r.properties,
+            id: t.touchpoint_id,
+            occurred_at: t.occurred_at,
+            received_at: t.received_at,
+            channel: t.channel,
+            touch_type: t.touch_type,
+            campaign_id: t.campaign_id,
+            creative_id: t.creative_id,
+            content_id: t.content_id,
+            utm_source: t.utm_source,
+            utm_medium: t.utm_medium,
+            utm_campaign: t.utm_campaign,
+            utm_term: t.utm_term,
+            utm_content: t.utm_content,
+            anonymous_id: t.anonymous_id,
+            lead_id: t.lead_id,
+            email: t.email,
+            account_id: t.account_id,
+            affiliate_id: t.affiliate_id,
+            cost: t.cost,
+            currency: t.currency.map(|c| c.as_str().to_string()),
+            properties: (!t.properties.is_null()).then_some(t.properties),
         }
     }
 }
@@ -111,9 +175,9 @@ fn validate(raw: &[u8]) -> Result<(Vec<Touchpoint>, bool), TouchpointsError> {
         let mut errors = Vec::new();
         let mut touches = Vec::with_capacity(inputs.len());
         for (i, input) in inputs.into_iter().enumerate() {
-            match Touchpoint::parse(input, now) {
+            match Touchpoint::parse(input.into(), now) {
                 Ok(t) => touches.push(t),
-                Err(es) => errors.extend(es.into_iter().map(|e| FieldError {
+                Err(invalid) => errors.extend(invalid.0.into_iter().map(|e| FieldError {
                     field: format!("[{i}].{}", e.field),
                     message: e.message,
                 })),
@@ -125,8 +189,7 @@ fn validate(raw: &[u8]) -> Result<(Vec<Touchpoint>, bool), TouchpointsError> {
         Ok((touches, true))
     } else {
         let input: TouchpointInput = parse(raw)?;
-        let t = Touchpoint::parse(input, now).map_err(Problem::validation)?;
-        Ok((vec![t], false))
+        Ok((vec![Touchpoint::parse(input.into(), now)?], false))
     }
 }
 
@@ -174,21 +237,7 @@ pub async fn post_touchpoints(
     let (touches, is_array) = validate(&body.raw)?;
     tracing::Span::current().record("touches", touches.len());
     let ids: Vec<Uuid> = touches.iter().map(|t| t.get().touchpoint_id).collect();
-    let config = config.into_inner();
-    let written = db
-        .run(move |conn| {
-            conn.transaction(|tx| {
-                store::insert(
-                    tx,
-                    &touches,
-                    &config.micro_conversion_types,
-                    config.events_per_message,
-                    Some(&trace),
-                )
-            })
-            .map_err(TouchpointsError::from)
-        })
-        .await?;
+    let written = usecase::record(&db, touches, config.into_inner(), trace).await?;
     let status = if written.inserted.is_empty() {
         StatusCode::OK
     } else {
@@ -203,13 +252,12 @@ pub async fn post_touchpoints(
         }));
     }
     let id = ids[0];
-    let row = db
-        .run(move |conn| store::find(conn, id).map_err(TouchpointsError::from))
+    let stored = usecase::find(&db, id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("touchpoint {id} vanished after insert"))?;
     Ok(HttpResponse::build(status)
         .insert_header(("location", format!("/v1/touchpoints/{id}")))
-        .json(TouchpointResponse::from(row)))
+        .json(TouchpointResponse::from(stored)))
 }
 
 #[utoipa::path(
@@ -226,9 +274,8 @@ pub async fn get_touchpoint(
     id: web::Path<String>,
 ) -> Result<HttpResponse, TouchpointsError> {
     let id = path_id(&id)?;
-    let row = db
-        .run(move |conn| store::find(conn, id).map_err(TouchpointsError::from))
+    let stored = usecase::find(&db, id)
         .await?
         .ok_or_else(|| TouchpointsError::NotFound(format!("touchpoint {id}")))?;
-    Ok(HttpResponse::Ok().json(TouchpointResponse::from(row)))
+    Ok(HttpResponse::Ok().json(TouchpointResponse::from(stored)))
 }

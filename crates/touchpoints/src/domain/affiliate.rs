@@ -1,14 +1,24 @@
 //! Affiliate terms: the commission model and the cookie window.
 
 use contracts::Currency;
+use platform::validation::{FieldErrors, Invalid};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-use platform::http::FieldErrors;
 
 /// Cookie window when an affiliate has no terms of its own.
 pub const DEFAULT_COOKIE_WINDOW_DAYS: i32 = 30;
+
+/// An affiliate id as touches carry it in `affiliate_id`: trimmed, 1 to 512 characters,
+/// without U+0000 (which PostgreSQL's text cannot hold).
+pub fn affiliate_id(raw: &str) -> Result<String, Invalid> {
+    let id = raw.trim();
+    if id.is_empty() || id.chars().count() > 512 || id.contains('\0') {
+        return Err(Invalid::field(
+            "id",
+            "must be 1 to 512 characters, without the NUL character (U+0000)",
+        ));
+    }
+    Ok(id.to_string())
+}
 
 /// How an affiliate is paid.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -21,22 +31,15 @@ pub enum CommissionModel {
     RevenueShare(Decimal),
 }
 
-/// Body of `PUT /v1/affiliates/{id}`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AffiliateInput {
+/// An affiliate's terms as received, before they are checked.
+#[derive(Debug, Clone, Default)]
+pub struct AffiliateDraft {
     pub name: Option<String>,
     /// `flat_cpa`, `flat_cpl` or `revenue_share`.
     pub model: String,
-    /// Commission per conversion (`flat_cpa`) or per lead (`flat_cpl`), as a decimal string.
-    #[schema(value_type = Option<String>, example = "150.00")]
     pub amount: Option<Decimal>,
-    /// Share of conversion value for `revenue_share`, 0 to 100.
-    #[schema(value_type = Option<String>, example = "10")]
     pub revenue_share_percent: Option<Decimal>,
-    /// Currency of the commission.
     pub currency: String,
-    /// Days after an affiliate touch in which a conversion counts (default 30).
     pub cookie_window_days: Option<i32>,
 }
 
@@ -68,7 +71,7 @@ pub struct Commission {
 }
 
 impl AffiliateTerms {
-    pub fn parse(input: AffiliateInput) -> Result<Self, platform::Problem> {
+    pub fn parse(input: AffiliateDraft) -> Result<Self, Invalid> {
         let mut errors = FieldErrors::new();
         let currency = errors.take("currency", Currency::parse(input.currency.trim()));
         let window = input
@@ -109,7 +112,7 @@ impl AffiliateTerms {
                 None
             }
         };
-        errors.finish()?;
+        errors.check()?;
         Ok(AffiliateTerms {
             name: input
                 .name
@@ -152,27 +155,29 @@ impl AffiliateTerms {
     }
 }
 
-/// Terms as stored and returned.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct AffiliateResponse {
-    pub id: String,
-    pub name: Option<String>,
-    pub model: String,
-    #[schema(value_type = Option<String>)]
-    pub amount: Option<Decimal>,
-    #[schema(value_type = Option<String>)]
-    pub revenue_share_percent: Option<Decimal>,
-    pub currency: String,
-    pub cookie_window_days: i32,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn terms(json: serde_json::Value) -> Result<AffiliateTerms, platform::Problem> {
-        AffiliateTerms::parse(serde_json::from_value(json).unwrap())
+    fn terms(model: &str, amount: &str, currency: &str) -> AffiliateDraft {
+        let amount = (!amount.is_empty()).then(|| amount.parse().unwrap());
+        AffiliateDraft {
+            model: model.into(),
+            amount,
+            currency: currency.into(),
+            ..AffiliateDraft::default()
+        }
+    }
+
+    fn share(percent: &str) -> AffiliateDraft {
+        AffiliateDraft {
+            revenue_share_percent: Some(percent.parse().unwrap()),
+            ..terms("revenue_share", "", "EUR")
+        }
+    }
+
+    fn fields(r: Result<AffiliateTerms, Invalid>) -> Vec<String> {
+        r.unwrap_err().0.into_iter().map(|e| e.field).collect()
     }
 
     fn figures() -> AffiliateFigures {
@@ -187,9 +192,7 @@ mod tests {
 
     #[test]
     fn commission_under_each_model() {
-        let cpa =
-            terms(serde_json::json!({"model": "flat_cpa", "amount": "150", "currency": "EUR"}))
-                .unwrap();
+        let cpa = AffiliateTerms::parse(terms("flat_cpa", "150", "EUR")).unwrap();
         assert_eq!(cpa.cookie_window_days, 30);
         let c = cpa.commission(&figures());
         assert_eq!(
@@ -200,15 +203,18 @@ mod tests {
                 Decimal::new(300, 0)
             )
         );
-        let cpl =
-            terms(serde_json::json!({"model": "flat_cpl", "amount": "12.50", "currency": "EUR"}))
-                .unwrap();
+        let cpl = AffiliateTerms::parse(terms("flat_cpl", "12.50", "EUR")).unwrap();
         let c = cpl.commission(&figures());
         assert_eq!(
             (c.gross, c.clawback),
             (Decimal::new(8750, 2), Decimal::ZERO)
         );
-        let share = terms(serde_json::json!({"model": "revenue_share", "revenue_share_percent": "10", "currency": "EUR", "cookie_window_days": 7})).unwrap();
+        let share = AffiliateTerms::parse(AffiliateDraft {
+            cookie_window_days: Some(7),
+            ..share("10")
+        })
+        .unwrap();
+        assert_eq!(share.cookie_window_days, 7);
         let c = share.commission(&figures());
         // 10% of 10,000.00 and of 2,500.00.
         assert_eq!(
@@ -223,15 +229,14 @@ mod tests {
 
     #[test]
     fn invalid_terms_name_their_fields() {
-        let p = terms(
-            serde_json::json!({"model": "flat_cpa", "currency": "eur", "cookie_window_days": 0}),
-        )
-        .unwrap_err();
-        let f: Vec<_> = p.errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(f, ["currency", "cookie_window_days", "amount"]);
-        let p = terms(serde_json::json!({"model": "revenue_share", "revenue_share_percent": "101", "currency": "EUR"})).unwrap_err();
-        assert_eq!(p.errors[0].field, "revenue_share_percent");
-        let p = terms(serde_json::json!({"model": "cpm", "currency": "EUR"})).unwrap_err();
-        assert_eq!(p.errors[0].field, "model");
+        let r = AffiliateTerms::parse(AffiliateDraft {
+            cookie_window_days: Some(0),
+            ..terms("flat_cpa", "", "eur")
+        });
+        assert_eq!(fields(r), ["currency", "cookie_window_days", "amount"]);
+        let r = AffiliateTerms::parse(share("101"));
+        assert_eq!(fields(r), ["revenue_share_percent"]);
+        let r = AffiliateTerms::parse(terms("cpm", "", "EUR"));
+        assert_eq!(fields(r), ["model"]);
     }
 }

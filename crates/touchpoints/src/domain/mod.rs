@@ -1,8 +1,10 @@
-//! Types and rules of the touchpoints service: no actix, no diesel.
+//! Types and rules of the touchpoints service: no actix, no diesel, no wire schemas.
 
 pub mod affiliate;
 pub mod attribution;
+pub mod deal_credit;
+pub mod journey;
 pub mod touchpoint;
 
-pub use affiliate::{AffiliateInput, AffiliateTerms, CommissionModel};
-pub use touchpoint::{Touchpoint, TouchpointInput};
+pub use affiliate::{AffiliateDraft, AffiliateTerms, CommissionModel};
+pub use touchpoint::{Touchpoint, TouchpointDraft};

@@ -1,12 +1,10 @@
-//! A touchpoint as a client sends it, and the validated touchpoint (the event payload).
+//! A touchpoint as received, and the validated touchpoint (the event payload).
 
 use chrono::{DateTime, Duration, Utc};
 use contracts::Currency;
 use contracts::touchpoints::{CHANNELS, TOUCH_TYPES, TouchpointRecorded};
-use platform::http::{FieldError, FieldErrors};
+use platform::validation::{FieldErrors, Invalid};
 use rust_decimal::Decimal;
-use serde::Deserialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// Longest accepted reference or identity text.
@@ -18,18 +16,14 @@ const COSTED_TYPES: [&str; 3] = ["impression", "viewable_impression", "click"];
 /// Touch types that only happen to a known person.
 const IDENTIFIED_TYPES: [&str; 4] = ["email_open", "email_click", "call", "meeting"];
 
-/// One touchpoint in `POST /v1/touchpoints` or a line of `POST /v1/touchpoints/bulk`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TouchpointInput {
-    /// Client-supplied id: sending the same id again has no second effect. Generated when absent.
+/// A touchpoint as received (one item of `POST /v1/touchpoints` or a line of the bulk
+/// body), before its rules are checked.
+#[derive(Debug, Clone, Default)]
+pub struct TouchpointDraft {
+    /// Client-supplied id; generated when absent.
     pub id: Option<Uuid>,
-    #[serde(deserialize_with = "platform::time::datetime")]
     pub occurred_at: DateTime<Utc>,
-    /// One of the 15 channels, e.g. `paid_search`, `display`, `affiliate`.
     pub channel: String,
-    /// One of the 12 touch types, e.g. `impression`, `click`, `form_submit`.
-    #[serde(rename = "type")]
     pub touch_type: String,
     pub campaign_id: Option<String>,
     pub creative_id: Option<String>,
@@ -43,15 +37,9 @@ pub struct TouchpointInput {
     pub lead_id: Option<Uuid>,
     pub email: Option<String>,
     pub account_id: Option<Uuid>,
-    /// Required when `channel` is `affiliate`.
     pub affiliate_id: Option<String>,
-    /// Cost of a paid impression or click: a decimal string (or number), never negative.
-    #[schema(value_type = Option<String>, example = "0.0125")]
     pub cost: Option<Decimal>,
-    /// ISO 4217 code; required with `cost`.
     pub currency: Option<String>,
-    /// Any JSON object.
-    #[schema(value_type = Option<Object>)]
     pub properties: Option<serde_json::Value>,
 }
 
@@ -62,10 +50,7 @@ pub struct Touchpoint(TouchpointRecorded);
 
 impl Touchpoint {
     /// Checks every rule and reports every broken one by field.
-    pub fn parse(
-        input: TouchpointInput,
-        received_at: DateTime<Utc>,
-    ) -> Result<Self, Vec<FieldError>> {
+    pub fn parse(input: TouchpointDraft, received_at: DateTime<Utc>) -> Result<Self, Invalid> {
         let mut errors = FieldErrors::new();
         if !CHANNELS.contains(&input.channel.as_str()) {
             errors.add("channel", format!("must be one of {}", CHANNELS.join(", ")));
@@ -136,9 +121,7 @@ impl Touchpoint {
                 serde_json::Value::Null
             }
         };
-        if let Err(p) = errors.finish() {
-            return Err(p.errors);
-        }
+        errors.check()?;
         Ok(Touchpoint(TouchpointRecorded {
             touchpoint_id: input.id.unwrap_or_else(Uuid::now_v7),
             occurred_at: input.occurred_at,
@@ -162,6 +145,11 @@ impl Touchpoint {
             currency,
             properties,
         }))
+    }
+
+    /// A touchpoint read back from storage: it was checked when it was written.
+    pub fn restore(stored: TouchpointRecorded) -> Self {
+        Touchpoint(stored)
     }
 
     pub fn get(&self) -> &TouchpointRecorded {
@@ -193,12 +181,22 @@ pub fn normalise_email(raw: &str) -> Result<String, String> {
 mod tests {
     use super::*;
 
-    fn input(json: serde_json::Value) -> TouchpointInput {
-        serde_json::from_value(json).unwrap()
+    /// A touch at 10:00 on the test day with the fields every touch needs.
+    fn draft(channel: &str, ty: &str) -> TouchpointDraft {
+        TouchpointDraft {
+            occurred_at: "2026-03-01T10:00:00Z".parse().unwrap(),
+            channel: channel.into(),
+            touch_type: ty.into(),
+            ..TouchpointDraft::default()
+        }
     }
 
-    fn fields(r: Result<Touchpoint, Vec<FieldError>>) -> Vec<String> {
-        r.unwrap_err().into_iter().map(|e| e.field).collect()
+    fn some(s: &str) -> Option<String> {
+        Some(s.to_string())
+    }
+
+    fn fields(r: Result<Touchpoint, Invalid>) -> Vec<String> {
+        r.unwrap_err().0.into_iter().map(|e| e.field).collect()
     }
 
     fn now() -> DateTime<Utc> {
@@ -209,11 +207,15 @@ mod tests {
     fn a_valid_click_keeps_its_id_and_normalises() {
         let id = Uuid::now_v7();
         let t = Touchpoint::parse(
-            input(serde_json::json!({
-                "id": id, "occurred_at": "2026-03-01T10:00:00Z", "channel": "paid_search",
-                "type": "click", "campaign_id": " c1 ", "email": " Ada@Example.COM ",
-                "cost": "1.2500", "currency": "EUR", "utm_term": ""
-            })),
+            TouchpointDraft {
+                id: Some(id),
+                campaign_id: some(" c1 "),
+                email: some(" Ada@Example.COM "),
+                cost: Some(Decimal::new(12500, 4)),
+                currency: some("EUR"),
+                utm_term: some(""),
+                ..draft("paid_search", "click")
+            },
             now(),
         )
         .unwrap();
@@ -222,81 +224,64 @@ mod tests {
         assert_eq!(t.campaign_id.as_deref(), Some("c1"));
         assert_eq!(t.email.as_deref(), Some("ada@example.com"));
         assert_eq!(t.cost, Some(Decimal::new(125, 2)));
+        assert_eq!(t.cost.unwrap().to_string(), "1.25");
         assert_eq!(t.utm_term, None);
         assert_eq!(t.received_at, now());
     }
 
     #[test]
     fn unknown_channel_and_type_are_named() {
-        let r = Touchpoint::parse(
-            input(
-                serde_json::json!({"occurred_at": "2026-03-01T10:00:00Z", "channel": "tv", "type": "glance"}),
-            ),
-            now(),
-        );
+        let r = Touchpoint::parse(draft("tv", "glance"), now());
         assert_eq!(fields(r), ["channel", "type"]);
     }
 
     #[test]
     fn affiliate_needs_an_affiliate_id() {
-        let r = Touchpoint::parse(
-            input(
-                serde_json::json!({"occurred_at": "2026-03-01T10:00:00Z", "channel": "affiliate", "type": "click"}),
-            ),
-            now(),
-        );
+        let r = Touchpoint::parse(draft("affiliate", "click"), now());
         assert_eq!(fields(r), ["affiliate_id"]);
     }
 
     #[test]
     fn cost_rules() {
-        let base = |extra: serde_json::Value| {
-            let mut v = serde_json::json!({"occurred_at": "2026-03-01T10:00:00Z", "channel": "display", "type": "impression"});
-            v.as_object_mut()
-                .unwrap()
-                .extend(extra.as_object().unwrap().clone());
-            Touchpoint::parse(input(v), now())
+        let base = |ty: &str, cost: Option<i64>, currency: Option<&str>| {
+            Touchpoint::parse(
+                TouchpointDraft {
+                    cost: cost.map(|c| Decimal::new(c, 2)),
+                    currency: currency.map(str::to_string),
+                    ..draft("display", ty)
+                },
+                now(),
+            )
         };
         assert_eq!(
-            fields(base(
-                serde_json::json!({"cost": "-0.01", "currency": "EUR"})
-            )),
+            fields(base("impression", Some(-1), Some("EUR"))),
             ["cost"]
         );
+        assert_eq!(fields(base("impression", Some(1), None)), ["currency"]);
+        assert_eq!(fields(base("impression", None, Some("EUR"))), ["cost"]);
         assert_eq!(
-            fields(base(serde_json::json!({"cost": "0.01"}))),
+            fields(base("impression", Some(100), Some("eur"))),
             ["currency"]
         );
-        assert_eq!(
-            fields(base(serde_json::json!({"currency": "EUR"}))),
-            ["cost"]
-        );
-        assert_eq!(
-            fields(base(serde_json::json!({"cost": "1", "currency": "eur"}))),
-            ["currency"]
-        );
-        assert_eq!(
-            fields(base(
-                serde_json::json!({"type": "page_view", "cost": "1", "currency": "EUR"})
-            )),
-            ["cost"]
-        );
-        assert!(base(serde_json::json!({"cost": "0", "currency": "EUR"})).is_ok());
+        assert_eq!(fields(base("page_view", Some(100), Some("EUR"))), ["cost"]);
+        assert!(base("impression", Some(0), Some("EUR")).is_ok());
     }
 
     #[test]
     fn identified_types_need_a_person_and_email_types_the_email_channel() {
         let r = Touchpoint::parse(
-            input(
-                serde_json::json!({"occurred_at": "2026-03-01T10:00:00Z", "channel": "direct", "type": "email_open", "anonymous_id": "a"}),
-            ),
+            TouchpointDraft {
+                anonymous_id: some("a"),
+                ..draft("direct", "email_open")
+            },
             now(),
         );
         assert_eq!(fields(r), ["channel", "email"]);
         let r = Touchpoint::parse(
-            input(
-                serde_json::json!({"occurred_at": "2026-03-01T10:00:00Z", "channel": "sales_call", "type": "call", "email": "nope"}),
-            ),
+            TouchpointDraft {
+                email: some("nope"),
+                ..draft("sales_call", "call")
+            },
             now(),
         );
         assert_eq!(fields(r), ["email", "email"]);
@@ -305,9 +290,11 @@ mod tests {
     #[test]
     fn far_future_and_non_object_properties_are_rejected() {
         let r = Touchpoint::parse(
-            input(
-                serde_json::json!({"occurred_at": "2026-03-03T12:00:01Z", "channel": "direct", "type": "visit", "properties": [1]}),
-            ),
+            TouchpointDraft {
+                occurred_at: "2026-03-03T12:00:01Z".parse().unwrap(),
+                properties: Some(serde_json::json!([1])),
+                ..draft("direct", "visit")
+            },
             now(),
         );
         assert_eq!(fields(r), ["occurred_at", "properties"]);

@@ -122,9 +122,12 @@ lead,a2,0,0
     #[test]
     fn figures_and_commission_by_hand() {
         let f = affiliate_figures(CSV.as_bytes()).unwrap();
-        let terms = AffiliateTerms::parse(
-            serde_json::from_value(serde_json::json!({"model": "revenue_share", "revenue_share_percent": "10", "currency": "EUR"})).unwrap(),
-        )
+        let terms = AffiliateTerms::parse(crate::domain::AffiliateDraft {
+            model: "revenue_share".into(),
+            revenue_share_percent: Some(Decimal::TEN),
+            currency: "EUR".into(),
+            ..Default::default()
+        })
         .unwrap();
         let df = affiliates_report(&f, &[("a1".into(), terms)]).unwrap();
         assert_eq!(df.height(), 2);

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use rust_decimal::Decimal;
 
 use super::schema::affiliates;
-use crate::domain::affiliate::{AffiliateResponse, AffiliateTerms, CommissionModel};
+use crate::domain::affiliate::{AffiliateTerms, CommissionModel};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = affiliates, treat_none_as_null = true)]
@@ -55,39 +55,22 @@ impl AffiliateRow {
     }
 }
 
-impl From<AffiliateRow> for AffiliateResponse {
-    fn from(r: AffiliateRow) -> Self {
-        AffiliateResponse {
-            id: r.id,
-            name: r.name,
-            model: r.model,
-            amount: r.amount,
-            revenue_share_percent: r.revenue_share_percent,
-            currency: r.currency,
-            cookie_window_days: r.cookie_window_days,
-            updated_at: r.updated_at,
-        }
-    }
-}
-
-/// Creates or replaces; returns whether the affiliate is new.
+/// Creates or replaces; returns whether the affiliate is new. Run it inside a transaction.
 pub fn put(conn: &mut PgConnection, row: &AffiliateRow) -> QueryResult<bool> {
-    conn.transaction(|tx| {
-        let existed = affiliates::table
-            .find(&row.id)
-            .select(affiliates::id)
-            .for_update()
-            .first::<String>(tx)
-            .optional()?
-            .is_some();
-        diesel::insert_into(affiliates::table)
-            .values(row)
-            .on_conflict(affiliates::id)
-            .do_update()
-            .set(row)
-            .execute(tx)?;
-        Ok(!existed)
-    })
+    let existed = affiliates::table
+        .find(&row.id)
+        .select(affiliates::id)
+        .for_update()
+        .first::<String>(conn)
+        .optional()?
+        .is_some();
+    diesel::insert_into(affiliates::table)
+        .values(row)
+        .on_conflict(affiliates::id)
+        .do_update()
+        .set(row)
+        .execute(conn)?;
+    Ok(!existed)
 }
 
 pub fn get(conn: &mut PgConnection, id: &str) -> QueryResult<Option<AffiliateRow>> {

@@ -2,6 +2,7 @@
 //! micro-conversions, each the end of a journey.
 
 use chrono::{DateTime, Utc};
+use contracts::touchpoints::TouchpointRecorded;
 use diesel::prelude::*;
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -61,6 +62,30 @@ pub fn record_deal(
         .on_conflict_do_nothing()
         .execute(conn)?;
     Ok((n == 1).then_some((id, lead)))
+}
+
+/// Records each of `touches` as a micro-conversion (once: a touch has at most one).
+pub fn record_micro(conn: &mut PgConnection, touches: &[&TouchpointRecorded]) -> QueryResult<()> {
+    let rows: Vec<_> = touches
+        .iter()
+        .map(|t| {
+            (
+                conversions::id.eq(Uuid::now_v7()),
+                conversions::kind.eq("micro"),
+                conversions::touchpoint_id.eq(t.touchpoint_id),
+                conversions::lead_id.eq(t.lead_id),
+                conversions::campaign_id.eq(t.campaign_id.clone()),
+                conversions::converted_at.eq(t.occurred_at),
+            )
+        })
+        .collect();
+    for part in rows.chunks(5_000) {
+        diesel::insert_into(conversions::table)
+            .values(part)
+            .on_conflict_do_nothing()
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 pub fn of_lead(conn: &mut PgConnection, lead: Uuid) -> QueryResult<Vec<ConversionRow>> {

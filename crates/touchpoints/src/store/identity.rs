@@ -16,6 +16,16 @@ pub fn lock(conn: &mut PgConnection) -> QueryResult<()> {
     Ok(())
 }
 
+/// Takes the stitching lock shared until the transaction ends: ingests run side by side,
+/// and no stitching change runs under them.
+pub fn lock_shared(conn: &mut PgConnection) -> QueryResult<()> {
+    diesel::sql_query(format!(
+        "SELECT pg_advisory_xact_lock_shared({STITCH_LOCK})"
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
 /// The live lead `lead` was merged into, or `lead` itself.
 pub fn resolve(conn: &mut PgConnection, lead: Uuid) -> QueryResult<Uuid> {
     Ok(lead_merges::table

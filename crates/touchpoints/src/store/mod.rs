@@ -1,5 +1,6 @@
-//! Persistence: touchpoints (written with their outbox events in one transaction), the
-//! identity map, conversions and affiliate terms.
+//! Persistence: rows of touchpoints, the identity map, conversions and affiliate terms, and
+//! the stored journeys and report exports read from them. No rules and no events: the use
+//! cases decide what to write and what to publish.
 
 pub mod affiliates;
 pub mod attribution;

@@ -1,19 +1,14 @@
-//! Writing touchpoints: one set-based INSERT per chunk (arrays bound once, unnested by the
-//! server), the identity map applied in the same statement, and the new touches' events
-//! queued in the outbox in the same transaction.
-
-use std::collections::{HashMap, HashSet};
+//! Touchpoint rows: one set-based INSERT per chunk (arrays bound once, unnested by the
+//! server) with the identity map applied in the same statement, and reads back.
 
 use chrono::{DateTime, Utc};
 use contracts::touchpoints::TouchpointRecorded;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Jsonb, Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid};
-use platform::TraceContext;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::STITCH_LOCK;
-use super::schema::{conversions, touchpoints};
+use super::schema::touchpoints;
 use crate::domain::Touchpoint;
 
 #[derive(QueryableByName)]
@@ -24,31 +19,16 @@ struct Inserted {
     lead_id: Option<Uuid>,
 }
 
-/// What a write did: the touches stored now (with the lead they were stitched to) and how
-/// many were already there.
-#[derive(Debug, Default)]
-pub struct Written {
-    pub inserted: Vec<(Uuid, Option<Uuid>)>,
-    pub duplicates: usize,
-}
-
-/// Stores the touches that are new (by id), stitches them through the identity map and
-/// merges, records micro-conversions, and queues one `touchpoint.recorded` per new touch,
-/// `per_message` to an AMQP message. Run it inside a transaction.
+/// Stores the touches that are new (by id), stitching each through the identity map and
+/// merges as it goes in. Returns the ids stored now, each with the lead it was stitched to.
+/// Run it inside a transaction, under [`identity::lock_shared`](super::identity::lock_shared).
 pub fn insert(
     conn: &mut PgConnection,
     touches: &[Touchpoint],
-    micro_types: &HashSet<String>,
-    per_message: usize,
-    trace: Option<&TraceContext>,
-) -> QueryResult<Written> {
+) -> QueryResult<Vec<(Uuid, Option<Uuid>)>> {
     if touches.is_empty() {
-        return Ok(Written::default());
+        return Ok(Vec::new());
     }
-    diesel::sql_query(format!(
-        "SELECT pg_advisory_xact_lock_shared({STITCH_LOCK})"
-    ))
-    .execute(conn)?;
     let c = Columns::of(touches);
     let rows: Vec<Inserted> = diesel::sql_query(INSERT_SQL)
         .bind::<Array<SqlUuid>, _>(&c.id)
@@ -73,45 +53,7 @@ pub fn insert(
         .bind::<Array<Nullable<Text>>, _>(&c.currency)
         .bind::<Array<Nullable<Jsonb>>, _>(&c.properties)
         .load(conn)?;
-    let stitched: HashMap<Uuid, Option<Uuid>> = rows.iter().map(|r| (r.id, r.lead_id)).collect();
-    // A touch repeated within one request is stored, and published, once.
-    let mut seen = HashSet::with_capacity(rows.len());
-    let payloads: Vec<TouchpointRecorded> = touches
-        .iter()
-        .filter_map(|t| {
-            let t = t.get();
-            let lead_id = *stitched.get(&t.touchpoint_id)?;
-            seen.insert(t.touchpoint_id).then(|| TouchpointRecorded {
-                lead_id,
-                ..t.clone()
-            })
-        })
-        .collect();
-    let micro: Vec<_> = payloads
-        .iter()
-        .filter(|t| micro_types.contains(&t.touch_type))
-        .map(|t| {
-            (
-                conversions::id.eq(Uuid::now_v7()),
-                conversions::kind.eq("micro"),
-                conversions::touchpoint_id.eq(t.touchpoint_id),
-                conversions::lead_id.eq(t.lead_id),
-                conversions::campaign_id.eq(t.campaign_id.clone()),
-                conversions::converted_at.eq(t.occurred_at),
-            )
-        })
-        .collect();
-    for part in micro.chunks(5_000) {
-        diesel::insert_into(conversions::table)
-            .values(part)
-            .on_conflict_do_nothing()
-            .execute(conn)?;
-    }
-    platform::bus::outbox::enqueue_batch(conn, &payloads, per_message, trace)?;
-    Ok(Written {
-        inserted: rows.into_iter().map(|r| (r.id, r.lead_id)).collect(),
-        duplicates: touches.len() - payloads.len(),
-    })
+    Ok(rows.into_iter().map(|r| (r.id, r.lead_id)).collect())
 }
 
 /// The lead of a touch: its own `lead_id` (followed through merges), else the owner of its
@@ -201,7 +143,7 @@ impl Columns {
     }
 }
 
-/// A stored touchpoint.
+/// A stored touchpoint, as read back (written column by column by [`insert`]).
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = touchpoints)]
 pub struct TouchpointRow {
@@ -228,23 +170,52 @@ pub struct TouchpointRow {
     pub properties: Option<serde_json::Value>,
 }
 
-pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<TouchpointRow>> {
-    touchpoints::table
+impl From<TouchpointRow> for Touchpoint {
+    fn from(r: TouchpointRow) -> Self {
+        Touchpoint::restore(TouchpointRecorded {
+            touchpoint_id: r.id,
+            occurred_at: r.occurred_at,
+            received_at: r.received_at,
+            channel: r.channel,
+            touch_type: r.touch_type,
+            campaign_id: r.campaign_id,
+            creative_id: r.creative_id,
+            content_id: r.content_id,
+            utm_source: r.utm_source,
+            utm_medium: r.utm_medium,
+            utm_campaign: r.utm_campaign,
+            utm_term: r.utm_term,
+            utm_content: r.utm_content,
+            anonymous_id: r.anonymous_id,
+            lead_id: r.lead_id,
+            email: r.email,
+            account_id: r.account_id,
+            affiliate_id: r.affiliate_id,
+            cost: r.cost,
+            // Written from a parsed currency, so it parses back.
+            currency: r.currency.and_then(|c| c.parse().ok()),
+            properties: r.properties.unwrap_or_default(),
+        })
+    }
+}
+
+pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Touchpoint>> {
+    Ok(touchpoints::table
         .find(id)
         .select(TouchpointRow::as_select())
         .first(conn)
-        .optional()
+        .optional()?
+        .map(Touchpoint::from))
 }
 
 /// The lead's most recent `limit` touches, oldest first (served by the (lead_id,
 /// occurred_at) index).
-pub fn of_lead(conn: &mut PgConnection, lead: Uuid, limit: i64) -> QueryResult<Vec<TouchpointRow>> {
-    let mut rows: Vec<TouchpointRow> = touchpoints::table
+pub fn of_lead(conn: &mut PgConnection, lead: Uuid, limit: i64) -> QueryResult<Vec<Touchpoint>> {
+    let rows: Vec<TouchpointRow> = touchpoints::table
         .filter(touchpoints::lead_id.eq(lead))
         .order((touchpoints::occurred_at.desc(), touchpoints::id.desc()))
         .limit(limit)
         .select(TouchpointRow::as_select())
         .load(conn)?;
-    rows.reverse();
-    Ok(rows)
+    Ok(rows.into_iter().rev().map(Touchpoint::from).collect())
 }

@@ -1,0 +1,117 @@
+//! Attribution: of a newly won deal (published as `conversion.attributed` in the transaction
+//! that records the deal), and reports over the stored journeys or ad-hoc paths.
+
+use attribution::{JourneySet, Model, PathSet, Report, attribute_journeys, attribute_paths, formats};
+use chrono::{DateTime, Utc};
+use contracts::touchpoints::ConversionAttributed;
+use diesel::prelude::*;
+use platform::{Db, TraceContext};
+
+use crate::domain::attribution::{GroupBy, journeys};
+use crate::domain::deal_credit::{AttributionRule, attribute_deal, is_data_driven};
+use crate::error::TouchpointsError;
+use crate::store::attribution::{conversion_touches, journey_touches};
+
+pub use crate::domain::deal_credit::WonDeal;
+
+/// Attributes a newly won deal and queues `conversion.attributed`, in the caller's
+/// transaction (see [`attribute_deal`] for how). A deal whose lead has no touch in the
+/// lookback window is not attributed.
+pub fn attribute_won_deal(
+    conn: &mut PgConnection,
+    deal: &WonDeal,
+    rule: &AttributionRule,
+    lookback_days: u32,
+    trace: Option<&TraceContext>,
+) -> Result<Option<ConversionAttributed>, TouchpointsError> {
+    let rows = conversion_touches(conn, deal.conversion_id, lookback_days)?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let training = if is_data_driven(&rule.model) {
+        let (from, to) = rule.training_window(deal.converted_at);
+        let rows = journey_touches(conn, Some(from), Some(to), lookback_days)?;
+        Some(journeys(&rows, GroupBy::Channel))
+    } else {
+        None
+    };
+    let event = attribute_deal(deal, &rows, training, rule)
+        .map_err(|e| anyhow::anyhow!("attributing deal {}: {e}", deal.deal_id))?;
+    platform::bus::outbox::enqueue(conn, &event, trace)?;
+    Ok(Some(event))
+}
+
+/// Which stored journeys a report covers: those ending in `[from, to)` (open ends
+/// unbounded), each the touches of the `lookback_days` before its conversion.
+#[derive(Debug, Clone, Copy)]
+pub struct StoredJourneys {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub lookback_days: u32,
+    pub group_by: GroupBy,
+}
+
+/// Attributes the stored journeys with `models`.
+pub async fn stored_report(
+    db: &Db,
+    scope: StoredJourneys,
+    models: Vec<Model>,
+) -> Result<Report, TouchpointsError> {
+    let rows = db
+        .run(move |conn| {
+            journey_touches(conn, scope.from, scope.to, scope.lookback_days)
+                .map_err(TouchpointsError::from)
+        })
+        .await?;
+    compute(move || {
+        let journeys: Vec<_> = journeys(&rows, scope.group_by)
+            .into_iter()
+            .map(|j| j.journey)
+            .collect();
+        attribute_journeys(&JourneySet::new(&journeys)?, &models)
+    })
+    .await?
+    .map_err(|e| engine_error(e, false))
+}
+
+/// Attributes ad-hoc paths, given as JSON (`{"paths": [...]}`) or ChannelAttribution's CSV.
+pub async fn adhoc_report(
+    text: String,
+    csv: bool,
+    models: Vec<Model>,
+) -> Result<Report, TouchpointsError> {
+    compute(move || {
+        let stats = if csv {
+            formats::parse_channel_attribution_csv(&text)?
+        } else {
+            formats::parse_paths_json(&text)?
+        };
+        attribute_paths(&PathSet::new(&stats)?, &models)
+    })
+    .await?
+    .map_err(|e| engine_error(e, true))
+}
+
+/// Runs the engine off the async workers.
+async fn compute<T, F>(f: F) -> Result<Result<T, attribution::Error>, TouchpointsError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, attribution::Error> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| TouchpointsError::Unexpected(anyhow::anyhow!("attribution task: {e}")))
+}
+
+/// A bad request the engine names (models, the order, ad-hoc input) is the client's; anything
+/// else is the service's failure. `Input` errors name the client's data only when `adhoc`:
+/// over stored journeys they are the service's fault too.
+fn engine_error(e: attribution::Error, adhoc: bool) -> TouchpointsError {
+    use attribution::Error as E;
+    match &e {
+        E::Input { .. } if adhoc => TouchpointsError::Attribution(e),
+        E::UnknownModel { .. } | E::NeedsJourneys { .. } => TouchpointsError::Attribution(e),
+        E::Parameter { field, .. } if field == "order" => TouchpointsError::Attribution(e),
+        _ => TouchpointsError::Unexpected(anyhow::anyhow!("attribution: {e}")),
+    }
+}

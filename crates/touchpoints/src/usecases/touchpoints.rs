@@ -1,0 +1,83 @@
+//! Recording touchpoints: each new touch stored once, stitched to its lead, recorded as a
+//! micro-conversion when its type is one, and published as `touchpoint.recorded`, all in one
+//! transaction.
+
+use std::collections::{HashMap, HashSet};
+
+use contracts::touchpoints::TouchpointRecorded;
+use diesel::prelude::*;
+use platform::{Db, TraceContext};
+use uuid::Uuid;
+
+use crate::config::TouchpointsConfig;
+use crate::domain::Touchpoint;
+use crate::error::TouchpointsError;
+use crate::store::{conversions, identity, touchpoints as store};
+
+/// What a write did: the touches stored now (with the lead they were stitched to) and how
+/// many were already there.
+#[derive(Debug, Default)]
+pub struct Written {
+    pub inserted: Vec<(Uuid, Option<Uuid>)>,
+    pub duplicates: usize,
+}
+
+/// Records `touches` in one transaction (see [`record_in`]).
+pub async fn record(
+    db: &Db,
+    touches: Vec<Touchpoint>,
+    config: std::sync::Arc<TouchpointsConfig>,
+    trace: TraceContext,
+) -> Result<Written, TouchpointsError> {
+    db.run(move |conn| {
+        conn.transaction(|tx| record_in(tx, &touches, &config, Some(&trace)))
+            .map_err(TouchpointsError::from)
+    })
+    .await
+}
+
+/// Stores the touches that are new (by id), stitched through the identity map and merges,
+/// records the micro-conversions among them, and queues one `touchpoint.recorded` per new
+/// touch, `events_per_message` to an AMQP message. Run it inside a transaction.
+pub fn record_in(
+    conn: &mut PgConnection,
+    touches: &[Touchpoint],
+    config: &TouchpointsConfig,
+    trace: Option<&TraceContext>,
+) -> QueryResult<Written> {
+    if touches.is_empty() {
+        return Ok(Written::default());
+    }
+    identity::lock_shared(conn)?;
+    let inserted = store::insert(conn, touches)?;
+    let stitched: HashMap<Uuid, Option<Uuid>> = inserted.iter().copied().collect();
+    // A touch repeated within one request is stored, and published, once.
+    let mut seen = HashSet::with_capacity(inserted.len());
+    let payloads: Vec<TouchpointRecorded> = touches
+        .iter()
+        .filter_map(|t| {
+            let t = t.get();
+            let lead_id = *stitched.get(&t.touchpoint_id)?;
+            seen.insert(t.touchpoint_id).then(|| TouchpointRecorded {
+                lead_id,
+                ..t.clone()
+            })
+        })
+        .collect();
+    let micro: Vec<&TouchpointRecorded> = payloads
+        .iter()
+        .filter(|t| config.micro_conversion_types.contains(&t.touch_type))
+        .collect();
+    conversions::record_micro(conn, &micro)?;
+    platform::bus::outbox::enqueue_batch(conn, &payloads, config.events_per_message, trace)?;
+    Ok(Written {
+        inserted,
+        duplicates: touches.len() - payloads.len(),
+    })
+}
+
+/// The stored touchpoint `id`, if any.
+pub async fn find(db: &Db, id: Uuid) -> Result<Option<Touchpoint>, TouchpointsError> {
+    db.run(move |conn| store::find(conn, id).map_err(TouchpointsError::from))
+        .await
+}
