@@ -275,15 +275,7 @@ pub fn write_channel_attribution_csv(paths: &[PathStat]) -> Result<String, Error
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn stat(channels: &[&str], conversions: f64, value: f64, nulls: f64) -> PathStat {
-        PathStat {
-            channels: channels.iter().map(|c| c.to_string()).collect(),
-            conversions,
-            value,
-            nulls,
-        }
-    }
+    use crate::testing::path;
 
     #[test]
     fn json_with_decimal_strings_and_numbers() {
@@ -298,9 +290,9 @@ mod tests {
         assert_eq!(
             paths,
             [
-                stat(&["email", "paid_search"], 3.0, 120.5, 10.0),
-                stat(&["direct"], 2.0, 7.25, 0.0),
-                stat(&["email"], 0.0, 0.0, 4.0),
+                path(&["email", "paid_search"], 3.0, 120.5, 10.0),
+                path(&["direct"], 2.0, 7.25, 0.0),
+                path(&["email"], 0.0, 0.0, 4.0),
             ]
         );
     }
@@ -364,8 +356,8 @@ mod tests {
         assert_eq!(
             parse_channel_attribution_csv(input).unwrap(),
             [
-                stat(&["eta", "iota", "alpha", "eta"], 1.0, 0.244, 3.0),
-                stat(&["iota", "iota"], 2.0, 10.0, 0.0),
+                path(&["eta", "iota", "alpha", "eta"], 1.0, 0.244, 3.0),
+                path(&["iota", "iota"], 2.0, 10.0, 0.0),
             ]
         );
     }
@@ -416,10 +408,10 @@ mod tests {
     #[test]
     fn csv_round_trips() {
         let paths = vec![
-            stat(&["email", "paid_search", "email"], 3.0, 120.5, 10.0),
-            stat(&["direct"], 0.1 + 0.2, 1234567.8912345, 0.0),
-            stat(&["a b", "c-d", "é"], 1e-9, 7e15, 123456789.0),
-            stat(&["x"], 0.0, 0.0, 0.0),
+            path(&["email", "paid_search", "email"], 3.0, 120.5, 10.0),
+            path(&["direct"], 0.1 + 0.2, 1234567.8912345, 0.0),
+            path(&["a b", "c-d", "é"], 1e-9, 7e15, 123456789.0),
+            path(&["x"], 0.0, 0.0, 0.0),
         ];
         let text = write_channel_attribution_csv(&paths).unwrap();
         assert!(text.starts_with(&format!(
@@ -430,12 +422,12 @@ mod tests {
 
     #[test]
     fn csv_writer_refuses_what_it_cannot_write() {
-        let err = write_channel_attribution_csv(&[stat(&["a;b"], 1.0, 0.0, 0.0)]).unwrap_err();
+        let err = write_channel_attribution_csv(&[path(&["a;b"], 1.0, 0.0, 0.0)]).unwrap_err();
         assert!(
             err.to_string().starts_with("paths[0].channels[0]:"),
             "{err}"
         );
-        let err = write_channel_attribution_csv(&[stat(&["a"], 1.0, 1e40, 0.0)]).unwrap_err();
+        let err = write_channel_attribution_csv(&[path(&["a"], 1.0, 1e40, 0.0)]).unwrap_err();
         assert!(err.to_string().starts_with("paths[0].value:"), "{err}");
     }
 }

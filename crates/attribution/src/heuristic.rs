@@ -124,33 +124,25 @@ pub(crate) fn time_decay(journeys: &JourneySet, half_life: HalfLife) -> Credits 
 }
 
 pub(crate) fn w_shaped(journeys: &JourneySet, w: &WShapedWeights) -> Credits {
+    let anchors = [
+        (Anchor::First, w.first),
+        (Anchor::Lead, w.lead),
+        (Anchor::Opportunity, w.opportunity),
+    ];
     journey_shares(journeys, |touches, out| {
-        anchored(
-            touches,
-            &[
-                (Anchor::First, w.first),
-                (Anchor::Lead, w.lead),
-                (Anchor::Opportunity, w.opportunity),
-            ],
-            w.other,
-            out,
-        )
+        anchored(touches, &anchors, w.other, out)
     })
 }
 
 pub(crate) fn full_path(journeys: &JourneySet, w: &FullPathWeights) -> Credits {
+    let anchors = [
+        (Anchor::First, w.first),
+        (Anchor::Lead, w.lead),
+        (Anchor::Opportunity, w.opportunity),
+        (Anchor::Close, w.close),
+    ];
     journey_shares(journeys, |touches, out| {
-        anchored(
-            touches,
-            &[
-                (Anchor::First, w.first),
-                (Anchor::Lead, w.lead),
-                (Anchor::Opportunity, w.opportunity),
-                (Anchor::Close, w.close),
-            ],
-            w.other,
-            out,
-        )
+        anchored(touches, &anchors, w.other, out)
     })
 }
 

@@ -120,6 +120,39 @@ pub(crate) fn check_value_has_conversions(conversions: f64, value: f64) -> Resul
     }
 }
 
+/// The conversions, value and nulls of a set's rows, each checked as it is added.
+struct Amounts {
+    conversions: Vec<f64>,
+    value: Vec<f64>,
+    nulls: Vec<f64>,
+}
+
+impl Amounts {
+    fn with_capacity(rows: usize) -> Self {
+        Amounts {
+            conversions: Vec::with_capacity(rows),
+            value: Vec::with_capacity(rows),
+            nulls: Vec::with_capacity(rows),
+        }
+    }
+
+    /// Checks one row's amounts and appends them; errors name `<row>.<field>`.
+    fn push(
+        &mut self,
+        row: impl Fn() -> String,
+        conversions: f64,
+        value: f64,
+        nulls: f64,
+    ) -> Result<(), Error> {
+        let at = |field: &str| format!("{}.{field}", row());
+        let amount = |x: f64, field: &str| check_amount(x).map_err(|m| Error::input(at(field), m));
+        self.conversions.push(amount(conversions, "conversions")?);
+        self.value.push(amount(value, "value")?);
+        self.nulls.push(amount(nulls, "nulls")?);
+        check_value_has_conversions(conversions, value).map_err(|m| Error::input(at("value"), m))
+    }
+}
+
 /// Assigns channel ids in name order, so ids sort like names and the output needs no
 /// further sorting.
 struct Interner<'a> {
@@ -196,9 +229,7 @@ impl PathSet {
         let mut interner = Interner::new();
         let mut touches = Vec::with_capacity(paths.iter().map(|p| p.channels.len()).sum());
         let mut bounds = Vec::with_capacity(paths.len() + 1);
-        let mut conversions = Vec::with_capacity(paths.len());
-        let mut value = Vec::with_capacity(paths.len());
-        let mut nulls = Vec::with_capacity(paths.len());
+        let mut amounts = Amounts::with_capacity(paths.len());
         bounds.push(0);
         for (i, p) in paths.iter().enumerate() {
             if p.channels.is_empty() {
@@ -213,37 +244,26 @@ impl PathSet {
                 touches.push(interner.intern(name, at)?);
             }
             bounds.push(touches.len());
-            let amount = |x: f64, field: &str| {
-                check_amount(x).map_err(|m| Error::input(format!("paths[{i}].{field}"), m))
-            };
-            conversions.push(amount(p.conversions, "conversions")?);
-            value.push(amount(p.value, "value")?);
-            nulls.push(amount(p.nulls, "nulls")?);
-            check_value_has_conversions(p.conversions, p.value)
-                .map_err(|m| Error::input(format!("paths[{i}].value"), m))?;
+            amounts.push(|| format!("paths[{i}]"), p.conversions, p.value, p.nulls)?;
         }
         let (channels, remap) = interner.finish();
         for t in &mut touches {
             *t = remap[*t as usize];
         }
-        Ok(PathSet::from_parts(
-            channels,
-            touches,
-            bounds,
-            conversions,
-            value,
-            nulls,
-        ))
+        Ok(PathSet::from_parts(channels, touches, bounds, amounts))
     }
 
     fn from_parts(
         channels: Vec<String>,
         touches: Vec<u16>,
         bounds: Vec<usize>,
-        conversions: Vec<f64>,
-        value: Vec<f64>,
-        nulls: Vec<f64>,
+        amounts: Amounts,
     ) -> PathSet {
+        let Amounts {
+            conversions,
+            value,
+            nulls,
+        } = amounts;
         let total_conversions = conversions.iter().sum();
         let total_value = value.iter().sum();
         PathSet {
@@ -351,9 +371,7 @@ impl JourneySet {
         let n_touches = journeys.iter().map(|j| j.touches.len()).sum();
         let mut touches = Vec::with_capacity(n_touches);
         let mut bounds = Vec::with_capacity(journeys.len() + 1);
-        let mut conversions = Vec::with_capacity(journeys.len());
-        let mut value = Vec::with_capacity(journeys.len());
-        let mut nulls = Vec::with_capacity(journeys.len());
+        let mut amounts = Amounts::with_capacity(journeys.len());
         bounds.push(0);
         let mut order: Vec<usize> = Vec::new();
         for (i, j) in journeys.iter().enumerate() {
@@ -384,20 +402,16 @@ impl JourneySet {
                 });
             }
             bounds.push(touches.len());
-            let amount = |x: f64, field: &str| {
-                check_amount(x).map_err(|m| Error::input(format!("journeys[{i}].{field}"), m))
-            };
-            conversions.push(amount(j.conversions, "conversions")?);
-            value.push(amount(j.value, "value")?);
-            nulls.push(amount(j.nulls, "nulls")?);
-            check_value_has_conversions(j.conversions, j.value)
-                .map_err(|m| Error::input(format!("journeys[{i}].value"), m))?;
+            amounts.push(|| format!("journeys[{i}]"), j.conversions, j.value, j.nulls)?;
         }
         let (channels, remap) = interner.finish();
         for t in &mut touches {
             t.channel = remap[t.channel as usize];
         }
-        let paths = aggregate(channels, &touches, &bounds, &conversions, &value, &nulls);
+        let paths = aggregate(channels, &touches, &bounds, &amounts);
+        let Amounts {
+            conversions, value, ..
+        } = amounts;
         Ok(JourneySet {
             touches,
             bounds,
@@ -436,49 +450,39 @@ fn aggregate(
     channels: Vec<String>,
     touches: &[TimedTouch],
     bounds: &[usize],
-    conversions: &[f64],
-    value: &[f64],
-    nulls: &[f64],
+    journeys: &Amounts,
 ) -> PathSet {
     let sequence: Vec<u16> = touches.iter().map(|t| t.channel).collect();
     let mut index: HashMap<&[u16], usize> = HashMap::new();
     let mut flat = Vec::new();
     let mut path_bounds = vec![0];
-    let (mut conv, mut val, mut null) = (Vec::new(), Vec::new(), Vec::new());
-    for i in 0..conversions.len() {
+    let mut paths = Amounts::with_capacity(0);
+    for i in 0..journeys.conversions.len() {
         let key = &sequence[bounds[i]..bounds[i + 1]];
         match index.get(key) {
             Some(&p) => {
-                conv[p] += conversions[i];
-                val[p] += value[i];
-                null[p] += nulls[i];
+                paths.conversions[p] += journeys.conversions[i];
+                paths.value[p] += journeys.value[i];
+                paths.nulls[p] += journeys.nulls[i];
             }
             None => {
-                index.insert(key, conv.len());
+                index.insert(key, paths.conversions.len());
                 flat.extend_from_slice(key);
                 path_bounds.push(flat.len());
-                conv.push(conversions[i]);
-                val.push(value[i]);
-                null.push(nulls[i]);
+                paths.conversions.push(journeys.conversions[i]);
+                paths.value.push(journeys.value[i]);
+                paths.nulls.push(journeys.nulls[i]);
             }
         }
     }
-    PathSet::from_parts(channels, flat, path_bounds, conv, val, null)
+    PathSet::from_parts(channels, flat, path_bounds, paths)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::path;
     use chrono::TimeZone;
-
-    fn path(channels: &[&str], conversions: f64, value: f64, nulls: f64) -> PathStat {
-        PathStat {
-            channels: channels.iter().map(|c| c.to_string()).collect(),
-            conversions,
-            value,
-            nulls,
-        }
-    }
 
     #[test]
     fn channels_are_interned_in_name_order() {

@@ -31,6 +31,8 @@ mod model;
 mod report;
 mod shapley;
 pub mod synthetic;
+#[cfg(test)]
+mod testing;
 
 pub use error::Error;
 pub use input::{

@@ -160,23 +160,13 @@ impl Credits {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::PathStat;
+    use crate::testing::path;
 
     #[test]
     fn json_shape_matches_the_contract() {
         let paths = PathSet::new(&[
-            PathStat {
-                channels: vec!["email".into(), "paid_search".into()],
-                conversions: 2.0,
-                value: 100.0,
-                nulls: 1.0,
-            },
-            PathStat {
-                channels: vec!["paid_search".into()],
-                conversions: 0.0,
-                value: 0.0,
-                nulls: 3.0,
-            },
+            path(&["email", "paid_search"], 2.0, 100.0, 1.0),
+            path(&["paid_search"], 0.0, 0.0, 3.0),
         ])
         .unwrap();
         let report =

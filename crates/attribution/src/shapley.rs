@@ -36,6 +36,7 @@ pub(crate) fn simplified(paths: &PathSet) -> Credits {
 mod tests {
     use super::*;
     use crate::input::PathStat;
+    use crate::testing::{path, random_paths};
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
 
@@ -71,25 +72,8 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(2018);
         for case in 0..40 {
             let n = 1 + case % 8;
-            let names: Vec<String> = (0..n).map(|c| format!("c{c}")).collect();
-            let rows: Vec<PathStat> = (0..rng.random_range(1..25))
-                .map(|_| {
-                    let len = rng.random_range(1..=6);
-                    let conversions = f64::from(rng.random_range(0..4u32));
-                    PathStat {
-                        channels: (0..len)
-                            .map(|_| names[rng.random_range(0..n)].clone())
-                            .collect(),
-                        conversions,
-                        value: if conversions > 0.0 {
-                            rng.random_range(1.0..300.0)
-                        } else {
-                            0.0
-                        },
-                        nulls: f64::from(rng.random_range(0..3u32)),
-                    }
-                })
-                .collect();
+            let paths = rng.random_range(1..25);
+            let rows = random_paths(&mut rng, n, paths, 6);
             let set = PathSet::new(&rows).unwrap();
             let credits = simplified(&set);
             // Brute force over the channels that occur, indexed like the set's ids.
@@ -125,24 +109,9 @@ mod tests {
     fn a_worked_example() {
         // {a, b} converts 3 (a twice on the path), {a} converts 1, {b, c} 0 with nulls.
         let rows = [
-            PathStat {
-                channels: vec!["a".into(), "b".into(), "a".into()],
-                conversions: 3.0,
-                value: 60.0,
-                nulls: 1.0,
-            },
-            PathStat {
-                channels: vec!["a".into()],
-                conversions: 1.0,
-                value: 5.0,
-                nulls: 0.0,
-            },
-            PathStat {
-                channels: vec!["b".into(), "c".into()],
-                conversions: 0.0,
-                value: 0.0,
-                nulls: 9.0,
-            },
+            path(&["a", "b", "a"], 3.0, 60.0, 1.0),
+            path(&["a"], 1.0, 5.0, 0.0),
+            path(&["b", "c"], 0.0, 0.0, 9.0),
         ];
         let set = PathSet::new(&rows).unwrap();
         let credits = simplified(&set);
