@@ -1,127 +1,222 @@
-//! The service's own settings (journey window, micro-conversions, bulk ingest limits), read
-//! from `TOUCHSTONE_TOUCHPOINTS__<SECTION>__<KEY>` beside the platform's.
+//! The service's own settings, read like the platform's through the layered
+//! [`Settings`](platform::Settings): defaults, then the `[journey]`, `[ingest]` and
+//! `[attribution]` tables of the service's file, then `TOUCHSTONE_TOUCHPOINTS__<SECTION>__<KEY>`
+//! (e.g. `TOUCHSTONE_TOUCHPOINTS__JOURNEY__LOOKBACK_DAYS`). A value that does not parse or is
+//! out of range fails at start with a message naming its key.
 
 use std::collections::HashSet;
 
+use attribution::{MarkovOrder, Model};
 use contracts::touchpoints::TOUCH_TYPES;
+use serde::Deserialize;
 
 use crate::domain::deal_credit::AttributionRule;
 
+/// `[journey]`: what a journey is.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct JourneySettings {
+    /// A journey is the touches this many days before its conversion (at least 1).
+    pub lookback_days: u32,
+    /// Touch types that count as micro-conversions: a comma-separated text or a list; empty
+    /// for none.
+    pub micro_conversions: TypeList,
+}
+
+/// A list of touch types, as text (`"form_submit, download"`, the environment's form) or as
+/// a list (a TOML array).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum TypeList {
+    Text(String),
+    List(Vec<String>),
+}
+
+/// `[ingest]`: how bulk ingest chunks, bounds and reports its work.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct IngestSettings {
+    pub chunk_lines: usize,
+    pub chunk_bytes: usize,
+    pub parallel_chunks: usize,
+    pub max_line_bytes: usize,
+    pub max_listed_errors: usize,
+    pub events_per_message: usize,
+}
+
+/// `[attribution]`: how a won deal is attributed for `conversion.attributed`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct AttributionSettings {
+    /// A model name.
+    pub model: String,
+    /// The Markov chain's order, 1 to 4 (with `model = "markov"`).
+    pub markov_order: u32,
+    pub training_days: u32,
+    pub min_conversions: u32,
+}
+
+/// The settings as the service runs with them.
 #[derive(Debug, Clone)]
 pub struct TouchpointsConfig {
-    /// A journey is the touches this many days before its conversion (`JOURNEY__LOOKBACK_DAYS`).
+    /// A journey is the touches this many days before its conversion (`journey.lookback_days`).
     pub lookback_days: u32,
-    /// Touch types that count as micro-conversions (`JOURNEY__MICRO_CONVERSIONS`, comma
-    /// separated; empty for none).
+    /// Touch types that count as micro-conversions (`journey.micro_conversions`).
     pub micro_conversion_types: HashSet<String>,
-    /// Valid NDJSON lines written per transaction (`INGEST__CHUNK_LINES`).
+    /// Valid NDJSON lines written per transaction (`ingest.chunk_lines`).
     pub chunk_lines: usize,
     /// NDJSON bytes after which a chunk is written even if it has fewer lines
-    /// (`INGEST__CHUNK_BYTES`): this, not the line count, bounds memory when lines are long.
+    /// (`ingest.chunk_bytes`): this, not the line count, bounds memory when lines are long.
     pub chunk_bytes: usize,
     /// Chunks of one bulk request written at once, each on its own connection
-    /// (`INGEST__PARALLEL_CHUNKS`).
+    /// (`ingest.parallel_chunks`).
     pub parallel_chunks: usize,
-    /// Longest accepted NDJSON line in bytes (`INGEST__MAX_LINE_BYTES`).
+    /// Longest accepted NDJSON line in bytes (`ingest.max_line_bytes`, at least 256).
     pub max_line_bytes: usize,
-    /// Rejected lines listed in a bulk response; all are counted (`INGEST__MAX_LISTED_ERRORS`).
+    /// Rejected lines listed in a bulk response; all are counted (`ingest.max_listed_errors`).
     pub max_listed_errors: usize,
-    /// `touchpoint.recorded` events per AMQP message (`INGEST__EVENTS_PER_MESSAGE`).
+    /// `touchpoint.recorded` events per AMQP message (`ingest.events_per_message`).
     pub events_per_message: usize,
-    /// How a won deal is attributed for `conversion.attributed`: `ATTRIBUTION__MODEL` (a model
-    /// name, default `markov`), `ATTRIBUTION__MARKOV_ORDER` (1 to 4, default 1),
-    /// `ATTRIBUTION__TRAINING_DAYS` (default 90) and `ATTRIBUTION__MIN_CONVERSIONS` (default 30).
+    /// How a won deal is attributed for `conversion.attributed`: `attribution.model` (a model
+    /// name, default `markov`), `attribution.markov_order` (1 to 4, default 1),
+    /// `attribution.training_days` (default 90) and `attribution.min_conversions` (default 30).
     pub attribution: AttributionRule,
 }
 
-impl Default for TouchpointsConfig {
+impl Default for JourneySettings {
     fn default() -> Self {
-        TouchpointsConfig {
+        JourneySettings {
             lookback_days: 90,
-            micro_conversion_types: HashSet::from(["form_submit".to_string()]),
+            micro_conversions: TypeList::Text("form_submit".into()),
+        }
+    }
+}
+
+impl Default for IngestSettings {
+    fn default() -> Self {
+        IngestSettings {
             chunk_lines: 5_000,
             chunk_bytes: 2 * 1024 * 1024,
             parallel_chunks: 2,
             max_line_bytes: 64 * 1024,
             max_listed_errors: 1_000,
             events_per_message: 100,
-            attribution: AttributionRule::default(),
         }
+    }
+}
+
+impl Default for AttributionSettings {
+    fn default() -> Self {
+        let rule = AttributionRule::default();
+        AttributionSettings {
+            model: rule.model.name().to_string(),
+            markov_order: 1,
+            training_days: rule.training_days,
+            min_conversions: rule.min_conversions,
+        }
+    }
+}
+
+impl Default for TouchpointsConfig {
+    fn default() -> Self {
+        Self::from_sections(
+            JourneySettings::default(),
+            IngestSettings::default(),
+            AttributionSettings::default(),
+        )
+        .expect("the defaults are valid")
     }
 }
 
 impl TouchpointsConfig {
-    pub fn from_env() -> anyhow::Result<Self> {
-        Self::from_vars(|k| std::env::var(format!("TOUCHSTONE_TOUCHPOINTS__{k}")).ok())
+    /// The service's settings from its file and environment.
+    pub fn load() -> anyhow::Result<Self> {
+        Self::load_for(crate::SERVICE)
     }
 
-    fn from_vars(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
-        let mut c = TouchpointsConfig::default();
-        let number = |key: &str, min: usize| -> anyhow::Result<Option<usize>> {
-            match var(key) {
-                None => Ok(None),
-                Some(v) => match v.trim().parse::<usize>() {
-                    Ok(n) if n >= min => Ok(Some(n)),
-                    _ => anyhow::bail!("TOUCHSTONE_TOUCHPOINTS__{key} must be an integer ≥ {min}"),
-                },
+    fn load_for(service: &str) -> anyhow::Result<Self> {
+        let settings = |e| anyhow::anyhow!("{service} settings: {e}");
+        let journey = platform::Settings::section(service, "journey").map_err(settings)?;
+        let ingest = platform::Settings::section(service, "ingest").map_err(settings)?;
+        let attribution = platform::Settings::section(service, "attribution").map_err(settings)?;
+        Self::from_sections(journey, ingest, attribution)
+    }
+
+    /// Checks the sections' values and puts them together.
+    pub fn from_sections(
+        journey: JourneySettings,
+        ingest: IngestSettings,
+        attribution: AttributionSettings,
+    ) -> anyhow::Result<Self> {
+        let at_least = |key: &str, value: usize, min: usize| {
+            if value < min {
+                anyhow::bail!("{} must be an integer ≥ {min}", name(key));
             }
+            Ok(value)
         };
-        if let Some(n) = number("JOURNEY__LOOKBACK_DAYS", 1)? {
-            c.lookback_days = u32::try_from(n)?;
-        }
-        if let Some(list) = var("JOURNEY__MICRO_CONVERSIONS") {
-            c.micro_conversion_types = parse_types(&list)?;
-        }
-        if let Some(n) = number("INGEST__CHUNK_LINES", 1)? {
-            c.chunk_lines = n;
-        }
-        if let Some(n) = number("INGEST__CHUNK_BYTES", 1)? {
-            c.chunk_bytes = n;
-        }
-        if let Some(n) = number("INGEST__PARALLEL_CHUNKS", 1)? {
-            c.parallel_chunks = n;
-        }
-        if let Some(n) = number("INGEST__MAX_LINE_BYTES", 256)? {
-            c.max_line_bytes = n;
-        }
-        if let Some(n) = number("INGEST__MAX_LISTED_ERRORS", 0)? {
-            c.max_listed_errors = n;
-        }
-        if let Some(n) = number("INGEST__EVENTS_PER_MESSAGE", 1)? {
-            c.events_per_message = n;
-        }
-        let order = match number("ATTRIBUTION__MARKOV_ORDER", 1)? {
-            Some(n) => attribution::MarkovOrder::new(n as i64).map_err(|e| {
-                anyhow::anyhow!("TOUCHSTONE_TOUCHPOINTS__ATTRIBUTION__MARKOV_ORDER: {e}")
-            })?,
-            None => attribution::MarkovOrder::default(),
-        };
-        if let Some(name) = var("ATTRIBUTION__MODEL") {
-            c.attribution.model = attribution::Model::parse(name.trim())
-                .map_err(|e| anyhow::anyhow!("TOUCHSTONE_TOUCHPOINTS__ATTRIBUTION__MODEL: {e}"))?;
-        }
-        if let attribution::Model::Markov(_) = c.attribution.model {
-            c.attribution.model = attribution::Model::Markov(order);
-        }
-        if let Some(n) = number("ATTRIBUTION__TRAINING_DAYS", 1)? {
-            c.attribution.training_days = u32::try_from(n)?;
-        }
-        if let Some(n) = number("ATTRIBUTION__MIN_CONVERSIONS", 0)? {
-            c.attribution.min_conversions = u32::try_from(n)?;
-        }
-        Ok(c)
+        at_least("journey.lookback_days", journey.lookback_days as usize, 1)?;
+        at_least("ingest.chunk_lines", ingest.chunk_lines, 1)?;
+        at_least("ingest.chunk_bytes", ingest.chunk_bytes, 1)?;
+        at_least("ingest.parallel_chunks", ingest.parallel_chunks, 1)?;
+        at_least("ingest.max_line_bytes", ingest.max_line_bytes, 256)?;
+        at_least("ingest.events_per_message", ingest.events_per_message, 1)?;
+        at_least(
+            "attribution.training_days",
+            attribution.training_days as usize,
+            1,
+        )?;
+        let model = Model::parse(attribution.model.trim())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", name("attribution.model")))?;
+        let order = MarkovOrder::new(i64::from(attribution.markov_order))
+            .map_err(|e| anyhow::anyhow!("{}: {e}", name("attribution.markov_order")))?;
+        Ok(TouchpointsConfig {
+            lookback_days: journey.lookback_days,
+            micro_conversion_types: touch_types(&journey.micro_conversions)?,
+            chunk_lines: ingest.chunk_lines,
+            chunk_bytes: ingest.chunk_bytes,
+            parallel_chunks: ingest.parallel_chunks,
+            max_line_bytes: ingest.max_line_bytes,
+            max_listed_errors: ingest.max_listed_errors,
+            events_per_message: ingest.events_per_message,
+            attribution: AttributionRule {
+                model: match model {
+                    Model::Markov(_) => Model::Markov(order),
+                    other => other,
+                },
+                training_days: attribution.training_days,
+                min_conversions: attribution.min_conversions,
+            },
+        })
     }
 }
 
-fn parse_types(list: &str) -> anyhow::Result<HashSet<String>> {
-    list.split(',')
+/// A key as a file names it and as the environment does: `journey.lookback_days
+/// (TOUCHSTONE_TOUCHPOINTS__JOURNEY__LOOKBACK_DAYS)`.
+fn name(key: &str) -> String {
+    let env = key.replace('.', "__").to_uppercase();
+    format!(
+        "{key} (TOUCHSTONE_{}__{env})",
+        crate::SERVICE.to_uppercase()
+    )
+}
+
+fn touch_types(list: &TypeList) -> anyhow::Result<HashSet<String>> {
+    let names: Vec<&str> = match list {
+        TypeList::Text(text) => text.split(',').collect(),
+        TypeList::List(items) => items.iter().map(String::as_str).collect(),
+    };
+    names
+        .into_iter()
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| {
             if TOUCH_TYPES.contains(&s) {
                 Ok(s.to_string())
             } else {
-                anyhow::bail!("{s:?} in JOURNEY__MICRO_CONVERSIONS is not a touch type")
+                anyhow::bail!(
+                    "{s:?} in {} is not a touch type",
+                    name("journey.micro_conversions")
+                )
             }
         })
         .collect()
@@ -131,43 +226,110 @@ fn parse_types(list: &str) -> anyhow::Result<HashSet<String>> {
 mod tests {
     use super::*;
 
+    fn with(
+        journey: JourneySettings,
+        attribution: AttributionSettings,
+    ) -> anyhow::Result<TouchpointsConfig> {
+        TouchpointsConfig::from_sections(journey, IngestSettings::default(), attribution)
+    }
+
     #[test]
     fn defaults_and_overrides() {
-        let c = TouchpointsConfig::from_vars(|_| None).unwrap();
+        let c = TouchpointsConfig::default();
         assert_eq!(c.lookback_days, 90);
-        assert!(c.micro_conversion_types.contains("form_submit"));
-        let c = TouchpointsConfig::from_vars(|k| match k {
-            "JOURNEY__LOOKBACK_DAYS" => Some("30".into()),
-            "JOURNEY__MICRO_CONVERSIONS" => Some("download, call".into()),
-            _ => None,
-        })
+        assert_eq!(c.chunk_lines, 5_000);
+        assert_eq!(
+            c.micro_conversion_types,
+            HashSet::from(["form_submit".into()])
+        );
+        assert_eq!(c.attribution, AttributionRule::default());
+        let c = with(
+            JourneySettings {
+                lookback_days: 30,
+                micro_conversions: TypeList::Text("download, call".into()),
+            },
+            AttributionSettings {
+                markov_order: 2,
+                min_conversions: 0,
+                ..AttributionSettings::default()
+            },
+        )
         .unwrap();
         assert_eq!(c.lookback_days, 30);
         assert_eq!(c.micro_conversion_types.len(), 2);
-        let c = TouchpointsConfig::from_vars(|k| match k {
-            "ATTRIBUTION__MARKOV_ORDER" => Some("2".into()),
-            "ATTRIBUTION__MIN_CONVERSIONS" => Some("0".into()),
-            _ => None,
-        })
-        .unwrap();
         assert_eq!(
             c.attribution.model,
-            attribution::Model::Markov(attribution::MarkovOrder::new(2).unwrap())
+            Model::Markov(MarkovOrder::new(2).unwrap())
         );
         assert_eq!(c.attribution.min_conversions, 0);
+        let none = JourneySettings {
+            micro_conversions: TypeList::List(vec![]),
+            ..JourneySettings::default()
+        };
+        let c = with(none, AttributionSettings::default()).unwrap();
+        assert!(c.micro_conversion_types.is_empty());
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let err = |journey, attribution| with(journey, attribution).unwrap_err().to_string();
+        let model = AttributionSettings {
+            model: "magic".into(),
+            ..AttributionSettings::default()
+        };
+        let e = err(JourneySettings::default(), model);
         assert!(
-            TouchpointsConfig::from_vars(|k| (k == "ATTRIBUTION__MODEL").then(|| "magic".into()))
-                .is_err()
+            e.contains("TOUCHSTONE_TOUCHPOINTS__ATTRIBUTION__MODEL"),
+            "{e}"
         );
+        let purchase = JourneySettings {
+            micro_conversions: TypeList::Text("purchase".into()),
+            ..JourneySettings::default()
+        };
+        let e = err(purchase, AttributionSettings::default());
+        assert!(e.contains("journey.micro_conversions"), "{e}");
+        let zero = JourneySettings {
+            lookback_days: 0,
+            ..JourneySettings::default()
+        };
+        let e = err(zero, AttributionSettings::default());
         assert!(
-            TouchpointsConfig::from_vars(
-                |k| (k == "JOURNEY__MICRO_CONVERSIONS").then(|| "purchase".into())
-            )
-            .is_err()
+            e.contains("TOUCHSTONE_TOUCHPOINTS__JOURNEY__LOOKBACK_DAYS"),
+            "{e}"
         );
-        assert!(
-            TouchpointsConfig::from_vars(|k| (k == "JOURNEY__LOOKBACK_DAYS").then(|| "0".into()))
-                .is_err()
-        );
+        let order = AttributionSettings {
+            markov_order: 5,
+            ..AttributionSettings::default()
+        };
+        let e = err(JourneySettings::default(), order);
+        assert!(e.contains("attribution.markov_order"), "{e}");
+    }
+
+    #[test]
+    fn the_environment_is_read_through_the_layered_settings() {
+        // A service name no other test uses, so the environment is this test's own.
+        const SVC: &str = "touchpointsconfigtest";
+        let set = |k: &str, v: &str| {
+            // SAFETY: no other test reads or writes TOUCHSTONE_TOUCHPOINTSCONFIGTEST__*.
+            unsafe { std::env::set_var(format!("TOUCHSTONE_TOUCHPOINTSCONFIGTEST__{k}"), v) }
+        };
+        let c = TouchpointsConfig::load_for(SVC).unwrap();
+        assert_eq!(c.lookback_days, 90);
+        set("JOURNEY__LOOKBACK_DAYS", "30");
+        set("JOURNEY__MICRO_CONVERSIONS", "download, call");
+        set("INGEST__CHUNK_LINES", "7");
+        set("ATTRIBUTION__MODEL", "linear");
+        let c = TouchpointsConfig::load_for(SVC).unwrap();
+        assert_eq!(c.lookback_days, 30);
+        assert_eq!(c.micro_conversion_types.len(), 2);
+        assert_eq!(c.chunk_lines, 7);
+        assert_eq!(c.attribution.model, Model::Linear);
+        set("INGEST__CHUNK_LINES", "many");
+        let e = format!("{:#}", TouchpointsConfig::load_for(SVC).unwrap_err());
+        assert!(e.contains("chunk_lines"), "{e}");
+        set("INGEST__CHUNK_LINES", "7");
+        set("JOURNEY__MICRO_CONVERSIONS", "");
+        let c = TouchpointsConfig::load_for(SVC).unwrap();
+        assert!(c.micro_conversion_types.is_empty());
     }
 }

@@ -24,9 +24,10 @@ pub const PORT: u16 = 8083;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/touchpoints");
 
-/// Everything the shared runtime needs to run this service, configured from the environment.
+/// Everything the shared runtime needs to run this service, with its own settings from its
+/// file and environment (see [`config`]).
 pub fn definition() -> anyhow::Result<ServiceDefinition> {
-    Ok(definition_with(TouchpointsConfig::from_env()?))
+    Ok(definition_with(TouchpointsConfig::load()?))
 }
 
 /// The service with explicit settings of its own (tests shorten windows and chunks).

@@ -96,8 +96,16 @@ pub async fn get_journey(
         lead_id: j.lead,
         merged_from: (j.lead != asked).then_some(asked),
         lookback_days,
-        touches: j.touches.into_iter().map(TouchpointResponse::from).collect(),
+        touches: j
+            .touches
+            .into_iter()
+            .map(TouchpointResponse::from)
+            .collect(),
         truncated: j.truncated,
-        conversions: j.conversions.into_iter().map(ConversionResponse::from).collect(),
+        conversions: j
+            .conversions
+            .into_iter()
+            .map(ConversionResponse::from)
+            .collect(),
     }))
 }

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use attribution::{Journey, JourneySet, MarkovOrder, Model, ModelResult, Report, attribute_journeys};
+use attribution::{
+    Journey, JourneySet, MarkovOrder, Model, ModelResult, Report, attribute_journeys,
+};
 use chrono::{DateTime, Duration, Utc};
 use contracts::Currency;
 use contracts::touchpoints::{AttributionCredit, ConversionAttributed};
@@ -321,5 +323,4 @@ mod tests {
         assert_eq!(split[0].campaign_id, None);
         assert_eq!(split[0].share, 0.375);
     }
-
 }

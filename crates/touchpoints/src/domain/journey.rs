@@ -41,7 +41,10 @@ mod tests {
             touch("2026-03-02T00:00:01Z"),
         ];
         let ids = journey_ids(&touches, at("2026-03-02T00:00:00Z"), 1);
-        let want: Vec<Uuid> = touches[1..3].iter().map(|t| t.get().touchpoint_id).collect();
+        let want: Vec<Uuid> = touches[1..3]
+            .iter()
+            .map(|t| t.get().touchpoint_id)
+            .collect();
         assert_eq!(ids, want);
     }
 }

@@ -253,10 +253,7 @@ mod tests {
                 now(),
             )
         };
-        assert_eq!(
-            fields(base("impression", Some(-1), Some("EUR"))),
-            ["cost"]
-        );
+        assert_eq!(fields(base("impression", Some(-1), Some("EUR"))), ["cost"]);
         assert_eq!(fields(base("impression", Some(1), None)), ["currency"]);
         assert_eq!(fields(base("impression", None, Some("EUR"))), ["cost"]);
         assert_eq!(

@@ -1,7 +1,9 @@
 //! Attribution: of a newly won deal (published as `conversion.attributed` in the transaction
 //! that records the deal), and reports over the stored journeys or ad-hoc paths.
 
-use attribution::{JourneySet, Model, PathSet, Report, attribute_journeys, attribute_paths, formats};
+use attribution::{
+    JourneySet, Model, PathSet, Report, attribute_journeys, attribute_paths, formats,
+};
 use chrono::{DateTime, Utc};
 use contracts::touchpoints::ConversionAttributed;
 use diesel::prelude::*;
