@@ -1,22 +1,110 @@
 //! Deals: open, read with their projections, list, move between stages, read the log.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use actix_web::{HttpResponse, http::StatusCode, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use contracts::funnel::{ProductLine, Stakeholder};
 use diesel::Connection;
-use platform::http::FieldErrors;
 use platform::http::json::Json;
+use platform::validation::{FieldErrors, Invalid};
 use platform::{Db, TraceContext};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{Query, paginate, path_id};
-use crate::domain::deal::{self, DealInput, NewDeal, ProductInput};
+use crate::domain::deal::{self, NewDeal};
 use crate::error::FunnelError;
 use crate::store::deals::{self as store, DealRow, Move, Origin, TransitionRow};
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StakeholderInput {
+    pub person: Option<String>,
+    /// champion, economic_buyer, mobilizer, talker or blocker.
+    pub role: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProductInput {
+    pub product_id: Option<String>,
+    pub units: Option<u64>,
+    /// Decimal string in the deal's currency.
+    pub amount: Option<String>,
+}
+
+/// A deal as clients send it to `POST /v1/deals`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DealInput {
+    pub funnel_id: Option<Uuid>,
+    pub external_id: Option<String>,
+    pub lead_id: Option<Uuid>,
+    pub account_id: Option<Uuid>,
+    pub campaign_id: Option<String>,
+    /// Decimal string, e.g. "12500.00"; needs `currency`.
+    pub amount: Option<String>,
+    pub currency: Option<String>,
+    #[serde(default, deserialize_with = "platform::time::option_date")]
+    pub expected_close: Option<NaiveDate>,
+    pub owner: Option<String>,
+    /// challenger, solution, spin, meddicc or none (default).
+    pub methodology: Option<String>,
+    pub stakeholders: Option<Vec<StakeholderInput>>,
+    pub products: Option<Vec<ProductInput>>,
+    /// Breakdown attributes: source, campaign, channel, owner, segment.
+    pub attributes: Option<BTreeMap<String, String>>,
+    /// The stage the deal opens in; the funnel's first stage by default.
+    pub stage: Option<String>,
+    /// When the deal opened (RFC 3339); now by default.
+    #[serde(default, deserialize_with = "platform::time::option_datetime")]
+    pub opened_at: Option<DateTime<Utc>>,
+}
+
+impl From<StakeholderInput> for deal::StakeholderInput {
+    fn from(s: StakeholderInput) -> Self {
+        deal::StakeholderInput {
+            person: s.person,
+            role: s.role,
+        }
+    }
+}
+
+impl From<ProductInput> for deal::ProductInput {
+    fn from(p: ProductInput) -> Self {
+        deal::ProductInput {
+            product_id: p.product_id,
+            units: p.units,
+            amount: p.amount,
+        }
+    }
+}
+
+fn into_all<T: Into<U>, U>(items: Option<Vec<T>>) -> Option<Vec<U>> {
+    items.map(|v| v.into_iter().map(Into::into).collect())
+}
+
+impl From<DealInput> for deal::DealInput {
+    fn from(d: DealInput) -> Self {
+        deal::DealInput {
+            funnel_id: d.funnel_id,
+            external_id: d.external_id,
+            lead_id: d.lead_id,
+            account_id: d.account_id,
+            campaign_id: d.campaign_id,
+            amount: d.amount,
+            currency: d.currency,
+            expected_close: d.expected_close,
+            owner: d.owner,
+            methodology: d.methodology,
+            stakeholders: into_all(d.stakeholders),
+            products: into_all(d.products),
+            attributes: d.attributes,
+            stage: d.stage,
+            opened_at: d.opened_at,
+        }
+    }
+}
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DealResponse {
@@ -108,7 +196,7 @@ pub async fn create_deal(
     trace: TraceContext,
     body: Json<DealInput>,
 ) -> Result<HttpResponse, FunnelError> {
-    let deal = NewDeal::parse(body.into_inner())?;
+    let deal = NewDeal::parse(body.into_inner().into())?;
     let row = db
         .run(move |conn| conn.transaction(|tx| store::create(tx, &deal, Origin::Api, Some(&trace))))
         .await?;
@@ -212,11 +300,11 @@ pub struct TransitionInput {
 }
 
 impl TransitionInput {
-    pub fn parse(self) -> Result<Move, platform::Problem> {
+    pub fn parse(self) -> Result<Move, Invalid> {
         let mut errors = FieldErrors::new();
         let to_stage = errors.require("to_stage", self.to_stage.map(|s| s.trim().to_string()));
         let amount = deal::money(&mut errors, "amount", self.amount, self.currency);
-        let products = deal::products(&mut errors, self.products.unwrap_or_default());
+        let products = deal::products(&mut errors, into_all(self.products).unwrap_or_default());
         if self
             .reason
             .as_ref()
@@ -224,7 +312,7 @@ impl TransitionInput {
         {
             errors.add("reason", "must be at most 500 characters");
         }
-        errors.finish()?;
+        errors.check()?;
         Ok(Move {
             to_stage: to_stage.unwrap_or_default(),
             at: self.at,

@@ -12,9 +12,89 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{Query, path_id};
-use crate::domain::funnel::{FunnelDef, FunnelInput, Stage};
+use crate::domain::funnel::{self, FunnelDef};
 use crate::error::FunnelError;
 use crate::store::funnels::{self as store, Funnel};
+
+/// A stage as clients send it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StageInput {
+    pub name: Option<String>,
+    #[serde(default)]
+    pub optional: bool,
+    /// Maximum time from the previous step, e.g. `14d`.
+    pub window: Option<String>,
+    /// Minimum time from the previous step, e.g. `1h`.
+    pub min_gap: Option<String>,
+    /// The leads lifecycle stage this stage mirrors: `lead.lifecycle_changed` to it advances
+    /// linked deals here.
+    pub lifecycle: Option<String>,
+    /// `lead.qualified` advances linked deals to this stage.
+    #[serde(default)]
+    pub on_qualified: bool,
+}
+
+/// A funnel as clients send it to `POST` and `PUT /v1/funnels`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FunnelInput {
+    pub name: Option<String>,
+    pub stages: Option<Vec<StageInput>>,
+    /// Open a deal in the first stage when a lead is created. Default false.
+    pub open_on_lead_created: Option<bool>,
+}
+
+impl From<StageInput> for funnel::StageInput {
+    fn from(s: StageInput) -> Self {
+        funnel::StageInput {
+            name: s.name,
+            optional: s.optional,
+            window: s.window,
+            min_gap: s.min_gap,
+            lifecycle: s.lifecycle,
+            on_qualified: s.on_qualified,
+        }
+    }
+}
+
+impl From<FunnelInput> for funnel::FunnelInput {
+    fn from(f: FunnelInput) -> Self {
+        funnel::FunnelInput {
+            name: f.name,
+            stages: f.stages.map(|s| s.into_iter().map(Into::into).collect()),
+            open_on_lead_created: f.open_on_lead_created,
+        }
+    }
+}
+
+/// A validated stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Stage {
+    pub name: String,
+    pub optional: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_gap: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub on_qualified: bool,
+}
+
+impl From<funnel::Stage> for Stage {
+    fn from(s: funnel::Stage) -> Self {
+        Stage {
+            name: s.name,
+            optional: s.optional,
+            window: s.window.map(|w| w.to_string()),
+            min_gap: s.min_gap.map(|g| g.to_string()),
+            lifecycle: s.lifecycle,
+            on_qualified: s.on_qualified,
+        }
+    }
+}
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct FunnelResponse {
@@ -38,7 +118,7 @@ impl From<Funnel> for FunnelResponse {
             name: f.def.name,
             version: f.version,
             open_on_lead_created: f.def.open_on_lead_created,
-            stages: f.def.stages,
+            stages: f.def.stages.into_iter().map(Stage::from).collect(),
             created_at: f.created_at,
             updated_at: f.updated_at,
         }
@@ -64,7 +144,7 @@ pub async fn create_funnel(
     db: web::Data<Db>,
     body: Json<FunnelInput>,
 ) -> Result<HttpResponse, FunnelError> {
-    let def = FunnelDef::parse(body.into_inner())?;
+    let def = FunnelDef::parse(body.into_inner().into())?;
     let f = db
         .run(move |conn| conn.transaction(|tx| store::create(tx, &def)))
         .await?;
@@ -120,7 +200,7 @@ pub async fn put_funnel(
     body: Json<FunnelInput>,
 ) -> Result<HttpResponse, FunnelError> {
     let id = path_id(&id)?;
-    let def = FunnelDef::parse(body.into_inner())?;
+    let def = FunnelDef::parse(body.into_inner().into())?;
     let f = db
         .run(move |conn| conn.transaction(|tx| store::update(tx, id, &def)))
         .await?;

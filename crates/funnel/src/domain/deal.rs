@@ -1,60 +1,55 @@
-//! Deals: what a client sends to open one, validated into a `NewDeal`.
+//! Deals: what a client asks to open, validated into a `NewDeal`.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use contracts::funnel::{METHODOLOGIES, ProductLine, STAKEHOLDER_ROLES, Stakeholder};
 use contracts::money::Currency;
-use platform::http::FieldErrors;
+use platform::validation::{FieldErrors, Invalid};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// Breakdown attributes a deal may carry; anything else in `attributes` is refused so that
 /// a typo does not silently create a new dimension.
 pub const ATTRIBUTES: [&str; 5] = ["source", "campaign", "channel", "owner", "segment"];
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+/// A member of the buying group before validation.
+#[derive(Debug, Clone, Default)]
 pub struct StakeholderInput {
     pub person: Option<String>,
-    /// champion, economic_buyer, mobilizer, talker or blocker.
     pub role: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+/// A product line before validation; `amount` is a decimal string.
+#[derive(Debug, Clone, Default)]
 pub struct ProductInput {
     pub product_id: Option<String>,
     pub units: Option<u64>,
-    /// Decimal string in the deal's currency.
     pub amount: Option<String>,
 }
 
-/// A deal as clients send it to `POST /v1/deals`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// A deal to open, before validation: what `POST /v1/deals` carries, or what an import
+/// line or a lead event says.
+#[derive(Debug, Clone, Default)]
 pub struct DealInput {
     pub funnel_id: Option<Uuid>,
     pub external_id: Option<String>,
     pub lead_id: Option<Uuid>,
     pub account_id: Option<Uuid>,
     pub campaign_id: Option<String>,
-    /// Decimal string, e.g. "12500.00"; needs `currency`.
+    /// Decimal string; needs `currency`.
     pub amount: Option<String>,
     pub currency: Option<String>,
-    #[serde(default, deserialize_with = "platform::time::option_date")]
     pub expected_close: Option<NaiveDate>,
     pub owner: Option<String>,
-    /// challenger, solution, spin, meddicc or none (default).
+    /// `none` by default.
     pub methodology: Option<String>,
     pub stakeholders: Option<Vec<StakeholderInput>>,
     pub products: Option<Vec<ProductInput>>,
-    /// Breakdown attributes: source, campaign, channel, owner, segment.
     pub attributes: Option<BTreeMap<String, String>>,
     /// The stage the deal opens in; the funnel's first stage by default.
     pub stage: Option<String>,
-    /// When the deal opened (RFC 3339); now by default.
-    #[serde(default, deserialize_with = "platform::time::option_datetime")]
+    /// When the deal opened; now by default.
     pub opened_at: Option<DateTime<Utc>>,
 }
 
@@ -118,7 +113,7 @@ pub fn money(
 }
 
 impl NewDeal {
-    pub fn parse(input: DealInput) -> Result<NewDeal, platform::Problem> {
+    pub fn parse(input: DealInput) -> Result<NewDeal, Invalid> {
         let mut errors = FieldErrors::new();
         let funnel_id = errors.require("funnel_id", input.funnel_id);
         let external_id = text(&mut errors, "external_id", input.external_id, 200);
@@ -169,7 +164,7 @@ impl NewDeal {
                 );
             }
         }
-        errors.finish()?;
+        errors.check()?;
         Ok(NewDeal {
             funnel_id: funnel_id.unwrap_or_default(),
             external_id,
@@ -225,8 +220,8 @@ mod tests {
             attributes: Some([("colour".to_string(), "red".to_string())].into()),
             ..Default::default()
         };
-        let p = NewDeal::parse(input).unwrap_err();
-        let fields: Vec<_> = p.errors.iter().map(|e| e.field.as_str()).collect();
+        let invalid = NewDeal::parse(input).unwrap_err();
+        let fields: Vec<_> = invalid.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
             [
@@ -246,8 +241,11 @@ mod tests {
             amount: Some("10.50".into()),
             ..Default::default()
         };
-        let p = NewDeal::parse(input).unwrap_err();
-        assert_eq!(p.errors[0].field, "currency");
+        let invalid = NewDeal::parse(input).unwrap_err();
+        assert_eq!(
+            invalid,
+            Invalid::field("currency", "is required with an amount")
+        );
         let ok = NewDeal::parse(DealInput {
             funnel_id: Some(Uuid::nil()),
             amount: Some("10.50".into()),

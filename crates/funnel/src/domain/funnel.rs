@@ -4,9 +4,8 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use platform::http::FieldErrors;
+use platform::validation::{FieldErrors, Invalid};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 /// The stage every funnel can end in without winning.
 pub const LOST: &str = "lost";
@@ -81,8 +80,9 @@ impl<'de> Deserialize<'de> for Span {
     }
 }
 
-/// A stage as clients send it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+/// A stage as the domain receives it, before validation (the API's wire form converts into
+/// it; JSON deserialises straight into it).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StageInput {
     pub name: Option<String>,
@@ -100,8 +100,8 @@ pub struct StageInput {
     pub on_qualified: bool,
 }
 
-/// A funnel as clients send it to `POST` and `PUT /v1/funnels`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+/// A funnel definition before validation.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FunnelInput {
     pub name: Option<String>,
@@ -110,16 +110,14 @@ pub struct FunnelInput {
     pub open_on_lead_created: Option<bool>,
 }
 
-/// A validated stage.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+/// A validated stage, as stored with its funnel version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stage {
     pub name: String,
     pub optional: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
     pub window: Option<Span>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
     pub min_gap: Option<Span>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifecycle: Option<String>,
@@ -136,7 +134,7 @@ pub struct FunnelDef {
 }
 
 impl FunnelDef {
-    pub fn parse(input: FunnelInput) -> Result<FunnelDef, platform::Problem> {
+    pub fn parse(input: FunnelInput) -> Result<FunnelDef, Invalid> {
         let mut errors = FieldErrors::new();
         let name = errors.require("name", input.name.map(|n| n.trim().to_string()));
         if name.as_deref() == Some("") {
@@ -146,7 +144,7 @@ impl FunnelDef {
             .require("stages", input.stages)
             .map(|s| parse_stages(s, &mut errors))
             .unwrap_or_default();
-        errors.finish()?;
+        errors.check()?;
         Ok(FunnelDef {
             name: name.unwrap_or_default(),
             stages,
@@ -248,11 +246,7 @@ mod tests {
     fn stage(name: &str) -> StageInput {
         StageInput {
             name: Some(name.into()),
-            optional: false,
-            window: None,
-            min_gap: None,
-            lifecycle: None,
-            on_qualified: false,
+            ..Default::default()
         }
     }
 
@@ -289,7 +283,7 @@ mod tests {
             open_on_lead_created: None,
         })
         .unwrap_err();
-        let fields: Vec<_> = bad.errors.iter().map(|e| e.field.as_str()).collect();
+        let fields: Vec<_> = bad.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
             ["stages[0].optional", "stages[1].name", "stages[2].name"]

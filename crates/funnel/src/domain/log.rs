@@ -183,11 +183,7 @@ mod tests {
     fn def() -> FunnelDef {
         let stage = |n: &str| StageInput {
             name: Some(n.into()),
-            optional: false,
-            window: None,
-            min_gap: None,
-            lifecycle: None,
-            on_qualified: false,
+            ..Default::default()
         };
         FunnelDef::parse(FunnelInput {
             name: Some("b2b".into()),
