@@ -39,125 +39,148 @@ pub const LIFECYCLE_STAGES: [&str; 8] = [
 /// ABM tiers of an account, as carried in `abm_tier`.
 pub const ABM_TIERS: [&str; 4] = ["one_to_one", "one_to_few", "one_to_many", "none"];
 
-/// A lead was created.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
-pub struct LeadCreated {
-    pub lead_id: Uuid,
-    /// Normalised (trimmed, lower-cased) email; unique among live leads.
-    pub email: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    /// Company name as the lead gave it; the matched account is `account_id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub company: Option<String>,
-    /// One of `organic_search`, `content`, `webinar`, `referral`, `direct` (inbound), `sdr`,
-    /// `event` (outbound), `affiliate` (then `affiliate_id` is set), `paid_search`,
-    /// `paid_social`, `programmatic_display` (paid).
-    pub source: String,
-    /// Initial lifecycle stage: `subscriber` or `lead`.
-    pub lifecycle_stage: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub campaign_id: Option<String>,
-    /// The web analytics id of the person before they identified; touchpoints stitches
-    /// earlier anonymous touches to the lead through it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub anonymous_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub affiliate_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub utm_source: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub utm_medium: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub utm_campaign: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub utm_term: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub utm_content: Option<String>,
-    /// Matched by email domain (never for free-mail domains) or set explicitly.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account_id: Option<Uuid>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
-    /// Marketing consent given.
-    #[serde(default)]
-    pub consent: bool,
-    /// Custom properties, any JSON.
-    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
-    pub properties: serde_json::Value,
-    pub created_at: DateTime<Utc>,
+/// Declares a lead event and its type: the event's own leading fields, then the lead's whole
+/// profile (the same fields, serde attributes and order in every lead event, each with the
+/// documentation this event gives it, if any), with the event's own fields after `source`
+/// and at the end.
+macro_rules! lead_event {
+    (
+        $(#[$attr:meta])*
+        pub struct $name:ident = $type:literal {
+            $($(#[$head_meta:meta])* pub $head:ident: $head_ty:ty,)*
+            profile {
+                email: [$(#[$email:meta])*],
+                company: [$(#[$company:meta])*],
+                source: [$(#[$source:meta])*],
+                $($(#[$mid_meta:meta])* pub $mid:ident: $mid_ty:ty,)*
+                anonymous_id: [$(#[$anonymous_id:meta])*],
+                account_id: [$(#[$account_id:meta])*],
+                consent: [$(#[$consent:meta])*],
+                properties: [$(#[$properties:meta])*],
+            }
+            $($(#[$tail_meta:meta])* pub $tail:ident: $tail_ty:ty,)*
+        }
+    ) => {
+        $(#[$attr])*
+        #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+        pub struct $name {
+            $($(#[$head_meta])* pub $head: $head_ty,)*
+            $(#[$email])*
+            pub email: String,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub first_name: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub last_name: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub title: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub phone: Option<String>,
+            $(#[$company])*
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub company: Option<String>,
+            $(#[$source])*
+            pub source: String,
+            $($(#[$mid_meta])* pub $mid: $mid_ty,)*
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub campaign_id: Option<String>,
+            $(#[$anonymous_id])*
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub anonymous_id: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub affiliate_id: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub utm_source: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub utm_medium: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub utm_campaign: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub utm_term: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub utm_content: Option<String>,
+            $(#[$account_id])*
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub account_id: Option<Uuid>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub owner: Option<String>,
+            $(#[$consent])*
+            #[serde(default)]
+            pub consent: bool,
+            $(#[$properties])*
+            #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+            pub properties: serde_json::Value,
+            $($(#[$tail_meta])* pub $tail: $tail_ty,)*
+        }
+
+        impl EventPayload for $name {
+            const TYPE: &'static str = $type;
+            const SERVICE: Service = Service::Leads;
+            fn subject(&self) -> String {
+                self.lead_id.to_string()
+            }
+        }
+    };
 }
 
-impl EventPayload for LeadCreated {
-    const TYPE: &'static str = "touchstone.leads.lead.created.v1";
-    const SERVICE: Service = Service::Leads;
-    fn subject(&self) -> String {
-        self.lead_id.to_string()
+lead_event! {
+    /// A lead was created.
+    pub struct LeadCreated = "touchstone.leads.lead.created.v1" {
+        pub lead_id: Uuid,
+        profile {
+            email: [
+                /// Normalised (trimmed, lower-cased) email; unique among live leads.
+            ],
+            company: [
+                /// Company name as the lead gave it; the matched account is `account_id`.
+            ],
+            source: [
+                /// One of `organic_search`, `content`, `webinar`, `referral`, `direct` (inbound), `sdr`,
+                /// `event` (outbound), `affiliate` (then `affiliate_id` is set), `paid_search`,
+                /// `paid_social`, `programmatic_display` (paid).
+            ],
+            /// Initial lifecycle stage: `subscriber` or `lead`.
+            pub lifecycle_stage: String,
+            anonymous_id: [
+                /// The web analytics id of the person before they identified; touchpoints stitches
+                /// earlier anonymous touches to the lead through it.
+            ],
+            account_id: [
+                /// Matched by email domain (never for free-mail domains) or set explicitly.
+            ],
+            consent: [
+                /// Marketing consent given.
+            ],
+            properties: [
+                /// Custom properties, any JSON.
+            ],
+        }
+        pub created_at: DateTime<Utc>,
     }
 }
 
-/// A lead's profile changed. Carries the whole profile after the change, so a consumer's
-/// read model can be replaced rather than patched; `version` orders updates.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
-pub struct LeadUpdated {
-    pub lead_id: Uuid,
-    /// The lead's version after this change (the ETag). `lead.created` is version 1, so a
-    /// consumer can drop an update older than what it already holds.
-    pub version: u64,
-    /// Names of the fields this change touched.
-    #[serde(default)]
-    pub changed: Vec<String>,
-    pub email: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub company: Option<String>,
-    /// Same taxonomy as in `lead.created`.
-    pub source: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub campaign_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub anonymous_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub affiliate_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub utm_source: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub utm_medium: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub utm_campaign: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub utm_term: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub utm_content: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account_id: Option<Uuid>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
-    #[serde(default)]
-    pub consent: bool,
-    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
-    pub properties: serde_json::Value,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl EventPayload for LeadUpdated {
-    const TYPE: &'static str = "touchstone.leads.lead.updated.v1";
-    const SERVICE: Service = Service::Leads;
-    fn subject(&self) -> String {
-        self.lead_id.to_string()
+lead_event! {
+    /// A lead's profile changed. Carries the whole profile after the change, so a consumer's
+    /// read model can be replaced rather than patched; `version` orders updates.
+    pub struct LeadUpdated = "touchstone.leads.lead.updated.v1" {
+        pub lead_id: Uuid,
+        /// The lead's version after this change (the ETag). `lead.created` is version 1, so a
+        /// consumer can drop an update older than what it already holds.
+        pub version: u64,
+        /// Names of the fields this change touched.
+        #[serde(default)]
+        pub changed: Vec<String>,
+        profile {
+            email: [],
+            company: [],
+            source: [
+                /// Same taxonomy as in `lead.created`.
+            ],
+            anonymous_id: [],
+            account_id: [],
+            consent: [],
+            properties: [],
+        }
+        pub updated_at: DateTime<Utc>,
     }
 }
 
