@@ -122,12 +122,7 @@ async fn accounts_update_with_if_match_and_filter_by_tier_and_target() {
         ))
         .await;
     assert_eq!(names(&next), ["D"]);
-    let resp = app
-        .client
-        .get(app.url("/v1/accounts?tier=gold"))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.get("/v1/accounts?tier=gold").await;
     assert_problem(resp, 422, "tier").await;
 
     let path = format!("/v1/accounts/{}", ids[2]);

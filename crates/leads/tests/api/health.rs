@@ -8,24 +8,12 @@ use crate::helpers::{lead_body, spawn_app};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn liveness_readiness_and_metrics() {
     let app = spawn_app().await;
-    let live = app
-        .client
-        .get(app.url("/health/live"))
-        .send()
-        .await
-        .unwrap();
+    let live = app.get("/health/live").await;
     assert_eq!(live.status().as_u16(), 200);
     // The relay connects asynchronously; readiness follows within a moment.
     let mut ready = 0;
     for _ in 0..50 {
-        ready = app
-            .client
-            .get(app.url("/health/ready"))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16();
+        ready = app.get("/health/ready").await.status().as_u16();
         if ready == 200 {
             break;
         }
@@ -34,15 +22,7 @@ async fn liveness_readiness_and_metrics() {
     assert_eq!(ready, 200);
 
     app.post_lead(&lead_body("m@example.com")).await;
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     assert!(
         text.contains(
             r#"http_requests_total{method="POST",route="/v1/leads",service="leads",status="201"} 1"#
@@ -57,15 +37,7 @@ async fn liveness_readiness_and_metrics() {
             .await,
         0
     );
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     assert!(text.contains("events_published_total{"), "{text}");
     assert!(text.contains("outbox_backlog{"), "{text}");
     assert!(text.contains("publish_lag_seconds_bucket{"), "{text}");
@@ -97,12 +69,7 @@ async fn readiness_is_503_when_the_database_is_unreachable() {
         .unwrap()
     };
     toggle(false);
-    let resp = app
-        .client
-        .get(app.url("/health/ready"))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.get("/health/ready").await;
     assert_eq!(resp.status().as_u16(), 503);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["checks"]["database"], "down");
@@ -124,12 +91,7 @@ async fn request_ids_are_echoed_or_generated() {
         .await
         .unwrap();
     assert_eq!(resp.headers()["x-request-id"], "abc-123");
-    let resp = app
-        .client
-        .get(app.url("/health/live"))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.get("/health/live").await;
     let generated = resp.headers()["x-request-id"].to_str().unwrap();
     assert_eq!(generated.len(), 36);
 }
@@ -137,23 +99,15 @@ async fn request_ids_are_echoed_or_generated() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openapi_describes_the_lead_endpoints() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .client
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = app.get("/openapi.json").await.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     assert!(doc["paths"]["/v1/leads"]["post"].is_object());
     assert!(doc["paths"]["/v1/leads"]["get"].is_object());
     assert!(doc["paths"]["/v1/leads/{id}"]["get"].is_object());
     assert!(doc["components"]["schemas"]["Problem"].is_object());
-    let docs = app.client.get(app.url("/docs")).send().await.unwrap();
+    let docs = app.get("/docs").await;
     assert_eq!(docs.status().as_u16(), 200);
-    let unknown = app.client.get(app.url("/nope")).send().await.unwrap();
+    let unknown = app.get("/nope").await;
     assert_eq!(unknown.status().as_u16(), 404);
     assert_eq!(
         unknown.headers()["content-type"],

@@ -33,6 +33,15 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// The Prometheus text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        self.get("/metrics")
+            .await
+            .text()
+            .await
+            .expect("metrics text")
+    }
+
     pub async fn tap(&self, pattern: &str) -> Tap {
         Tap::open(&self.service.settings.bus, pattern)
             .await

@@ -18,7 +18,7 @@ async fn create_then_read_a_lead() {
         format!("/v1/leads/{}", created["id"].as_str().unwrap())
     );
 
-    let resp = app.client.get(app.url(&location)).send().await.unwrap();
+    let resp = app.get(&location).await;
     assert_eq!(resp.status().as_u16(), 200);
     assert_eq!(resp.headers()["etag"], "\"1\"");
     let read: Value = resp.json().await.unwrap();
@@ -29,19 +29,11 @@ async fn create_then_read_a_lead() {
 async fn unknown_lead_is_a_404_problem_and_bad_id_a_422() {
     let app = spawn_app().await;
     let resp = app
-        .client
-        .get(app.url("/v1/leads/01936d6a-0000-7000-8000-000000000000"))
-        .send()
-        .await
-        .unwrap();
+        .get("/v1/leads/01936d6a-0000-7000-8000-000000000000")
+        .await;
     assert_eq!(resp.status().as_u16(), 404);
     assert_eq!(resp.headers()["content-type"], "application/problem+json");
-    let resp = app
-        .client
-        .get(app.url("/v1/leads/nope"))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.get("/v1/leads/nope").await;
     assert_problem(resp, 422, "id").await;
 }
 
@@ -85,19 +77,9 @@ async fn list_pages_through_every_lead_once() {
     assert_eq!(pages, 3);
     assert_eq!(seen, created, "every lead once, in creation order");
 
-    let resp = app
-        .client
-        .get(app.url("/v1/leads?limit=0"))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.get("/v1/leads?limit=0").await;
     assert_problem(resp, 422, "limit").await;
-    let resp = app
-        .client
-        .get(app.url("/v1/leads?cursor=zzz"))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.get("/v1/leads?cursor=zzz").await;
     assert_problem(resp, 422, "cursor").await;
 }
 

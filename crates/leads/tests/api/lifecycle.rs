@@ -86,7 +86,7 @@ async fn patch_needs_the_current_etag_and_changes_only_what_it_names() {
     let lead = app.create(&lead_body("patch@example.com")).await;
     app.create(&lead_body("taken@example.com")).await;
     let path = format!("/v1/leads/{}", id(&lead));
-    let resp = app.client.get(app.url(&path)).send().await.unwrap();
+    let resp = app.get(&path).await;
     let tag = resp.headers()["etag"].to_str().unwrap().to_string();
     assert_eq!(tag, "\"1\"");
 
@@ -261,12 +261,7 @@ async fn search_filters_by_stage_source_and_text() {
         )
         .is_empty()
     );
-    let resp = app
-        .client
-        .get(app.url("/v1/leads?stage=hot&min_score=x"))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.get("/v1/leads?stage=hot&min_score=x").await;
     let body = assert_problem(resp, 422, "stage").await;
     assert!(body.to_string().contains("min_score"));
 }

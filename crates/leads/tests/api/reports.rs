@@ -80,12 +80,7 @@ async fn lead_quality_and_score_distribution_match_hand_computed_figures() {
     );
 
     // CSV and Parquet renderings of the same report.
-    let resp = app
-        .client
-        .get(app.url("/v1/reports/lead-quality?format=csv"))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.get("/v1/reports/lead-quality?format=csv").await;
     assert_eq!(resp.status().as_u16(), 200);
     assert!(
         resp.headers()["content-type"]
@@ -96,28 +91,13 @@ async fn lead_quality_and_score_distribution_match_hand_computed_figures() {
     let csv = resp.text().await.unwrap();
     assert!(csv.starts_with("dimension,value,leads"), "{csv}");
     assert_eq!(csv.lines().count(), 1 + 4);
-    let resp = app
-        .client
-        .get(app.url("/v1/reports/lead-quality?format=parquet"))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.get("/v1/reports/lead-quality?format=parquet").await;
     let bytes = resp.bytes().await.unwrap();
     assert_eq!(&bytes[..4], b"PAR1");
     assert_eq!(&bytes[bytes.len() - 4..], b"PAR1");
-    let resp = app
-        .client
-        .get(app.url("/v1/reports/lead-quality?format=xlsx"))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.get("/v1/reports/lead-quality?format=xlsx").await;
     crate::helpers::assert_problem(resp, 422, "format").await;
-    let resp = app
-        .client
-        .get(app.url("/v1/reports/score-distribution?format=csv"))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.get("/v1/reports/score-distribution?format=csv").await;
     crate::helpers::assert_problem(resp, 422, "part").await;
 }
 

@@ -161,15 +161,7 @@ async fn a_batch_of_touches_equals_the_brute_force_sum_and_counts_the_unmatched(
         let s = score(&app, id).await;
         assert!(close(&s["engagement_score"], want), "{id}: {s} vs {want}");
     }
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics
             .lines()
