@@ -1,9 +1,13 @@
-//! The leads service's errors and their problem+json form.
+//! The leads service's errors and the one place they become problem+json.
 
-use actix_web::{HttpResponse, ResponseError, http::StatusCode};
+use actix_web::http::StatusCode;
 use platform::Problem;
+use platform::http::ServiceError;
 use platform::http::idempotency::IdempotencyError;
+use platform::validation::FieldError;
 use uuid::Uuid;
+
+use crate::domain::lifecycle::MoveError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LeadsError {
@@ -15,6 +19,8 @@ pub enum LeadsError {
     DuplicateEmail { existing: Uuid },
     #[error("account {0} not found")]
     AccountNotFound(Uuid),
+    #[error("lead {0} has no MEDDICC card")]
+    NoCard(Uuid),
     #[error("lead {id} was merged into {survivor}")]
     Merged { id: Uuid, survivor: Uuid },
     #[error("If-Match does not match the current version {current}")]
@@ -22,7 +28,7 @@ pub enum LeadsError {
     #[error("If-Match is required")]
     VersionRequired,
     #[error(transparent)]
-    IllegalMove(#[from] crate::domain::lifecycle::MoveError),
+    IllegalMove(#[from] MoveError),
     #[error("domain {domain} belongs to account {account}")]
     DomainTaken { domain: String, account: Uuid },
     #[error("Idempotency-Key reused with a different body")]
@@ -31,23 +37,7 @@ pub enum LeadsError {
     Unexpected(#[from] anyhow::Error),
 }
 
-impl From<Problem> for LeadsError {
-    fn from(p: Problem) -> Self {
-        LeadsError::Invalid(p)
-    }
-}
-
-impl From<diesel::result::Error> for LeadsError {
-    fn from(e: diesel::result::Error) -> Self {
-        LeadsError::Unexpected(e.into())
-    }
-}
-
-impl From<platform::DbError> for LeadsError {
-    fn from(e: platform::DbError) -> Self {
-        LeadsError::Unexpected(e.into())
-    }
-}
+platform::service_error!(LeadsError, unexpected = Unexpected, invalid = Invalid);
 
 impl From<IdempotencyError> for LeadsError {
     fn from(e: IdempotencyError) -> Self {
@@ -58,8 +48,8 @@ impl From<IdempotencyError> for LeadsError {
     }
 }
 
-impl LeadsError {
-    pub fn problem(&self) -> Problem {
+impl ServiceError for LeadsError {
+    fn problem(&self) -> Problem {
         match self {
             LeadsError::Invalid(p) => p.clone(),
             LeadsError::NotFound(id) => Problem::not_found(format!("lead {id} does not exist")),
@@ -73,6 +63,9 @@ impl LeadsError {
             LeadsError::AccountNotFound(id) => {
                 Problem::not_found(format!("account {id} does not exist"))
             }
+            LeadsError::NoCard(id) => {
+                Problem::not_found(format!("lead {id} has no MEDDICC card yet"))
+            }
             LeadsError::Merged { id, survivor } => Problem::new(
                 StatusCode::PERMANENT_REDIRECT,
                 "merged",
@@ -84,7 +77,7 @@ impl LeadsError {
                 "If-Match does not match the current version; the current ETag is \"{current}\""
             )),
             LeadsError::VersionRequired => Problem {
-                errors: vec![platform::http::FieldError {
+                errors: vec![FieldError {
                     field: "header:if-match".into(),
                     message: "is required: send the ETag of your last read".into(),
                 }],
@@ -95,9 +88,9 @@ impl LeadsError {
                     Some("send the ETag of your last read in If-Match".to_string()),
                 )
             },
-            LeadsError::IllegalMove(
-                e @ crate::domain::lifecycle::MoveError::RecycleNeedsReason,
-            ) => Problem::field("reason", e.to_string()),
+            LeadsError::IllegalMove(e @ MoveError::RecycleNeedsReason) => {
+                Problem::field("reason", e.to_string())
+            }
             LeadsError::IllegalMove(e) => Problem::new(
                 StatusCode::CONFLICT,
                 "illegal-lifecycle-move",
@@ -118,25 +111,16 @@ impl LeadsError {
             }
         }
     }
-}
 
-impl ResponseError for LeadsError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            LeadsError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            other => other.problem().status_code(),
-        }
+    fn is_unexpected(&self) -> bool {
+        matches!(self, LeadsError::Unexpected(_))
     }
 
-    fn error_response(&self) -> HttpResponse {
-        let mut response = self.problem().error_response();
-        if let LeadsError::Merged { survivor, .. } = self
-            && let Ok(v) = format!("/v1/leads/{survivor}").parse()
-        {
-            response
-                .headers_mut()
-                .insert(actix_web::http::header::LOCATION, v);
+    /// A merged lead answers 308 with the survivor's address.
+    fn location(&self) -> Option<String> {
+        match self {
+            LeadsError::Merged { survivor, .. } => Some(format!("/v1/leads/{survivor}")),
+            _ => None,
         }
-        response
     }
 }

@@ -6,6 +6,7 @@ pub mod error;
 pub mod events;
 pub mod reports;
 pub mod store;
+pub mod usecases;
 
 use std::sync::Arc;
 
@@ -14,6 +15,8 @@ use platform::{Application, ServiceDefinition, Settings};
 use utoipa::OpenApi;
 
 pub const SERVICE: &str = "leads";
+/// The HTTP port this service listens on unless configured otherwise.
+pub const PORT: u16 = 8081;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/leads");
 

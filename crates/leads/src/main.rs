@@ -6,7 +6,7 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     platform::telemetry::init(leads::SERVICE);
-    let settings = platform::Settings::load(leads::SERVICE)?;
+    let settings = platform::Settings::load(leads::SERVICE, leads::PORT)?;
     let app = leads::build(settings).await?;
     tracing::info!(port = app.port(), "leads listening");
     app.run_until_stopped().await

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use chrono::{DateTime, Utc};
+use contracts::money::Money;
 use platform::http::json::{Json, merge_patch};
 use platform::{Db, TraceContext};
 use serde::{Deserialize, Serialize};
@@ -12,10 +13,100 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{Query, etag, if_match, paginate, path_id};
-use crate::domain::account::{AbmTier, AccountInput, MoneyInput, NewAccount};
+use crate::domain::account::{self as domain, AccountDraft, MoneyDraft, NewAccount};
 use crate::error::LeadsError;
-use crate::store::accounts::{self as store, Account, AccountFilter};
-use crate::store::scoring;
+use crate::store::accounts::{Account, AccountFilter};
+use crate::store::engagement::AccountEngagement;
+use crate::usecases::accounts as usecases;
+
+// The wire form of `domain::AbmTier`, for the documentation of the parameters that take one.
+/// Account-based-marketing tier: how individually an account is marketed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AbmTier {
+    OneToOne,
+    OneToFew,
+    OneToMany,
+    None,
+}
+
+/// A money amount as clients send it: a decimal string and an ISO 4217 code.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct MoneyInput {
+    #[schema(example = "1250000.00")]
+    pub amount: Option<String>,
+    #[schema(example = "EUR")]
+    pub currency: Option<String>,
+}
+
+impl From<Money> for MoneyInput {
+    fn from(m: Money) -> Self {
+        MoneyInput {
+            amount: Some(m.amount.to_string()),
+            currency: Some(m.currency.to_string()),
+        }
+    }
+}
+
+impl From<MoneyInput> for MoneyDraft {
+    fn from(m: MoneyInput) -> Self {
+        MoneyDraft {
+            amount: m.amount,
+            currency: m.currency,
+        }
+    }
+}
+
+/// The fields of an account as a client sends them (create, or the merged result of a PATCH).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountInput {
+    pub name: Option<String>,
+    /// Company web domains; lead emails at these domains are matched to the account.
+    #[serde(default)]
+    pub domains: Option<Vec<String>>,
+    pub industry: Option<String>,
+    pub employees: Option<i64>,
+    pub annual_revenue: Option<MoneyInput>,
+    pub region: Option<String>,
+    /// `one_to_one`, `one_to_few`, `one_to_many` or `none` (default).
+    pub abm_tier: Option<String>,
+    pub target: Option<bool>,
+    pub owner: Option<String>,
+}
+
+impl From<AccountInput> for AccountDraft {
+    fn from(i: AccountInput) -> Self {
+        AccountDraft {
+            name: i.name,
+            domains: i.domains,
+            industry: i.industry,
+            employees: i.employees,
+            annual_revenue: i.annual_revenue.map(Into::into),
+            region: i.region,
+            abm_tier: i.abm_tier,
+            target: i.target,
+            owner: i.owner,
+        }
+    }
+}
+
+/// The account as a client would send it: the base a PATCH is merged onto.
+impl From<&Account> for AccountInput {
+    fn from(a: &Account) -> Self {
+        AccountInput {
+            name: Some(a.row.name.clone()),
+            domains: Some(a.domains.clone()),
+            industry: a.row.industry.clone(),
+            employees: a.row.employees.map(i64::from),
+            annual_revenue: a.annual_revenue().map(Into::into),
+            region: a.row.region.clone(),
+            abm_tier: Some(a.row.abm_tier.clone()),
+            target: Some(a.row.target),
+            owner: a.row.owner.clone(),
+        }
+    }
+}
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AccountResponse {
@@ -36,7 +127,7 @@ pub struct AccountResponse {
 
 impl From<Account> for AccountResponse {
     fn from(a: Account) -> Self {
-        let annual_revenue = a.to_input().annual_revenue;
+        let annual_revenue = a.annual_revenue().map(Into::into);
         let r = a.row;
         AccountResponse {
             id: r.id,
@@ -101,12 +192,9 @@ pub async fn create_account(
     trace: TraceContext,
     body: Json<AccountInput>,
 ) -> Result<HttpResponse, LeadsError> {
-    let account = NewAccount::parse(body.into_inner())?;
+    let account = NewAccount::parse(body.into_inner().into())?;
     let created = db
-        .run(move |conn| {
-            conn.build_transaction()
-                .run(|tx| store::create_account(tx, &account, &trace))
-        })
+        .run(move |conn| usecases::create(conn, &account, &trace))
         .await?;
     let location = format!("/v1/accounts/{}", created.row.id);
     let mut response = account_ok(StatusCode::CREATED, created);
@@ -128,10 +216,7 @@ pub async fn get_account(
     id: web::Path<String>,
 ) -> Result<HttpResponse, LeadsError> {
     let id = path_id(&id)?;
-    let account = db
-        .run(move |conn| store::find_account(conn, id))
-        .await?
-        .ok_or(LeadsError::AccountNotFound(id))?;
+    let account = db.run(move |conn| usecases::find(conn, id)).await?;
     Ok(account_ok(StatusCode::OK, account))
 }
 
@@ -162,51 +247,14 @@ pub async fn patch_account(
     let patch = body.into_inner();
     let account = db
         .run(move |conn| {
-            conn.build_transaction().run(|tx| {
-                let current =
-                    store::find_account(tx, id)?.ok_or(LeadsError::AccountNotFound(id))?;
-                let merged = merge_patch(&current.to_input(), &patch, &[])?;
-                let account = NewAccount::parse(merged)?;
-                let updated = store::update_account(tx, id, version, &account, &trace)?;
-                // Fit rules read account attributes: re-score the account's leads.
-                rescore_account_leads(tx, id, &trace)?;
-                Ok::<_, LeadsError>(updated)
-            })
+            let patch = |current: &Account| {
+                let merged = merge_patch(&AccountInput::from(current), &patch, &[])?;
+                Ok(NewAccount::parse(merged.into())?)
+            };
+            usecases::update(conn, id, version, patch, &trace)
         })
         .await?;
     Ok(account_ok(StatusCode::OK, account))
-}
-
-fn rescore_account_leads(
-    conn: &mut diesel::PgConnection,
-    account_id: Uuid,
-    trace: &TraceContext,
-) -> Result<(), LeadsError> {
-    use crate::store::schema::leads;
-    use diesel::prelude::*;
-    let rows: Vec<crate::store::LeadRow> = leads::table
-        .filter(leads::account_id.eq(account_id))
-        .filter(leads::merged_into.is_null())
-        .select(crate::store::LeadRow::as_select())
-        .load(conn)?;
-    let now = Utc::now();
-    let model = scoring::current_model(conn)?;
-    for row in rows {
-        let before = (
-            row.fit,
-            scoring::lead_engagement(&row).value_at(now, model.1.half_life_days),
-        );
-        scoring::rescore(
-            conn,
-            &model,
-            row,
-            Some(before),
-            "account_updated",
-            now,
-            Some(trace),
-        )?;
-    }
-    Ok(())
 }
 
 fn filter_from(q: &mut Query<'_>) -> AccountFilter {
@@ -215,7 +263,11 @@ fn filter_from(q: &mut Query<'_>) -> AccountFilter {
         tier: q.parse(
             "tier",
             "one of one_to_one, one_to_few, one_to_many, none",
-            |s| s.parse::<AbmTier>().ok().map(|t| t.as_str().to_string()),
+            |s| {
+                s.parse::<domain::AbmTier>()
+                    .ok()
+                    .map(|t| t.as_str().to_string())
+            },
         ),
         target: q.bool("target"),
         industry: q.text("industry"),
@@ -228,9 +280,7 @@ fn filter_from(q: &mut Query<'_>) -> AccountFilter {
 
 async fn page(db: &Db, filter: AccountFilter) -> Result<HttpResponse, LeadsError> {
     let limit = filter.limit - 1;
-    let items = db
-        .run(move |conn| store::list_accounts(conn, &filter))
-        .await?;
+    let items = db.run(move |conn| usecases::list(conn, &filter)).await?;
     let (items, next_cursor) = paginate(items, limit, |a| a.row.id);
     Ok(HttpResponse::Ok().json(AccountPage {
         items: items.into_iter().map(AccountResponse::from).collect(),
@@ -288,6 +338,22 @@ pub struct EngagementResponse {
     pub buying_stage: String,
 }
 
+impl EngagementResponse {
+    fn new(account_id: Uuid, e: AccountEngagement) -> Self {
+        EngagementResponse {
+            account_id,
+            engaged_leads: e.engaged_leads,
+            engagement_score: if e.max_engagement > 0.0 {
+                100.0 * e.engagement / e.max_engagement
+            } else {
+                0.0
+            },
+            trend_30d: e.engagement - e.engagement_30d_ago,
+            buying_stage: e.buying_stage,
+        }
+    }
+}
+
 /// Account engagement for ABM.
 #[utoipa::path(
     get, path = "/v1/accounts/{id}/engagement", tag = "accounts",
@@ -299,46 +365,6 @@ pub async fn account_engagement(
     id: web::Path<String>,
 ) -> Result<HttpResponse, LeadsError> {
     let id = path_id(&id)?;
-    let response = db
-        .run(move |conn| {
-            use diesel::prelude::*;
-            store::find_account(conn, id)?.ok_or(LeadsError::AccountNotFound(id))?;
-            let (_, model) = scoring::current_model(conn)?;
-            #[derive(QueryableByName)]
-            struct Row {
-                #[diesel(sql_type = diesel::sql_types::BigInt)]
-                engaged_leads: i64,
-                #[diesel(sql_type = diesel::sql_types::Double)]
-                engagement: f64,
-                #[diesel(sql_type = diesel::sql_types::Double)]
-                engagement_30d_ago: f64,
-                #[diesel(sql_type = diesel::sql_types::Text)]
-                buying_stage: String,
-                #[diesel(sql_type = diesel::sql_types::Double)]
-                max_engagement: f64,
-            }
-            // Normalised across every account, so the window runs before the filter.
-            let sql = format!(
-                "SELECT engaged_leads, engagement, engagement_30d_ago, buying_stage, max_engagement \
-                 FROM (SELECT t.*, max(engagement) OVER () AS max_engagement FROM ({}) t) u \
-                 WHERE id = $1",
-                crate::store::reports::accounts_csv_sql(model.half_life_days)
-            );
-            let row: Row = diesel::sql_query(sql)
-                .bind::<diesel::sql_types::Uuid, _>(id)
-                .get_result(conn)?;
-            Ok::<_, LeadsError>(EngagementResponse {
-                account_id: id,
-                engaged_leads: row.engaged_leads,
-                engagement_score: if row.max_engagement > 0.0 {
-                    100.0 * row.engagement / row.max_engagement
-                } else {
-                    0.0
-                },
-                trend_30d: row.engagement - row.engagement_30d_ago,
-                buying_stage: row.buying_stage,
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(response))
+    let engagement = db.run(move |conn| usecases::engagement(conn, id)).await?;
+    Ok(HttpResponse::Ok().json(EngagementResponse::new(id, engagement)))
 }

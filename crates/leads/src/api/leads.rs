@@ -14,11 +14,109 @@ use uuid::Uuid;
 
 use super::{Query, etag, if_match, paginate, path_id};
 use crate::domain::NewLead;
-use crate::domain::lead::LeadInput;
+use crate::domain::lead::{LeadDraft, LeadProfile, Utm};
 use crate::domain::lifecycle::Stage;
 use crate::domain::scoring::FiredRule;
 use crate::error::LeadsError;
-use crate::store::{self, LeadFilter, LeadRow, scoring};
+use crate::store::lifecycle::StageChange;
+use crate::store::scoring::ScoreEntry;
+use crate::store::{LeadFilter, LeadRow};
+use crate::usecases::{self, scoring::ScoreView};
+
+/// A lead as a client sends it. Only `email` and `source` are required.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LeadInput {
+    #[schema(example = "ada@example.com")]
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub title: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    /// One of organic_search, content, webinar, referral, direct (inbound), sdr, event
+    /// (outbound), affiliate, paid_search, paid_social, programmatic_display (paid).
+    #[schema(example = "webinar")]
+    pub source: Option<String>,
+    pub campaign_id: Option<String>,
+    pub anonymous_id: Option<String>,
+    /// Required when source is `affiliate`.
+    pub affiliate_id: Option<String>,
+    pub utm_source: Option<String>,
+    pub utm_medium: Option<String>,
+    pub utm_campaign: Option<String>,
+    pub utm_term: Option<String>,
+    pub utm_content: Option<String>,
+    /// An existing account; when absent the account is matched by email domain
+    /// (never for free-mail domains).
+    pub account_id: Option<Uuid>,
+    pub owner: Option<String>,
+    /// Marketing consent given.
+    pub consent: Option<bool>,
+    /// Custom properties: a JSON object.
+    #[schema(value_type = Option<Object>)]
+    pub properties: Option<serde_json::Value>,
+    /// Initial stage, `subscriber` or `lead` (default). Later changes go through
+    /// `POST /v1/leads/{id}/lifecycle`.
+    pub lifecycle_stage: Option<String>,
+}
+
+impl From<LeadInput> for LeadDraft {
+    fn from(i: LeadInput) -> Self {
+        LeadDraft {
+            email: i.email,
+            first_name: i.first_name,
+            last_name: i.last_name,
+            title: i.title,
+            phone: i.phone,
+            company: i.company,
+            source: i.source,
+            campaign_id: i.campaign_id,
+            anonymous_id: i.anonymous_id,
+            affiliate_id: i.affiliate_id,
+            utm: Utm {
+                utm_source: i.utm_source,
+                utm_medium: i.utm_medium,
+                utm_campaign: i.utm_campaign,
+                utm_term: i.utm_term,
+                utm_content: i.utm_content,
+            },
+            account_id: i.account_id,
+            owner: i.owner,
+            consent: i.consent,
+            properties: i.properties,
+            lifecycle_stage: i.lifecycle_stage,
+        }
+    }
+}
+
+/// The lead as a client would send it: the base a PATCH is merged onto.
+impl From<LeadProfile> for LeadInput {
+    fn from(p: LeadProfile) -> Self {
+        LeadInput {
+            email: Some(p.email),
+            first_name: p.first_name,
+            last_name: p.last_name,
+            title: p.title,
+            phone: p.phone,
+            company: p.company,
+            source: Some(p.source),
+            campaign_id: p.campaign_id,
+            anonymous_id: p.anonymous_id,
+            affiliate_id: p.affiliate_id,
+            utm_source: p.utm.utm_source,
+            utm_medium: p.utm.utm_medium,
+            utm_campaign: p.utm.utm_campaign,
+            utm_term: p.utm.utm_term,
+            utm_content: p.utm.utm_content,
+            account_id: p.account_id,
+            owner: p.owner,
+            consent: Some(p.consent),
+            properties: Some(p.properties),
+            lifecycle_stage: None,
+        }
+    }
+}
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct LeadResponse {
@@ -152,11 +250,11 @@ pub async fn create_lead(
     body: Json<LeadInput>,
 ) -> Result<HttpResponse, LeadsError> {
     let raw = body.raw.clone();
-    let lead = NewLead::parse(body.into_inner())?;
+    let lead = NewLead::parse(body.into_inner().into())?;
     let (response, replayed) = db
         .run(move |conn| {
             idempotency::run(conn, "POST /v1/leads", &key, &raw, |tx| {
-                let row = store::create_lead(tx, &lead, &trace)?;
+                let row = usecases::leads::create(tx, &lead, &trace)?;
                 let location = format!("/v1/leads/{}", row.id);
                 let version = row.version;
                 Ok::<_, LeadsError>(
@@ -186,10 +284,7 @@ pub async fn get_lead(
     id: web::Path<String>,
 ) -> Result<HttpResponse, LeadsError> {
     let id = path_id(&id)?;
-    let row = db
-        .run(move |conn| store::find_lead(conn, id))
-        .await?
-        .ok_or(LeadsError::NotFound(id))?;
+    let row = db.run(move |conn| usecases::leads::find(conn, id)).await?;
     Ok(lead_ok(StatusCode::OK, row))
 }
 
@@ -251,7 +346,9 @@ pub async fn list_leads(
         limit: limit + 1,
     };
     q.finish()?;
-    let rows = db.run(move |conn| store::list_leads(conn, &filter)).await?;
+    let rows = db
+        .run(move |conn| usecases::leads::list(conn, &filter))
+        .await?;
     let (rows, next_cursor) = paginate(rows, limit, |r| r.id);
     Ok(HttpResponse::Ok().json(LeadPage {
         items: rows.into_iter().map(LeadResponse::from).collect(),
@@ -287,19 +384,18 @@ pub async fn patch_lead(
     let patch = body.into_inner();
     let row = db
         .run(move |conn| {
-            conn.build_transaction().run(|tx| {
-                let current = store::find_lead(tx, id)?.ok_or(LeadsError::NotFound(id))?;
+            let patch = |current: LeadProfile| {
                 let merged = merge_patch(
-                    &current.to_input(),
+                    &LeadInput::from(current),
                     &patch,
                     &[(
                         "lifecycle_stage",
                         "is changed with POST /v1/leads/{id}/lifecycle",
                     )],
                 )?;
-                let lead = NewLead::parse(merged)?;
-                store::update_lead(tx, id, version, &lead, &trace)
-            })
+                Ok(NewLead::parse(merged.into())?)
+            };
+            usecases::leads::update(conn, id, version, patch, &trace)
         })
         .await?;
     Ok(lead_ok(StatusCode::OK, row))
@@ -322,6 +418,18 @@ pub struct StageChangeResponse {
     pub cause: String,
     pub reason: Option<String>,
     pub at: DateTime<Utc>,
+}
+
+impl From<StageChange> for StageChangeResponse {
+    fn from(c: StageChange) -> Self {
+        StageChangeResponse {
+            from_stage: c.from_stage,
+            to_stage: c.to_stage,
+            cause: c.cause,
+            reason: c.reason,
+            at: c.at,
+        }
+    }
 }
 
 /// Moves a lead: forward (skipping is allowed), to `disqualified`, or back to `lead` with a
@@ -354,8 +462,7 @@ pub async fn move_lead(
     })?;
     let row = db
         .run(move |conn| {
-            conn.build_transaction()
-                .run(|tx| store::move_lead(tx, id, to, body.reason.as_deref(), &trace))
+            usecases::lifecycle::move_lead(conn, id, to, body.reason.as_deref(), &trace)
         })
         .await?;
     Ok(lead_ok(StatusCode::OK, row))
@@ -372,23 +479,9 @@ pub async fn lifecycle_history(
 ) -> Result<HttpResponse, LeadsError> {
     let id = path_id(&id)?;
     let history = db
-        .run(move |conn| {
-            store::find_lead(conn, id)?.ok_or(LeadsError::NotFound(id))?;
-            store::lifecycle_history(conn, id)
-        })
+        .run(move |conn| usecases::lifecycle::history(conn, id))
         .await?;
-    let items: Vec<StageChangeResponse> = history
-        .into_iter()
-        .map(
-            |(from_stage, to_stage, cause, reason, at)| StageChangeResponse {
-                from_stage,
-                to_stage,
-                cause,
-                reason,
-                at,
-            },
-        )
-        .collect();
+    let items: Vec<StageChangeResponse> = history.into_iter().map(Into::into).collect();
     Ok(HttpResponse::Ok().json(items))
 }
 
@@ -421,10 +514,7 @@ pub async fn merge_lead(
     let id = path_id(&id)?;
     let from = body.into_inner().from_id;
     let row = db
-        .run(move |conn| {
-            conn.build_transaction()
-                .run(|tx| store::merge_leads(tx, id, from, &trace))
-        })
+        .run(move |conn| usecases::merge::merge(conn, id, from, &trace))
         .await?;
     Ok(lead_ok(StatusCode::OK, row))
 }
@@ -469,6 +559,36 @@ pub struct ScorePoint {
     pub at: DateTime<Utc>,
 }
 
+impl From<ScoreEntry> for ScorePoint {
+    fn from(e: ScoreEntry) -> Self {
+        ScorePoint {
+            fit_score: e.fit,
+            engagement_score: e.engagement,
+            grade: e.grade,
+            model_version: e.model_version,
+            cause: e.cause,
+            at: e.at,
+        }
+    }
+}
+
+impl ScoreResponse {
+    fn new(lead_id: Uuid, view: ScoreView) -> Self {
+        let card = view.card;
+        ScoreResponse {
+            lead_id,
+            model_version: card.model_version,
+            fit_score: card.fit,
+            fit_rules: card.fired.into_iter().map(Into::into).collect(),
+            engagement_score: card.engagement,
+            half_life_days: view.half_life_days,
+            grade: card.grade.to_string(),
+            qualifies_for_mql: card.qualifies_for_mql,
+            history: view.history.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
 /// The parts of a lead's score, the rules that fired, and its score history.
 #[utoipa::path(
     get, path = "/v1/leads/{id}/score", tag = "leads",
@@ -480,36 +600,8 @@ pub async fn get_score(
     id: web::Path<String>,
 ) -> Result<HttpResponse, LeadsError> {
     let id = path_id(&id)?;
-    let response = db
-        .run(move |conn| {
-            let lead = store::find_lead(conn, id)?.ok_or(LeadsError::NotFound(id))?;
-            let model = scoring::current_model(conn)?;
-            let card = scoring::score_card(conn, &model, &lead, Utc::now())?;
-            let history = scoring::score_history(conn, id)?;
-            Ok::<_, LeadsError>(ScoreResponse {
-                lead_id: id,
-                model_version: card.model_version,
-                fit_score: card.fit,
-                fit_rules: card.fired.into_iter().map(Into::into).collect(),
-                engagement_score: card.engagement,
-                half_life_days: model.1.half_life_days,
-                grade: card.grade.to_string(),
-                qualifies_for_mql: card.qualifies_for_mql,
-                history: history
-                    .into_iter()
-                    .map(
-                        |(fit, engagement, grade, model_version, cause, at)| ScorePoint {
-                            fit_score: fit,
-                            engagement_score: engagement,
-                            grade,
-                            model_version,
-                            cause,
-                            at,
-                        },
-                    )
-                    .collect(),
-            })
-        })
+    let view = db
+        .run(move |conn| usecases::scoring::score(conn, id))
         .await?;
-    Ok(HttpResponse::Ok().json(response))
+    Ok(HttpResponse::Ok().json(ScoreResponse::new(id, view)))
 }

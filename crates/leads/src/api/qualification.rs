@@ -1,17 +1,189 @@
 //! MEDDICC qualification: a lead's card, its evaluation against the configurable rule, and
 //! the rule itself.
 
+use std::collections::BTreeMap;
+
 use actix_web::{HttpResponse, web};
 use platform::http::json::Json;
 use platform::{Db, TraceContext};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::path_id;
-use crate::domain::meddicc::{Evaluation, Meddicc, MeddiccInput, QualificationRule, evaluate};
+use crate::domain::meddicc::{self as domain, ElementDraft, MeddiccDraft};
 use crate::error::LeadsError;
-use crate::store::{self, scoring};
+use crate::usecases::qualification::{self as usecases, Qualification};
+
+/// One element's score, 0 (nothing known) to 3 (confirmed), and what it rests on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Element {
+    #[schema(minimum = 0, maximum = 3)]
+    pub score: u8,
+    #[serde(default)]
+    pub evidence: Option<String>,
+}
+
+/// A scored MEDDICC card. With `paper_process` it is a MEDDPICC card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Meddicc {
+    pub metrics: Element,
+    pub economic_buyer: Element,
+    pub decision_criteria: Element,
+    pub decision_process: Element,
+    pub identify_pain: Element,
+    pub champion: Element,
+    pub competition: Element,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paper_process: Option<Element>,
+}
+
+impl From<domain::Element> for Element {
+    fn from(e: domain::Element) -> Self {
+        Element {
+            score: e.score,
+            evidence: e.evidence,
+        }
+    }
+}
+
+impl From<domain::Meddicc> for Meddicc {
+    fn from(m: domain::Meddicc) -> Self {
+        Meddicc {
+            metrics: m.metrics.into(),
+            economic_buyer: m.economic_buyer.into(),
+            decision_criteria: m.decision_criteria.into(),
+            decision_process: m.decision_process.into(),
+            identify_pain: m.identify_pain.into(),
+            champion: m.champion.into(),
+            competition: m.competition.into(),
+            paper_process: m.paper_process.map(Into::into),
+        }
+    }
+}
+
+/// A MEDDICC card as a client sent it. Every element is optional here so that each missing
+/// one is reported by name.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct MeddiccInput {
+    pub metrics: Option<ElementInput>,
+    pub economic_buyer: Option<ElementInput>,
+    pub decision_criteria: Option<ElementInput>,
+    pub decision_process: Option<ElementInput>,
+    pub identify_pain: Option<ElementInput>,
+    pub champion: Option<ElementInput>,
+    pub competition: Option<ElementInput>,
+    pub paper_process: Option<ElementInput>,
+}
+
+/// One element as a client sent it.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct ElementInput {
+    pub score: Option<i64>,
+    pub evidence: Option<String>,
+}
+
+impl From<MeddiccInput> for MeddiccDraft {
+    fn from(i: MeddiccInput) -> Self {
+        let elements = [
+            i.metrics,
+            i.economic_buyer,
+            i.decision_criteria,
+            i.decision_process,
+            i.identify_pain,
+            i.champion,
+            i.competition,
+            i.paper_process,
+        ];
+        domain::ELEMENT_NAMES
+            .into_iter()
+            .zip(elements)
+            .filter_map(|(name, e)| {
+                let e = e?;
+                Some((
+                    name,
+                    ElementDraft {
+                        score: e.score,
+                        evidence: e.evidence,
+                    },
+                ))
+            })
+            .collect()
+    }
+}
+
+/// What a card needs to pass qualification: a minimum total, and minimums on some elements.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct QualificationRule {
+    pub min_total: u32,
+    /// Element name to the lowest score it may have.
+    pub minimums: BTreeMap<String, u8>,
+}
+
+impl From<QualificationRule> for domain::QualificationRule {
+    fn from(r: QualificationRule) -> Self {
+        domain::QualificationRule {
+            min_total: r.min_total,
+            minimums: r.minimums,
+        }
+    }
+}
+
+impl From<domain::QualificationRule> for QualificationRule {
+    fn from(r: domain::QualificationRule) -> Self {
+        QualificationRule {
+            min_total: r.min_total,
+            minimums: r.minimums,
+        }
+    }
+}
+
+/// One check of a qualification rule: the total, or one element's minimum.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Gate {
+    /// `total`, or the element's name.
+    pub name: String,
+    pub required: u32,
+    pub actual: u32,
+    pub passed: bool,
+}
+
+/// The outcome of a qualification rule applied to a card, with every gate so that a failure
+/// can be explained.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Evaluation {
+    /// Sum of the element scores, `paper_process` included when present.
+    pub total: u32,
+    /// 21, or 24 for MEDDPICC.
+    pub max: u32,
+    /// Whether every gate passed.
+    pub passed: bool,
+    /// The total first, then each minimum in name order.
+    pub gates: Vec<Gate>,
+    /// `MEDDICC` or `MEDDPICC`.
+    pub variant: &'static str,
+}
+
+impl From<domain::Evaluation> for Evaluation {
+    fn from(e: domain::Evaluation) -> Self {
+        Evaluation {
+            total: e.total,
+            max: e.max,
+            passed: e.passed,
+            gates: e
+                .gates
+                .into_iter()
+                .map(|g| Gate {
+                    name: g.name,
+                    required: g.required,
+                    actual: g.actual,
+                    passed: g.passed,
+                })
+                .collect(),
+            variant: e.variant,
+        }
+    }
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeddiccResponse {
@@ -20,6 +192,17 @@ pub struct MeddiccResponse {
     /// Which gates passed or failed under the current rule.
     pub evaluation: Evaluation,
     pub lifecycle_stage: String,
+}
+
+impl MeddiccResponse {
+    fn new(lead_id: Uuid, q: Qualification) -> Self {
+        MeddiccResponse {
+            lead_id,
+            meddicc: q.card.into(),
+            evaluation: q.evaluation.into(),
+            lifecycle_stage: q.lifecycle_stage,
+        }
+    }
 }
 
 /// Stores the lead's MEDDICC (or MEDDPICC, with `paper_process`) scores. When the rule
@@ -42,22 +225,11 @@ pub async fn put_meddicc(
     body: Json<MeddiccInput>,
 ) -> Result<HttpResponse, LeadsError> {
     let id = path_id(&id)?;
-    let card = Meddicc::parse(body.into_inner())?;
-    let response = db
-        .run(move |conn| {
-            conn.build_transaction().run(|tx| {
-                let (_, rule) = scoring::current_rule(tx)?;
-                let (lead, evaluation) = store::put_meddicc(tx, id, &card, &rule, &trace)?;
-                Ok::<_, LeadsError>(MeddiccResponse {
-                    lead_id: id,
-                    meddicc: card,
-                    evaluation,
-                    lifecycle_stage: lead.lifecycle_stage,
-                })
-            })
-        })
+    let card = domain::Meddicc::parse(body.into_inner().into())?;
+    let q = db
+        .run(move |conn| usecases::put_card(conn, id, card, &trace))
         .await?;
-    Ok(HttpResponse::Ok().json(response))
+    Ok(HttpResponse::Ok().json(MeddiccResponse::new(id, q)))
 }
 
 #[utoipa::path(
@@ -73,25 +245,8 @@ pub async fn get_meddicc(
     id: web::Path<String>,
 ) -> Result<HttpResponse, LeadsError> {
     let id = path_id(&id)?;
-    let response = db
-        .run(move |conn| {
-            let lead = store::find_lead(conn, id)?.ok_or(LeadsError::NotFound(id))?;
-            let card: Meddicc = store::meddicc_card(conn, id)?.ok_or_else(|| {
-                LeadsError::Invalid(platform::Problem::not_found(format!(
-                    "lead {id} has no MEDDICC card yet"
-                )))
-            })?;
-            let (_, rule) = scoring::current_rule(conn)?;
-            let evaluation = evaluate(&card, &rule);
-            Ok::<_, LeadsError>(MeddiccResponse {
-                lead_id: id,
-                meddicc: card,
-                evaluation,
-                lifecycle_stage: lead.lifecycle_stage,
-            })
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(response))
+    let q = db.run(move |conn| usecases::card(conn, id)).await?;
+    Ok(HttpResponse::Ok().json(MeddiccResponse::new(id, q)))
 }
 
 /// A version of the qualification rule.
@@ -108,7 +263,8 @@ pub struct RuleResponse {
     responses((status = 200, body = RuleResponse))
 )]
 pub async fn get_rule(db: web::Data<Db>) -> Result<HttpResponse, LeadsError> {
-    let (version, rule) = db.run(scoring::current_rule).await?;
+    let (version, rule) = db.run(usecases::current_rule).await?;
+    let rule = rule.into();
     Ok(HttpResponse::Ok().json(RuleResponse { version, rule }))
 }
 
@@ -125,9 +281,41 @@ pub async fn put_rule(
     db: web::Data<Db>,
     body: Json<QualificationRule>,
 ) -> Result<HttpResponse, LeadsError> {
-    let rule = body.into_inner();
+    let rule = domain::QualificationRule::from(body.into_inner());
     rule.validate()?;
     let saved = rule.clone();
-    let version = db.run(move |conn| scoring::save_rule(conn, &saved)).await?;
+    let version = db
+        .run(move |conn| usecases::save_rule(conn, &saved))
+        .await?;
+    let rule = rule.into();
     Ok(HttpResponse::Ok().json(RuleResponse { version, rule }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_shapes() {
+        let input: MeddiccInput =
+            serde_json::from_str(r#"{"champion": {"score": 2}, "metrics": {}}"#).unwrap();
+        let draft = MeddiccDraft::from(input);
+        assert_eq!(draft["champion"].score, Some(2));
+        assert_eq!(draft["metrics"].score, None);
+        assert!(!draft.contains_key("competition"));
+
+        let card = domain::Meddicc::parse(
+            domain::ELEMENT_NAMES[..7]
+                .iter()
+                .map(|name| (*name, ElementDraft::scored(2)))
+                .collect(),
+        )
+        .unwrap();
+        let ev = domain::evaluate(&card, &domain::QualificationRule::default());
+        let value = serde_json::to_value(Evaluation::from(ev)).unwrap();
+        assert_eq!(value["variant"], "MEDDICC");
+        assert_eq!(value["gates"][0]["name"], "total");
+        let value = serde_json::to_value(Meddicc::from(card.clone())).unwrap();
+        assert_eq!(value, serde_json::to_value(&card).unwrap());
+    }
 }

@@ -4,52 +4,48 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
+use platform::reports::{compute, respond, serve};
 use platform::{Db, Settings};
-use polars::prelude::DataFrame;
-
-use platform::reports::respond;
+use polars::prelude::{DataFrame, PolarsResult};
 
 use super::Query;
-use crate::domain::account::AbmTier;
+use super::accounts::AbmTier;
+use crate::domain::account;
 use crate::error::LeadsError;
 use crate::reports::{self, Format, Window};
-use crate::store::{reports as source, scoring};
+use crate::usecases::reports::{Export, export};
 
-/// Window and format shared by every report, plus the report's own parameters.
-struct Common {
-    window: Window,
-    format: Format,
-}
-
-fn common(q: &mut Query<'_>) -> Common {
+/// The window and format every report takes; the report's own parameters follow.
+fn common(q: &mut Query<'_>) -> (Window, Format) {
     let window = Window {
         from: q.time("from"),
         to: q.time("to"),
     };
-    let format = q.format();
-    Common { window, format }
+    (window, q.format())
 }
 
-async fn load(db: &Db, settings: &Settings, accounts: bool) -> Result<Vec<u8>, LeadsError> {
-    let (_, model) = db.run(scoring::current_model).await?;
-    let sql = if accounts {
-        source::accounts_csv_sql(model.half_life_days)
-    } else {
-        source::leads_csv_sql(model.half_life_days)
-    };
-    Ok(platform::db::copy_csv(&settings.database, &sql).await?)
+/// The frame of an export's CSV.
+fn frame(what: Export, csv: &[u8]) -> PolarsResult<DataFrame> {
+    match what {
+        Export::Leads => reports::leads_frame(csv),
+        Export::Accounts => reports::accounts_frame(csv),
+    }
 }
 
-/// Runs CPU-bound polars work off the async workers.
-async fn compute<F>(f: F) -> Result<Vec<u8>, LeadsError>
+/// Serves the report `name` in `format`: `build` makes it from the frame of the export.
+async fn report<F>(
+    db: &Db,
+    settings: &Settings,
+    what: Export,
+    name: &str,
+    format: Format,
+    build: F,
+) -> Result<HttpResponse, LeadsError>
 where
-    F: FnOnce() -> polars::prelude::PolarsResult<Vec<u8>> + Send + 'static,
+    F: FnOnce(DataFrame) -> PolarsResult<DataFrame> + Send + 'static,
 {
-    Ok(platform::reports::compute(f).await?)
-}
-
-fn render(mut df: DataFrame, format: Format) -> polars::prelude::PolarsResult<Vec<u8>> {
-    reports::render(&mut df, format)
+    let csv = export(db, settings, what).await?;
+    Ok(serve(name, format, move || build(frame(what, &csv)?)).await?)
 }
 
 /// Lead count, mean fit and engagement, MQL/SQL/customer rates and median days from lead
@@ -76,15 +72,17 @@ pub async fn lead_quality(
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, LeadsError> {
     let mut q = Query::new(&query, &["from", "to", "format"]);
-    let c = common(&mut q);
+    let (window, format) = common(&mut q);
     q.finish()?;
-    let csv = load(&db, &settings, false).await?;
-    let body = compute(move || {
-        let leads = reports::leads_frame(&csv)?;
-        render(reports::lead_quality(&leads, c.window)?, c.format)
-    })
-    .await?;
-    Ok(respond("lead-quality", c.format, body))
+    report(
+        &db,
+        &settings,
+        Export::Leads,
+        "lead-quality",
+        format,
+        move |leads| reports::lead_quality(&leads, window),
+    )
+    .await
 }
 
 /// Histograms of fit and engagement scores (`part=histogram`) and the A1–C3 grade matrix
@@ -112,7 +110,7 @@ pub async fn score_distribution(
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, LeadsError> {
     let mut q = Query::new(&query, &["from", "to", "format", "part", "bucket_width"]);
-    let c = common(&mut q);
+    let (window, format) = common(&mut q);
     let width = q
         .parse("bucket_width", "a positive number", |s| {
             s.parse::<f64>().ok().filter(|w| w.is_finite() && *w > 0.0)
@@ -121,34 +119,45 @@ pub async fn score_distribution(
     let part = q.parse("part", "histogram or grades", |s| {
         matches!(s, "histogram" | "grades").then(|| s.to_string())
     });
-    if part.is_none() && c.format != Format::Json && !q.errors.has("part") {
+    if part.is_none() && format != Format::Json && !q.errors.has("part") {
         q.errors.add(
             "part",
             "is required for csv and parquet: histogram or grades",
         );
     }
     q.finish()?;
-    let csv = load(&db, &settings, false).await?;
-    let body = compute(move || {
-        let leads = reports::leads_frame(&csv)?;
-        let (histogram, grades) = reports::score_distribution(&leads, c.window, width)?;
-        match part.as_deref() {
-            Some("histogram") => render(histogram, c.format),
-            Some(_) => render(grades, c.format),
-            None => {
-                let h = render(histogram, Format::Json)?;
-                let g = render(grades, Format::Json)?;
-                let mut out = b"{\"histogram\":".to_vec();
-                out.extend_from_slice(&h);
-                out.extend_from_slice(b",\"grade_matrix\":");
-                out.extend_from_slice(&g);
-                out.push(b'}');
-                Ok(out)
-            }
-        }
-    })
-    .await?;
-    Ok(respond("score-distribution", c.format, body))
+    let parts = move |leads: DataFrame| reports::score_distribution(&leads, window, width);
+    let Some(part) = part else {
+        // JSON without a part: both parts in one object.
+        let csv = export(&db, &settings, Export::Leads).await?;
+        let body = compute(move || {
+            let (mut histogram, mut grades) = parts(frame(Export::Leads, &csv)?)?;
+            let mut out = b"{\"histogram\":".to_vec();
+            out.extend(reports::render(&mut histogram, Format::Json)?);
+            out.extend_from_slice(b",\"grade_matrix\":");
+            out.extend(reports::render(&mut grades, Format::Json)?);
+            out.push(b'}');
+            Ok(out)
+        })
+        .await?;
+        return Ok(respond("score-distribution", format, body));
+    };
+    report(
+        &db,
+        &settings,
+        Export::Leads,
+        "score-distribution",
+        format,
+        move |leads| {
+            let (histogram, grades) = parts(leads)?;
+            Ok(if part == "histogram" {
+                histogram
+            } else {
+                grades
+            })
+        },
+    )
+    .await
 }
 
 /// One row per target account: engaged leads, engagement score 0–100, 30-day trend, buying stage.
@@ -175,21 +184,24 @@ pub async fn abm_engagement(
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, LeadsError> {
     let mut q = Query::new(&query, &["from", "to", "format", "tier"]);
-    let c = common(&mut q);
+    let (_, format) = common(&mut q);
     let tier = q.parse(
         "tier",
         "one of one_to_one, one_to_few, one_to_many, none",
-        |s| s.parse::<AbmTier>().ok().map(|t| t.as_str().to_string()),
+        |s| {
+            s.parse::<account::AbmTier>()
+                .ok()
+                .map(|t| t.as_str().to_string())
+        },
     );
     q.finish()?;
-    let csv = load(&db, &settings, true).await?;
-    let body = compute(move || {
-        let accounts = reports::accounts_frame(&csv)?;
-        render(
-            reports::abm_engagement(&accounts, tier.as_deref())?,
-            c.format,
-        )
-    })
-    .await?;
-    Ok(respond("abm-engagement", c.format, body))
+    report(
+        &db,
+        &settings,
+        Export::Accounts,
+        "abm-engagement",
+        format,
+        move |accounts| reports::abm_engagement(&accounts, tier.as_deref()),
+    )
+    .await
 }

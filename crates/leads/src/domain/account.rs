@@ -4,16 +4,15 @@ use std::fmt;
 use std::str::FromStr;
 
 use contracts::money::{Currency, Money};
-use platform::http::FieldErrors;
+use platform::validation::{FieldErrors, Invalid};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::email::normalise_domain;
 use super::lead::text;
 
 /// Account-based-marketing tier: how individually an account is marketed to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AbmTier {
     OneToOne,
@@ -56,28 +55,22 @@ impl FromStr for AbmTier {
     }
 }
 
-/// A money amount as clients send it: a decimal string and an ISO 4217 code.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
-pub struct MoneyInput {
-    #[schema(example = "1250000.00")]
+/// A money amount as a client sent it: a decimal string and an ISO 4217 code, unchecked.
+#[derive(Debug, Clone, Default)]
+pub struct MoneyDraft {
     pub amount: Option<String>,
-    #[schema(example = "EUR")]
     pub currency: Option<String>,
 }
 
-/// The fields of an account as a client sends them (create, or the merged result of a PATCH).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AccountInput {
+/// An account as a client sent it (on create, or the merged result of a PATCH), unchecked.
+#[derive(Debug, Clone, Default)]
+pub struct AccountDraft {
     pub name: Option<String>,
-    /// Company web domains; lead emails at these domains are matched to the account.
-    #[serde(default)]
     pub domains: Option<Vec<String>>,
     pub industry: Option<String>,
     pub employees: Option<i64>,
-    pub annual_revenue: Option<MoneyInput>,
+    pub annual_revenue: Option<MoneyDraft>,
     pub region: Option<String>,
-    /// `one_to_one`, `one_to_few`, `one_to_many` or `none` (default).
     pub abm_tier: Option<String>,
     pub target: Option<bool>,
     pub owner: Option<String>,
@@ -99,7 +92,7 @@ pub struct NewAccount {
 
 impl NewAccount {
     /// Checks every field and reports all the invalid ones together.
-    pub fn parse(input: AccountInput) -> Result<NewAccount, platform::Problem> {
+    pub fn parse(input: AccountDraft) -> Result<NewAccount, Invalid> {
         let mut errors = FieldErrors::new();
         let name = text(&mut errors, "name", input.name, 300);
         if name.is_none() && !errors.has("name") {
@@ -134,7 +127,7 @@ impl NewAccount {
             Some(t) => errors.take("abm_tier", t.parse()),
         };
         let owner = text(&mut errors, "owner", input.owner, 200);
-        errors.finish()?;
+        errors.check()?;
         Ok(NewAccount {
             name: name.expect("checked"),
             domains,
@@ -151,7 +144,7 @@ impl NewAccount {
 
 /// A non-negative decimal amount with its currency; errors name `<field>.amount` or
 /// `<field>.currency`.
-pub fn parse_money(errors: &mut FieldErrors, field: &str, m: MoneyInput) -> Option<Money> {
+pub fn parse_money(errors: &mut FieldErrors, field: &str, m: MoneyDraft) -> Option<Money> {
     let amount = errors
         .require(&format!("{field}.amount"), m.amount)
         .and_then(|a| {
@@ -178,8 +171,8 @@ pub fn parse_money(errors: &mut FieldErrors, field: &str, m: MoneyInput) -> Opti
 mod tests {
     use super::*;
 
-    fn input() -> AccountInput {
-        AccountInput {
+    fn input() -> AccountDraft {
+        AccountDraft {
             name: Some("Northwind".into()),
             domains: Some(vec![
                 "Northwind.example".into(),
@@ -201,7 +194,7 @@ mod tests {
 
     #[test]
     fn reports_each_bad_field() {
-        let p = NewAccount::parse(AccountInput {
+        let invalid = NewAccount::parse(AccountDraft {
             name: None,
             domains: Some(vec![
                 "gmail.com".into(),
@@ -209,7 +202,7 @@ mod tests {
                 "ok.example".into(),
             ]),
             employees: Some(-3),
-            annual_revenue: Some(MoneyInput {
+            annual_revenue: Some(MoneyDraft {
                 amount: Some("-1".into()),
                 currency: Some("euro".into()),
             }),
@@ -217,7 +210,7 @@ mod tests {
             ..Default::default()
         })
         .unwrap_err();
-        let fields: Vec<&str> = p.errors.iter().map(|e| e.field.as_str()).collect();
+        let fields: Vec<&str> = invalid.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
             [
@@ -235,7 +228,7 @@ mod tests {
     #[test]
     fn money_is_exact() {
         let mut i = input();
-        i.annual_revenue = Some(MoneyInput {
+        i.annual_revenue = Some(MoneyDraft {
             amount: Some("1250000.10".into()),
             currency: Some("EUR".into()),
         });

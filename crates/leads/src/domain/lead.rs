@@ -1,37 +1,15 @@
-//! A new lead, parsed from what a client sent.
+//! A lead's profile: parsed from what a client sent, compared between versions, and merged
+//! from a duplicate.
 
-use platform::http::FieldErrors;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use platform::validation::{FieldErrors, Invalid};
 use uuid::Uuid;
 
+use super::email::is_free_mail_domain;
 use super::lifecycle::Stage;
 use super::{Email, LeadSource};
 
-/// Everything needed to create (or, after a PATCH is merged in, to update) a lead, validated.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewLead {
-    pub email: Email,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub title: Option<String>,
-    pub phone: Option<String>,
-    pub company: Option<String>,
-    pub source: LeadSource,
-    pub campaign_id: Option<String>,
-    pub anonymous_id: Option<String>,
-    pub affiliate_id: Option<String>,
-    pub utm: Utm,
-    /// Set explicitly by the client; otherwise matched by email domain.
-    pub account_id: Option<Uuid>,
-    pub owner: Option<String>,
-    pub consent: bool,
-    pub properties: serde_json::Map<String, serde_json::Value>,
-    /// `subscriber` or `lead` at creation.
-    pub lifecycle_stage: Stage,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+/// The UTM parameters a lead arrived with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Utm {
     pub utm_source: Option<String>,
     pub utm_medium: Option<String>,
@@ -40,41 +18,57 @@ pub struct Utm {
     pub utm_content: Option<String>,
 }
 
-/// A lead as a client sends it. Only `email` and `source` are required.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LeadInput {
-    #[schema(example = "ada@example.com")]
+/// What a client sets on a lead, checked and normalised: the one shape a lead's profile
+/// has, whether it is stored, answered or published.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LeadProfile {
+    /// Trimmed and lower-cased (see [`Email`]); unique among live leads.
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub title: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    /// One of the [`LeadSource`] names.
+    pub source: String,
+    pub campaign_id: Option<String>,
+    pub anonymous_id: Option<String>,
+    pub affiliate_id: Option<String>,
+    pub utm: Utm,
+    /// Set explicitly by the client; otherwise matched by email domain.
+    pub account_id: Option<Uuid>,
+    pub owner: Option<String>,
+    pub consent: bool,
+    /// Custom properties: a JSON object.
+    pub properties: serde_json::Value,
+}
+
+/// A lead to create (or, after a PATCH is merged in, the new state of one), validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewLead {
+    pub profile: LeadProfile,
+    /// `subscriber` or `lead` at creation.
+    pub lifecycle_stage: Stage,
+}
+
+/// A lead as a client sent it, nothing checked yet. Only `email` and `source` are required.
+#[derive(Debug, Clone, Default)]
+pub struct LeadDraft {
     pub email: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub title: Option<String>,
     pub phone: Option<String>,
     pub company: Option<String>,
-    /// One of organic_search, content, webinar, referral, direct (inbound), sdr, event
-    /// (outbound), affiliate, paid_search, paid_social, programmatic_display (paid).
-    #[schema(example = "webinar")]
     pub source: Option<String>,
     pub campaign_id: Option<String>,
     pub anonymous_id: Option<String>,
-    /// Required when source is `affiliate`.
     pub affiliate_id: Option<String>,
-    pub utm_source: Option<String>,
-    pub utm_medium: Option<String>,
-    pub utm_campaign: Option<String>,
-    pub utm_term: Option<String>,
-    pub utm_content: Option<String>,
-    /// An existing account; when absent the account is matched by email domain
-    /// (never for free-mail domains).
+    pub utm: Utm,
     pub account_id: Option<Uuid>,
     pub owner: Option<String>,
-    /// Marketing consent given.
     pub consent: Option<bool>,
-    /// Custom properties: a JSON object.
-    #[schema(value_type = Option<Object>)]
     pub properties: Option<serde_json::Value>,
-    /// Initial stage, `subscriber` or `lead` (default). Later changes go through
-    /// `POST /v1/leads/{id}/lifecycle`.
     pub lifecycle_stage: Option<String>,
 }
 
@@ -101,7 +95,7 @@ pub fn text(
 
 impl NewLead {
     /// Checks every field and reports all the invalid ones together.
-    pub fn parse(input: LeadInput) -> Result<NewLead, platform::Problem> {
+    pub fn parse(input: LeadDraft) -> Result<NewLead, Invalid> {
         let mut errors = FieldErrors::new();
         let email = errors
             .require("email", input.email)
@@ -127,12 +121,13 @@ impl NewLead {
         if source == Some(LeadSource::Affiliate) && affiliate_id.is_none() {
             errors.add("affiliate_id", "is required when source is affiliate");
         }
+        let utm = input.utm;
         let utm = Utm {
-            utm_source: text(&mut errors, "utm_source", input.utm_source, 200),
-            utm_medium: text(&mut errors, "utm_medium", input.utm_medium, 200),
-            utm_campaign: text(&mut errors, "utm_campaign", input.utm_campaign, 200),
-            utm_term: text(&mut errors, "utm_term", input.utm_term, 200),
-            utm_content: text(&mut errors, "utm_content", input.utm_content, 200),
+            utm_source: text(&mut errors, "utm_source", utm.utm_source, 200),
+            utm_medium: text(&mut errors, "utm_medium", utm.utm_medium, 200),
+            utm_campaign: text(&mut errors, "utm_campaign", utm.utm_campaign, 200),
+            utm_term: text(&mut errors, "utm_term", utm.utm_term, 200),
+            utm_content: text(&mut errors, "utm_content", utm.utm_content, 200),
         };
         let owner = text(&mut errors, "owner", input.owner, 200);
         let properties = match input.properties {
@@ -152,25 +147,92 @@ impl NewLead {
                     .ok_or_else(|| "must be subscriber or lead when a lead is created".into()),
             ),
         };
-        errors.finish()?;
+        errors.check()?;
         Ok(NewLead {
-            email: email.expect("checked"),
-            source: source.expect("checked"),
-            first_name,
-            last_name,
-            title,
-            phone,
-            company,
-            campaign_id,
-            anonymous_id,
-            affiliate_id,
-            utm,
-            account_id: input.account_id,
-            owner,
-            consent: input.consent.unwrap_or(false),
-            properties,
+            profile: LeadProfile {
+                email: email.expect("checked").as_str().to_string(),
+                source: source.expect("checked").as_str().to_string(),
+                first_name,
+                last_name,
+                title,
+                phone,
+                company,
+                campaign_id,
+                anonymous_id,
+                affiliate_id,
+                utm,
+                account_id: input.account_id,
+                owner,
+                consent: input.consent.unwrap_or(false),
+                properties: serde_json::Value::Object(properties),
+            },
             lifecycle_stage: lifecycle_stage.expect("checked"),
         })
+    }
+}
+
+impl LeadProfile {
+    /// The email's domain when it may identify the lead's account: never a free-mail one.
+    pub fn company_domain(&self) -> Option<&str> {
+        let (_, domain) = self.email.split_once('@')?;
+        (!is_free_mail_domain(domain)).then_some(domain)
+    }
+
+    /// The names of the fields that differ between `self` and `after`, in field order.
+    pub fn changed_fields(&self, after: &LeadProfile) -> Vec<String> {
+        let (a, b) = (self, after);
+        let same: [(&str, bool); 19] = [
+            ("email", a.email == b.email),
+            ("first_name", a.first_name == b.first_name),
+            ("last_name", a.last_name == b.last_name),
+            ("title", a.title == b.title),
+            ("phone", a.phone == b.phone),
+            ("company", a.company == b.company),
+            ("source", a.source == b.source),
+            ("campaign_id", a.campaign_id == b.campaign_id),
+            ("anonymous_id", a.anonymous_id == b.anonymous_id),
+            ("affiliate_id", a.affiliate_id == b.affiliate_id),
+            ("utm_source", a.utm.utm_source == b.utm.utm_source),
+            ("utm_medium", a.utm.utm_medium == b.utm.utm_medium),
+            ("utm_campaign", a.utm.utm_campaign == b.utm.utm_campaign),
+            ("utm_term", a.utm.utm_term == b.utm.utm_term),
+            ("utm_content", a.utm.utm_content == b.utm.utm_content),
+            ("account_id", a.account_id == b.account_id),
+            ("owner", a.owner == b.owner),
+            ("consent", a.consent == b.consent),
+            ("properties", a.properties == b.properties),
+        ];
+        same.iter()
+            .filter(|(_, same)| !same)
+            .map(|(name, _)| name.to_string())
+            .collect()
+    }
+
+    /// Takes in a duplicate of this lead: each empty field is filled from it, and consent
+    /// given to either counts. The email, source and properties stay this lead's.
+    pub fn absorb(&mut self, duplicate: &LeadProfile) {
+        fn fill<T: Clone>(mine: &mut Option<T>, theirs: &Option<T>) {
+            if mine.is_none() {
+                mine.clone_from(theirs);
+            }
+        }
+        let d = duplicate;
+        fill(&mut self.first_name, &d.first_name);
+        fill(&mut self.last_name, &d.last_name);
+        fill(&mut self.title, &d.title);
+        fill(&mut self.phone, &d.phone);
+        fill(&mut self.company, &d.company);
+        fill(&mut self.campaign_id, &d.campaign_id);
+        fill(&mut self.anonymous_id, &d.anonymous_id);
+        fill(&mut self.affiliate_id, &d.affiliate_id);
+        fill(&mut self.utm.utm_source, &d.utm.utm_source);
+        fill(&mut self.utm.utm_medium, &d.utm.utm_medium);
+        fill(&mut self.utm.utm_campaign, &d.utm.utm_campaign);
+        fill(&mut self.utm.utm_term, &d.utm.utm_term);
+        fill(&mut self.utm.utm_content, &d.utm.utm_content);
+        fill(&mut self.account_id, &d.account_id);
+        fill(&mut self.owner, &d.owner);
+        self.consent = self.consent || d.consent;
     }
 }
 
@@ -178,42 +240,45 @@ impl NewLead {
 mod tests {
     use super::*;
 
-    fn input() -> LeadInput {
-        LeadInput {
+    fn input() -> LeadDraft {
+        LeadDraft {
             email: Some("Grace@Hopper.dev".into()),
             source: Some("webinar".into()),
             ..Default::default()
         }
     }
 
+    fn fields(invalid: &Invalid) -> Vec<&str> {
+        invalid.0.iter().map(|e| e.field.as_str()).collect()
+    }
+
     #[test]
     fn parses_a_minimal_lead() {
         let lead = NewLead::parse(input()).unwrap();
-        assert_eq!(lead.email.as_str(), "grace@hopper.dev");
-        assert_eq!(lead.source, LeadSource::Webinar);
-        assert_eq!(lead.first_name, None);
+        assert_eq!(lead.profile.email, "grace@hopper.dev");
+        assert_eq!(lead.profile.source, LeadSource::Webinar.as_str());
+        assert_eq!(lead.profile.first_name, None);
+        assert_eq!(lead.lifecycle_stage, Stage::Lead);
     }
 
     #[test]
     fn reports_every_bad_field() {
-        let p = NewLead::parse(LeadInput {
+        let invalid = NewLead::parse(LeadDraft {
             email: Some("nope".into()),
             source: None,
             title: Some("x".repeat(201)),
             ..Default::default()
         })
         .unwrap_err();
-        let fields: Vec<&str> = p.errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["email", "source", "title"]);
-        assert_eq!(p.status, 422);
+        assert_eq!(fields(&invalid), ["email", "source", "title"]);
     }
 
     #[test]
     fn affiliate_leads_need_an_affiliate_id() {
         let mut i = input();
         i.source = Some("affiliate".into());
-        let p = NewLead::parse(i.clone()).unwrap_err();
-        assert_eq!(p.errors[0].field, "affiliate_id");
+        let invalid = NewLead::parse(i.clone()).unwrap_err();
+        assert_eq!(fields(&invalid), ["affiliate_id"]);
         i.affiliate_id = Some("aff-7".into());
         assert!(NewLead::parse(i).is_ok());
     }
@@ -222,6 +287,46 @@ mod tests {
     fn blank_optional_fields_are_absent() {
         let mut i = input();
         i.company = Some("   ".into());
-        assert_eq!(NewLead::parse(i).unwrap().company, None);
+        assert_eq!(NewLead::parse(i).unwrap().profile.company, None);
+    }
+
+    #[test]
+    fn free_mail_never_names_a_company() {
+        let mut p = NewLead::parse(input()).unwrap().profile;
+        assert_eq!(p.company_domain(), Some("hopper.dev"));
+        p.email = "grace@gmail.com".into();
+        assert_eq!(p.company_domain(), None);
+    }
+
+    #[test]
+    fn changed_fields_name_each_difference_in_order() {
+        let before = NewLead::parse(input()).unwrap().profile;
+        let mut after = before.clone();
+        assert!(before.changed_fields(&after).is_empty());
+        after.utm.utm_term = Some("crm".into());
+        after.consent = true;
+        after.title = Some("CTO".into());
+        assert_eq!(
+            before.changed_fields(&after),
+            ["title", "utm_term", "consent"]
+        );
+    }
+
+    #[test]
+    fn absorbing_a_duplicate_fills_only_the_gaps() {
+        let mut survivor = NewLead::parse(input()).unwrap().profile;
+        survivor.title = Some("Admiral".into());
+        let duplicate = LeadProfile {
+            email: "other@hopper.dev".into(),
+            title: Some("Rear admiral".into()),
+            company: Some("Navy".into()),
+            consent: true,
+            ..Default::default()
+        };
+        survivor.absorb(&duplicate);
+        assert_eq!(survivor.email, "grace@hopper.dev");
+        assert_eq!(survivor.title.as_deref(), Some("Admiral"));
+        assert_eq!(survivor.company.as_deref(), Some("Navy"));
+        assert!(survivor.consent);
     }
 }

@@ -3,13 +3,10 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 /// Where a lead stands in the lifecycle. The first seven form the forward path, in order;
 /// `disqualified` sits beside it.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     Subscriber,
@@ -66,6 +63,18 @@ impl Stage {
             Stage::Evangelist => Some(6),
             Stage::Disqualified => None,
         }
+    }
+
+    /// Whether a lead in this stage has reached `stage` on the forward path: it is `stage`
+    /// or further along. Never true of or for `disqualified`.
+    pub fn reaches(self, stage: Stage) -> bool {
+        self.rank().zip(stage.rank()).is_some_and(|(s, t)| s >= t)
+    }
+
+    /// Whether this stage comes before `stage` on the forward path. Never true of or for
+    /// `disqualified`.
+    pub fn is_before(self, stage: Stage) -> bool {
+        self.rank().zip(stage.rank()).is_some_and(|(s, t)| s < t)
     }
 }
 
@@ -254,6 +263,17 @@ mod tests {
                 None
             ]
         );
+    }
+
+    #[test]
+    fn reaching_and_coming_before_follow_the_forward_path() {
+        assert!(Stage::Sql.reaches(Stage::Mql) && Stage::Sql.reaches(Stage::Sql));
+        assert!(!Stage::Mql.reaches(Stage::Sql));
+        assert!(Stage::Lead.is_before(Stage::Sql) && !Stage::Sql.is_before(Stage::Sql));
+        for stage in Stage::ALL {
+            assert!(!Stage::Disqualified.reaches(stage) && !stage.reaches(Stage::Disqualified));
+            assert!(!Stage::Disqualified.is_before(stage) && !stage.is_before(Stage::Disqualified));
+        }
     }
 
     #[test]

@@ -2,9 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use platform::http::FieldErrors;
+use platform::validation::{FieldErrors, Invalid};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 /// The highest score of one element.
 pub const MAX_SCORE: u8 = 3;
@@ -22,18 +21,19 @@ pub const ELEMENT_NAMES: [&str; 8] = [
     "competition",
     "paper_process",
 ];
+/// The one element a card may leave out.
+const OPTIONAL_ELEMENT: &str = "paper_process";
 
 /// One element's score, 0 (nothing known) to 3 (confirmed), and what it rests on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Element {
-    #[schema(minimum = 0, maximum = 3)]
     pub score: u8,
     #[serde(default)]
     pub evidence: Option<String>,
 }
 
-/// A scored MEDDICC card. With `paper_process` it is a MEDDPICC card.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+/// A scored MEDDICC card. With `paper_process` it is a MEDDPICC card. Stored as this JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Meddicc {
     pub metrics: Element,
     pub economic_buyer: Element,
@@ -46,31 +46,21 @@ pub struct Meddicc {
     pub paper_process: Option<Element>,
 }
 
-/// A MEDDICC card as a client sent it. Every element is optional here so that each missing
-/// one is reported by name.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-pub struct MeddiccInput {
-    pub metrics: Option<ElementInput>,
-    pub economic_buyer: Option<ElementInput>,
-    pub decision_criteria: Option<ElementInput>,
-    pub decision_process: Option<ElementInput>,
-    pub identify_pain: Option<ElementInput>,
-    pub champion: Option<ElementInput>,
-    pub competition: Option<ElementInput>,
-    pub paper_process: Option<ElementInput>,
-}
+/// A MEDDICC card as a client sent it: the elements it has, by name (see
+/// [`ELEMENT_NAMES`]), unchecked. Any may be missing, so that each is reported by name.
+pub type MeddiccDraft = BTreeMap<&'static str, ElementDraft>;
 
-/// One element as a client sent it.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-pub struct ElementInput {
+/// One element as a client sent it, unchecked.
+#[derive(Debug, Clone, Default)]
+pub struct ElementDraft {
     pub score: Option<i64>,
     pub evidence: Option<String>,
 }
 
-impl ElementInput {
-    /// An input with this score and no evidence.
+impl ElementDraft {
+    /// A draft with this score and no evidence.
     pub fn scored(score: i64) -> Self {
-        ElementInput {
+        ElementDraft {
             score: Some(score),
             evidence: None,
         }
@@ -82,33 +72,28 @@ impl Meddicc {
     /// required, `paper_process` is optional; scores are 0 to 3; evidence is trimmed, blank
     /// means none, and it may be at most 2000 characters. Field paths are like
     /// `champion.score`, or just `competition` for a missing element.
-    pub fn parse(input: MeddiccInput) -> Result<Meddicc, platform::Problem> {
+    pub fn parse(mut input: MeddiccDraft) -> Result<Meddicc, Invalid> {
         let mut errors = FieldErrors::new();
-        let mut required = |name: &str, element: Option<ElementInput>| {
-            errors
-                .require(name, element)
-                .and_then(|e| parse_element(&mut errors, name, e))
-        };
-        let metrics = required("metrics", input.metrics);
-        let economic_buyer = required("economic_buyer", input.economic_buyer);
-        let decision_criteria = required("decision_criteria", input.decision_criteria);
-        let decision_process = required("decision_process", input.decision_process);
-        let identify_pain = required("identify_pain", input.identify_pain);
-        let champion = required("champion", input.champion);
-        let competition = required("competition", input.competition);
-        let paper_process = input
-            .paper_process
-            .and_then(|e| parse_element(&mut errors, "paper_process", e));
-        errors.finish()?;
+        let mut parsed = ELEMENT_NAMES.map(|name| {
+            let element = input.remove(name);
+            let element = if name == OPTIONAL_ELEMENT {
+                element
+            } else {
+                errors.require(name, element)
+            };
+            element.and_then(|e| parse_element(&mut errors, name, e))
+        });
+        errors.check()?;
+        let mut required = |i: usize| parsed[i].take().expect("checked");
         Ok(Meddicc {
-            metrics: metrics.expect("checked"),
-            economic_buyer: economic_buyer.expect("checked"),
-            decision_criteria: decision_criteria.expect("checked"),
-            decision_process: decision_process.expect("checked"),
-            identify_pain: identify_pain.expect("checked"),
-            champion: champion.expect("checked"),
-            competition: competition.expect("checked"),
-            paper_process,
+            metrics: required(0),
+            economic_buyer: required(1),
+            decision_criteria: required(2),
+            decision_process: required(3),
+            identify_pain: required(4),
+            champion: required(5),
+            competition: required(6),
+            paper_process: parsed[7].take(),
         })
     }
 
@@ -157,7 +142,7 @@ impl Meddicc {
     }
 }
 
-fn parse_element(errors: &mut FieldErrors, name: &str, input: ElementInput) -> Option<Element> {
+fn parse_element(errors: &mut FieldErrors, name: &str, input: ElementDraft) -> Option<Element> {
     let score = match input.score {
         None => {
             errors.add(&format!("{name}.score"), "is required");
@@ -211,7 +196,8 @@ fn evidence(
 }
 
 /// What a card needs to pass qualification: a minimum total, and minimums on some elements.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+/// Stored as this JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QualificationRule {
     pub min_total: u32,
     /// Element name to the lowest score it may have.
@@ -236,7 +222,7 @@ impl Default for QualificationRule {
 impl QualificationRule {
     /// Checks that every minimum names a known element and is at most 3, and that the total
     /// is reachable, reporting all problems together with paths like `minimums.champion`.
-    pub fn validate(&self) -> Result<(), platform::Problem> {
+    pub fn validate(&self) -> Result<(), Invalid> {
         let mut errors = FieldErrors::new();
         let max_total = ELEMENT_NAMES.len() as u32 * u32::from(MAX_SCORE);
         if self.min_total > max_total {
@@ -259,12 +245,12 @@ impl QualificationRule {
                 errors.add(&field, format!("must be at most {MAX_SCORE}"));
             }
         }
-        errors.finish()
+        errors.check()
     }
 }
 
 /// One check of a qualification rule: the total, or one element's minimum.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gate {
     /// `total`, or the element's name.
     pub name: String,
@@ -275,7 +261,7 @@ pub struct Gate {
 
 /// The outcome of a qualification rule applied to a card, with every gate so that a failure
 /// can be explained.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evaluation {
     /// Sum of the element scores, `paper_process` included when present.
     pub total: u32,
@@ -321,20 +307,7 @@ mod tests {
 
     /// A MEDDICC card with these scores, in framework order.
     fn card(scores: [u8; 7]) -> Meddicc {
-        let e = |score| Element {
-            score,
-            evidence: None,
-        };
-        Meddicc {
-            metrics: e(scores[0]),
-            economic_buyer: e(scores[1]),
-            decision_criteria: e(scores[2]),
-            decision_process: e(scores[3]),
-            identify_pain: e(scores[4]),
-            champion: e(scores[5]),
-            competition: e(scores[6]),
-            paper_process: None,
-        }
+        Meddicc::parse(input(scores.map(i64::from))).unwrap()
     }
 
     fn failed(ev: &Evaluation) -> Vec<&str> {
@@ -345,22 +318,24 @@ mod tests {
             .collect()
     }
 
-    fn input(scores: [i64; 7]) -> MeddiccInput {
-        let e = |s| Some(ElementInput::scored(s));
-        MeddiccInput {
-            metrics: e(scores[0]),
-            economic_buyer: e(scores[1]),
-            decision_criteria: e(scores[2]),
-            decision_process: e(scores[3]),
-            identify_pain: e(scores[4]),
-            champion: e(scores[5]),
-            competition: e(scores[6]),
-            paper_process: None,
+    /// A MEDDICC draft with these scores, in framework order, and no evidence.
+    fn input(scores: [i64; 7]) -> MeddiccDraft {
+        ELEMENT_NAMES
+            .into_iter()
+            .zip(scores)
+            .map(|(name, score)| (name, ElementDraft::scored(score)))
+            .collect()
+    }
+
+    fn element(score: Option<i64>, evidence: &str) -> ElementDraft {
+        ElementDraft {
+            score,
+            evidence: Some(evidence.to_string()),
         }
     }
 
-    fn fields(p: &platform::Problem) -> Vec<&str> {
-        p.errors.iter().map(|e| e.field.as_str()).collect()
+    fn fields(invalid: &Invalid) -> Vec<&str> {
+        invalid.0.iter().map(|e| e.field.as_str()).collect()
     }
 
     #[test]
@@ -465,14 +440,11 @@ mod tests {
     #[test]
     fn parse_keeps_scores_and_trims_evidence() {
         let mut i = input([2, 1, 3, 3, 2, 2, 1]);
-        i.champion = Some(ElementInput {
-            score: Some(2),
-            evidence: Some("  Dana, VP Ops, sponsors the pilot \n".into()),
-        });
-        i.metrics = Some(ElementInput {
-            score: Some(2),
-            evidence: Some("   ".into()),
-        });
+        i.insert(
+            "champion",
+            element(Some(2), "  Dana, VP Ops, sponsors the pilot \n"),
+        );
+        i.insert("metrics", element(Some(2), "   "));
         let m = Meddicc::parse(i).unwrap();
         assert_eq!(
             m.champion.evidence.as_deref(),
@@ -486,42 +458,32 @@ mod tests {
     #[test]
     fn parse_names_a_score_out_of_range() {
         let mut i = input([2, 1, 3, 3, 2, 2, 1]);
-        i.champion = Some(ElementInput::scored(4));
-        let p = Meddicc::parse(i).unwrap_err();
-        assert_eq!(p.status, 422);
-        assert_eq!(fields(&p), ["champion.score"]);
-        assert_eq!(p.errors[0].message, "must be between 0 and 3");
+        i.insert("champion", ElementDraft::scored(4));
+        let invalid = Meddicc::parse(i).unwrap_err();
+        assert_eq!(fields(&invalid), ["champion.score"]);
+        assert_eq!(invalid.0[0].message, "must be between 0 and 3");
     }
 
     #[test]
     fn parse_names_a_missing_element() {
         let mut i = input([2, 1, 3, 3, 2, 2, 1]);
-        i.competition = None;
-        let p = Meddicc::parse(i).unwrap_err();
-        assert_eq!(fields(&p), ["competition"]);
-        assert_eq!(p.errors[0].message, "is required");
+        i.remove("competition");
+        let invalid = Meddicc::parse(i).unwrap_err();
+        assert_eq!(fields(&invalid), ["competition"]);
+        assert_eq!(invalid.0[0].message, "is required");
     }
 
     #[test]
     fn parse_reports_every_problem_at_once() {
         let mut i = input([-1, 1, 3, 3, 2, 2, 1]);
-        i.economic_buyer = None;
-        i.decision_process = Some(ElementInput {
-            score: None,
-            evidence: Some("x".repeat(2001)),
-        });
-        i.identify_pain = Some(ElementInput {
-            score: Some(300),
-            evidence: Some("line one\nline two".into()),
-        });
-        i.champion = Some(ElementInput {
-            score: Some(1),
-            evidence: Some("bell\u{7}".into()),
-        });
-        i.paper_process = Some(ElementInput::scored(7));
-        let p = Meddicc::parse(i).unwrap_err();
+        i.remove("economic_buyer");
+        i.insert("decision_process", element(None, &"x".repeat(2001)));
+        i.insert("identify_pain", element(Some(300), "line one\nline two"));
+        i.insert("champion", element(Some(1), "bell\u{7}"));
+        i.insert("paper_process", ElementDraft::scored(7));
+        let invalid = Meddicc::parse(i).unwrap_err();
         assert_eq!(
-            fields(&p),
+            fields(&invalid),
             [
                 "metrics.score",
                 "economic_buyer",
@@ -538,10 +500,7 @@ mod tests {
     fn evidence_of_exactly_2000_characters_is_kept() {
         let mut i = input([2, 1, 3, 3, 2, 2, 1]);
         // Multi-byte characters: the limit is in characters, not bytes.
-        i.metrics = Some(ElementInput {
-            score: Some(2),
-            evidence: Some("é".repeat(2000)),
-        });
+        i.insert("metrics", element(Some(2), &"é".repeat(2000)));
         let m = Meddicc::parse(i).unwrap();
         assert_eq!(m.metrics.evidence.unwrap().chars().count(), 2000);
     }
@@ -549,7 +508,7 @@ mod tests {
     #[test]
     fn parse_accepts_meddpicc() {
         let mut i = input([0, 0, 0, 0, 0, 0, 0]);
-        i.paper_process = Some(ElementInput::scored(3));
+        i.insert("paper_process", ElementDraft::scored(3));
         let m = Meddicc::parse(i).unwrap();
         assert!(m.is_meddpicc());
         assert_eq!((m.total(), m.max_total()), (3, 24));
@@ -566,15 +525,15 @@ mod tests {
                 ("paper_process".to_string(), 3),
             ]),
         };
-        let p = rule.validate().unwrap_err();
+        let invalid = rule.validate().unwrap_err();
         assert_eq!(
-            fields(&p),
+            fields(&invalid),
             ["min_total", "minimums.budget", "minimums.champion"]
         );
     }
 
     #[test]
-    fn json_shape() {
+    fn stored_json_shape() {
         let mut m = card([2, 1, 3, 3, 2, 2, 1]);
         m.metrics.evidence = Some("cut CAC 20%".into());
         let value = serde_json::to_value(&m).unwrap();
@@ -582,16 +541,5 @@ mod tests {
         assert_eq!(value["metrics"]["evidence"], "cut CAC 20%");
         assert!(value.get("paper_process").is_none());
         assert_eq!(serde_json::from_value::<Meddicc>(value).unwrap(), m);
-
-        let input: MeddiccInput =
-            serde_json::from_str(r#"{"champion": {"score": 2}, "metrics": {}}"#).unwrap();
-        assert_eq!(input.champion.unwrap().score, Some(2));
-        assert_eq!(input.metrics.unwrap().score, None);
-        assert!(input.competition.is_none());
-
-        let ev = evaluate(&m, &QualificationRule::default());
-        let value = serde_json::to_value(&ev).unwrap();
-        assert_eq!(value["variant"], "MEDDICC");
-        assert_eq!(value["gates"][0]["name"], "total");
     }
 }

@@ -1,0 +1,98 @@
+//! MEDDICC qualification: a lead's card evaluated against the current rule; the first pass
+//! publishes `lead.qualified` and moves the lead forward to `sql`.
+
+use chrono::Utc;
+use diesel::{Connection, PgConnection};
+use platform::TraceContext;
+use platform::bus::outbox;
+use uuid::Uuid;
+
+use super::leads;
+use super::lifecycle::{self, StageMove};
+use crate::domain::lifecycle::Stage;
+use crate::domain::meddicc::{Evaluation, Meddicc, QualificationRule, evaluate};
+use crate::error::LeadsError;
+use crate::store;
+
+/// The current rule and its version; version 0 is the built-in default.
+pub fn current_rule(conn: &mut PgConnection) -> Result<(i32, QualificationRule), LeadsError> {
+    Ok(store::scoring::current_rule(conn)?.unwrap_or_else(|| (0, QualificationRule::default())))
+}
+
+/// Stores a validated rule as the new version and returns its number.
+pub fn save_rule(conn: &mut PgConnection, rule: &QualificationRule) -> Result<i32, LeadsError> {
+    Ok(store::scoring::save_rule(conn, rule)?)
+}
+
+/// A lead's card, its evaluation under the current rule, and the lead's stage.
+#[derive(Debug, Clone)]
+pub struct Qualification {
+    pub card: Meddicc,
+    pub evaluation: Evaluation,
+    pub lifecycle_stage: String,
+}
+
+/// Stores a lead's MEDDICC scores and evaluates the current rule; when it passes for the
+/// first time, publishes `lead.qualified` and moves the lead forward to `sql`.
+pub fn put_card(
+    conn: &mut PgConnection,
+    id: Uuid,
+    card: Meddicc,
+    trace: &TraceContext,
+) -> Result<Qualification, LeadsError> {
+    conn.transaction(|tx| {
+        let (_, rule) = current_rule(tx)?;
+        let mut lead = leads::lock(tx, id)?;
+        let previous = store::meddicc::card(tx, id)?;
+        let was_passing = previous.as_ref().is_some_and(|p| evaluate(p, &rule).passed);
+        let evaluation = evaluate(&card, &rule);
+        store::meddicc::save_card(tx, id, &card)?;
+        if evaluation.passed && !was_passing {
+            let now = Utc::now();
+            let event = contracts::leads::LeadQualified {
+                lead_id: id,
+                framework: evaluation.variant.to_lowercase(),
+                scores: scores(&card),
+                total: evaluation.total as u8,
+                max_total: evaluation.max as u8,
+                account_id: lead.account_id,
+                qualified_at: now,
+            };
+            outbox::enqueue(tx, &event, Some(trace))?;
+            if lead.stage().is_before(Stage::Sql) {
+                let m = StageMove::new(Stage::Sql, "qualified", now);
+                lead = lifecycle::change_stage(tx, lead, &m, Some(trace))?;
+            }
+        }
+        Ok(Qualification {
+            card,
+            evaluation,
+            lifecycle_stage: lead.lifecycle_stage,
+        })
+    })
+}
+
+/// A live lead's card under the current rule; a lead without one is `NoCard`.
+pub fn card(conn: &mut PgConnection, id: Uuid) -> Result<Qualification, LeadsError> {
+    let lead = leads::find(conn, id)?;
+    let card = store::meddicc::card(conn, id)?.ok_or(LeadsError::NoCard(id))?;
+    let (_, rule) = current_rule(conn)?;
+    Ok(Qualification {
+        evaluation: evaluate(&card, &rule),
+        card,
+        lifecycle_stage: lead.lifecycle_stage,
+    })
+}
+
+fn scores(m: &Meddicc) -> contracts::leads::MeddiccScores {
+    contracts::leads::MeddiccScores {
+        metrics: m.metrics.score,
+        economic_buyer: m.economic_buyer.score,
+        decision_criteria: m.decision_criteria.score,
+        decision_process: m.decision_process.score,
+        identify_pain: m.identify_pain.score,
+        champion: m.champion.score,
+        competition: m.competition.score,
+        paper_process: m.paper_process.as_ref().map(|e| e.score),
+    }
+}
