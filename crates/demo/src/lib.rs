@@ -233,6 +233,14 @@ pub struct LoadReport {
     pub failed: usize,
 }
 
+impl std::ops::AddAssign for LoadReport {
+    fn add_assign(&mut self, other: LoadReport) {
+        self.created += other.created;
+        self.already_there += other.already_there;
+        self.failed += other.failed;
+    }
+}
+
 /// Creates the demo companies as accounts (a rerun finds them there: 409 on the domain).
 pub async fn load_accounts(base_url: &str) -> anyhow::Result<LoadReport> {
     let client = reqwest::Client::new();
