@@ -6,7 +6,7 @@ export RUST_TEST_THREADS ?= 6
 SERVICE ?= leads
 SEED ?= 42
 
-.PHONY: run test bench services build lint fmt events dlq-peek dlq-replay demo clean-test-state openapi
+.PHONY: run test bench services build lint fmt events dlq-peek dlq-replay demo clean-test-state openapi layers
 
 # PostgreSQL, RabbitMQ and HAProxy up (installed if missing), and every service's own
 # PostgreSQL role and RabbitMQ user (least privilege; passwords in .run/secrets).
@@ -24,7 +24,7 @@ run: build
 
 # The gateway's tests run the services' own binaries and HAProxy, so the binaries are built
 # first.
-test: services
+test: services layers
 	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace --no-fail-fast
 
@@ -47,7 +47,12 @@ bench: services
 	  || echo "bench: could not install the Python peers; their rows will say baseline unavailable"
 	PGSSLMODE=$${PGSSLMODE:-disable} BENCH_PYTHON=$(BENCH_VENV)/bin/python ./target/release/bench --output docs/benchmarks.md
 
-lint:
+# The layer rule (docs/architecture.md): pure domains, store/ below use cases.
+layers:
+	bash deploy/scripts/check-layers.sh --self-test
+	bash deploy/scripts/check-layers.sh crates
+
+lint: layers
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 

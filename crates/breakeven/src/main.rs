@@ -6,7 +6,7 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     platform::telemetry::init(breakeven::SERVICE);
-    let settings = platform::Settings::load(breakeven::SERVICE)?;
+    let settings = platform::Settings::load(breakeven::SERVICE, breakeven::PORT)?;
     let app = breakeven::build(settings).await?;
     tracing::info!(port = app.port(), "breakeven listening");
     app.run_until_stopped().await

@@ -132,7 +132,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Events {
             command: EventsCommand::Tail { pattern },
         } => {
-            let settings = Settings::load("cli")?;
+            let settings = Settings::load("cli", 0)?;
             let mut tap = platform::bus::Tap::open(&settings.bus, &pattern).await?;
             eprintln!(
                 "[events] listening on {} with pattern {pattern:?}; Ctrl-C to stop",
@@ -159,13 +159,13 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Dlq { command } => match command {
             DlqCommand::Peek { service, limit } => {
-                let settings = Settings::load(&service)?;
+                let settings = Settings::load(&service, 0)?;
                 for letter in platform::bus::dlq::peek(&settings.bus, &service, limit).await? {
                     println!("{}", serde_json::to_string(&letter)?);
                 }
             }
             DlqCommand::Replay { service, limit } => {
-                let settings = Settings::load(&service)?;
+                let settings = Settings::load(&service, 0)?;
                 let n = platform::bus::dlq::replay(&settings.bus, &service, limit).await?;
                 println!(
                     "[dlq] moved {n} message(s) from {} back to {}",

@@ -101,50 +101,59 @@ impl BusSettings {
     }
 }
 
-/// Default HTTP port of each service.
-pub fn default_port(service: &str) -> u16 {
-    match service {
-        "leads" => 8081,
-        "funnel" => 8082,
-        "touchpoints" => 8083,
-        "breakeven" => 8084,
-        _ => 8080,
-    }
-}
-
 impl Settings {
-    /// Loads defaults, then the file named by `TOUCHSTONE_<SERVICE>_CONFIG` (or
-    /// `config/<service>.toml` if present), then the environment.
-    pub fn load(service: &str) -> Result<Settings, config::ConfigError> {
-        let upper = service.to_uppercase();
-        let file = std::env::var(format!("TOUCHSTONE_{upper}_CONFIG"))
-            .unwrap_or_else(|_| format!("config/{service}.toml"));
-        Self::builder(service)?
-            .add_source(config::File::with_name(&file).required(false))
-            .add_source(
-                config::Environment::with_prefix(&format!("TOUCHSTONE_{upper}"))
-                    .prefix_separator("__")
-                    .separator("__")
-                    .try_parsing(true),
-            )
-            .build()?
-            .try_deserialize()
+    /// Loads defaults (`port` is the service's own default port), then the file named by
+    /// `TOUCHSTONE_<SERVICE>_CONFIG` (or `config/<service>.toml` if present), then the
+    /// environment.
+    pub fn load(service: &str, port: u16) -> Result<Settings, config::ConfigError> {
+        layered(service, Self::builder(service, port)?)?.try_deserialize()
     }
 
-    /// Defaults only: what tests start from before overriding names and ports.
+    /// Defaults only: what tests start from before overriding names and ports. The port is
+    /// 0: any free one.
     pub fn defaults(service: &str) -> Settings {
-        Self::builder(service)
+        Self::builder(service, 0)
             .and_then(|b| b.build())
             .and_then(|c| c.try_deserialize())
             .expect("built-in defaults are valid")
     }
 
+    /// A service's own settings: the `[<section>]` table of its file and
+    /// `TOUCHSTONE_<SERVICE>__<SECTION>__<KEY>`, over `T`'s defaults (`#[serde(default)]`).
+    /// A value that does not parse fails with an error naming its key.
+    pub fn section<T: serde::de::DeserializeOwned>(
+        service: &str,
+        section: &str,
+    ) -> Result<T, config::ConfigError> {
+        let config = layered(service, config::Config::builder())?;
+        let value = match config.get::<config::Value>(section) {
+            Err(config::ConfigError::NotFound(_)) => {
+                config::Value::new(None, config::ValueKind::Table(Default::default()))
+            }
+            other => other?,
+        };
+        // Deserialised through serde_path_to_error so that a bad value names its whole key.
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            let upper = service.to_uppercase();
+            let key = format!("{section}.{}", e.path());
+            let env = format!(
+                "TOUCHSTONE_{upper}__{}",
+                key.replace('.', "__").to_uppercase()
+            );
+            config::ConfigError::Message(format!(
+                "invalid setting {key} ({env}): {}",
+                e.into_inner()
+            ))
+        })
+    }
+
     fn builder(
         service: &str,
+        port: u16,
     ) -> Result<config::ConfigBuilder<config::builder::DefaultState>, config::ConfigError> {
         config::Config::builder()
             .set_default("http.host", "127.0.0.1")?
-            .set_default("http.port", default_port(service))?
+            .set_default("http.port", port)?
             .set_default("http.json_limit", 1024 * 1024)?
             .set_default("database.url", "postgres://postgres@127.0.0.1:5432")?
             .set_default("database.name", format!("touchstone_{service}"))?
@@ -166,14 +175,34 @@ impl Settings {
     }
 }
 
+/// `builder`, then the service's file, then its environment.
+fn layered(
+    service: &str,
+    builder: config::ConfigBuilder<config::builder::DefaultState>,
+) -> Result<config::Config, config::ConfigError> {
+    let upper = service.to_uppercase();
+    let file = std::env::var(format!("TOUCHSTONE_{upper}_CONFIG"))
+        .unwrap_or_else(|_| format!("config/{service}.toml"));
+    builder
+        .add_source(config::File::with_name(&file).required(false))
+        .add_source(
+            config::Environment::with_prefix(&format!("TOUCHSTONE_{upper}"))
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true),
+        )
+        .build()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn defaults_point_at_local_services() {
-        let s = Settings::defaults("leads");
+        let s = Settings::load("leads", 8081).unwrap();
         assert_eq!(s.http.port, 8081);
+        assert_eq!(Settings::defaults("leads").http.port, 0);
         assert_eq!(s.http.host, "127.0.0.1");
         assert_eq!(
             s.database.database_url().expose_secret(),
@@ -190,6 +219,28 @@ mod tests {
         assert_eq!(s.bus.retry_delay_ms(1), 1000);
         assert_eq!(s.bus.retry_delay_ms(2), 4000);
         assert_eq!(s.bus.retry_delay_ms(3), 16000);
+    }
+
+    #[derive(Debug, Default, serde::Deserialize, PartialEq)]
+    #[serde(default)]
+    struct Section {
+        window_days: u32,
+        name: String,
+    }
+
+    #[test]
+    fn a_section_reads_the_environment_and_names_a_bad_key() {
+        // A service name no other test uses, so the environment is this test's own.
+        let none: Section = Settings::section("sectiontest", "sample").unwrap();
+        assert_eq!(none, Section::default());
+        // SAFETY: no other test reads or writes TOUCHSTONE_SECTIONTEST__*.
+        unsafe { std::env::set_var("TOUCHSTONE_SECTIONTEST__SAMPLE__WINDOW_DAYS", "7") };
+        let set: Section = Settings::section("sectiontest", "sample").unwrap();
+        assert_eq!(set.window_days, 7);
+        unsafe { std::env::set_var("TOUCHSTONE_SECTIONTEST__SAMPLE__WINDOW_DAYS", "soon") };
+        let err = Settings::section::<Section>("sectiontest", "sample").unwrap_err();
+        unsafe { std::env::remove_var("TOUCHSTONE_SECTIONTEST__SAMPLE__WINDOW_DAYS") };
+        assert!(err.to_string().contains("sample.window_days"), "{err}");
     }
 
     #[test]

@@ -202,6 +202,16 @@ pub fn respond(name: &str, format: Format, body: Vec<u8>) -> actix_web::HttpResp
     r.body(body)
 }
 
+/// Builds a report frame off the async workers and answers it in `format` as `name.<ext>`:
+/// the one way every service serves a report.
+pub async fn serve<F>(name: &str, format: Format, build: F) -> anyhow::Result<actix_web::HttpResponse>
+where
+    F: FnOnce() -> PolarsResult<DataFrame> + Send + 'static,
+{
+    let body = compute(move || render(&mut build()?, format)).await?;
+    Ok(respond(name, format, body))
+}
+
 /// Runs CPU-bound report work (polars, rendering) off the async workers.
 pub async fn compute<F>(f: F) -> anyhow::Result<Vec<u8>>
 where

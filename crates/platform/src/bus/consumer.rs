@@ -44,6 +44,25 @@ impl From<DbError> for HandlerError {
     }
 }
 
+impl HandlerError {
+    /// A service error as the consumer sees it: unexpected (infrastructure) errors are
+    /// transient and retried; every other error breaks a rule and goes to the DLQ at once.
+    pub fn classify<E: crate::http::ServiceError>(e: E) -> HandlerError {
+        if e.is_unexpected() {
+            HandlerError::Transient(anyhow::Error::new(e))
+        } else {
+            HandlerError::Permanent(e.to_string())
+        }
+    }
+}
+
+/// The payload of a consumed event of type `T`; a payload that does not fit is permanent.
+pub fn decode<T: contracts::EventPayload>(event: &RawEvent) -> Result<T, HandlerError> {
+    event
+        .decode()
+        .map_err(|e| HandlerError::Permanent(e.to_string()))
+}
+
 /// A service's reaction to the events it consumes. `handle` runs inside the
 /// transaction that also records the event id in the inbox.
 pub trait EventHandler: Send + Sync + 'static {
@@ -490,6 +509,14 @@ fn forward_properties(
     if let Some(r) = death_reason {
         headers.insert(HEADER_DEATH_REASON.into(), long_string(truncate(r)));
     }
+    persistent_copy(props, headers)
+}
+
+/// Persistent properties for a copy of a message: its id and content type, and `headers`.
+pub(crate) fn persistent_copy(
+    props: &lapin::BasicProperties,
+    headers: FieldTable,
+) -> lapin::BasicProperties {
     let mut out = lapin::BasicProperties::default()
         .with_delivery_mode(2)
         .with_headers(headers);

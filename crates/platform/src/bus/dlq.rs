@@ -42,15 +42,7 @@ pub async fn replay(settings: &BusSettings, service: &str, limit: usize) -> anyh
         inner.remove(super::HEADER_RETRY_COUNT);
         inner.remove(HEADER_DEATH_REASON);
         headers = lapin::types::FieldTable::from(inner);
-        let mut out = lapin::BasicProperties::default()
-            .with_delivery_mode(2)
-            .with_headers(headers);
-        if let Some(id) = props.message_id() {
-            out = out.with_message_id(id.clone());
-        }
-        if let Some(ct) = props.content_type() {
-            out = out.with_content_type(ct.clone());
-        }
+        let out = super::consumer::persistent_copy(props, headers);
         match publish_confirmed(&channel, "", &target, &delivery.data, out).await {
             Ok(()) => {
                 delivery.ack(BasicAckOptions::default()).await?;

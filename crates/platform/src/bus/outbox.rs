@@ -69,12 +69,7 @@ pub fn enqueue_each<T: EventPayload>(
             traceparent: traceparent.clone(),
         })
         .collect();
-    for part in rows.chunks(5000) {
-        diesel::insert_into(outbox::table)
-            .values(part)
-            .execute(conn)?;
-    }
-    notify(conn)?;
+    insert_rows(conn, &rows)?;
     Ok(events)
 }
 
@@ -107,14 +102,19 @@ pub fn enqueue_batch<T: EventPayload>(
             }
         })
         .collect();
-    // PostgreSQL caps a statement at 65535 bind parameters: 6 per row.
+    insert_rows(conn, &rows)?;
+    Ok(rows.len())
+}
+
+/// Inserts outbox rows and wakes the relay. PostgreSQL caps a statement at 65535 bind
+/// parameters: 6 per row, so at most 5,000 rows a statement.
+fn insert_rows(conn: &mut PgConnection, rows: &[NewOutboxRow]) -> QueryResult<()> {
     for part in rows.chunks(5000) {
         diesel::insert_into(outbox::table)
             .values(part)
             .execute(conn)?;
     }
-    notify(conn)?;
-    Ok(rows.len())
+    notify(conn)
 }
 
 fn notify(conn: &mut PgConnection) -> QueryResult<()> {

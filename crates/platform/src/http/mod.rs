@@ -1,6 +1,7 @@
 //! HTTP conventions shared by every service: problems, JSON bodies, request telemetry,
 //! idempotency, health, metrics and the OpenAPI document.
 
+pub mod error;
 pub mod idempotency;
 pub mod json;
 pub mod middleware;
@@ -14,6 +15,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use crate::bus::BrokerStatus;
 use crate::db::Db;
 use crate::metrics::Metrics;
+pub use error::ServiceError;
 pub use problem::{FieldError, FieldErrors, Problem};
 
 /// The OpenAPI document of a service, serialised once at start-up.

@@ -5,16 +5,10 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub use crate::validation::{FieldError, FieldErrors, Invalid};
+
 pub const PROBLEM_JSON: &str = "application/problem+json";
 const TYPE_BASE: &str = "https://touchstone.dev/problems/";
-
-/// One invalid field of a request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct FieldError {
-    /// JSON path of the field, e.g. `email` or `domains[1]`; a header is `header:<name>`.
-    pub field: String,
-    pub message: String,
-}
 
 /// An RFC 9457 problem. `type` is stable and documented; `errors` lists invalid fields.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -191,55 +185,15 @@ impl ResponseError for Problem {
     }
 }
 
-/// Collects every invalid field of a request before answering, so a client fixes them all at once.
-#[derive(Debug, Default)]
-pub struct FieldErrors(Vec<FieldError>);
+impl From<Invalid> for Problem {
+    fn from(invalid: Invalid) -> Self {
+        Problem::validation(invalid.0)
+    }
+}
 
 impl FieldErrors {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push(FieldError {
-            field: field.to_string(),
-            message: message.into(),
-        });
-    }
-
-    /// Keeps the value of `result`, or records its error under `field`.
-    pub fn take<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
-        match result {
-            Ok(v) => Some(v),
-            Err(m) => {
-                self.add(field, m);
-                None
-            }
-        }
-    }
-
-    /// Records a missing required field.
-    pub fn require<T>(&mut self, field: &str, value: Option<T>) -> Option<T> {
-        if value.is_none() {
-            self.add(field, "is required");
-        }
-        value
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Whether `field` already has an error.
-    pub fn has(&self, field: &str) -> bool {
-        self.0.iter().any(|e| e.field == field)
-    }
-
+    /// `Ok` when no field was invalid, else the 422 problem listing them all.
     pub fn finish(self) -> Result<(), Problem> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(Problem::validation(self.0))
-        }
+        self.check().map_err(Problem::from)
     }
 }
