@@ -1,8 +1,8 @@
-//! The break-even service's errors and their problem+json form.
+//! The break-even service's errors and the one place they become problem+json.
 
-use actix_web::{HttpResponse, ResponseError, http::StatusCode};
+use actix_web::http::StatusCode;
 use platform::Problem;
-use platform::http::FieldError;
+use platform::http::{FieldError, ServiceError};
 
 use crate::domain::calculator::Rejection;
 use crate::domain::cvp::CalcError;
@@ -24,11 +24,7 @@ pub enum BreakevenError {
     Unexpected(#[from] anyhow::Error),
 }
 
-impl From<Problem> for BreakevenError {
-    fn from(p: Problem) -> Self {
-        BreakevenError::Invalid(p)
-    }
-}
+platform::service_error!(BreakevenError, unexpected = Unexpected, invalid = Invalid);
 
 impl From<CalcError> for BreakevenError {
     fn from(e: CalcError) -> Self {
@@ -48,46 +44,11 @@ impl From<Rejection> for BreakevenError {
     }
 }
 
-impl From<diesel::result::Error> for BreakevenError {
-    fn from(e: diesel::result::Error) -> Self {
-        BreakevenError::Unexpected(e.into())
-    }
-}
-
-impl From<platform::DbError> for BreakevenError {
-    fn from(e: platform::DbError) -> Self {
-        BreakevenError::Unexpected(e.into())
-    }
-}
-
-impl BreakevenError {
-    pub fn problem(&self) -> Problem {
+impl ServiceError for BreakevenError {
+    fn problem(&self) -> Problem {
         match self {
             BreakevenError::Invalid(p) => p.clone(),
-            BreakevenError::Unreachable { field } => {
-                let message = "contribution margin is not positive: break-even is unreachable";
-                let mut errors = vec![FieldError {
-                    field: field.clone(),
-                    message: "must exceed the variable cost".into(),
-                }];
-                if field == "price" {
-                    errors.push(FieldError {
-                        field: "variable_cost".into(),
-                        message: "must be below the price".into(),
-                    });
-                }
-                Problem {
-                    errors,
-                    ..Problem::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "breakeven-unreachable",
-                        message,
-                        Some(format!(
-                            "{message}; no volume covers the fixed costs ({field})"
-                        )),
-                    )
-                }
-            }
+            BreakevenError::Unreachable { field } => unreachable_problem(field),
             BreakevenError::Overflow => Problem {
                 errors: vec![FieldError {
                     field: "body".into(),
@@ -108,17 +69,35 @@ impl BreakevenError {
             }
         }
     }
+
+    fn is_unexpected(&self) -> bool {
+        matches!(self, BreakevenError::Unexpected(_))
+    }
 }
 
-impl ResponseError for BreakevenError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            BreakevenError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            other => other.problem().status_code(),
-        }
+/// No volume covers the fixed costs: `field` (and, for the price, the variable cost) must
+/// change.
+fn unreachable_problem(field: &str) -> Problem {
+    let message = "contribution margin is not positive: break-even is unreachable";
+    let mut errors = vec![FieldError {
+        field: field.to_string(),
+        message: "must exceed the variable cost".into(),
+    }];
+    if field == "price" {
+        errors.push(FieldError {
+            field: "variable_cost".into(),
+            message: "must be below the price".into(),
+        });
     }
-
-    fn error_response(&self) -> HttpResponse {
-        self.problem().error_response()
+    Problem {
+        errors,
+        ..Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "breakeven-unreachable",
+            message,
+            Some(format!(
+                "{message}; no volume covers the fixed costs ({field})"
+            )),
+        )
     }
 }

@@ -17,6 +17,8 @@ use rust_decimal::Decimal;
 use utoipa::OpenApi;
 
 pub const SERVICE: &str = "breakeven";
+/// The HTTP port this service listens on unless configured otherwise.
+pub const PORT: u16 = 8084;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/breakeven");
 

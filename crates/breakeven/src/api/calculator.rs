@@ -1,13 +1,24 @@
 //! The stateless calculator and the break-even chart: no database on these paths.
 
+mod request;
+mod response;
+
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use platform::http::json::Json;
 
+pub use request::{
+    CalculateRequest, MarketingInput, MixProductInput, ProjectionInput, SensitivityInput,
+};
+pub use response::{
+    BreakevenResult, CalculateResponse, LeverageResult, MarginOfSafetyResult, MarketingResult,
+    MixProductResult, MixResult, ProjectionResult, SensitivityResult, TargetResult, UnitResult,
+};
+
 use super::Query;
-use crate::domain::calculator::{self, CalculateRequest, CalculateResponse};
+use crate::domain::calculator;
 use crate::domain::chart;
 use crate::domain::input::Reader;
 use crate::error::BreakevenError;
@@ -29,8 +40,8 @@ use crate::error::BreakevenError;
     )
 )]
 pub async fn calculate(body: Json<CalculateRequest>) -> Result<HttpResponse, BreakevenError> {
-    let out = calculator::calculate(&body.value, Utc::now().date_naive())?;
-    Ok(HttpResponse::Ok().json(out))
+    let analysis = calculator::calculate(&body.into_inner().into(), Utc::now().date_naive())?;
+    Ok(HttpResponse::Ok().json(CalculateResponse::from(analysis)))
 }
 
 /// The classic break-even chart (SVG): revenue, total cost and fixed cost against units,

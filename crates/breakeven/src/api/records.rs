@@ -14,13 +14,32 @@ use super::{created, path_id, read};
 use crate::Tracking;
 use crate::domain::cvp::present;
 use crate::domain::records::{
-    Campaign, CampaignInput, FixedCost, FixedCostInput, Product, ProductInput, campaign_id,
+    Campaign, CampaignDraft, FixedCost, FixedCostDraft, Product, ProductDraft, campaign_id,
 };
 use crate::error::BreakevenError;
-use crate::store::records::{
-    self as store, CampaignRow, FixedCostRow, MixShare, ProductRow, id_mismatch,
-};
+use crate::store::records::{self as store, CampaignRow, FixedCostRow, ProductRow, id_mismatch};
 use crate::store::tracking::{self, CampaignStatus};
+
+/// A product: price and variable cost per unit, in one currency.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductInput {
+    pub name: String,
+    pub price: String,
+    pub variable_cost: String,
+    pub currency: String,
+}
+
+impl From<ProductInput> for ProductDraft {
+    fn from(i: ProductInput) -> Self {
+        ProductDraft {
+            name: i.name,
+            price: i.price,
+            variable_cost: i.variable_cost,
+            currency: i.currency,
+        }
+    }
+}
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ProductResponse {
@@ -65,7 +84,7 @@ pub async fn create_product(
     db: web::Data<Db>,
     body: Json<ProductInput>,
 ) -> Result<HttpResponse, BreakevenError> {
-    let product = Product::try_from(&body.value)?;
+    let product = Product::try_from(&ProductDraft::from(body.into_inner()))?;
     let row = read(&db, move |conn| store::create_product(conn, &product)).await?;
     Ok(created(
         &format!("/v1/products/{}", row.id),
@@ -110,7 +129,7 @@ pub async fn put_product(
     body: Json<ProductInput>,
 ) -> Result<HttpResponse, BreakevenError> {
     let id = path_id(&id)?;
-    let product = Product::try_from(&body.value)?;
+    let product = Product::try_from(&ProductDraft::from(body.into_inner()))?;
     let row = db
         .run(move |conn| {
             conn.build_transaction()
@@ -118,6 +137,28 @@ pub async fn put_product(
         })
         .await?;
     Ok(HttpResponse::Ok().json(ProductResponse::from(row)))
+}
+
+/// A fixed-cost item: rent, salaries, tools; an amount per period.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FixedCostInput {
+    pub name: String,
+    pub amount: String,
+    /// `month`, `quarter` or `year`.
+    pub period: String,
+    pub currency: String,
+}
+
+impl From<FixedCostInput> for FixedCostDraft {
+    fn from(i: FixedCostInput) -> Self {
+        FixedCostDraft {
+            name: i.name,
+            amount: i.amount,
+            period: i.period,
+            currency: i.currency,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -168,7 +209,7 @@ pub async fn create_fixed_cost(
     trace: TraceContext,
     body: Json<FixedCostInput>,
 ) -> Result<HttpResponse, BreakevenError> {
-    let cost = FixedCost::try_from(&body.value)?;
+    let cost = FixedCost::try_from(&FixedCostDraft::from(body.into_inner()))?;
     let row = db
         .run(move |conn| {
             conn.build_transaction()
@@ -217,7 +258,7 @@ pub async fn put_fixed_cost(
     body: Json<FixedCostInput>,
 ) -> Result<HttpResponse, BreakevenError> {
     let id = path_id(&id)?;
-    let cost = FixedCost::try_from(&body.value)?;
+    let cost = FixedCost::try_from(&FixedCostDraft::from(body.into_inner()))?;
     let row = db
         .run(move |conn| {
             conn.build_transaction()
@@ -225,6 +266,61 @@ pub async fn put_fixed_cost(
         })
         .await?;
     Ok(HttpResponse::Ok().json(FixedCostResponse::from(row)))
+}
+
+/// A campaign: a budget over dates, selling a mix of products.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignInput {
+    /// The campaign id the other services use (`campaign_id` in events); generated when
+    /// absent. Letters, digits, `-`, `_`, `.`, at most 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub name: String,
+    pub budget: String,
+    pub currency: String,
+    #[serde(deserialize_with = "platform::time::date")]
+    pub starts_on: NaiveDate,
+    #[serde(deserialize_with = "platform::time::date")]
+    pub ends_on: NaiveDate,
+    pub product_mix: Vec<MixShareInput>,
+    /// Share of budget spent that arms `campaign.at_risk` (default: the service's, 0.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_threshold: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MixShareInput {
+    pub product_id: Uuid,
+    /// Share of units sold, 0 to 1; the shares sum to 1.
+    pub share: String,
+}
+
+impl From<CampaignInput> for CampaignDraft {
+    fn from(i: CampaignInput) -> Self {
+        CampaignDraft {
+            id: i.id,
+            name: i.name,
+            budget: i.budget,
+            currency: i.currency,
+            starts_on: i.starts_on,
+            ends_on: i.ends_on,
+            product_mix: i
+                .product_mix
+                .into_iter()
+                .map(|m| (m.product_id, m.share))
+                .collect(),
+            risk_threshold: i.risk_threshold,
+        }
+    }
+}
+
+/// One entry of `campaigns.product_mix`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MixShare {
+    pub product_id: Uuid,
+    pub share: Decimal,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -282,7 +378,7 @@ pub async fn create_campaign(
     trace: TraceContext,
     body: Json<CampaignInput>,
 ) -> Result<HttpResponse, BreakevenError> {
-    let campaign = Campaign::parse(&body.value, tracking.risk_threshold)?;
+    let campaign = Campaign::parse(&body.into_inner().into(), tracking.risk_threshold)?;
     let row = db
         .run(move |conn| {
             conn.build_transaction()
@@ -347,7 +443,7 @@ pub async fn put_campaign(
         return Err(id_mismatch().into());
     }
     input.id = Some(id);
-    let campaign = Campaign::parse(&input, tracking.risk_threshold)?;
+    let campaign = Campaign::parse(&input.into(), tracking.risk_threshold)?;
     let row = db
         .run(move |conn| {
             conn.build_transaction()

@@ -6,13 +6,16 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use platform::Db;
 use platform::http::json::Json;
+use platform::validation::Invalid;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::calculator::{CalculateRequest, CalculateResponse};
 use super::{Query, created, path_id, read};
-use crate::domain::calculator::{self, CalculateRequest};
-use crate::domain::scenario::{FigureDiff, compare};
+use crate::domain::calculator;
+use crate::domain::scenario::{self, compare};
 use crate::error::BreakevenError;
 use crate::store::scenarios::{self as store, ScenarioRow};
 
@@ -61,25 +64,14 @@ fn evaluate(
 ) -> Result<(String, serde_json::Value, serde_json::Value), BreakevenError> {
     let name = input.name.trim();
     if name.is_empty() {
-        return Err(platform::Problem::field("name", "must not be empty").into());
+        return Err(Invalid::field("name", "must not be empty").into());
     }
-    let results = calculator::calculate(&input.inputs, Utc::now().date_naive()).map_err(|r| {
-        match BreakevenError::from(r) {
-            // Name the fields as they sit in this body.
-            BreakevenError::Invalid(mut p) => {
-                for e in &mut p.errors {
-                    e.field = format!("inputs.{}", e.field);
-                }
-                BreakevenError::Invalid(p)
-            }
-            BreakevenError::Unreachable { field } => BreakevenError::Unreachable {
-                field: format!("inputs.{field}"),
-            },
-            other => other,
-        }
-    })?;
+    let analysis = calculator::calculate(&input.inputs.clone().into(), Utc::now().date_naive())
+        // Name the fields as they sit in this body.
+        .map_err(|r| r.within("inputs"))?;
     let inputs = serde_json::to_value(&input.inputs).map_err(anyhow::Error::from)?;
-    let results = serde_json::to_value(&results).map_err(anyhow::Error::from)?;
+    let results =
+        serde_json::to_value(CalculateResponse::from(analysis)).map_err(anyhow::Error::from)?;
     Ok((name.to_string(), inputs, results))
 }
 
@@ -177,6 +169,35 @@ pub struct ScenarioRef {
     pub name: String,
 }
 
+/// One figure of the comparison, named by its JSON path in the results (`breakeven.units`,
+/// `sales_mix.products[1].units`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FigureDiff {
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other: Option<Decimal>,
+    /// other − base, when both are present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub difference: Option<Decimal>,
+    /// (other − base) / |base| × 100, when both are present and base is not zero.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_percent: Option<Decimal>,
+}
+
+impl From<scenario::FigureDiff> for FigureDiff {
+    fn from(f: scenario::FigureDiff) -> Self {
+        FigureDiff {
+            path: f.path,
+            base: f.base,
+            other: f.other,
+            difference: f.difference,
+            change_percent: f.change_percent,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ComparisonResponse {
     pub base: ScenarioRef,
@@ -225,7 +246,10 @@ pub async fn compare_scenarios(
         )
         .into());
     }
-    let figures = compare(&base.results, &other.results);
+    let figures = compare(&base.results, &other.results)
+        .into_iter()
+        .map(Into::into)
+        .collect();
     Ok(HttpResponse::Ok().json(ComparisonResponse {
         currency: currency(&base),
         base: ScenarioRef {

@@ -3,7 +3,7 @@
 use std::str::FromStr;
 
 use contracts::Currency;
-use platform::http::FieldErrors;
+use platform::validation::{FieldErrors, Invalid};
 use rust_decimal::Decimal;
 
 /// Collects every bad field of a request while reading decimal strings.
@@ -55,6 +55,14 @@ impl Reader {
 
     pub fn require<T>(&mut self, field: &str, value: Option<T>) -> Option<T> {
         self.errors.require(field, value)
+    }
+
+    /// `value` when no field was invalid, else every invalid field. Each value read is
+    /// `Some` or has its field's error, so a `None` here with no errors means the caller
+    /// asked for a value it never read: named as an invalid body rather than a panic.
+    pub fn finish<T>(self, value: Option<T>) -> Result<T, Invalid> {
+        self.errors.check()?;
+        value.ok_or_else(|| Invalid::field("body", "is incomplete"))
     }
 
     pub fn currency(&mut self, field: &str, raw: Option<&str>) -> Option<Currency> {
@@ -139,8 +147,8 @@ mod tests {
             Some("EUR"),
             Some(&Currency::parse("USD").unwrap()),
         );
-        let problem = r.errors.finish().unwrap_err();
-        let fields: Vec<&str> = problem.errors.iter().map(|e| e.field.as_str()).collect();
+        let invalid = r.finish(Some(())).unwrap_err();
+        let fields: Vec<&str> = invalid.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
             ["price", "cac", "gross_margin", "products[0].currency"]

@@ -1,28 +1,26 @@
 //! What the service stores about the business: products, fixed-cost items and campaigns,
-//! each parsed from its request body into a validated form.
+//! each parsed from its draft (the fields as given) into a validated form.
 
 use chrono::NaiveDate;
 use contracts::Currency;
-use platform::Problem;
+use platform::validation::Invalid;
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::cvp::div;
 use super::input::Reader;
 use super::mix;
 
-/// A product: price and variable cost per unit, in one currency.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProductInput {
+/// A product as given: decimal strings and a currency code.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProductDraft {
     pub name: String,
     pub price: String,
     pub variable_cost: String,
     pub currency: String,
 }
 
+/// A product: price and variable cost per unit, in one currency.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Product {
     pub name: String,
@@ -31,25 +29,23 @@ pub struct Product {
     pub currency: Currency,
 }
 
-impl TryFrom<&ProductInput> for Product {
-    type Error = Problem;
+impl TryFrom<&ProductDraft> for Product {
+    type Error = Invalid;
 
-    fn try_from(i: &ProductInput) -> Result<Self, Problem> {
+    fn try_from(i: &ProductDraft) -> Result<Self, Invalid> {
         let mut r = Reader::new();
         let name = r.errors.take("name", text(&i.name));
         let price = r.amount("price", Some(&i.price));
         let variable_cost = r.amount("variable_cost", Some(&i.variable_cost));
         let currency = r.currency("currency", Some(&i.currency));
-        r.errors.finish()?;
-        match (name, price, variable_cost, currency) {
-            (Some(name), Some(price), Some(variable_cost), Some(currency)) => Ok(Product {
-                name,
-                price,
-                variable_cost,
-                currency,
-            }),
-            _ => Err(Problem::internal()),
-        }
+        let ((name, price), (variable_cost, currency)) =
+            r.finish(name.zip(price).zip(variable_cost.zip(currency)))?;
+        Ok(Product {
+            name,
+            price,
+            variable_cost,
+            currency,
+        })
     }
 }
 
@@ -95,17 +91,16 @@ impl Period {
     }
 }
 
-/// A fixed-cost item: rent, salaries, tools; an amount per period.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FixedCostInput {
+/// A fixed-cost item as given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FixedCostDraft {
     pub name: String,
     pub amount: String,
-    /// `month`, `quarter` or `year`.
     pub period: String,
     pub currency: String,
 }
 
+/// A fixed-cost item: rent, salaries, tools; an amount per period.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FixedCost {
     pub name: String,
@@ -114,57 +109,41 @@ pub struct FixedCost {
     pub currency: Currency,
 }
 
-impl TryFrom<&FixedCostInput> for FixedCost {
-    type Error = Problem;
+impl TryFrom<&FixedCostDraft> for FixedCost {
+    type Error = Invalid;
 
-    fn try_from(i: &FixedCostInput) -> Result<Self, Problem> {
+    fn try_from(i: &FixedCostDraft) -> Result<Self, Invalid> {
         let mut r = Reader::new();
         let name = r.errors.take("name", text(&i.name));
         let amount = r.amount("amount", Some(&i.amount));
         let period = r.errors.take("period", Period::parse(&i.period));
         let currency = r.currency("currency", Some(&i.currency));
-        r.errors.finish()?;
-        match (name, amount, period, currency) {
-            (Some(name), Some(amount), Some(period), Some(currency)) => Ok(FixedCost {
-                name,
-                amount,
-                period,
-                currency,
-            }),
-            _ => Err(Problem::internal()),
-        }
+        let ((name, amount), (period, currency)) =
+            r.finish(name.zip(amount).zip(period.zip(currency)))?;
+        Ok(FixedCost {
+            name,
+            amount,
+            period,
+            currency,
+        })
     }
 }
 
-/// A campaign: a budget over dates, selling a mix of products.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CampaignInput {
-    /// The campaign id the other services use (`campaign_id` in events); generated when
-    /// absent. Letters, digits, `-`, `_`, `.`, at most 100.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+/// A campaign as given: its id (generated when `None`), decimal strings, and its product
+/// mix as product ids with their shares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignDraft {
     pub id: Option<String>,
     pub name: String,
     pub budget: String,
     pub currency: String,
-    #[serde(deserialize_with = "platform::time::date")]
     pub starts_on: NaiveDate,
-    #[serde(deserialize_with = "platform::time::date")]
     pub ends_on: NaiveDate,
-    pub product_mix: Vec<MixShareInput>,
-    /// Share of budget spent that arms `campaign.at_risk` (default: the service's, 0.5).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_mix: Vec<(Uuid, String)>,
     pub risk_threshold: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MixShareInput {
-    pub product_id: Uuid,
-    /// Share of units sold, 0 to 1; the shares sum to 1.
-    pub share: String,
-}
-
+/// A campaign: a budget over dates, selling a mix of products.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Campaign {
     pub id: String,
@@ -178,8 +157,8 @@ pub struct Campaign {
 }
 
 impl Campaign {
-    /// Parses a campaign; `default_threshold` applies when the body names none.
-    pub fn parse(i: &CampaignInput, default_threshold: Decimal) -> Result<Campaign, Problem> {
+    /// Parses a campaign; `default_threshold` applies when the draft names none.
+    pub fn parse(i: &CampaignDraft, default_threshold: Decimal) -> Result<Campaign, Invalid> {
         let mut r = Reader::new();
         let id = match &i.id {
             Some(id) => r.errors.take("id", campaign_id(id)),
@@ -196,9 +175,9 @@ impl Campaign {
                 .add("product_mix", "must name at least one product");
         }
         let mut shares = Vec::new();
-        for (n, m) in i.product_mix.iter().enumerate() {
-            if let Some(s) = r.share(&format!("product_mix[{n}].share"), Some(&m.share)) {
-                shares.push((m.product_id, s));
+        for (n, (product_id, share)) in i.product_mix.iter().enumerate() {
+            if let Some(s) = r.share(&format!("product_mix[{n}].share"), Some(share)) {
+                shares.push((*product_id, s));
             }
         }
         if shares.len() == i.product_mix.len()
@@ -214,25 +193,22 @@ impl Campaign {
             Some(t) => r.share("risk_threshold", Some(t)),
             None => Some(default_threshold),
         };
-        r.errors.finish()?;
-        match (id, name, budget, currency, threshold) {
-            (Some(id), Some(name), Some(budget), Some(currency), Some(risk_threshold)) => {
-                Ok(Campaign {
-                    id,
-                    name,
-                    budget,
-                    currency,
-                    starts_on: i.starts_on,
-                    ends_on: i.ends_on,
-                    product_mix: shares,
-                    risk_threshold,
-                })
-            }
-            _ => Err(Problem::internal()),
-        }
+        let (((id, name), (budget, currency)), risk_threshold) =
+            r.finish(id.zip(name).zip(budget.zip(currency)).zip(threshold))?;
+        Ok(Campaign {
+            id,
+            name,
+            budget,
+            currency,
+            starts_on: i.starts_on,
+            ends_on: i.ends_on,
+            product_mix: shares,
+            risk_threshold,
+        })
     }
 }
 
+/// A campaign id as the other services send it in `campaign_id`.
 pub fn campaign_id(raw: &str) -> Result<String, String> {
     let ok = !raw.is_empty()
         && raw.len() <= 100
@@ -261,18 +237,15 @@ fn text(raw: &str) -> Result<String, String> {
 mod tests {
     use super::*;
 
-    fn campaign() -> CampaignInput {
-        CampaignInput {
+    fn campaign() -> CampaignDraft {
+        CampaignDraft {
             id: Some("spring-25".into()),
             name: "Spring".into(),
             budget: "1000".into(),
             currency: "USD".into(),
             starts_on: "2025-03-01".parse().unwrap(),
             ends_on: "2025-03-31".parse().unwrap(),
-            product_mix: vec![MixShareInput {
-                product_id: Uuid::nil(),
-                share: "1".into(),
-            }],
+            product_mix: vec![(Uuid::nil(), "1".into())],
             risk_threshold: None,
         }
     }
@@ -281,18 +254,15 @@ mod tests {
     fn campaign_defaults_and_errors() {
         let c = Campaign::parse(&campaign(), Decimal::new(5, 1)).unwrap();
         assert_eq!(c.risk_threshold, Decimal::new(5, 1));
-        let bad = CampaignInput {
+        let bad = CampaignDraft {
             id: Some("no spaces".into()),
             budget: "-1".into(),
             ends_on: "2025-02-01".parse().unwrap(),
-            product_mix: vec![MixShareInput {
-                product_id: Uuid::nil(),
-                share: "0.9".into(),
-            }],
+            product_mix: vec![(Uuid::nil(), "0.9".into())],
             ..campaign()
         };
-        let p = Campaign::parse(&bad, Decimal::new(5, 1)).unwrap_err();
-        let fields: Vec<&str> = p.errors.iter().map(|e| e.field.as_str()).collect();
+        let invalid = Campaign::parse(&bad, Decimal::new(5, 1)).unwrap_err();
+        let fields: Vec<&str> = invalid.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["id", "budget", "ends_on", "product_mix"]);
     }
 

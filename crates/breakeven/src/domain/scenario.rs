@@ -5,26 +5,21 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
 
 use super::cvp::present;
 
 /// One figure of the comparison, named by its JSON path in the results (`breakeven.units`,
 /// `sales_mix.products[1].units`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FigureDiff {
     pub path: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base: Option<Decimal>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub other: Option<Decimal>,
     /// other − base, when both are present.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub difference: Option<Decimal>,
-    /// (other − base) / |base| × 100, when both are present and base is not zero.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// (other − base) / |base| × 100 (2 places), when both are present and base is not
+    /// zero.
     pub change_percent: Option<Decimal>,
 }
 

@@ -195,15 +195,15 @@ pub struct CampaignRow {
 }
 
 /// One entry of `campaigns.product_mix`.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct MixShare {
-    pub product_id: Uuid,
-    pub share: Decimal,
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct MixEntry {
+    product_id: Uuid,
+    share: Decimal,
 }
 
 impl CampaignRow {
     pub fn mix(&self) -> Vec<(Uuid, Decimal)> {
-        serde_json::from_value::<Vec<MixShare>>(self.product_mix.clone())
+        serde_json::from_value::<Vec<MixEntry>>(self.product_mix.clone())
             .unwrap_or_default()
             .into_iter()
             .map(|m| (m.product_id, m.share))
@@ -215,7 +215,7 @@ fn mix_json(c: &Campaign) -> serde_json::Value {
     serde_json::to_value(
         c.product_mix
             .iter()
-            .map(|(product_id, share)| MixShare {
+            .map(|(product_id, share)| MixEntry {
                 product_id: *product_id,
                 share: *share,
             })
