@@ -5,6 +5,7 @@ use platform::Problem;
 use platform::http::ServiceError;
 use uuid::Uuid;
 
+use crate::domain::deal::OpenError;
 use crate::domain::log::MoveError;
 
 #[derive(Debug, thiserror::Error)]
@@ -17,6 +18,8 @@ pub enum FunnelError {
     DealNotFound(Uuid),
     #[error("a deal with external id {0} exists in this funnel")]
     DuplicateExternalId(String),
+    #[error(transparent)]
+    Open(#[from] OpenError),
     #[error(transparent)]
     Move(#[from] MoveError),
     #[error(transparent)]
@@ -36,12 +39,20 @@ impl ServiceError for FunnelError {
             FunnelError::DuplicateExternalId(x) => {
                 Problem::conflict(format!("a deal with external_id {x} exists in this funnel"))
             }
+            FunnelError::Open(e) => match e {
+                OpenError::NoSuchFunnel => Problem::field("funnel_id", e.to_string()),
+                OpenError::UnknownStage(_) | OpenError::OpensClosed => {
+                    Problem::field("stage", e.to_string())
+                }
+                OpenError::InFuture => Problem::field("opened_at", e.to_string()),
+            },
             FunnelError::Move(e) => match e {
                 MoveError::UnknownStage(_) => Problem::field("to_stage", e.to_string()),
                 MoveError::InFuture | MoveError::BeforeOpen(_) => {
                     Problem::field("at", e.to_string())
                 }
                 MoveError::ReasonRequired => Problem::field("reason", e.to_string()),
+                MoveError::ValueRequired => Problem::field("amount", e.to_string()),
                 MoveError::FromTerminal { .. }
                 | MoveError::SameStage(_)
                 | MoveError::TerminalNotLast(_) => Problem::new(

@@ -7,6 +7,7 @@ pub mod error;
 pub mod events;
 pub mod reports;
 pub mod store;
+pub mod usecases;
 
 use std::sync::Arc;
 
@@ -41,5 +42,5 @@ pub fn rebuild_projections(settings: &Settings) -> anyhow::Result<usize> {
     let db = platform::db::connect_and_migrate(&settings.database, MIGRATIONS)?;
     let mut conn = db.pool().get()?;
     use diesel::Connection;
-    Ok(conn.transaction(|tx| store::deals::rebuild(tx))?)
+    Ok(conn.transaction(|tx| usecases::deals::rebuild(tx))?)
 }

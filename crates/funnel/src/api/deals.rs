@@ -2,10 +2,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use actix_web::{HttpResponse, http::StatusCode, web};
+use actix_web::{HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use contracts::funnel::{ProductLine, Stakeholder};
-use diesel::Connection;
 use platform::http::json::Json;
 use platform::validation::{FieldErrors, Invalid};
 use platform::{Db, TraceContext};
@@ -13,10 +12,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{Query, paginate, path_id};
+use super::{Query, created, paginate, path_id};
 use crate::domain::deal::{self, NewDeal};
+use crate::domain::log::Move;
 use crate::error::FunnelError;
-use crate::store::deals::{self as store, DealRow, Move, Origin, TransitionRow};
+use crate::usecases::deals::{self as usecase, DealFilter, DealRow, TransitionRow};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct StakeholderInput {
@@ -197,12 +197,11 @@ pub async fn create_deal(
     body: Json<DealInput>,
 ) -> Result<HttpResponse, FunnelError> {
     let deal = NewDeal::parse(body.into_inner().into())?;
-    let row = db
-        .run(move |conn| conn.transaction(|tx| store::create(tx, &deal, Origin::Api, Some(&trace))))
-        .await?;
-    Ok(HttpResponse::build(StatusCode::CREATED)
-        .insert_header(("location", format!("/v1/deals/{}", row.id)))
-        .json(DealResponse::from(row)))
+    let row = usecase::open(&db, deal, trace).await?;
+    Ok(created(
+        format!("/v1/deals/{}", row.id),
+        DealResponse::from(row),
+    ))
 }
 
 #[utoipa::path(
@@ -214,11 +213,7 @@ pub async fn get_deal(
     db: web::Data<Db>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, FunnelError> {
-    let id = path_id(&id)?;
-    let d = db
-        .run(move |conn| store::find(conn, id))
-        .await?
-        .ok_or(FunnelError::DealNotFound(id))?;
+    let d = usecase::find(&db, path_id(&id)?).await?;
     Ok(HttpResponse::Ok().json(DealResponse::from(d)))
 }
 
@@ -263,19 +258,15 @@ pub async fn list_deals(
     let stage = q.text("stage");
     let (limit, before) = q.page();
     q.finish()?;
-    let rows = db
-        .run(move |conn| {
-            store::list(
-                conn,
-                funnel_id,
-                status.as_deref(),
-                stage.as_deref(),
-                lead_id,
-                before,
-                limit + 1,
-            )
-        })
-        .await?;
+    let filter = DealFilter {
+        funnel_id,
+        status,
+        stage,
+        lead_id,
+        before,
+        limit: limit + 1,
+    };
+    let rows = usecase::list(&db, filter).await?;
     let (rows, next_cursor) = paginate(rows, limit, |d| d.id);
     Ok(HttpResponse::Ok().json(DealPage {
         items: rows.into_iter().map(DealResponse::from).collect(),
@@ -380,11 +371,7 @@ pub async fn post_transition(
 ) -> Result<HttpResponse, FunnelError> {
     let id = path_id(&id)?;
     let m = body.into_inner().parse()?;
-    let moved = db
-        .run(move |conn| {
-            conn.transaction(|tx| store::transition(tx, id, &m, Origin::Api, Some(&trace)))
-        })
-        .await?;
+    let moved = usecase::record_move(&db, id, m, trace).await?;
     Ok(HttpResponse::Created().json(MovedResponse {
         transition: moved.transition.into(),
         deal: moved.deal.into(),
@@ -407,15 +394,7 @@ pub async fn list_transitions(
     db: web::Data<Db>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, FunnelError> {
-    let id = path_id(&id)?;
-    let rows = db
-        .run(move |conn| {
-            if store::find(conn, id)?.is_none() {
-                return Err(FunnelError::DealNotFound(id));
-            }
-            store::log_of(conn, id)
-        })
-        .await?;
+    let rows = usecase::transitions(&db, path_id(&id)?).await?;
     Ok(HttpResponse::Ok().json(TransitionList {
         items: rows.into_iter().map(TransitionResponse::from).collect(),
     }))

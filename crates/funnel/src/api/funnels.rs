@@ -2,19 +2,18 @@
 
 use std::collections::HashMap;
 
-use actix_web::{HttpResponse, http::StatusCode, web};
+use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
-use diesel::Connection;
 use platform::Db;
 use platform::http::json::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{Query, path_id};
+use super::{Query, created, path_id, version};
 use crate::domain::funnel::{self, FunnelDef};
 use crate::error::FunnelError;
-use crate::store::funnels::{self as store, Funnel};
+use crate::usecases::funnels::{self as usecase, Funnel};
 
 /// A stage as clients send it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -145,12 +144,11 @@ pub async fn create_funnel(
     body: Json<FunnelInput>,
 ) -> Result<HttpResponse, FunnelError> {
     let def = FunnelDef::parse(body.into_inner().into())?;
-    let f = db
-        .run(move |conn| conn.transaction(|tx| store::create(tx, &def)))
-        .await?;
-    Ok(HttpResponse::build(StatusCode::CREATED)
-        .insert_header(("location", format!("/v1/funnels/{}", f.id)))
-        .json(FunnelResponse::from(f)))
+    let f = usecase::create(&db, def).await?;
+    Ok(created(
+        format!("/v1/funnels/{}", f.id),
+        FunnelResponse::from(f),
+    ))
 }
 
 /// A funnel at its current version, or at `?version=`.
@@ -170,14 +168,9 @@ pub async fn get_funnel(
 ) -> Result<HttpResponse, FunnelError> {
     let id = path_id(&id)?;
     let mut q = Query::new(&query, &["version"]);
-    let version = q.parse("version", "a positive integer", |s| {
-        s.parse::<i32>().ok().filter(|v| *v > 0)
-    });
+    let version = version(&mut q);
     q.finish()?;
-    let f = db
-        .run(move |conn| store::find(conn, id, version))
-        .await?
-        .ok_or(FunnelError::FunnelNotFound(id))?;
+    let f = usecase::find(&db, id, version).await?;
     Ok(HttpResponse::Ok().json(FunnelResponse::from(f)))
 }
 
@@ -201,9 +194,7 @@ pub async fn put_funnel(
 ) -> Result<HttpResponse, FunnelError> {
     let id = path_id(&id)?;
     let def = FunnelDef::parse(body.into_inner().into())?;
-    let f = db
-        .run(move |conn| conn.transaction(|tx| store::update(tx, id, &def)))
-        .await?;
+    let f = usecase::replace(&db, id, def).await?;
     Ok(HttpResponse::Ok().json(FunnelResponse::from(f)))
 }
 
@@ -212,7 +203,7 @@ pub async fn put_funnel(
     responses((status = 200, body = FunnelList))
 )]
 pub async fn list_funnels(db: web::Data<Db>) -> Result<HttpResponse, FunnelError> {
-    let items = db.run(store::list).await?;
+    let items = usecase::list(&db).await?;
     Ok(HttpResponse::Ok().json(FunnelList {
         items: items.into_iter().map(FunnelResponse::from).collect(),
     }))

@@ -1,14 +1,12 @@
 //! `POST /v1/funnels/{id}/events`: NDJSON stage history for analysis. Each line is
-//! `{"deal_id" | "external_id", "stage", "at", "reason"?, "attributes"?}`. A line naming an
-//! unknown external id opens an imported deal. Lines are applied one by one (each in its own
-//! savepoint), so a bad line is reported with its number and never stops the good ones.
-//! Imports are history: they publish no events.
+//! `{"deal_id" | "external_id", "stage", "at", "reason"?, "attributes"?}`, read as the body
+//! streams in and applied in chunks by `usecases::import`: a bad line is reported with its
+//! number and never stops the good ones. Imports are history: they publish no events.
 
 use std::collections::BTreeMap;
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 use futures::StreamExt;
 use platform::Db;
 use platform::validation::Invalid;
@@ -17,17 +15,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::path_id;
-use crate::domain::deal::{DealInput, NewDeal};
 use crate::error::FunnelError;
-use crate::store::deals::{self as store, Move, Origin};
-use crate::store::funnels;
+use crate::usecases::funnels;
+use crate::usecases::import::{self as usecase, CHUNK, HistoryLine};
 
 /// Longest accepted line, in bytes.
 pub const MAX_LINE: usize = 64 * 1024;
-/// Lines applied per transaction. Each line is a savepoint, and PostgreSQL handles at most
-/// 64 subtransactions per transaction in shared memory; beyond that every snapshot check
-/// falls back to `pg_subtrans` and the import slows down as it grows.
-const CHUNK: usize = 50;
 /// Rejected lines listed in the response (all are counted).
 const MAX_LISTED: usize = 1000;
 
@@ -46,6 +39,19 @@ pub struct ImportLine {
     /// `owner` and `campaign` also set the opened deal's owner and campaign.
     #[serde(default)]
     attributes: BTreeMap<String, String>,
+}
+
+impl From<ImportLine> for HistoryLine {
+    fn from(l: ImportLine) -> Self {
+        HistoryLine {
+            deal_id: l.deal_id,
+            external_id: l.external_id,
+            stage: l.stage,
+            at: l.at,
+            reason: l.reason,
+            attributes: l.attributes,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -91,13 +97,7 @@ pub async fn import_events(
     mut body: web::Payload,
 ) -> Result<HttpResponse, FunnelError> {
     let funnel_id = path_id(&id)?;
-    let exists = db
-        .run(move |conn| funnels::find(conn, funnel_id, None))
-        .await?
-        .is_some();
-    if !exists {
-        return Err(FunnelError::FunnelNotFound(funnel_id));
-    }
+    funnels::find(&db, funnel_id, None).await?;
     let mut result = ImportResult::default();
     let mut buf: Vec<u8> = Vec::new();
     let mut line_no = 0u64;
@@ -175,74 +175,15 @@ async fn apply(
     lines: Vec<(u64, ImportLine)>,
     result: &mut ImportResult,
 ) -> Result<(), FunnelError> {
-    let outcomes = db
-        .run(move |conn| {
-            conn.transaction(|tx| {
-                let mut out = Vec::with_capacity(lines.len());
-                for (n, line) in lines {
-                    // A savepoint per line: a bad line rolls back alone.
-                    let r = tx.transaction(|sp| apply_line(sp, funnel_id, line));
-                    out.push((n, r));
-                }
-                Ok::<_, FunnelError>(out)
-            })
-        })
-        .await?;
-    for (n, r) in outcomes {
+    let lines = lines.into_iter().map(|(n, l)| (n, l.into())).collect();
+    for (n, r) in usecase::apply(db, funnel_id, lines).await? {
         match r {
             Ok(created) => {
                 result.accepted += 1;
                 result.deals_created += created as u64;
             }
-            Err(FunnelError::Unexpected(e)) => return Err(FunnelError::Unexpected(e)),
             Err(e) => result.reject(n, e.line_message()),
         }
     }
     Ok(())
-}
-
-/// Applies one line; true when it opened a deal.
-fn apply_line(
-    conn: &mut PgConnection,
-    funnel_id: Uuid,
-    line: ImportLine,
-) -> Result<bool, FunnelError> {
-    let existing = match (line.deal_id, &line.external_id) {
-        (Some(id), _) => {
-            let d = store::find(conn, id)?.ok_or(FunnelError::DealNotFound(id))?;
-            if d.funnel_id != funnel_id {
-                return Err(Invalid::field("deal_id", "belongs to another funnel").into());
-            }
-            Some(d)
-        }
-        (None, Some(x)) => store::find_external(conn, funnel_id, x)?,
-        (None, None) => None,
-    };
-    match existing {
-        Some(d) => {
-            let m = Move {
-                to_stage: line.stage,
-                at: Some(line.at),
-                reason: line.reason,
-                amount: None,
-                products: Vec::new(),
-            };
-            store::transition(conn, d.id, &m, Origin::Import, None)?;
-            Ok(false)
-        }
-        None => {
-            let deal = NewDeal::parse(DealInput {
-                funnel_id: Some(funnel_id),
-                external_id: line.external_id,
-                stage: Some(line.stage),
-                opened_at: Some(line.at),
-                owner: line.attributes.get("owner").cloned(),
-                campaign_id: line.attributes.get("campaign").cloned(),
-                attributes: Some(line.attributes),
-                ..Default::default()
-            })?;
-            store::create(conn, &deal, Origin::Import, None)?;
-            Ok(true)
-        }
-    }
 }

@@ -5,8 +5,9 @@ pub mod funnels;
 pub mod import;
 pub mod reports;
 
-use actix_web::web;
+use actix_web::{HttpResponse, web};
 use platform::openapi::ProblemResponses;
+use serde::Serialize;
 use utoipa::OpenApi;
 
 pub use platform::http::query::{Query, paginate, path_id};
@@ -97,4 +98,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(deals::post_transition))
             .route(web::get().to(deals::list_transitions)),
     );
+}
+
+/// 201 Created, with the new resource's `Location`.
+fn created(location: String, body: impl Serialize) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header(("location", location))
+        .json(body)
+}
+
+/// The `version` query parameter: a funnel version, a positive integer.
+fn version(q: &mut Query) -> Option<i32> {
+    q.parse("version", "a positive integer", |s| {
+        s.parse::<i32>().ok().filter(|v| *v > 0)
+    })
 }

@@ -6,18 +6,17 @@ use std::collections::HashMap;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use platform::Db;
-use platform::reports::{Format, render, respond};
-use platform::validation::Invalid;
+use platform::reports::Format;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{Query, path_id};
+use super::{Query, path_id, version};
 use crate::domain::funnel::Span;
 use crate::domain::matching::Order;
 use crate::error::FunnelError;
 use crate::reports::{self, BREAKDOWNS, Cohort, FunnelReport, Params};
-use crate::store::{funnels, reports as source};
+use crate::usecases::reports::{ReportRequest, funnel_report as report_of};
 
 /// Query of the funnel report.
 #[derive(Debug, IntoParams)]
@@ -52,16 +51,8 @@ pub struct ReportResponse {
     pub report: FunnelReport,
 }
 
-struct Request {
-    funnel_id: Uuid,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
-    version: Option<i32>,
-    params: Params,
-    format: Format,
-}
-
-fn parse(id: &str, raw: &HashMap<String, String>) -> Result<Request, FunnelError> {
+/// The report's request and the format to answer in.
+fn parse(id: &str, raw: &HashMap<String, String>) -> Result<(ReportRequest, Format), FunnelError> {
     let funnel_id = path_id(id)?;
     let mut q = Query::new(
         raw,
@@ -97,9 +88,7 @@ fn parse(id: &str, raw: &HashMap<String, String>) -> Result<Request, FunnelError
     let cohort = q
         .text("cohort")
         .and_then(|c| q.errors.take("cohort", Cohort::parse(&c)));
-    let version = q.parse("version", "a positive integer", |s| {
-        s.parse::<i32>().ok().filter(|v| *v > 0)
-    });
+    let version = version(&mut q);
     let format = q.format();
     if let (Some(f), Some(t)) = (from, to)
         && f >= t
@@ -107,7 +96,7 @@ fn parse(id: &str, raw: &HashMap<String, String>) -> Result<Request, FunnelError
         q.errors.add("to", "must be after from");
     }
     q.finish()?;
-    Ok(Request {
+    let request = ReportRequest {
         funnel_id,
         from,
         to,
@@ -118,34 +107,8 @@ fn parse(id: &str, raw: &HashMap<String, String>) -> Result<Request, FunnelError
             breakdown,
             cohort,
         },
-        format,
-    })
-}
-
-async fn build(db: &Db, r: &Request) -> Result<(String, FunnelReport), FunnelError> {
-    let (id, version, from, to) = (r.funnel_id, r.version, r.from, r.to);
-    let breakdown = r.params.breakdown.clone();
-    let (funnel, deals) = db
-        .run(move |conn| {
-            let funnel = funnels::find(conn, id, version)?;
-            let Some(funnel) = funnel else {
-                return Ok::<_, FunnelError>((None, Vec::new()));
-            };
-            let deals = source::load(conn, id, from, to, breakdown.as_deref())?;
-            Ok((Some(funnel), deals))
-        })
-        .await?;
-    let funnel = funnel.ok_or_else(|| match version {
-        Some(_) => Invalid::field("version", "this funnel has no such version").into(),
-        None => FunnelError::FunnelNotFound(id),
-    })?;
-    let params = r.params.clone();
-    let name = funnel.def.name.clone();
-    let report = web::block(move || reports::compute(&funnel.def, funnel.version, &deals, &params))
-        .await
-        .map_err(|e| anyhow::anyhow!("report task: {e}"))?
-        .map_err(|e| anyhow::anyhow!("funnel report: {e}"))?;
-    Ok((name, report))
+    };
+    Ok((request, format))
 }
 
 /// Per-stage conversion, drop-off and timing; breakdowns, cohort trends and the summary.
@@ -168,9 +131,9 @@ pub async fn funnel_report(
     id: web::Path<String>,
     raw: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, FunnelError> {
-    let r = parse(&id, &raw)?;
-    let (_, report) = build(&db, &r).await?;
-    if r.format == Format::Json {
+    let (r, format) = parse(&id, &raw)?;
+    let (_, report) = report_of(&db, &r).await?;
+    if format == Format::Json {
         return Ok(HttpResponse::Ok().json(ReportResponse {
             funnel_id: r.funnel_id,
             from: r.from,
@@ -178,13 +141,8 @@ pub async fn funnel_report(
             report,
         }));
     }
-    let format = r.format;
-    let body = platform::reports::compute(move || {
-        let mut df = reports::frame(&report)?;
-        render(&mut df, format)
-    })
-    .await?;
-    Ok(respond("funnel-report", format, body))
+    let frame = move || reports::frame(&report);
+    Ok(platform::reports::serve("funnel-report", format, frame).await?)
 }
 
 /// The funnel report as an SVG chart: a bar per stage with its conversion.
@@ -202,8 +160,8 @@ pub async fn funnel_chart(
     id: web::Path<String>,
     raw: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, FunnelError> {
-    let r = parse(&id, &raw)?;
-    let (name, report) = build(&db, &r).await?;
+    let (r, _) = parse(&id, &raw)?;
+    let (name, report) = report_of(&db, &r).await?;
     Ok(HttpResponse::Ok()
         .content_type("image/svg+xml")
         .body(reports::chart::svg(&name, &report)))

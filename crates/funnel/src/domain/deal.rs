@@ -2,12 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use contracts::funnel::{METHODOLOGIES, ProductLine, STAKEHOLDER_ROLES, Stakeholder};
 use contracts::money::Currency;
 use platform::validation::{FieldErrors, Invalid};
 use rust_decimal::Decimal;
 use uuid::Uuid;
+
+use super::funnel::FunnelDef;
 
 /// Breakdown attributes a deal may carry; anything else in `attributes` is refused so that
 /// a typo does not silently create a new dimension.
@@ -53,8 +55,21 @@ pub struct DealInput {
     pub opened_at: Option<DateTime<Utc>>,
 }
 
+/// Why a valid deal cannot open as asked in its funnel.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpenError {
+    #[error("no such funnel")]
+    NoSuchFunnel,
+    #[error("'{0}' is not a stage of this funnel")]
+    UnknownStage(String),
+    #[error("a deal cannot open closed")]
+    OpensClosed,
+    #[error("is in the future")]
+    InFuture,
+}
+
 /// A validated deal, ready to store.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct NewDeal {
     pub funnel_id: Uuid,
     pub external_id: Option<String>,
@@ -182,6 +197,31 @@ impl NewDeal {
             opened_at: input.opened_at,
         })
     }
+
+    /// The stage the deal opens in and when: a stage of `def` that is not terminal (the
+    /// first by default), at a time not in the future (now by default).
+    pub fn opening(
+        &self,
+        def: &FunnelDef,
+        now: DateTime<Utc>,
+    ) -> Result<(String, DateTime<Utc>), OpenError> {
+        let stage = self
+            .stage
+            .clone()
+            .unwrap_or_else(|| def.first_stage().to_string());
+        if def.index_of(&stage).is_none() {
+            return Err(OpenError::UnknownStage(stage));
+        }
+        if def.is_terminal(&stage) {
+            return Err(OpenError::OpensClosed);
+        }
+        let opened_at = self.opened_at.unwrap_or(now);
+        // A little clock skew between a client and us is not "the future".
+        if opened_at > now + Duration::seconds(5) {
+            return Err(OpenError::InFuture);
+        }
+        Ok((stage, opened_at))
+    }
 }
 
 pub fn products(errors: &mut FieldErrors, inputs: Vec<ProductInput>) -> Vec<ProductLine> {
@@ -231,6 +271,44 @@ mod tests {
                 "stakeholders[0].role",
                 "attributes.colour"
             ]
+        );
+    }
+
+    #[test]
+    fn opens_in_a_stage_that_is_not_terminal_and_not_in_the_future() {
+        use crate::domain::funnel::{FunnelInput, StageInput};
+        let stage = |n: &str| StageInput {
+            name: Some(n.into()),
+            ..Default::default()
+        };
+        let def = FunnelDef::parse(FunnelInput {
+            name: Some("f".into()),
+            stages: Some(vec![stage("a"), stage("b"), stage("won")]),
+            open_on_lead_created: None,
+        })
+        .unwrap();
+        let now = Utc::now();
+        let deal = |stage: Option<&str>, opened_at| NewDeal {
+            stage: stage.map(str::to_string),
+            opened_at,
+            ..Default::default()
+        };
+        assert_eq!(deal(None, None).opening(&def, now), Ok(("a".into(), now)));
+        assert_eq!(
+            deal(Some("b"), None).opening(&def, now),
+            Ok(("b".into(), now))
+        );
+        assert_eq!(
+            deal(Some("c"), None).opening(&def, now),
+            Err(OpenError::UnknownStage("c".into()))
+        );
+        assert_eq!(
+            deal(Some("won"), None).opening(&def, now),
+            Err(OpenError::OpensClosed)
+        );
+        assert_eq!(
+            deal(None, Some(now + Duration::hours(1))).opening(&def, now),
+            Err(OpenError::InFuture)
         );
     }
 

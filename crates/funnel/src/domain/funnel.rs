@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 /// The stage every funnel can end in without winning.
 pub const LOST: &str = "lost";
 
+/// The pseudo lifecycle stage `lead.qualified` maps to (stages with `on_qualified`).
+pub const QUALIFIED: &str = "(qualified)";
+
 /// Lifecycle stages of the leads service that a funnel stage may mirror.
 pub const LIFECYCLE_STAGES: [&str; 7] = [
     "subscriber",
@@ -172,6 +175,17 @@ impl FunnelDef {
     /// Whether `stage` may be moved to: one of the stages, or `lost`.
     pub fn knows(&self, stage: &str) -> bool {
         stage == LOST || self.index_of(stage).is_some()
+    }
+
+    /// The stage mirroring a leads lifecycle stage, or [`QUALIFIED`]'s stage.
+    pub fn mirroring(&self, lifecycle: &str) -> Option<usize> {
+        self.stages.iter().position(|s| {
+            if lifecycle == QUALIFIED {
+                s.on_qualified
+            } else {
+                s.lifecycle.as_deref() == Some(lifecycle)
+            }
+        })
     }
 }
 

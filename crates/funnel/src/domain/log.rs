@@ -3,8 +3,58 @@
 //! so a backdated move changes the projections exactly as a full replay would.
 
 use chrono::{DateTime, Duration, Utc};
+use contracts::funnel::ProductLine;
+use contracts::money::Currency;
+use rust_decimal::Decimal;
 
 use super::funnel::{FunnelDef, LOST};
+
+/// Where a move came from. Imports are history for analysis: they publish nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Api,
+    Import,
+    LeadEvent,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Api => "api",
+            Origin::Import => "import",
+            Origin::LeadEvent => "lead_event",
+        }
+    }
+
+    /// Whether what this origin records is announced as events.
+    pub fn publishes(self) -> bool {
+        self != Origin::Import
+    }
+}
+
+/// A requested stage move.
+#[derive(Debug, Clone)]
+pub struct Move {
+    pub to_stage: String,
+    pub at: Option<DateTime<Utc>>,
+    pub reason: Option<String>,
+    /// Sets the deal's value as it closes.
+    pub amount: Option<(Decimal, Currency)>,
+    pub products: Vec<ProductLine>,
+}
+
+impl Move {
+    /// A move to `stage` at `at` that carries no value (imports and lead events).
+    pub fn to(stage: String, at: DateTime<Utc>, reason: Option<String>) -> Move {
+        Move {
+            to_stage: stage,
+            at: Some(at),
+            reason,
+            amount: None,
+            products: Vec::new(),
+        }
+    }
+}
 
 /// One recorded move. `seq` is the recording order; `at` is when it took effect.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +78,15 @@ impl Status {
             Status::Open => "open",
             Status::Won => "won",
             Status::Lost => "lost",
+        }
+    }
+
+    /// The status `as_str` wrote; anything else reads as open.
+    pub fn parse(s: &str) -> Status {
+        match s {
+            "won" => Status::Won,
+            "lost" => Status::Lost,
+            _ => Status::Open,
         }
     }
 }
@@ -115,6 +174,8 @@ pub enum MoveError {
     TerminalNotLast(String),
     #[error("a move to lost needs a reason")]
     ReasonRequired,
+    #[error("a deal needs an amount and a currency to be won: send them with this move")]
+    ValueRequired,
 }
 
 /// A move checked against the log: the stage it leaves, and whether it backdates.
@@ -171,6 +232,35 @@ pub fn check_move(
         from_stage: prev.map(|p| p.to_stage.clone()),
         backdated: later,
     })
+}
+
+/// Winning needs the deal's value (`valued`), except in imported history.
+pub fn check_value(
+    def: &FunnelDef,
+    to: &str,
+    origin: Origin,
+    valued: bool,
+) -> Result<(), MoveError> {
+    if to == def.won_stage() && origin != Origin::Import && !valued {
+        return Err(MoveError::ValueRequired);
+    }
+    Ok(())
+}
+
+/// Whether a lead event may move a deal to stage `target` at `at`. Lead events only
+/// advance: a deal already at or past the target at that time stays; and they never close
+/// a deal (winning needs an amount, losing a reason), nor move one closed at that time.
+pub fn lead_advances(def: &FunnelDef, entries: &[Entry], target: usize, at: DateTime<Utc>) -> bool {
+    if def.is_terminal(&def.stages[target].name) {
+        return false;
+    }
+    let Some(current) = stage_at(entries, at) else {
+        return false;
+    };
+    !def.is_terminal(&current.to_stage)
+        && def
+            .index_of(&current.to_stage)
+            .is_none_or(|here| here < target)
 }
 
 #[cfg(test)]
@@ -272,6 +362,33 @@ mod tests {
         assert_eq!(p.status, Status::Lost);
         assert_eq!(p.closed_at, Some(t(3)));
         assert_eq!(p.time_in_stage(t(9)), Duration::zero());
+    }
+
+    #[test]
+    fn winning_needs_a_value_except_in_imports() {
+        let d = def();
+        assert_eq!(
+            check_value(&d, "won", Origin::Api, false),
+            Err(MoveError::ValueRequired)
+        );
+        assert!(check_value(&d, "won", Origin::Import, false).is_ok());
+        assert!(check_value(&d, "won", Origin::LeadEvent, true).is_ok());
+        assert!(check_value(&d, "sql", Origin::Api, false).is_ok());
+    }
+
+    #[test]
+    fn lead_events_only_advance_open_deals() {
+        let d = def();
+        let log = vec![e(1, "lead", 1), e(2, "sql", 10)];
+        // mql (1) at day 5, while in lead: forward.
+        assert!(lead_advances(&d, &log, 1, t(5)));
+        // mql at day 11, while in sql: backwards.
+        assert!(!lead_advances(&d, &log, 1, t(11)));
+        // Before the deal opened, or to the winning stage: never.
+        assert!(!lead_advances(&d, &[e(1, "lead", 2)], 1, t(1)));
+        assert!(!lead_advances(&d, &log, 3, t(11)));
+        let closed = vec![e(1, "lead", 1), e(2, "lost", 3)];
+        assert!(!lead_advances(&d, &closed, 2, t(4)));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Funnel definitions and their versions.
+//! Funnel rows and their versions (the stages of each version, as JSON).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 use super::schema::{funnel_versions, funnels};
 use crate::domain::funnel::{FunnelDef, Stage};
-use crate::error::FunnelError;
 
 /// A funnel at one version.
 #[derive(Debug, Clone)]
@@ -21,7 +20,8 @@ pub struct Funnel {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Queryable)]
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = funnels)]
 struct FunnelRow {
     id: Uuid,
     name: String,
@@ -31,54 +31,48 @@ struct FunnelRow {
     updated_at: DateTime<Utc>,
 }
 
-fn stages_of(json: serde_json::Value) -> Result<Vec<Stage>, FunnelError> {
-    serde_json::from_value(json).map_err(|e| FunnelError::Unexpected(e.into()))
+fn stages_of(json: serde_json::Value) -> QueryResult<Vec<Stage>> {
+    serde_json::from_value(json)
+        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
 }
 
-fn assemble(row: FunnelRow, stages: serde_json::Value) -> Result<Funnel, FunnelError> {
-    Ok(Funnel {
+fn assemble(row: FunnelRow, stages: Vec<Stage>) -> Funnel {
+    Funnel {
         id: row.id,
         version: row.version,
         def: FunnelDef {
             name: row.name,
-            stages: stages_of(stages)?,
+            stages,
             open_on_lead_created: row.open_on_lead_created,
         },
         created_at: row.created_at,
         updated_at: row.updated_at,
-    })
+    }
 }
 
-pub fn create(conn: &mut PgConnection, def: &FunnelDef) -> Result<Funnel, FunnelError> {
-    let id = Uuid::now_v7();
-    let now = Utc::now();
+/// Writes a new funnel row at `f.version`; its stages go in with [`insert_version`].
+pub fn insert(conn: &mut PgConnection, f: &Funnel) -> QueryResult<()> {
     diesel::insert_into(funnels::table)
-        .values((
-            funnels::id.eq(id),
-            funnels::name.eq(&def.name),
-            funnels::version.eq(1),
-            funnels::open_on_lead_created.eq(def.open_on_lead_created),
-            funnels::created_at.eq(now),
-            funnels::updated_at.eq(now),
-        ))
+        .values(FunnelRow {
+            id: f.id,
+            name: f.def.name.clone(),
+            version: f.version,
+            open_on_lead_created: f.def.open_on_lead_created,
+            created_at: f.created_at,
+            updated_at: f.updated_at,
+        })
         .execute(conn)?;
-    insert_version(conn, id, 1, &def.stages)?;
-    Ok(Funnel {
-        id,
-        version: 1,
-        def: def.clone(),
-        created_at: now,
-        updated_at: now,
-    })
+    Ok(())
 }
 
-fn insert_version(
+pub fn insert_version(
     conn: &mut PgConnection,
     id: Uuid,
     version: i32,
     stages: &[Stage],
-) -> Result<(), FunnelError> {
-    let json = serde_json::to_value(stages).map_err(|e| FunnelError::Unexpected(e.into()))?;
+) -> QueryResult<()> {
+    let json = serde_json::to_value(stages)
+        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
     diesel::insert_into(funnel_versions::table)
         .values((
             funnel_versions::funnel_id.eq(id),
@@ -89,43 +83,56 @@ fn insert_version(
     Ok(())
 }
 
+/// Writes the funnel row's name, flag, current version and update time.
+pub fn update(conn: &mut PgConnection, f: &Funnel) -> QueryResult<()> {
+    diesel::update(funnels::table.find(f.id))
+        .set((
+            funnels::name.eq(&f.def.name),
+            funnels::version.eq(f.version),
+            funnels::open_on_lead_created.eq(f.def.open_on_lead_created),
+            funnels::updated_at.eq(f.updated_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The stages of one version of a funnel.
+fn stages(conn: &mut PgConnection, id: Uuid, version: i32) -> QueryResult<Option<Vec<Stage>>> {
+    funnel_versions::table
+        .find((id, version))
+        .select(funnel_versions::stages)
+        .first::<serde_json::Value>(conn)
+        .optional()?
+        .map(stages_of)
+        .transpose()
+}
+
 /// The funnel at its current version, or at `version`.
 pub fn find(
     conn: &mut PgConnection,
     id: Uuid,
     version: Option<i32>,
-) -> Result<Option<Funnel>, FunnelError> {
+) -> QueryResult<Option<Funnel>> {
     let Some(row) = funnels::table
         .find(id)
-        .select((
-            funnels::id,
-            funnels::name,
-            funnels::version,
-            funnels::open_on_lead_created,
-            funnels::created_at,
-            funnels::updated_at,
-        ))
-        .first::<FunnelRow>(conn)
+        .select(FunnelRow::as_select())
+        .first(conn)
         .optional()?
     else {
         return Ok(None);
     };
     let v = version.unwrap_or(row.version);
-    let Some(stages) = funnel_versions::table
-        .find((id, v))
-        .select(funnel_versions::stages)
-        .first::<serde_json::Value>(conn)
-        .optional()?
-    else {
+    let Some(stages) = stages(conn, id, v)? else {
         return Ok(None);
     };
-    let mut f = assemble(row, stages)?;
+    let mut f = assemble(row, stages);
     f.version = v;
     Ok(Some(f))
 }
 
-/// The same, with the funnel row locked for the rest of the transaction.
-pub fn find_for_update(conn: &mut PgConnection, id: Uuid) -> Result<Option<Funnel>, FunnelError> {
+/// The same at the current version, with the funnel row locked for the rest of the
+/// transaction.
+pub fn find_for_update(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Funnel>> {
     let locked = funnels::table
         .find(id)
         .select(funnels::id)
@@ -138,35 +145,8 @@ pub fn find_for_update(conn: &mut PgConnection, id: Uuid) -> Result<Option<Funne
     }
 }
 
-/// Replaces the definition. New stages make a new version; a new name or flag alone does not.
-pub fn update(conn: &mut PgConnection, id: Uuid, def: &FunnelDef) -> Result<Funnel, FunnelError> {
-    let current = find_for_update(conn, id)?.ok_or(FunnelError::FunnelNotFound(id))?;
-    let version = if current.def.stages == def.stages {
-        current.version
-    } else {
-        insert_version(conn, id, current.version + 1, &def.stages)?;
-        current.version + 1
-    };
-    let now = Utc::now();
-    diesel::update(funnels::table.find(id))
-        .set((
-            funnels::name.eq(&def.name),
-            funnels::version.eq(version),
-            funnels::open_on_lead_created.eq(def.open_on_lead_created),
-            funnels::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(Funnel {
-        id,
-        version,
-        def: def.clone(),
-        created_at: current.created_at,
-        updated_at: now,
-    })
-}
-
 /// Every funnel at its current version, oldest first.
-pub fn list(conn: &mut PgConnection) -> Result<Vec<Funnel>, FunnelError> {
+pub fn list(conn: &mut PgConnection) -> QueryResult<Vec<Funnel>> {
     let rows: Vec<(FunnelRow, serde_json::Value)> = funnels::table
         .inner_join(
             funnel_versions::table.on(funnel_versions::funnel_id
@@ -174,19 +154,11 @@ pub fn list(conn: &mut PgConnection) -> Result<Vec<Funnel>, FunnelError> {
                 .and(funnel_versions::version.eq(funnels::version))),
         )
         .order((funnels::created_at, funnels::id))
-        .select((
-            (
-                funnels::id,
-                funnels::name,
-                funnels::version,
-                funnels::open_on_lead_created,
-                funnels::created_at,
-                funnels::updated_at,
-            ),
-            funnel_versions::stages,
-        ))
+        .select((FunnelRow::as_select(), funnel_versions::stages))
         .load(conn)?;
-    rows.into_iter().map(|(r, s)| assemble(r, s)).collect()
+    rows.into_iter()
+        .map(|(r, s)| Ok(assemble(r, stages_of(s)?)))
+        .collect()
 }
 
 /// The stages of one funnel version, as a definition for checking and publishing moves
@@ -196,7 +168,7 @@ pub fn version_def(
     conn: &mut PgConnection,
     id: Uuid,
     version: i32,
-) -> Result<Option<Arc<FunnelDef>>, FunnelError> {
+) -> QueryResult<Option<Arc<FunnelDef>>> {
     type Versions = Mutex<HashMap<(Uuid, i32), Arc<FunnelDef>>>;
     static CACHE: OnceLock<Versions> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
@@ -207,35 +179,16 @@ pub fn version_def(
     {
         return Ok(Some(def));
     }
-    let Some(stages) = funnel_versions::table
-        .find((id, version))
-        .select(funnel_versions::stages)
-        .first::<serde_json::Value>(conn)
-        .optional()?
-    else {
+    let Some(stages) = stages(conn, id, version)? else {
         return Ok(None);
     };
     let def = Arc::new(FunnelDef {
         name: String::new(),
-        stages: stages_of(stages)?,
+        stages,
         open_on_lead_created: false,
     });
     if let Ok(mut c) = cache.lock() {
         c.insert((id, version), def.clone());
     }
     Ok(Some(def))
-}
-
-/// Funnels whose deals lead events may open or advance.
-pub fn lead_driven(conn: &mut PgConnection) -> Result<Vec<Funnel>, FunnelError> {
-    Ok(list(conn)?
-        .into_iter()
-        .filter(|f| {
-            f.def.open_on_lead_created
-                || f.def
-                    .stages
-                    .iter()
-                    .any(|s| s.lifecycle.is_some() || s.on_qualified)
-        })
-        .collect())
 }

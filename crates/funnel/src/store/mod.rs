@@ -1,5 +1,5 @@
-//! Diesel queries of the funnel service; outbox rows are written here, in the caller's
-//! transaction.
+//! Diesel reads and writes of the funnel service's rows, in the caller's transaction. No
+//! rules and no events here: those are `usecases/`.
 
 pub mod deals;
 pub mod funnels;

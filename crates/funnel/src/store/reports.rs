@@ -8,7 +8,6 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::domain::log::Status;
-use crate::error::FunnelError;
 use crate::reports::DealFacts;
 
 const SCOPE: &str = "d.funnel_id = $1
@@ -51,7 +50,7 @@ pub fn load(
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
     breakdown: Option<&str>,
-) -> Result<Vec<DealFacts>, FunnelError> {
+) -> QueryResult<Vec<DealFacts>> {
     let deals: Vec<DealLine> = diesel::sql_query(format!(
         "SELECT d.id, d.opened_at, d.status, d.amount, d.currency, d.closed_at, d.close_reason,
            CASE $4
@@ -91,11 +90,7 @@ pub fn load(
             DealFacts {
                 key: d.key,
                 opened_at: d.opened_at,
-                status: match d.status.as_str() {
-                    "won" => Status::Won,
-                    "lost" => Status::Lost,
-                    _ => Status::Open,
-                },
+                status: Status::parse(&d.status),
                 amount: d.amount,
                 currency: d.currency,
                 closed_at: d.closed_at,

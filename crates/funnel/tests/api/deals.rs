@@ -1,24 +1,14 @@
 //! Deals and their moves: skips, backward moves, terminal stages, events, bad input.
 
-use std::time::Duration;
-
 use chrono::{Duration as Span, Utc};
-use platform::bus::Tap;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::helpers::*;
-
-async fn next_event(tap: &mut Tap) -> Value {
-    let d = tap.next(Duration::from_secs(10)).await.expect("an event");
-    serde_json::from_slice(&d.data).unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moves_skip_go_back_and_close_with_events() {
     let app = spawn_app().await;
-    let mut tap = Tap::open(&app.service.settings.bus, "touchstone.funnel.#")
-        .await
-        .unwrap();
+    let mut tap = app.tap("touchstone.funnel.#").await;
     let lead = uuid::Uuid::now_v7();
     let deal = app
         .deal(json!({
@@ -103,22 +93,17 @@ async fn moves_skip_go_back_and_close_with_events() {
         outbox_before
     );
 
-    let log = app.get_json(&format!("/v1/deals/{id}/transitions")).await;
-    let stages: Vec<&str> = log["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["to_stage"].as_str().unwrap())
-        .collect();
-    assert_eq!(stages, ["lead", "opportunity", "sql", "won"]);
+    let log = app.log(&id).await;
+    assert_eq!(
+        strings(&log["items"], "to_stage"),
+        ["lead", "opportunity", "sql", "won"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lost_needs_a_reason_and_publishes_deal_lost() {
     let app = spawn_app().await;
-    let mut tap = Tap::open(&app.service.settings.bus, "touchstone.funnel.deal.lost.v1")
-        .await
-        .unwrap();
+    let mut tap = app.tap("touchstone.funnel.deal.lost.v1").await;
     let deal = app.deal(b2b_deal()).await;
     let id = deal["id"].as_str().unwrap();
     let resp = app.transition(id, json!({"to_stage": "lost"})).await;

@@ -4,7 +4,6 @@
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use contracts::RawEvent;
 use contracts::leads::{LeadCreated, LeadLifecycleChanged, LeadQualified, MeddiccScores};
-use serde_json::Value;
 use uuid::Uuid;
 
 use crate::helpers::*;
@@ -83,7 +82,7 @@ async fn log_of(app: &TestApp, lead: Uuid) -> Vec<(String, String)> {
     let items = deals["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{deals}");
     let id = items[0]["id"].as_str().unwrap();
-    let log: Value = app.get_json(&format!("/v1/deals/{id}/transitions")).await;
+    let log = app.log(id).await;
     let mut moves: Vec<(String, String)> = log["items"]
         .as_array()
         .unwrap()

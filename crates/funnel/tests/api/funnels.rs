@@ -1,28 +1,29 @@
 //! Funnel definitions: seeds, validation, versions.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::*;
+
+/// Replaces the trial funnel with the name "trial 2" and `window` on its second stage.
+async fn rename_trial(app: &TestApp, id: &str, window: &str) -> Value {
+    let body = json!({"name": "trial 2", "stages": [
+        {"name": "signup"}, {"name": "activated", "window": window}, {"name": "paid"}]});
+    let resp = app.put_json(&format!("/v1/funnels/{id}"), &body).await;
+    assert_eq!(resp.status().as_u16(), 200);
+    resp.json().await.unwrap()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seeded_funnels_and_versions() {
     let app = spawn_app().await;
     let list = app.get_json("/v1/funnels").await;
-    let names: Vec<&str> = list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["name"].as_str().unwrap())
-        .collect();
+    let names = strings(&list["items"], "name");
     assert!(names.contains(&"B2B sales") && names.contains(&"Marketing"));
     let b2b = app.get_json(&format!("/v1/funnels/{B2B}")).await;
-    let stages: Vec<&str> = b2b["stages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(stages, ["lead", "mql", "sql", "opportunity", "won"]);
+    assert_eq!(
+        strings(&b2b["stages"], "name"),
+        ["lead", "mql", "sql", "opportunity", "won"]
+    );
     assert_eq!(b2b["won_stage"], "won");
     let marketing = app.get_json(&format!("/v1/funnels/{MARKETING}")).await;
     assert_eq!(marketing["stages"].as_array().unwrap().len(), 6);
@@ -36,35 +37,14 @@ async fn seeded_funnels_and_versions() {
         )
         .await;
     assert_eq!(resp.status().as_u16(), 201);
-    let f: serde_json::Value = resp.json().await.unwrap();
+    let f: Value = resp.json().await.unwrap();
     let id = f["id"].as_str().unwrap().to_string();
     assert_eq!(f["version"], 1);
     assert_eq!(f["stages"][1]["window"], "7d");
 
     // A new name alone keeps the version; new stages make version 2.
-    let renamed = app
-        .client
-        .put(app.url(&format!("/v1/funnels/{id}")))
-        .json(&json!({"name": "trial 2", "stages": [
-            {"name": "signup"}, {"name": "activated", "window": "7d"}, {"name": "paid"}]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(renamed.status().as_u16(), 200);
-    let renamed: serde_json::Value = renamed.json().await.unwrap();
-    assert_eq!(renamed["version"], 1);
-    let changed: serde_json::Value = app
-        .client
-        .put(app.url(&format!("/v1/funnels/{id}")))
-        .json(&json!({"name": "trial 2", "stages": [
-            {"name": "signup"}, {"name": "activated", "window": "14d"}, {"name": "paid"}]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(changed["version"], 2);
+    assert_eq!(rename_trial(&app, &id, "7d").await["version"], 1);
+    assert_eq!(rename_trial(&app, &id, "14d").await["version"], 2);
     let v1 = app.get_json(&format!("/v1/funnels/{id}?version=1")).await;
     assert_eq!(v1["stages"][1]["window"], "7d");
     let v2 = app.get_json(&format!("/v1/funnels/{id}")).await;

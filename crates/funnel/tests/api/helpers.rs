@@ -1,5 +1,8 @@
 //! `spawn_app()`: a funnel service on a random port with its own database and broker names.
 
+use std::time::Duration;
+
+use platform::bus::Tap;
 pub use platform::testing::assert_problem;
 use platform::testing::{RunningService, TestNamespace};
 use serde_json::{Value, json};
@@ -52,6 +55,34 @@ impl TestApp {
         assert_eq!(resp.status().as_u16(), 200, "{:?}", resp.text().await);
         resp.json().await.unwrap()
     }
+
+    /// Listens to the service's events whose routing key matches `pattern`.
+    pub async fn tap(&self, pattern: &str) -> Tap {
+        Tap::open(&self.service.settings.bus, pattern)
+            .await
+            .unwrap()
+    }
+
+    /// A deal's log as the API answers it.
+    pub async fn log(&self, deal: &str) -> Value {
+        self.get_json(&format!("/v1/deals/{deal}/transitions"))
+            .await
+    }
+}
+
+/// The next event a tap sees, as JSON.
+pub async fn next_event(tap: &mut Tap) -> Value {
+    let d = tap.next(Duration::from_secs(10)).await.expect("an event");
+    serde_json::from_slice(&d.data).unwrap()
+}
+
+/// The string `field` of each item of `list`.
+pub fn strings<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item[field].as_str().unwrap())
+        .collect()
 }
 
 pub fn b2b_deal() -> Value {

@@ -84,12 +84,7 @@ async fn bad_lines_are_numbered_and_good_lines_land() {
     assert_eq!(deal_a["attributes"], json!({"source": "web"}));
     assert_eq!(deal_b["status"], "lost");
     assert_eq!(deal_b["close_reason"], "price");
-    let b_log = app
-        .get_json(&format!(
-            "/v1/deals/{}/transitions",
-            deal_b["id"].as_str().unwrap()
-        ))
-        .await;
+    let b_log = app.log(deal_b["id"].as_str().unwrap()).await;
     assert_eq!(b_log["items"].as_array().unwrap().len(), 3);
     // History is for analysis: the import published nothing.
     assert_eq!(

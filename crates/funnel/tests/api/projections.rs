@@ -38,6 +38,15 @@ fn projection(deal: &Value) -> (String, DateTime<Utc>, DateTime<Utc>, Option<Dat
     )
 }
 
+/// Runs the rebuild command against the app's database; returns the deals it corrected.
+async fn rebuild(app: &TestApp) -> usize {
+    let settings = app.service.settings.clone();
+    tokio::task::spawn_blocking(move || funnel::rebuild_projections(&settings))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn projections_equal_a_replay_after_random_backdating() {
     let app = spawn_app().await;
@@ -75,7 +84,7 @@ async fn projections_equal_a_replay_after_random_backdating() {
             accepted += (status == 201) as usize;
             // After every move, accepted or not, the row equals a replay of the log.
             let deal = app.get_json(&format!("/v1/deals/{id}")).await;
-            let log = app.get_json(&format!("/v1/deals/{id}/transitions")).await;
+            let log = app.log(&id).await;
             assert_eq!(projection(&deal), replay(&log), "deal {id}");
             assert_eq!(
                 deal["transition_count"],
@@ -92,48 +101,33 @@ async fn projections_equal_a_replay_after_random_backdating() {
          RETURNING 1) SELECT count(*) AS n FROM x",
     )
     .await;
-    let settings = app.service.settings.clone();
-    let fixed = tokio::task::spawn_blocking(move || funnel::rebuild_projections(&settings))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(fixed, 12);
+    assert_eq!(rebuild(&app).await, 12);
     for id in &ids {
         let deal = app.get_json(&format!("/v1/deals/{id}")).await;
-        let log = app.get_json(&format!("/v1/deals/{id}/transitions")).await;
+        let log = app.log(id).await;
         assert_eq!(projection(&deal), replay(&log));
     }
     // A second rebuild finds nothing to fix.
-    let settings = app.service.settings.clone();
-    let again = tokio::task::spawn_blocking(move || funnel::rebuild_projections(&settings))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(again, 0);
+    assert_eq!(rebuild(&app).await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_log_refuses_updates_and_deletes() {
     let app = spawn_app().await;
     app.deal(b2b_deal()).await;
-    let db = app.service.db.clone();
-    let result = db
-        .run(|conn| {
+    let execute = |sql: &'static str| {
+        app.service.db.run(move |conn| {
             use diesel::RunQueryDsl;
-            diesel::sql_query("UPDATE transitions SET to_stage = 'won'")
+            diesel::sql_query(sql)
                 .execute(conn)
                 .map_err(platform::DbError::from)
         })
-        .await;
-    assert!(result.is_err());
-    let deleted = db
-        .run(|conn| {
-            use diesel::RunQueryDsl;
-            diesel::sql_query("DELETE FROM transitions")
-                .execute(conn)
-                .map_err(platform::DbError::from)
-        })
-        .await;
-    assert!(deleted.is_err());
+    };
+    assert!(
+        execute("UPDATE transitions SET to_stage = 'won'")
+            .await
+            .is_err()
+    );
+    assert!(execute("DELETE FROM transitions").await.is_err());
     assert_eq!(app.count("SELECT count(*) AS n FROM transitions").await, 1);
 }

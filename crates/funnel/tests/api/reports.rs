@@ -320,12 +320,7 @@ async fn dataset(app: &TestApp, funnel: &str, seed: u64) -> Vec<Deal> {
         .await;
     let mut deals = Vec::new();
     for d in list["items"].as_array().unwrap() {
-        let log = app
-            .get_json(&format!(
-                "/v1/deals/{}/transitions",
-                d["id"].as_str().unwrap()
-            ))
-            .await;
+        let log = app.log(d["id"].as_str().unwrap()).await;
         let mut moves: Vec<(i64, i64, Option<usize>)> = log["items"]
             .as_array()
             .unwrap()
