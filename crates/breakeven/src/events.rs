@@ -6,11 +6,10 @@ use contracts::RawEvent;
 use contracts::funnel::DealWon;
 use contracts::touchpoints::{ConversionAttributed, TouchpointRecorded};
 use diesel::prelude::*;
-use platform::bus::consumer::{EventHandler, HandlerError};
+use platform::bus::consumer::{EventHandler, HandlerError, decode};
 
 use crate::Tracking;
-use crate::error::BreakevenError;
-use crate::store::tracking;
+use crate::usecases::{deals, spend};
 
 pub struct BreakevenHandler {
     tracking: Tracking,
@@ -44,7 +43,7 @@ impl BreakevenHandler {
             .filter(|t| t.campaign_id.is_none() && t.cost.is_some_and(|c| !c.is_zero()))
             .count();
         self.costs_without_campaign.inc_by(orphans as u64);
-        tracking::record_costs(conn, touches, &self.tracking).map_err(handler_error)?;
+        spend::record_costs(conn, touches, &self.tracking).map_err(HandlerError::classify)?;
         Ok(())
     }
 }
@@ -66,11 +65,11 @@ impl EventHandler for BreakevenHandler {
             }
             t if t == <DealWon as contracts::EventPayload>::TYPE => {
                 let d: DealWon = decode(event)?;
-                tracking::record_deal(conn, &d, &self.tracking).map_err(handler_error)
+                deals::record_deal(conn, &d, &self.tracking).map_err(HandlerError::classify)
             }
             t if t == <ConversionAttributed as contracts::EventPayload>::TYPE => {
                 let c: ConversionAttributed = decode(event)?;
-                tracking::record_attribution(conn, &c, &self.tracking).map_err(handler_error)
+                deals::record_attribution(conn, &c, &self.tracking).map_err(HandlerError::classify)
             }
             other => {
                 tracing::debug!(event_type = other, "event not handled by breakeven");
@@ -96,17 +95,4 @@ impl EventHandler for BreakevenHandler {
         }
         events.iter().try_for_each(|e| self.handle(conn, e))
     }
-}
-
-fn handler_error(e: BreakevenError) -> HandlerError {
-    match e {
-        BreakevenError::Unexpected(e) => HandlerError::Transient(e),
-        other => HandlerError::Permanent(other.to_string()),
-    }
-}
-
-fn decode<T: contracts::EventPayload>(event: &RawEvent) -> Result<T, HandlerError> {
-    event
-        .decode()
-        .map_err(|e| HandlerError::Permanent(e.to_string()))
 }

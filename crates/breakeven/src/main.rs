@@ -2,7 +2,9 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    if platform::app::print_openapi_if_asked(|| Ok(breakeven::definition()))? {
+    if platform::app::print_openapi_if_asked(|| {
+        Ok(breakeven::definition_with(breakeven::Tracking::load()?))
+    })? {
         return Ok(());
     }
     platform::telemetry::init(breakeven::SERVICE);

@@ -6,14 +6,9 @@ pub mod reports;
 pub mod scenarios;
 
 use actix_web::{HttpResponse, http::StatusCode, web};
-use diesel::{PgConnection, QueryResult};
-use platform::Db;
 use platform::openapi::ProblemResponses;
 use serde::Serialize;
 use utoipa::OpenApi;
-use uuid::Uuid;
-
-use crate::error::BreakevenError;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -122,26 +117,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// A UUID path segment, or a 422 naming `id`.
-pub fn path_id(raw: &str) -> Result<Uuid, BreakevenError> {
-    Uuid::parse_str(raw).map_err(|_| platform::Problem::field("id", "must be a UUID").into())
-}
-
 /// A 201 with `Location`.
 pub fn created(location: &str, body: impl Serialize) -> HttpResponse {
     HttpResponse::build(StatusCode::CREATED)
         .insert_header((actix_web::http::header::LOCATION, location))
         .json(body)
-}
-
-/// Runs diesel work on the pool; its errors are unexpected.
-pub async fn read<T, F>(db: &Db, f: F) -> Result<T, BreakevenError>
-where
-    F: FnOnce(&mut PgConnection) -> QueryResult<T> + Send + 'static,
-    T: Send + 'static,
-{
-    db.run(move |conn| f(conn).map_err(BreakevenError::from))
-        .await
 }
 
 pub use platform::http::query::Query;

@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
-use chrono::Utc;
 use platform::Db;
 
 use super::Query;
@@ -11,7 +10,7 @@ use super::records::CampaignBreakeven;
 use crate::Tracking;
 use crate::error::BreakevenError;
 use crate::reports::{self, ProfitabilityRow};
-use crate::store::tracking;
+use crate::usecases::progress;
 
 /// Per campaign id (defined, or only named by events): spend, attributed revenue,
 /// contribution, profit, ROAS against break-even ROAS, progress, alerts and the projected
@@ -36,29 +35,20 @@ pub async fn campaign_profitability(
     let mut q = Query::new(&query, &["format"]);
     let format = q.format();
     q.finish()?;
-    let rows = db
-        .run(move |conn| {
-            let now = Utc::now();
-            tracking::all_campaign_ids(conn)?
-                .iter()
-                .map(|id| {
-                    let status = tracking::campaign_status(conn, id, &tracking, now)?;
-                    let name = status.campaign.as_ref().map(|c| c.name.clone());
-                    Ok(row(name, CampaignBreakeven::from(status)))
-                })
-                .collect::<Result<Vec<_>, BreakevenError>>()
+    let rows: Vec<ProfitabilityRow> = progress::all(&db, &tracking)
+        .await?
+        .into_iter()
+        .map(|status| {
+            let name = status.campaign.as_ref().map(|c| c.name.clone());
+            row(name, CampaignBreakeven::from(status))
         })
-        .await?;
-    let body = platform::reports::compute(move || {
-        let mut df = reports::campaign_profitability(&rows)?;
-        reports::render(&mut df, format)
-    })
-    .await?;
-    Ok(platform::reports::respond(
-        "campaign-profitability",
-        format,
-        body,
-    ))
+        .collect();
+    Ok(
+        platform::reports::serve("campaign-profitability", format, move || {
+            reports::campaign_profitability(&rows)
+        })
+        .await?,
+    )
 }
 
 fn row(name: Option<String>, b: CampaignBreakeven) -> ProfitabilityRow {

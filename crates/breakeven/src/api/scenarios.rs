@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use platform::Db;
 use platform::http::json::Json;
+use platform::http::query::path_id;
 use platform::validation::Invalid;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -13,11 +14,12 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::calculator::{CalculateRequest, CalculateResponse};
-use super::{Query, created, path_id, read};
+use super::{Query, created};
 use crate::domain::calculator;
-use crate::domain::scenario::{self, compare};
+use crate::domain::scenario;
 use crate::error::BreakevenError;
-use crate::store::scenarios::{self as store, ScenarioRow};
+use crate::store::scenarios::ScenarioRow;
+use crate::usecases::scenarios as usecase;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -86,7 +88,7 @@ pub async fn create_scenario(
     body: Json<ScenarioInput>,
 ) -> Result<HttpResponse, BreakevenError> {
     let (name, inputs, results) = evaluate(&body.value)?;
-    let row = read(&db, move |conn| store::create(conn, &name, inputs, results)).await?;
+    let row = usecase::create(&db, name, inputs, results).await?;
     Ok(created(
         &format!("/v1/scenarios/{}", row.id),
         ScenarioResponse::from(row),
@@ -106,11 +108,7 @@ pub async fn put_scenario(
 ) -> Result<HttpResponse, BreakevenError> {
     let id = path_id(&id)?;
     let (name, inputs, results) = evaluate(&body.value)?;
-    let row = read(&db, move |conn| {
-        store::save_version(conn, id, &name, inputs, results)
-    })
-    .await?
-    .ok_or_else(|| BreakevenError::NotFound(format!("scenario {id}")))?;
+    let row = usecase::save_version(&db, id, name, inputs, results).await?;
     Ok(HttpResponse::Ok().json(ScenarioResponse::from(row)))
 }
 
@@ -135,15 +133,13 @@ pub async fn get_scenario(
     let mut q = Query::new(&query, &["version"]);
     let version = version_param(&mut q, "version");
     q.finish()?;
-    let row = read(&db, move |conn| store::find(conn, id, version))
-        .await?
-        .ok_or_else(|| BreakevenError::NotFound(format!("scenario {id}")))?;
+    let row = usecase::get(&db, id, version).await?;
     Ok(HttpResponse::Ok().json(ScenarioResponse::from(row)))
 }
 
 #[utoipa::path(get, path = "/v1/scenarios", tag = "scenarios", responses((status = 200, body = ScenarioList)))]
 pub async fn list_scenarios(db: web::Data<Db>) -> Result<HttpResponse, BreakevenError> {
-    let rows = read(&db, store::list).await?;
+    let rows = usecase::list(&db).await?;
     Ok(HttpResponse::Ok().json(ScenarioList {
         items: rows.into_iter().map(Into::into).collect(),
     }))
@@ -167,6 +163,16 @@ pub struct ScenarioRef {
     pub id: Uuid,
     pub version: i32,
     pub name: String,
+}
+
+impl From<ScenarioRow> for ScenarioRef {
+    fn from(r: ScenarioRow) -> Self {
+        ScenarioRef {
+            id: r.id,
+            version: r.version,
+            name: r.name,
+        }
+    }
 }
 
 /// One figure of the comparison, named by its JSON path in the results (`breakeven.units`,
@@ -219,49 +225,11 @@ pub async fn compare_scenarios(
 ) -> Result<HttpResponse, BreakevenError> {
     let id = path_id(&id)?;
     let req = body.into_inner();
-    let other_id = req.other_id;
-    let (base, other) = read(&db, move |conn| {
-        Ok((
-            store::find(conn, id, req.version)?,
-            store::find(conn, other_id, req.other_version)?,
-        ))
-    })
-    .await?;
-    let base = base.ok_or_else(|| BreakevenError::NotFound(format!("scenario {id}")))?;
-    let other = other.ok_or_else(|| {
-        BreakevenError::Invalid(platform::Problem::field(
-            "other_id",
-            "does not name an existing scenario (version)",
-        ))
-    })?;
-    let currency = |r: &ScenarioRow| r.results["currency"].as_str().unwrap_or("").to_string();
-    if currency(&base) != currency(&other) {
-        return Err(platform::Problem::field(
-            "other_id",
-            format!(
-                "currency mismatch: {} against {}",
-                currency(&base),
-                currency(&other)
-            ),
-        )
-        .into());
-    }
-    let figures = compare(&base.results, &other.results)
-        .into_iter()
-        .map(Into::into)
-        .collect();
+    let c = usecase::compare(&db, (id, req.version), (req.other_id, req.other_version)).await?;
     Ok(HttpResponse::Ok().json(ComparisonResponse {
-        currency: currency(&base),
-        base: ScenarioRef {
-            id: base.id,
-            version: base.version,
-            name: base.name,
-        },
-        other: ScenarioRef {
-            id: other.id,
-            version: other.version,
-            name: other.name,
-        },
-        figures,
+        currency: c.currency,
+        base: ScenarioRef::from(c.base),
+        other: ScenarioRef::from(c.other),
+        figures: c.figures.into_iter().map(Into::into).collect(),
     }))
 }

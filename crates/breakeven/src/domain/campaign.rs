@@ -4,8 +4,33 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
+use uuid::Uuid;
 
 use super::cvp::{Calc, add, div, mul, sub};
+use super::mix::{self, MixLine};
+use super::records::PricedProduct;
+
+/// The contribution-margin ratio of a campaign's product mix (product ids and shares),
+/// priced from the catalogue (`known`). `None` when a product of the mix is not known or
+/// the mix's weighted margin is not positive: the campaign cannot break even yet.
+pub fn mix_margin_ratio(mix: &[(Uuid, Decimal)], known: &[PricedProduct]) -> Option<Decimal> {
+    let lines: Vec<MixLine> = mix
+        .iter()
+        .filter_map(|(id, share)| {
+            known.iter().find(|p| p.id == *id).map(|p| MixLine {
+                name: id.to_string(),
+                price: p.price,
+                variable_cost: p.variable_cost,
+                share: *share,
+            })
+        })
+        .collect();
+    if lines.len() != mix.len() {
+        return None;
+    }
+    let (margin, price) = mix::weighted(&lines).ok()?;
+    Some(margin / price)
+}
 
 /// What is known of a campaign at one moment.
 #[derive(Debug, Clone, PartialEq, Eq)]

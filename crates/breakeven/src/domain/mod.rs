@@ -5,6 +5,7 @@
 pub mod calculator;
 pub mod campaign;
 pub mod chart;
+pub mod company;
 pub mod cvp;
 pub mod input;
 pub mod marketing;
@@ -13,3 +14,4 @@ pub mod projection;
 pub mod records;
 pub mod scenario;
 pub mod sensitivity;
+pub mod spend;

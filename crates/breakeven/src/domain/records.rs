@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use contracts::Currency;
-use platform::validation::Invalid;
+use platform::validation::{FieldErrors, Invalid};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -47,6 +47,15 @@ impl TryFrom<&ProductDraft> for Product {
             currency,
         })
     }
+}
+
+/// A product as the catalogue prices it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PricedProduct {
+    pub id: Uuid,
+    pub price: Decimal,
+    pub variable_cost: Decimal,
+    pub currency: String,
 }
 
 /// How often a fixed cost falls due.
@@ -208,6 +217,29 @@ impl Campaign {
     }
 }
 
+impl Campaign {
+    /// Every product of the mix must be in the catalogue (`known`) and priced in the
+    /// campaign's currency.
+    pub fn check_products(&self, known: &[PricedProduct]) -> Result<(), Invalid> {
+        let mut errors = FieldErrors::new();
+        for (i, (id, _)) in self.product_mix.iter().enumerate() {
+            let field = format!("product_mix[{i}].product_id");
+            match known.iter().find(|p| p.id == *id) {
+                None => errors.add(&field, "does not name an existing product"),
+                Some(p) if p.currency != self.currency.as_str() => errors.add(
+                    &field,
+                    format!(
+                        "currency mismatch: the product is priced in {}, the campaign in {}",
+                        p.currency, self.currency
+                    ),
+                ),
+                Some(_) => {}
+            }
+        }
+        errors.check()
+    }
+}
+
 /// A campaign id as the other services send it in `campaign_id`.
 pub fn campaign_id(raw: &str) -> Result<String, String> {
     let ok = !raw.is_empty()
@@ -264,6 +296,26 @@ mod tests {
         let invalid = Campaign::parse(&bad, Decimal::new(5, 1)).unwrap_err();
         let fields: Vec<&str> = invalid.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["id", "budget", "ends_on", "product_mix"]);
+    }
+
+    #[test]
+    fn the_mix_must_name_known_products_in_the_campaign_currency() {
+        let c = Campaign::parse(&campaign(), Decimal::new(5, 1)).unwrap();
+        let priced = |currency: &str| PricedProduct {
+            id: Uuid::nil(),
+            price: Decimal::from(100),
+            variable_cost: Decimal::from(60),
+            currency: currency.into(),
+        };
+        assert_eq!(c.check_products(&[priced("USD")]), Ok(()));
+        let unknown = c.check_products(&[]).unwrap_err();
+        assert_eq!(unknown.0[0].field, "product_mix[0].product_id");
+        assert_eq!(unknown.0[0].message, "does not name an existing product");
+        let euro = c.check_products(&[priced("EUR")]).unwrap_err();
+        assert_eq!(
+            euro.0[0].message,
+            "currency mismatch: the product is priced in EUR, the campaign in USD"
+        );
     }
 
     #[test]

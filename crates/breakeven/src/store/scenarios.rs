@@ -1,11 +1,12 @@
 //! Saved scenarios: calculator inputs with their results, versioned (each save is a new
 //! version; old versions stay readable).
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::schema::scenarios;
+use super::{LIST_LIMIT, now};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = scenarios)]
@@ -18,6 +19,27 @@ pub struct ScenarioRow {
     pub created_at: DateTime<Utc>,
 }
 
+fn insert(
+    conn: &mut PgConnection,
+    id: Uuid,
+    version: i32,
+    name: &str,
+    inputs: serde_json::Value,
+    results: serde_json::Value,
+) -> QueryResult<ScenarioRow> {
+    diesel::insert_into(scenarios::table)
+        .values(ScenarioRow {
+            id,
+            version,
+            name: name.to_string(),
+            inputs,
+            results,
+            created_at: now(),
+        })
+        .returning(ScenarioRow::as_returning())
+        .get_result(conn)
+}
+
 /// Saves version 1 of a new scenario.
 pub fn create(
     conn: &mut PgConnection,
@@ -25,17 +47,7 @@ pub fn create(
     inputs: serde_json::Value,
     results: serde_json::Value,
 ) -> QueryResult<ScenarioRow> {
-    diesel::insert_into(scenarios::table)
-        .values(ScenarioRow {
-            id: Uuid::now_v7(),
-            version: 1,
-            name: name.to_string(),
-            inputs,
-            results,
-            created_at: Utc::now().trunc_subsecs(6),
-        })
-        .returning(ScenarioRow::as_returning())
-        .get_result(conn)
+    insert(conn, Uuid::now_v7(), 1, name, inputs, results)
 }
 
 /// Saves the next version of an existing scenario; `None` when it does not exist. The
@@ -51,18 +63,7 @@ pub fn save_version(
     let Some(latest) = find(conn, id, None)? else {
         return Ok(None);
     };
-    diesel::insert_into(scenarios::table)
-        .values(ScenarioRow {
-            id,
-            version: latest.version + 1,
-            name: name.to_string(),
-            inputs,
-            results,
-            created_at: Utc::now().trunc_subsecs(6),
-        })
-        .returning(ScenarioRow::as_returning())
-        .get_result(conn)
-        .map(Some)
+    insert(conn, id, latest.version + 1, name, inputs, results).map(Some)
 }
 
 /// A version of a scenario, the latest when `version` is `None`.
@@ -86,7 +87,7 @@ pub fn list(conn: &mut PgConnection) -> QueryResult<Vec<ScenarioRow>> {
     scenarios::table
         .distinct_on(scenarios::id)
         .order((scenarios::id, scenarios::version.desc()))
-        .limit(super::records::LIST_LIMIT)
+        .limit(LIST_LIMIT)
         .select(ScenarioRow::as_select())
         .load(conn)
 }

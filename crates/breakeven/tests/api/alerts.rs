@@ -11,6 +11,8 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use platform::bus::Tap;
+
 use crate::helpers::{TestApp, spawn_app};
 
 fn usd() -> contracts::Currency {
@@ -80,14 +82,14 @@ fn campaign_body(id: &str, product: &str) -> Value {
 const MARKER: &str = "marker-";
 
 /// Waits until the service has handled every message published so far, then checks that
-/// `events` of them (markers aside) were new.
+/// `events` of them (markers aside) were new. Returns the marker's campaign id.
 ///
 /// A duplicate is acknowledged without an inbox row, so there is nothing of its own to wait
 /// for. A marker follows instead: a cost on a campaign of its own. The queue is delivered in
 /// order and applied one group at a time, a failed group one message at a time, so once the
 /// marker's spend shows, every earlier message has been applied or skipped, unless one went
 /// to a retry queue, from which it could come back after the marker; so none may have.
-async fn settle(app: &TestApp, events: i64) {
+async fn settle(app: &TestApp, events: i64) -> String {
     let marker = format!("{MARKER}{}", Uuid::now_v7());
     app.publish(&cost(&marker, 1)).await;
     app.wait_count(
@@ -107,6 +109,37 @@ async fn settle(app: &TestApp, events: i64) {
         ))
         .await;
     assert_eq!(inbox - markers, events);
+    marker
+}
+
+/// Makes the service publish an alert after everything it has published so far, and
+/// returns the routing keys of what the tap saw before it. The marker is the last
+/// `settle()` marker's campaign, defined now with a budget its spend of 1 puts at risk:
+/// its `campaign.at_risk` is enqueued after every earlier alert, and the outbox relay
+/// publishes in enqueue order, so whatever the service published before it is on the tap
+/// before the marker.
+async fn published_before_marker(
+    app: &TestApp,
+    tap: &mut Tap,
+    marker: &str,
+    product: &str,
+) -> Vec<String> {
+    let mut body = campaign_body(marker, product);
+    body["budget"] = json!("1");
+    app.create("/v1/campaigns", &body).await;
+    let mut seen = Vec::new();
+    loop {
+        let d = tap
+            .next(Duration::from_secs(30))
+            .await
+            .expect("the marker's alert is published");
+        let event: Value = serde_json::from_slice(&d.data).unwrap();
+        if event["data"]["campaign_id"] == marker {
+            assert_eq!(event["type"], "touchstone.breakeven.campaign.at_risk.v1");
+            return seen;
+        }
+        seen.push(d.routing_key.to_string());
+    }
 }
 
 /// Messages the consumer has sent to a retry queue, from `/metrics`.
@@ -151,25 +184,18 @@ async fn at_risk_then_breakeven_each_fire_once_despite_duplicates() {
     // More spend and revenue afterwards change nothing.
     app.publish(&cost("spring", 10)).await;
     app.publish(&won(Some("spring"), 100, vec![])).await;
-    settle(&app, 5).await;
+    let marker = settle(&app, 5).await;
     assert_eq!(app.outbox_count("campaign.breakeven_reached").await, 1);
     assert_eq!(app.outbox_count("campaign.at_risk").await, 1);
 
-    let mut seen = Vec::new();
-    while let Some(d) = tap.next(Duration::from_secs(3)).await {
-        seen.push(d.routing_key.to_string());
-        if seen.len() == 2 {
-            break;
-        }
-    }
+    // Each alert was published once, in order, and nothing else before the marker's.
     assert_eq!(
-        seen,
+        published_before_marker(&app, &mut tap, &marker, &product).await,
         [
             "touchstone.breakeven.campaign.at_risk.v1",
             "touchstone.breakeven.campaign.breakeven_reached.v1"
         ]
     );
-    assert!(tap.next(Duration::from_millis(500)).await.is_none());
 }
 
 /// Costs and a deal arrive before the campaign exists: their totals are kept under the

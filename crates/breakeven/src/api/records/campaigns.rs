@@ -1,0 +1,186 @@
+//! `/v1/campaigns`: campaigns, a budget over dates selling a mix of products.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use platform::http::json::Json;
+use platform::validation::Invalid;
+use platform::{Db, TraceContext};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::path_campaign;
+use crate::Tracking;
+use crate::api::created;
+use crate::domain::records::{Campaign, CampaignDraft};
+use crate::error::BreakevenError;
+use crate::store::campaigns::CampaignRow;
+use crate::usecases::campaigns as usecase;
+
+/// A campaign: a budget over dates, selling a mix of products.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignInput {
+    /// The campaign id the other services use (`campaign_id` in events); generated when
+    /// absent. Letters, digits, `-`, `_`, `.`, at most 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub name: String,
+    pub budget: String,
+    pub currency: String,
+    #[serde(deserialize_with = "platform::time::date")]
+    pub starts_on: NaiveDate,
+    #[serde(deserialize_with = "platform::time::date")]
+    pub ends_on: NaiveDate,
+    pub product_mix: Vec<MixShareInput>,
+    /// Share of budget spent that arms `campaign.at_risk` (default: the service's, 0.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_threshold: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MixShareInput {
+    pub product_id: Uuid,
+    /// Share of units sold, 0 to 1; the shares sum to 1.
+    pub share: String,
+}
+
+impl From<CampaignInput> for CampaignDraft {
+    fn from(i: CampaignInput) -> Self {
+        CampaignDraft {
+            id: i.id,
+            name: i.name,
+            budget: i.budget,
+            currency: i.currency,
+            starts_on: i.starts_on,
+            ends_on: i.ends_on,
+            product_mix: i
+                .product_mix
+                .into_iter()
+                .map(|m| (m.product_id, m.share))
+                .collect(),
+            risk_threshold: i.risk_threshold,
+        }
+    }
+}
+
+/// One entry of `campaigns.product_mix`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MixShare {
+    pub product_id: Uuid,
+    pub share: Decimal,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CampaignResponse {
+    pub id: String,
+    pub name: String,
+    pub budget: Decimal,
+    pub currency: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub product_mix: Vec<MixShare>,
+    pub risk_threshold: Decimal,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<CampaignRow> for CampaignResponse {
+    fn from(r: CampaignRow) -> Self {
+        CampaignResponse {
+            product_mix: r
+                .mix()
+                .into_iter()
+                .map(|(product_id, share)| MixShare { product_id, share })
+                .collect(),
+            id: r.id,
+            name: r.name,
+            budget: r.budget,
+            currency: r.currency,
+            starts_on: r.starts_on,
+            ends_on: r.ends_on,
+            risk_threshold: r.risk_threshold,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CampaignList {
+    pub items: Vec<CampaignResponse>,
+}
+
+/// Creates a campaign. Costs and revenue already received for its id count at once, and
+/// its alerts are evaluated.
+#[utoipa::path(
+    post, path = "/v1/campaigns", tag = "records", request_body = CampaignInput,
+    responses((status = 201, body = CampaignResponse), (status = 409, body = platform::http::Problem, content_type = "application/problem+json"), (status = 422, body = platform::http::Problem, content_type = "application/problem+json"))
+)]
+#[tracing::instrument(skip_all)]
+pub async fn create_campaign(
+    db: web::Data<Db>,
+    tracking: web::Data<Tracking>,
+    trace: TraceContext,
+    body: Json<CampaignInput>,
+) -> Result<HttpResponse, BreakevenError> {
+    let campaign = Campaign::parse(&body.into_inner().into(), tracking.risk_threshold)?;
+    let row = usecase::create(&db, &tracking, trace, campaign).await?;
+    Ok(created(
+        &format!("/v1/campaigns/{}", row.id),
+        CampaignResponse::from(row),
+    ))
+}
+
+#[utoipa::path(
+    get, path = "/v1/campaigns/{id}", tag = "records", params(("id" = String, Path, pattern = r"^[A-Za-z0-9._-]{1,100}$", description = "The campaign id: 1 to 100 letters, digits, `-`, `_` or `.`")),
+    responses(
+        (status = 200, body = CampaignResponse),
+        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The id is not a campaign id", body = platform::http::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_campaign(
+    db: web::Data<Db>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, BreakevenError> {
+    let row = usecase::get(&db, path_campaign(&id)?).await?;
+    Ok(HttpResponse::Ok().json(CampaignResponse::from(row)))
+}
+
+#[utoipa::path(get, path = "/v1/campaigns", tag = "records", responses((status = 200, body = CampaignList)))]
+pub async fn list_campaigns(db: web::Data<Db>) -> Result<HttpResponse, BreakevenError> {
+    let rows = usecase::list(&db).await?;
+    Ok(HttpResponse::Ok().json(CampaignList {
+        items: rows.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Replaces a campaign (the body's `id`, if any, must match the path) and re-evaluates
+/// its alerts.
+#[utoipa::path(
+    put, path = "/v1/campaigns/{id}", tag = "records", request_body = CampaignInput, params(("id" = String, Path, pattern = r"^[A-Za-z0-9._-]{1,100}$", description = "The campaign id: 1 to 100 letters, digits, `-`, `_` or `.`")),
+    responses((status = 200, body = CampaignResponse), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"), (status = 422, body = platform::http::Problem, content_type = "application/problem+json"))
+)]
+#[tracing::instrument(skip_all)]
+pub async fn put_campaign(
+    db: web::Data<Db>,
+    tracking: web::Data<Tracking>,
+    trace: TraceContext,
+    id: web::Path<String>,
+    body: Json<CampaignInput>,
+) -> Result<HttpResponse, BreakevenError> {
+    let id = path_campaign(&id)?;
+    let mut input = body.into_inner();
+    if input.id.as_ref().is_some_and(|b| *b != id) {
+        return Err(Invalid::field("id", "must match the id in the path").into());
+    }
+    input.id = Some(id);
+    let campaign = Campaign::parse(&input.into(), tracking.risk_threshold)?;
+    let row = usecase::replace(&db, &tracking, trace, campaign).await?;
+    Ok(HttpResponse::Ok().json(CampaignResponse::from(row)))
+}

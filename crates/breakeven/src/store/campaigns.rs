@@ -1,0 +1,123 @@
+//! Campaign rows: a budget over dates, selling a mix of products; and every campaign id
+//! known, defined here or only named by events.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::schema::campaigns;
+use super::{find_and_list, now};
+use crate::domain::records::Campaign;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = campaigns)]
+pub struct CampaignRow {
+    pub id: String,
+    pub name: String,
+    pub budget: Decimal,
+    pub currency: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub product_mix: serde_json::Value,
+    pub risk_threshold: Decimal,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One entry of `campaigns.product_mix`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct MixEntry {
+    product_id: Uuid,
+    share: Decimal,
+}
+
+impl CampaignRow {
+    /// The product mix: product ids and their shares of units sold.
+    pub fn mix(&self) -> Vec<(Uuid, Decimal)> {
+        serde_json::from_value::<Vec<MixEntry>>(self.product_mix.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| (m.product_id, m.share))
+            .collect()
+    }
+}
+
+fn mix_json(c: &Campaign) -> serde_json::Value {
+    serde_json::to_value(
+        c.product_mix
+            .iter()
+            .map(|(product_id, share)| MixEntry {
+                product_id: *product_id,
+                share: *share,
+            })
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_default()
+}
+
+/// Inserts a campaign as version 1; `None` when its id is taken.
+pub fn insert(conn: &mut PgConnection, c: &Campaign) -> QueryResult<Option<CampaignRow>> {
+    let t = now();
+    diesel::insert_into(campaigns::table)
+        .values(CampaignRow {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            budget: c.budget,
+            currency: c.currency.to_string(),
+            starts_on: c.starts_on,
+            ends_on: c.ends_on,
+            product_mix: mix_json(c),
+            risk_threshold: c.risk_threshold,
+            version: 1,
+            created_at: t,
+            updated_at: t,
+        })
+        .on_conflict_do_nothing()
+        .returning(CampaignRow::as_returning())
+        .get_result(conn)
+        .optional()
+}
+
+find_and_list!(campaigns, CampaignRow, &str);
+
+/// Replaces a campaign (by its id) as its next version; `None` when it does not exist.
+pub fn update(conn: &mut PgConnection, c: &Campaign) -> QueryResult<Option<CampaignRow>> {
+    diesel::update(campaigns::table.find(&c.id))
+        .set((
+            campaigns::name.eq(&c.name),
+            campaigns::budget.eq(c.budget),
+            campaigns::currency.eq(c.currency.as_str()),
+            campaigns::starts_on.eq(c.starts_on),
+            campaigns::ends_on.eq(c.ends_on),
+            campaigns::product_mix.eq(mix_json(c)),
+            campaigns::risk_threshold.eq(c.risk_threshold),
+            campaigns::version.eq(campaigns::version + 1),
+            campaigns::updated_at.eq(now()),
+        ))
+        .returning(CampaignRow::as_returning())
+        .get_result(conn)
+        .optional()
+}
+
+#[derive(QueryableByName)]
+struct CampaignId {
+    #[diesel(sql_type = Text)]
+    campaign_id: String,
+}
+
+/// Every campaign id known, defined or only seen in events, in order.
+pub fn known_ids(conn: &mut PgConnection) -> QueryResult<Vec<String>> {
+    diesel::sql_query(
+        "SELECT id AS campaign_id FROM campaigns
+         UNION SELECT campaign_id FROM campaign_spend
+         UNION SELECT campaign_id FROM won_deals WHERE campaign_id IS NOT NULL
+         UNION SELECT campaign_id FROM attributions
+         ORDER BY 1 LIMIT 10000",
+    )
+    .load::<CampaignId>(conn)
+    .map(|rows| rows.into_iter().map(|r| r.campaign_id).collect())
+}

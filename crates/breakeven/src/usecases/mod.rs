@@ -1,0 +1,44 @@
+//! The use cases: what the API and the consumed events ask of the service. An API use
+//! case opens its transaction (an event's runs in the consumer's, with the inbox row),
+//! calls the domain, writes through `store/` and enqueues the events it causes in the
+//! outbox, in that same transaction.
+
+pub mod alerts;
+pub mod campaigns;
+pub mod deals;
+pub mod fixed_costs;
+pub mod months;
+pub mod products;
+pub mod progress;
+pub mod scenarios;
+pub mod spend;
+
+use diesel::{PgConnection, QueryResult};
+use platform::Db;
+
+use crate::error::BreakevenError;
+
+/// Runs store reads on the pool, outside a transaction.
+async fn read<T, F>(db: &Db, f: F) -> Result<T, BreakevenError>
+where
+    F: FnOnce(&mut PgConnection) -> QueryResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    db.run(move |conn| f(conn).map_err(BreakevenError::from))
+        .await
+}
+
+/// Runs `f` in one transaction on the pool: its writes and the events it enqueues commit
+/// together or not at all.
+async fn transaction<T, F>(db: &Db, f: F) -> Result<T, BreakevenError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, BreakevenError> + Send + 'static,
+    T: Send + 'static,
+{
+    db.run(move |conn| conn.build_transaction().run(f)).await
+}
+
+/// `row`, or `NotFound` naming `what`.
+fn found<T>(row: Option<T>, what: impl FnOnce() -> String) -> Result<T, BreakevenError> {
+    row.ok_or_else(|| BreakevenError::NotFound(what()))
+}
