@@ -5,31 +5,38 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use attribution::{Model, Report};
+use attribution::Model;
 use futures::StreamExt;
 use platform::http::query::Query;
 use platform::reports::{Format, serve};
 use platform::{Db, Problem};
+use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::media_type;
 use crate::config::TouchpointsConfig;
 use crate::domain::attribution::{GroupBy, parse_models};
+use crate::domain::valuation::{
+    CurrencyAmount, ValuedCredit, ValuedEffect, ValuedReport, ValuedResult,
+};
 use crate::error::{TouchpointsError, unreadable_body};
-use crate::reports::attribution::{Comparison, credits_frame};
+use crate::reports::attribution::Comparison;
+use crate::reports::credits;
 use crate::usecases::attribution::{self as usecase, StoredJourneys};
 
 /// Largest body of `POST /v1/attribution/compute`.
 pub const COMPUTE_BODY_LIMIT: usize = 16 << 20;
 
-/// The engine's report (documentation only: the body is the engine's serialisation).
+/// The models' credits. Conversions (fractional credit) are numbers; values are decimal
+/// strings per currency, and values in different currencies are never added together.
 #[derive(Serialize, ToSchema)]
 pub struct AttributionReport {
     /// Conversions the models distribute (won deals, or the paths' conversions).
     pub total_conversions: f64,
-    /// Their value: the sum of the conversions' values, whatever their currencies.
-    pub total_value: f64,
+    /// Their value, one entry per currency, in currency order (none when no conversion has
+    /// a value).
+    pub total_values: Vec<CurrencyValue>,
     /// One entry per model, in the order asked.
     pub results: Vec<AttributionResult>,
 }
@@ -39,12 +46,15 @@ pub struct AttributionResult {
     /// The model's name, e.g. `markov`, `linear`.
     pub model: String,
     /// The Markov chain's order; Markov only.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<u8>,
     /// One entry per channel (or campaign), sorted by name.
     pub credits: Vec<AttributionCreditRow>,
     /// Markov only: `1 - P(conversion | channel removed) / P(conversion)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub removal_effects: Option<Vec<RemovalEffectRow>>,
     /// Markov only: the chain's observed transitions.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub transition_matrix: Option<Vec<TransitionRow>>,
 }
 
@@ -54,14 +64,17 @@ pub struct AttributionCreditRow {
     /// without one).
     pub channel: String,
     pub conversions: f64,
-    pub value: f64,
+    /// The channel's credit of each currency's value, as in `total_values`; the credits of a
+    /// currency sum exactly to its total.
+    pub values: Vec<CurrencyValue>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct RemovalEffectRow {
     pub channel: String,
     pub conversion: f64,
-    pub value: f64,
+    /// The same for the value of each currency's conversions, as in `total_values`.
+    pub values: Vec<CurrencyEffect>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -69,6 +82,100 @@ pub struct TransitionRow {
     pub from: String,
     pub to: String,
     pub probability: f64,
+}
+
+/// An amount of one currency.
+#[derive(Serialize, ToSchema)]
+pub struct CurrencyValue {
+    /// ISO 4217 code; null for ad-hoc paths, whose values carry no currency.
+    pub currency: Option<String>,
+    /// Decimal string.
+    #[schema(value_type = String, example = "1250.50")]
+    pub amount: Decimal,
+}
+
+/// A value removal effect in one currency.
+#[derive(Serialize, ToSchema)]
+pub struct CurrencyEffect {
+    /// ISO 4217 code; null for ad-hoc paths.
+    pub currency: Option<String>,
+    pub effect: f64,
+}
+
+impl From<ValuedReport> for AttributionReport {
+    fn from(r: ValuedReport) -> Self {
+        AttributionReport {
+            total_conversions: r.total_conversions,
+            total_values: r
+                .total_values
+                .into_iter()
+                .map(CurrencyValue::from)
+                .collect(),
+            results: r.results.into_iter().map(AttributionResult::from).collect(),
+        }
+    }
+}
+
+impl From<ValuedResult> for AttributionResult {
+    fn from(r: ValuedResult) -> Self {
+        AttributionResult {
+            model: r.model.to_string(),
+            order: r.order,
+            credits: r
+                .credits
+                .into_iter()
+                .map(AttributionCreditRow::from)
+                .collect(),
+            removal_effects: r
+                .removal_effects
+                .map(|e| e.into_iter().map(RemovalEffectRow::from).collect()),
+            transition_matrix: r.transition_matrix.map(|t| {
+                t.into_iter()
+                    .map(|t| TransitionRow {
+                        from: t.from,
+                        to: t.to,
+                        probability: t.probability,
+                    })
+                    .collect()
+            }),
+        }
+    }
+}
+
+impl From<ValuedCredit> for AttributionCreditRow {
+    fn from(c: ValuedCredit) -> Self {
+        AttributionCreditRow {
+            channel: c.channel,
+            conversions: c.conversions,
+            values: c.values.into_iter().map(CurrencyValue::from).collect(),
+        }
+    }
+}
+
+impl From<ValuedEffect> for RemovalEffectRow {
+    fn from(e: ValuedEffect) -> Self {
+        RemovalEffectRow {
+            channel: e.channel,
+            conversion: e.conversion,
+            values: e
+                .values
+                .into_iter()
+                .map(|v| CurrencyEffect {
+                    currency: v.currency,
+                    effect: v.effect,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<CurrencyAmount> for CurrencyValue {
+    fn from(a: CurrencyAmount) -> Self {
+        CurrencyValue {
+            currency: a.currency,
+            amount: a.amount,
+        }
+    }
 }
 
 /// An ad-hoc path set (the JSON form of `POST /v1/attribution/compute`).
@@ -110,31 +217,31 @@ fn models_of(q: &mut Query<'_>, models: Option<&str>, paths_only: bool) -> Vec<M
     }
 }
 
-/// A report as JSON (the engine's shape) or its credits as rows.
-async fn report_response(format: Format, report: Report) -> Result<HttpResponse, TouchpointsError> {
+/// A report as JSON, or its credits as rows.
+async fn report_response(
+    format: Format,
+    report: ValuedReport,
+) -> Result<HttpResponse, TouchpointsError> {
     if format == Format::Json {
-        return Ok(HttpResponse::Ok().json(report));
+        return Ok(HttpResponse::Ok().json(AttributionReport::from(report)));
     }
-    Ok(serve("attribution", format, move || credits_frame(&report)).await?)
+    Ok(serve("attribution", format, move || credits::frame(&report)).await?)
 }
 
-/// Attributes the stored journeys ending in `[from, to)` with `models`.
-async fn stored_report(
-    db: &Db,
+/// The stored journeys ending in `[from, to)`, grouped by `group_by`.
+fn stored_scope(
     config: &TouchpointsConfig,
     mut q: Query<'_>,
-    models: Vec<Model>,
     group_by: GroupBy,
-) -> Result<Report, TouchpointsError> {
+) -> Result<StoredJourneys, Problem> {
     let (from, to) = (q.time("from"), q.time("to"));
     q.finish()?;
-    let scope = StoredJourneys {
+    Ok(StoredJourneys {
         from,
         to,
         lookback_days: config.lookback_days,
         group_by,
-    };
-    usecase::stored_report(db, scope, models).await
+    })
 }
 
 /// Every requested model's credits over the stored journeys: won deals (one conversion worth
@@ -148,10 +255,10 @@ async fn stored_report(
         ("from" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Conversions at or after (RFC 3339)"),
         ("to" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "… and before (RFC 3339)"),
         ("group_by" = Option<String>, Query, description = "channel (default) or campaign: credits by the touches' campaign ids, `(none)` for touches without one"),
-        ("format" = Option<platform::reports::Format>, Query, description = "json (default: the report), csv or parquet (rows of model, order, channel, conversions, value)"),
+        ("format" = Option<platform::reports::Format>, Query, description = "json (default: the report), csv or parquet (rows of model, order, channel, conversions and a value_<CURRENCY> column per currency)"),
     ),
     responses(
-        (status = 200, description = "The report as JSON, or its credits as rows (model, order, channel, conversions, value) in CSV or Parquet with `format`", content(
+        (status = 200, description = "The report as JSON, or its credits as rows (model, order, channel, conversions and a value_<CURRENCY> decimal column per currency) in CSV or Parquet with `format`", content(
             (AttributionReport = "application/json"),
             (platform::reports::CsvFile = "text/csv"),
             (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
@@ -173,7 +280,8 @@ pub async fn get_attribution(
     let models = models_of(&mut q, models.as_deref(), false);
     let group_by = group_by_of(&mut q);
     let format = q.format();
-    let report = stored_report(&db, &config, q, models, group_by).await?;
+    let scope = stored_scope(&config, q, group_by)?;
+    let report = usecase::stored_report(&db, scope, models).await?;
     report_response(format, report).await
 }
 
@@ -196,7 +304,7 @@ pub async fn get_attribution(
         ),
     ),
     responses(
-        (status = 200, description = "The report as JSON, or its credits as rows (model, order, channel, conversions, value) in CSV or Parquet with `format`", content(
+        (status = 200, description = "The report as JSON, or its credits as rows (model, order, channel, conversions, and value: a decimal column, the paths' values carrying no currency) in CSV or Parquet with `format`", content(
             (AttributionReport = "application/json"),
             (platform::reports::CsvFile = "text/csv"),
             (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
@@ -284,7 +392,8 @@ pub async fn comparison(
     let (mut q, models, group_by) =
         comparison_query(&query, &["from", "to", "order", "group_by", "format"]);
     let format = q.format();
-    let report = stored_report(&db, &config, q, models, group_by).await?;
+    let scope = stored_scope(&config, q, group_by)?;
+    let report = usecase::stored_conversions(&db, scope, models).await?;
     let frame = move || Comparison::new(&report).frame();
     Ok(serve("attribution-comparison", format, frame).await?)
 }
@@ -311,7 +420,8 @@ pub async fn comparison_svg(
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, TouchpointsError> {
     let (q, models, group_by) = comparison_query(&query, &["from", "to", "order", "group_by"]);
-    let report = stored_report(&db, &config, q, models, group_by).await?;
+    let scope = stored_scope(&config, q, group_by)?;
+    let report = usecase::stored_conversions(&db, scope, models).await?;
     Ok(HttpResponse::Ok()
         .content_type("image/svg+xml")
         .body(Comparison::new(&report).svg()))

@@ -113,6 +113,7 @@ pub struct JourneyTouch {
     /// `won` or `lost`.
     pub kind: String,
     pub value: Option<Decimal>,
+    pub currency: Option<String>,
     pub converted_at: DateTime<Utc>,
     pub channel: String,
     pub campaign_id: Option<String>,
@@ -120,10 +121,13 @@ pub struct JourneyTouch {
     pub occurred_at: DateTime<Utc>,
 }
 
-/// A stored journey ready for the engine, with the conversion it ends in.
+/// A stored journey ready for the engine, with the conversion it ends in and, for a won
+/// deal, its exact value and currency (the journey's `value` is the same as a float).
 #[derive(Debug, Clone)]
 pub struct StoredJourney {
     pub conversion_id: Uuid,
+    pub value: Decimal,
+    pub currency: Option<String>,
     pub journey: Journey,
 }
 
@@ -136,13 +140,20 @@ pub fn journeys(rows: &[JourneyTouch], group_by: GroupBy) -> Vec<StoredJourney> 
     for r in rows {
         if out.last().map(|j| j.conversion_id) != Some(r.conversion_id) {
             let won = r.kind == "won";
+            let value = r
+                .value
+                .filter(|_| won)
+                .unwrap_or_default()
+                .max(Decimal::ZERO);
             out.push(StoredJourney {
                 conversion_id: r.conversion_id,
+                value,
+                currency: r.currency.clone().filter(|_| won),
                 journey: Journey {
                     touches: Vec::new(),
                     converted_at: r.converted_at,
                     conversions: if won { 1.0 } else { 0.0 },
-                    value: if won { decimal_to_f64(r.value) } else { 0.0 },
+                    value: decimal_to_f64(value),
                     nulls: if won { 0.0 } else { 1.0 },
                 },
             });
@@ -162,10 +173,8 @@ pub fn journeys(rows: &[JourneyTouch], group_by: GroupBy) -> Vec<StoredJourney> 
     out
 }
 
-fn decimal_to_f64(d: Option<Decimal>) -> f64 {
-    d.and_then(|d| d.to_string().parse::<f64>().ok())
-        .unwrap_or(0.0)
-        .max(0.0)
+fn decimal_to_f64(d: Decimal) -> f64 {
+    d.to_string().parse::<f64>().unwrap_or(0.0)
 }
 
 #[cfg(test)]
@@ -207,6 +216,7 @@ mod tests {
             conversion_id: c,
             kind: "won".into(),
             value: Some(Decimal::new(1205, 1)),
+            currency: Some("EUR".into()),
             converted_at: "2026-01-02T00:00:00Z".parse().unwrap(),
             channel: channel.into(),
             campaign_id: campaign.map(str::to_string),
@@ -220,6 +230,8 @@ mod tests {
         let j = journeys(&rows, GroupBy::Campaign);
         assert_eq!(j.len(), 1);
         assert_eq!(j[0].journey.value, 120.5);
+        assert_eq!(j[0].value, Decimal::new(1205, 1));
+        assert_eq!(j[0].currency.as_deref(), Some("EUR"));
         assert_eq!(j[0].journey.touches[0].channel, "x");
         assert_eq!(j[0].journey.touches[1].channel, NO_CAMPAIGN);
         assert!(j[0].journey.touches[0].lead_creation);

@@ -5,6 +5,7 @@ pub mod attribution;
 pub mod deal_credit;
 pub mod journey;
 pub mod touchpoint;
+pub mod valuation;
 
 pub use affiliate::{AffiliateDraft, AffiliateTerms, CommissionModel};
 pub use touchpoint::{Touchpoint, TouchpointDraft};

@@ -8,6 +8,7 @@
 mod affiliates;
 pub mod attribution;
 mod campaign;
+pub mod credits;
 mod journeys;
 
 use std::io::Cursor;

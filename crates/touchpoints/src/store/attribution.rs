@@ -17,6 +17,8 @@ struct Row {
     kind: String,
     #[diesel(sql_type = Nullable<Numeric>)]
     value: Option<Decimal>,
+    #[diesel(sql_type = Nullable<Text>)]
+    currency: Option<String>,
     #[diesel(sql_type = Timestamptz)]
     converted_at: DateTime<Utc>,
     #[diesel(sql_type = Text)]
@@ -59,7 +61,7 @@ fn load(
     conversion: Option<Uuid>,
 ) -> QueryResult<Vec<JourneyTouch>> {
     let rows: Vec<Row> = diesel::sql_query(
-        "SELECT c.id AS conversion_id, c.kind, c.value, c.converted_at, \
+        "SELECT c.id AS conversion_id, c.kind, c.value, c.currency, c.converted_at, \
                 t.channel, t.campaign_id, t.touch_type, t.occurred_at \
          FROM conversions c JOIN touchpoints t ON t.lead_id = c.lead_id \
            AND t.occurred_at BETWEEN c.converted_at - make_interval(days => $3) AND c.converted_at \
@@ -80,6 +82,7 @@ fn load(
             conversion_id: r.conversion_id,
             kind: r.kind,
             value: r.value,
+            currency: r.currency,
             converted_at: r.converted_at,
             channel: r.channel,
             campaign_id: r.campaign_id,

@@ -2,15 +2,16 @@
 //! that records the deal), and reports over the stored journeys or ad-hoc paths.
 
 use attribution::{
-    JourneySet, Model, PathSet, Report, attribute_journeys, attribute_paths, formats,
+    Journey, JourneySet, Model, PathSet, Report, attribute_journeys, attribute_paths, formats,
 };
 use chrono::{DateTime, Utc};
 use contracts::touchpoints::ConversionAttributed;
 use diesel::prelude::*;
 use platform::{Db, TraceContext};
 
-use crate::domain::attribution::{GroupBy, journeys};
+use crate::domain::attribution::{GroupBy, StoredJourney, journeys};
 use crate::domain::deal_credit::{AttributionRule, attribute_deal, is_data_driven};
+use crate::domain::valuation::{Valuation, ValuedReport, by_currency, combine};
 use crate::error::TouchpointsError;
 use crate::store::attribution::{conversion_touches, journey_touches};
 
@@ -53,42 +54,71 @@ pub struct StoredJourneys {
     pub group_by: GroupBy,
 }
 
-/// Attributes the stored journeys with `models`.
+/// Attributes the stored journeys with `models`, valuing each currency on its own (see
+/// [`valuation`](crate::domain::valuation)).
 pub async fn stored_report(
     db: &Db,
     scope: StoredJourneys,
     models: Vec<Model>,
-) -> Result<Report, TouchpointsError> {
-    let rows = db
-        .run(move |conn| {
-            journey_touches(conn, scope.from, scope.to, scope.lookback_days)
-                .map_err(TouchpointsError::from)
-        })
-        .await?;
+) -> Result<ValuedReport, TouchpointsError> {
+    let stored = load(db, scope).await?;
     compute(move || {
-        let journeys: Vec<_> = journeys(&rows, scope.group_by)
+        let runs = by_currency(&stored)
             .into_iter()
-            .map(|j| j.journey)
-            .collect();
+            .map(|set| {
+                let report = attribute_journeys(&JourneySet::new(&set.journeys)?, &models)?;
+                Ok((set.value, report))
+            })
+            .collect::<Result<Vec<_>, attribution::Error>>()?;
+        Ok(combine(runs))
+    })
+    .await?
+    .map_err(|e| engine_error(e, false))
+}
+
+/// The models' conversion credits over the stored journeys, without values.
+pub async fn stored_conversions(
+    db: &Db,
+    scope: StoredJourneys,
+    models: Vec<Model>,
+) -> Result<Report, TouchpointsError> {
+    let stored = load(db, scope).await?;
+    compute(move || {
+        let journeys: Vec<Journey> = stored.into_iter().map(|j| j.journey).collect();
         attribute_journeys(&JourneySet::new(&journeys)?, &models)
     })
     .await?
     .map_err(|e| engine_error(e, false))
 }
 
+async fn load(db: &Db, scope: StoredJourneys) -> Result<Vec<StoredJourney>, TouchpointsError> {
+    let rows = db
+        .run(move |conn| {
+            journey_touches(conn, scope.from, scope.to, scope.lookback_days)
+                .map_err(TouchpointsError::from)
+        })
+        .await?;
+    Ok(journeys(&rows, scope.group_by))
+}
+
 /// Attributes ad-hoc paths, given as JSON (`{"paths": [...]}`) or ChannelAttribution's CSV.
+/// Their values carry no currency: they are reported as one amount without one.
 pub async fn adhoc_report(
     text: String,
     csv: bool,
     models: Vec<Model>,
-) -> Result<Report, TouchpointsError> {
+) -> Result<ValuedReport, TouchpointsError> {
     compute(move || {
         let stats = if csv {
             formats::parse_channel_attribution_csv(&text)?
         } else {
             formats::parse_paths_json(&text)?
         };
-        attribute_paths(&PathSet::new(&stats)?, &models)
+        let report = attribute_paths(&PathSet::new(&stats)?, &models)?;
+        Ok(combine(vec![(
+            Some(Valuation::adhoc(report.total_value)),
+            report,
+        )]))
     })
     .await?
     .map_err(|e| engine_error(e, true))

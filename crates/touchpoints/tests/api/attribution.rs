@@ -13,6 +13,9 @@ use crate::helpers::{TestApp, spawn_app, spawn_with, test_config, touch};
 
 const ATTRIBUTED: &str = "touchstone.touchpoints.conversion.attributed.v1";
 
+/// The currency of every deal the tests publish.
+const EUR: Option<&str> = Some("EUR");
+
 /// Three leads:
 /// - A: email (campaign c1, form_submit) then paid_search (c2), won for 100;
 /// - B: paid_search (c2), won for 50;
@@ -69,7 +72,8 @@ async fn three_journeys(app: &TestApp) -> [(Uuid, Uuid); 3] {
     [(a, deals[0]), (b, deals[1]), (c, deals[2])]
 }
 
-fn credits(report: &Value, model: &str) -> Vec<(String, f64, f64)> {
+/// A model's credits: channel, conversions, and the values as (currency, amount).
+fn credits(report: &Value, model: &str) -> Vec<(String, f64, Vec<(Option<String>, Decimal)>)> {
     let result = report["results"]
         .as_array()
         .unwrap()
@@ -84,19 +88,41 @@ fn credits(report: &Value, model: &str) -> Vec<(String, f64, f64)> {
             (
                 c["channel"].as_str().unwrap().to_string(),
                 c["conversions"].as_f64().unwrap(),
-                c["value"].as_f64().unwrap(),
+                amounts(&c["values"]),
             )
         })
         .collect()
 }
 
-fn assert_credits(report: &Value, model: &str, expected: &[(&str, f64, f64)]) {
+/// A list of `{currency, amount}` as (currency, amount).
+fn amounts(values: &Value) -> Vec<(Option<String>, Decimal)> {
+    values
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["currency"].as_str().map(str::to_string),
+                decimal(&v["amount"]),
+            )
+        })
+        .collect()
+}
+
+/// Checks a model's credits: channel, conversions and value, all values in `currency`.
+fn assert_credits(
+    report: &Value,
+    model: &str,
+    currency: Option<&str>,
+    expected: &[(&str, f64, &str)],
+) {
     let got = credits(report, model);
     assert_eq!(got.len(), expected.len(), "{model}: {got:?}");
-    for ((channel, conv, value), (e_channel, e_conv, e_value)) in got.iter().zip(expected) {
+    for ((channel, conv, values), (e_channel, e_conv, e_value)) in got.iter().zip(expected) {
         assert_eq!(channel, e_channel, "{model}");
         assert!((conv - e_conv).abs() < 1e-9, "{model} {channel}: {conv}");
-        assert!((value - e_value).abs() < 1e-6, "{model} {channel}: {value}");
+        let want = vec![(currency.map(str::to_string), e_value.parse().unwrap())];
+        assert_eq!(values, &want, "{model} {channel}");
     }
 }
 
@@ -129,7 +155,11 @@ async fn stored_journeys_are_attributed_as_worked_by_hand() {
         .get_json("/v1/attribution?models=linear,first_touch,last_touch,markov")
         .await;
     assert_eq!(r["total_conversions"], 2.0);
-    assert_eq!(r["total_value"], 150.0);
+    // Both deals are in EUR: 100 + 50.
+    assert_eq!(
+        r["total_values"],
+        json!([{"currency": "EUR", "amount": "150"}])
+    );
     let models: Vec<&str> = r["results"]
         .as_array()
         .unwrap()
@@ -137,31 +167,35 @@ async fn stored_journeys_are_attributed_as_worked_by_hand() {
         .map(|m| m["model"].as_str().unwrap())
         .collect();
     assert_eq!(models, ["linear", "first_touch", "last_touch", "markov"]);
+    // Linear: A's 100 half to email, half to paid_search; B's 50 to paid_search.
     assert_credits(
         &r,
         "linear",
+        EUR,
         &[
-            ("display", 0.0, 0.0),
-            ("email", 0.5, 50.0),
-            ("paid_search", 1.5, 100.0),
+            ("display", 0.0, "0"),
+            ("email", 0.5, "50"),
+            ("paid_search", 1.5, "100"),
         ],
     );
     assert_credits(
         &r,
         "first_touch",
+        EUR,
         &[
-            ("display", 0.0, 0.0),
-            ("email", 1.0, 100.0),
-            ("paid_search", 1.0, 50.0),
+            ("display", 0.0, "0"),
+            ("email", 1.0, "100"),
+            ("paid_search", 1.0, "50"),
         ],
     );
     assert_credits(
         &r,
         "last_touch",
+        EUR,
         &[
-            ("display", 0.0, 0.0),
-            ("email", 0.0, 0.0),
-            ("paid_search", 2.0, 150.0),
+            ("display", 0.0, "0"),
+            ("email", 0.0, "0"),
+            ("paid_search", 2.0, "150"),
         ],
     );
     // The chain: start → email, paid_search, display (1/3 each); email → paid_search and
@@ -186,8 +220,16 @@ async fn stored_journeys_are_attributed_as_worked_by_hand() {
     for (got, want) in effects.iter().zip([1.0 / 3.0, 1.0 / 3.0, 1.0]) {
         assert!((got - want).abs() < 1e-9, "{effects:?}");
     }
-    let value_sum: f64 = credits(&r, "markov").iter().map(|c| c.2).sum();
-    assert!((value_sum - 150.0).abs() < 1e-6);
+    // Markov's value credits of the currency sum exactly to its total.
+    let value_sum: Decimal = credits(&r, "markov").iter().map(|c| c.2[0].1).sum();
+    assert_eq!(value_sum, Decimal::from(150));
+    let value_effects: Vec<usize> = markov["removal_effects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["values"].as_array().unwrap().len())
+        .collect();
+    assert_eq!(value_effects, [1, 1, 1]);
 
     // By campaign: c1 (email), c2 (paid_search), (none) (display).
     let r = app
@@ -196,7 +238,8 @@ async fn stored_journeys_are_attributed_as_worked_by_hand() {
     assert_credits(
         &r,
         "linear",
-        &[("(none)", 0.0, 0.0), ("c1", 0.5, 50.0), ("c2", 1.5, 100.0)],
+        EUR,
+        &[("(none)", 0.0, "0"), ("c1", 0.5, "50"), ("c2", 1.5, "100")],
     );
 
     // `from`/`to` filter on conversion time: only B's win and C's loss before A's win.
@@ -210,7 +253,8 @@ async fn stored_journeys_are_attributed_as_worked_by_hand() {
     assert_credits(
         &r,
         "linear",
-        &[("email", 0.5, 50.0), ("paid_search", 0.5, 50.0)],
+        EUR,
+        &[("email", 0.5, "50"), ("paid_search", 0.5, "50")],
     );
 
     // Every model runs on stored journeys, those needing touch times included.
@@ -233,9 +277,9 @@ async fn stored_journeys_are_attributed_as_worked_by_hand() {
     );
     let csv = resp.text().await.unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "model,order,channel,conversions,value");
+    assert_eq!(lines[0], "model,order,channel,conversions,value_EUR");
     assert_eq!(lines.len(), 1 + 2 * 3);
-    assert!(lines.contains(&"linear,,email,0.5,50.0"), "{csv}");
+    assert!(lines.contains(&"linear,,email,0.5,50"), "{csv}");
     assert!(lines.iter().any(|l| l.starts_with("markov,1,paid_search,")));
 
     // Bad query fields are named.
@@ -267,6 +311,72 @@ async fn stored_journeys_are_attributed_as_worked_by_hand() {
             .await,
         2
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_in_different_currencies_are_never_added() {
+    let app = spawn_app().await;
+    let (x, y) = (Uuid::now_v7(), Uuid::now_v7());
+    app.ingest(&[
+        touch(
+            "2026-05-01T00:00:00Z",
+            "email",
+            "click",
+            json!({"lead_id": x}),
+        ),
+        touch(
+            "2026-05-01T00:00:00Z",
+            "paid_search",
+            "click",
+            json!({"lead_id": y}),
+        ),
+        touch(
+            "2026-05-02T00:00:00Z",
+            "email",
+            "click",
+            json!({"lead_id": y}),
+        ),
+    ])
+    .await;
+    app.publish(&deal_won(Uuid::now_v7(), x, "100", "2026-05-10T00:00:00Z"))
+        .await;
+    let mut in_usd = deal_won(Uuid::now_v7(), y, "30.50", "2026-05-10T00:00:00Z");
+    in_usd.currency = "USD".parse().unwrap();
+    app.publish(&in_usd).await;
+    app.wait_inbox(2).await;
+
+    let r = app.get_json("/v1/attribution?models=linear").await;
+    assert_eq!(
+        r["total_values"],
+        json!([{"currency": "EUR", "amount": "100"}, {"currency": "USD", "amount": "30.5"}])
+    );
+    // X's 100 EUR all to email; Y's 30.50 USD half to paid_search, half to email.
+    let got = credits(&r, "linear");
+    let eur_usd = |eur: &str, usd: &str| {
+        vec![
+            (Some("EUR".to_string()), eur.parse::<Decimal>().unwrap()),
+            (Some("USD".to_string()), usd.parse::<Decimal>().unwrap()),
+        ]
+    };
+    assert_eq!(got[0].0, "email");
+    assert_eq!(got[0].1, 1.5);
+    assert_eq!(got[0].2, eur_usd("100", "15.25"));
+    assert_eq!(got[1].0, "paid_search");
+    assert_eq!(got[1].2, eur_usd("0", "15.25"));
+
+    let resp = app
+        .client
+        .get(app.url("/v1/attribution?models=linear&format=csv"))
+        .send()
+        .await
+        .unwrap();
+    let csv = resp.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "model,order,channel,conversions,value_EUR,value_USD"
+    );
+    assert_eq!(lines[1], "linear,,email,1.5,100,15.25", "{csv}");
 }
 
 const PATHS: &str = r#"{"paths": [
@@ -303,7 +413,11 @@ async fn ad_hoc_paths_as_json_and_csv_give_the_same_report() {
     assert_eq!(resp.status().as_u16(), 200);
     let from_json: Value = resp.json().await.unwrap();
     assert_eq!(from_json["total_conversions"], 4.0);
-    assert_eq!(from_json["total_value"], 160.5);
+    // 120.50 + 40, in no currency: ad-hoc paths carry none.
+    assert_eq!(
+        from_json["total_values"],
+        json!([{"currency": null, "amount": "160.5"}])
+    );
     assert_eq!(from_json["results"][0]["order"], 2);
     assert!(from_json["results"][0]["removal_effects"].is_array());
     assert!(from_json["results"][0]["transition_matrix"].is_array());
@@ -311,10 +425,11 @@ async fn ad_hoc_paths_as_json_and_csv_give_the_same_report() {
     assert_credits(
         &from_json,
         "linear",
+        None,
         &[
-            ("display", 0.0, 0.0),
-            ("email", 1.5, 60.25),
-            ("paid_search", 2.5, 100.25),
+            ("display", 0.0, "0"),
+            ("email", 1.5, "60.25"),
+            ("paid_search", 2.5, "100.25"),
         ],
     );
 
@@ -349,7 +464,8 @@ async fn ad_hoc_paths_as_json_and_csv_give_the_same_report() {
     assert_credits(
         &r,
         "last_touch",
-        &[("email", 1.0, 10.0), ("paid_search", 2.0, 30.0)],
+        None,
+        &[("email", 1.0, "10"), ("paid_search", 2.0, "30")],
     );
 
     // Parquet of the credits.
