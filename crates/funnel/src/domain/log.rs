@@ -326,26 +326,25 @@ mod tests {
         // Before the win, history may still be filled in.
         assert!(check_move(&d, &log, "mql", t(5), None, t(20), false).is_ok());
         let open = vec![e(1, "lead", 1), e(2, "mql", 10)];
-        assert_eq!(
-            check_move(&d, &open, "lost", t(5), Some("price"), t(20), false),
-            Err(MoveError::TerminalNotLast("lost".into()))
-        );
-        assert_eq!(
-            check_move(&d, &open, "lost", t(11), None, t(20), false),
-            Err(MoveError::ReasonRequired)
-        );
-        assert_eq!(
-            check_move(&d, &open, "nope", t(11), None, t(20), false),
-            Err(MoveError::UnknownStage("nope".into()))
-        );
-        assert_eq!(
-            check_move(&d, &open, "sql", t(25), None, t(20), false),
-            Err(MoveError::InFuture)
-        );
-        assert_eq!(
-            check_move(&d, &open, "mql", t(12), None, t(20), false),
-            Err(MoveError::SameStage("mql".into()))
-        );
+        let refused = [
+            (
+                "lost",
+                t(5),
+                Some("price"),
+                MoveError::TerminalNotLast("lost".into()),
+            ),
+            ("lost", t(11), None, MoveError::ReasonRequired),
+            ("nope", t(11), None, MoveError::UnknownStage("nope".into())),
+            ("sql", t(25), None, MoveError::InFuture),
+            ("mql", t(12), None, MoveError::SameStage("mql".into())),
+        ];
+        for (to, at, reason, error) in refused {
+            assert_eq!(
+                check_move(&d, &open, to, at, reason, t(20), false),
+                Err(error),
+                "{to} at {at}"
+            );
+        }
         assert!(matches!(
             check_move(
                 &d,

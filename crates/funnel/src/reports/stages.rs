@@ -70,35 +70,29 @@ pub fn compute(
         "step" => rows.stay_step,
         "stay" => rows.stay,
     ]?;
-    let entered = |by: &[&str]| -> PolarsResult<DataFrame> {
-        let mut keys: Vec<Expr> = by.iter().map(|c| col(*c)).collect();
-        keys.push(col("step"));
-        matched
-            .clone()
-            .lazy()
-            .group_by(keys)
-            .agg([
+    let entered = |by: &[&str]| {
+        per_step(
+            &matched,
+            by,
+            [
                 len().alias("entered"),
                 col("delta").median().alias("median"),
                 col("delta").mean().alias("mean"),
                 col("delta")
                     .quantile(lit(0.9), QuantileMethod::Linear)
                     .alias("p90"),
-            ])
-            .collect()
+            ],
+        )
     };
-    let stayed = |by: &[&str]| -> PolarsResult<DataFrame> {
-        let mut keys: Vec<Expr> = by.iter().map(|c| col(*c)).collect();
-        keys.push(col("step"));
-        stays
-            .clone()
-            .lazy()
-            .group_by(keys)
-            .agg([
+    let stayed = |by: &[&str]| {
+        per_step(
+            &stays,
+            by,
+            [
                 col("stay").median().alias("median"),
                 col("stay").mean().alias("mean"),
-            ])
-            .collect()
+            ],
+        )
     };
     let overall = table(def, &entered(&[])?, Some(&stayed(&[])?), None)?;
     let (deals_per_key, deals_per_cohort) = (keys.counts(), cohorts.counts());
@@ -157,6 +151,17 @@ pub fn compute(
         trends,
         summary: summary(deals),
     })
+}
+
+/// `df` grouped by the columns `by` and the step, aggregated with `aggs`.
+fn per_step<const N: usize>(
+    df: &DataFrame,
+    by: &[&str],
+    aggs: [Expr; N],
+) -> PolarsResult<DataFrame> {
+    let mut keys: Vec<Expr> = by.iter().map(|c| col(*c)).collect();
+    keys.push(col("step"));
+    df.clone().lazy().group_by(keys).agg(aggs).collect()
 }
 
 fn empty_stages(def: &FunnelDef) -> Vec<StageStats> {
