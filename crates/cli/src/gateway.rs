@@ -25,6 +25,20 @@ pub struct StateDir {
     pub dir: PathBuf,
 }
 
+/// The gateway's checked-in folder: HAProxy's configuration, the routing maps and the
+/// aggregated OpenAPI document.
+#[derive(Args, Clone)]
+pub struct HomeDir {
+    #[arg(
+        id = "home",
+        long = "home",
+        value_name = "HOME",
+        env = "TOUCHSTONE_GATEWAY_HOME",
+        default_value = "deploy/gateway"
+    )]
+    pub dir: PathBuf,
+}
+
 #[derive(Subcommand)]
 pub enum KeysCommand {
     /// Creates an API key and prints it, and only it, on the last line of stdout.
@@ -67,12 +81,8 @@ pub enum GatewayCommand {
         /// Where the service binaries are.
         #[arg(long, default_value = "target/debug")]
         bin_dir: PathBuf,
-        #[arg(
-            long,
-            env = "TOUCHSTONE_GATEWAY_HOME",
-            default_value = "deploy/gateway"
-        )]
-        home: PathBuf,
+        #[command(flatten)]
+        home: HomeDir,
         /// Fail if the checked-in files differ instead of writing them.
         #[arg(long)]
         check: bool,
@@ -102,12 +112,8 @@ pub struct StartArgs {
         default_value = "127.0.0.1:8405"
     )]
     metrics_bind: String,
-    #[arg(
-        long,
-        env = "TOUCHSTONE_GATEWAY_HOME",
-        default_value = "deploy/gateway"
-    )]
-    home: PathBuf,
+    #[command(flatten)]
+    home: HomeDir,
     /// Swagger UI's files for `/docs`.
     #[arg(
         long,
@@ -252,7 +258,7 @@ pub fn gateway(cmd: GatewayCommand) -> anyhow::Result<()> {
         }
         GatewayCommand::Openapi {
             bin_dir,
-            home,
+            home: HomeDir { dir: home },
             check,
         } => {
             let generated = generate_from_binaries(&bin_dir)?;
@@ -345,8 +351,8 @@ pub fn generate_from_binaries(bin_dir: &Path) -> anyhow::Result<Generated> {
 fn haproxy_command(args: &StartArgs) -> anyhow::Result<Command> {
     let store = KeyStore::open(&args.state.dir)?;
     let state = store.dir();
-    let home = std::fs::canonicalize(&args.home)
-        .with_context(|| format!("the gateway's folder {}", args.home.display()))?;
+    let home = std::fs::canonicalize(&args.home.dir)
+        .with_context(|| format!("the gateway's folder {}", args.home.dir.display()))?;
     let assets = std::fs::canonicalize(&args.assets)
         .with_context(|| format!("Swagger UI's files in {}", args.assets.display()))?;
     let socket = args
