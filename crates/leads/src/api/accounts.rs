@@ -6,13 +6,13 @@ use std::collections::HashMap;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use chrono::{DateTime, Utc};
 use contracts::money::Money;
-use platform::http::json::{Json, merge_patch};
+use platform::http::json::Json;
 use platform::{Db, TraceContext};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{Query, etag, if_match, paginate, path_id};
+use super::{Query, apply_patch, if_match, paginate, path_id, versioned};
 use crate::domain::account::{self as domain, AccountDraft, MoneyDraft, NewAccount};
 use crate::error::LeadsError;
 use crate::store::accounts::{Account, AccountFilter};
@@ -148,9 +148,7 @@ impl From<Account> for AccountResponse {
 }
 
 fn account_ok(status: StatusCode, a: Account) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header(etag(a.row.version))
-        .json(AccountResponse::from(a))
+    versioned(status, a.row.version, &AccountResponse::from(a))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -248,8 +246,7 @@ pub async fn patch_account(
     let account = db
         .run(move |conn| {
             let patch = |current: &Account| {
-                let merged = merge_patch(&AccountInput::from(current), &patch, &[])?;
-                Ok(NewAccount::parse(merged.into())?)
+                apply_patch(AccountInput::from(current), &patch, &[], NewAccount::parse)
             };
             usecases::update(conn, id, version, patch, &trace)
         })

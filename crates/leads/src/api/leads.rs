@@ -6,13 +6,13 @@ use std::collections::HashMap;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use chrono::{DateTime, Utc};
 use platform::http::idempotency::{self, IdempotencyKey, StoredResponse};
-use platform::http::json::{Json, merge_patch};
+use platform::http::json::Json;
 use platform::{Db, TraceContext};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{Query, etag, if_match, paginate, path_id};
+use super::{Query, apply_patch, if_match, paginate, path_id, versioned};
 use crate::domain::NewLead;
 use crate::domain::lead::{LeadDraft, LeadProfile, Utm};
 use crate::domain::lifecycle::Stage;
@@ -188,9 +188,7 @@ impl From<LeadRow> for LeadResponse {
 }
 
 fn lead_ok(status: StatusCode, row: LeadRow) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header(etag(row.version))
-        .json(LeadResponse::from(row))
+    versioned(status, row.version, &LeadResponse::from(row))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -385,15 +383,11 @@ pub async fn patch_lead(
     let row = db
         .run(move |conn| {
             let patch = |current: LeadProfile| {
-                let merged = merge_patch(
-                    &LeadInput::from(current),
-                    &patch,
-                    &[(
-                        "lifecycle_stage",
-                        "is changed with POST /v1/leads/{id}/lifecycle",
-                    )],
-                )?;
-                Ok(NewLead::parse(merged.into())?)
+                let read_only = [(
+                    "lifecycle_stage",
+                    "is changed with POST /v1/leads/{id}/lifecycle",
+                )];
+                apply_patch(LeadInput::from(current), &patch, &read_only, NewLead::parse)
             };
             usecases::leads::update(conn, id, version, patch, &trace)
         })

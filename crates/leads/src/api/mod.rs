@@ -7,8 +7,13 @@ pub mod reports;
 pub mod scoring;
 
 use crate::error::LeadsError;
-use actix_web::{HttpRequest, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use platform::http::json::merge_patch;
 use platform::openapi::ProblemResponses;
+use platform::validation::Invalid;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -169,6 +174,28 @@ pub fn if_match(req: &HttpRequest) -> Result<i32, LeadsError> {
 
 pub fn etag(version: i32) -> (&'static str, String) {
     ("etag", format!("\"{version}\""))
+}
+
+/// The new state a JSON merge patch makes of `current` (a resource as its client would send
+/// it), checked by the domain's `parse`. `read_only` fields are a 422 naming them.
+pub fn apply_patch<I, D, T>(
+    current: I,
+    patch: &serde_json::Value,
+    read_only: &[(&str, &str)],
+    parse: impl FnOnce(D) -> Result<T, Invalid>,
+) -> Result<T, LeadsError>
+where
+    I: Serialize + DeserializeOwned + Into<D>,
+{
+    let merged = merge_patch(&current, patch, read_only)?;
+    Ok(parse(merged.into())?)
+}
+
+/// A JSON answer about a versioned resource, its version in `ETag`.
+pub fn versioned(status: StatusCode, version: i32, body: &impl Serialize) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header(etag(version))
+        .json(body)
 }
 
 pub use platform::http::query::{Query, paginate, path_id};

@@ -61,17 +61,13 @@ pub fn abm_engagement(accounts: &DataFrame, tier: Option<&str>) -> PolarsResult<
 mod tests {
     use super::*;
     use crate::reports::accounts_frame;
-    use crate::reports::fixtures::ACCOUNTS_CSV;
+    use crate::reports::fixtures::{ACCOUNTS_CSV, column_names};
 
     /// (name, tier, engaged_leads, engagement_score, trend_30d, buying_stage)
     type Row = (String, String, i64, f64, f64, String);
 
     fn rows(report: &DataFrame) -> Vec<Row> {
-        let names: Vec<&str> = report
-            .get_column_names()
-            .iter()
-            .map(|n| n.as_str())
-            .collect();
+        let names = column_names(report);
         assert_eq!(
             names,
             [

@@ -1,6 +1,7 @@
 //! The small fixed exports the report tests compute against by hand.
 
 use chrono::{DateTime, Utc};
+use polars::prelude::DataFrame;
 
 /// 2025-01-01T00:00:00Z in epoch microseconds.
 const T0: i64 = 1_735_689_600_000_000;
@@ -9,6 +10,15 @@ const DAY: i64 = 86_400_000_000;
 /// Epoch microseconds of day `n` after 2025-01-01 (the fixture's `created_at`/`*_at` values).
 pub fn day(n: i64) -> i64 {
     T0 + n * DAY
+}
+
+/// A report's column names, in order.
+pub fn column_names(report: &DataFrame) -> Vec<&str> {
+    report
+        .get_column_names()
+        .iter()
+        .map(|n| n.as_str())
+        .collect()
 }
 
 /// The same instant as a `DateTime`, for windows.

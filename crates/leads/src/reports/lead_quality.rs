@@ -58,7 +58,7 @@ fn by_dimension(leads: LazyFrame, dimension: &str, value: Expr) -> PolarsResult<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reports::fixtures::{LEADS_CSV, at};
+    use crate::reports::fixtures::{LEADS_CSV, at, column_names};
     use crate::reports::leads_frame;
 
     /// One expected report row, written out by hand from the fixture table.
@@ -74,12 +74,61 @@ mod tests {
         median_days_to_mql: Option<f64>,
     }
 
+    /// L4, L5, L6: fit (90+20+70)/3 = 60, engagement (80+50+20)/3 = 50, mql L4 L6 = 2/3,
+    /// sql L4 = 1/3, no customer, days to mql 1 and 6.5 -> 3.75. Created in [d1, d10).
+    const PAID_SEARCH: Row = Row {
+        dimension: "source",
+        value: "paid_search",
+        leads: 3,
+        mean_fit: 60.0,
+        mean_engagement: 50.0,
+        mql_rate: 2.0 / 3.0,
+        sql_rate: 1.0 / 3.0,
+        customer_rate: 0.0,
+        median_days_to_mql: Some(3.75),
+    };
+
+    /// L7, L8, L9: fit (50+30+100)/3 = 60, engagement (90+40+70)/3 = 66.67, mql L7 L9 = 2/3,
+    /// sql L7 = 1/3, customer L7 = 1/3, days 3 and 2 -> 2.5. Created in [d1, d10).
+    const REFERRAL: Row = Row {
+        dimension: "source",
+        value: "referral",
+        leads: 3,
+        mean_fit: 60.0,
+        mean_engagement: 200.0 / 3.0,
+        mql_rate: 2.0 / 3.0,
+        sql_rate: 1.0 / 3.0,
+        customer_rate: 1.0 / 3.0,
+        median_days_to_mql: Some(2.5),
+    };
+
+    /// L3, L6 (quoted empty), L8: fit (40+70+30)/3 = 46.67, engagement (10+20+40)/3 = 23.33,
+    /// mql L6 = 1/3, days 6.5. Created in [d1, d10).
+    const NO_CAMPAIGN: Row = Row {
+        dimension: "campaign",
+        value: "(none)",
+        leads: 3,
+        mean_fit: 140.0 / 3.0,
+        mean_engagement: 70.0 / 3.0,
+        mql_rate: 1.0 / 3.0,
+        sql_rate: 0.0,
+        customer_rate: 0.0,
+        median_days_to_mql: Some(6.5),
+    };
+
+    /// The report over the fixture leads created in [from, to) (fixture days; `None` is
+    /// unbounded).
+    fn report(from: Option<i64>, to: Option<i64>) -> DataFrame {
+        let leads = leads_frame(LEADS_CSV.as_bytes()).unwrap();
+        let window = Window {
+            from: from.map(at),
+            to: to.map(at),
+        };
+        lead_quality(&leads, window).unwrap()
+    }
+
     fn assert_report(report: &DataFrame, expected: &[Row]) {
-        let names: Vec<&str> = report
-            .get_column_names()
-            .iter()
-            .map(|n| n.as_str())
-            .collect();
+        let names = column_names(report);
         assert_eq!(
             names,
             [
@@ -124,37 +173,11 @@ mod tests {
 
     #[test]
     fn whole_history_by_source_then_campaign() {
-        let leads = leads_frame(LEADS_CSV.as_bytes()).unwrap();
-        let report = lead_quality(&leads, Window::default()).unwrap();
         assert_report(
-            &report,
+            &report(None, None),
             &[
-                // L4, L5, L6: fit (90+20+70)/3 = 60, engagement (80+50+20)/3 = 50,
-                // mql L4 L6 = 2/3, sql L4 = 1/3, no customer, days to mql 1 and 6.5 -> 3.75.
-                Row {
-                    dimension: "source",
-                    value: "paid_search",
-                    leads: 3,
-                    mean_fit: 60.0,
-                    mean_engagement: 50.0,
-                    mql_rate: 2.0 / 3.0,
-                    sql_rate: 1.0 / 3.0,
-                    customer_rate: 0.0,
-                    median_days_to_mql: Some(3.75),
-                },
-                // L7, L8, L9: fit (50+30+100)/3 = 60, engagement (90+40+70)/3 = 66.67,
-                // mql L7 L9 = 2/3, sql L7 = 1/3, customer L7 = 1/3, days 3 and 2 -> 2.5.
-                Row {
-                    dimension: "source",
-                    value: "referral",
-                    leads: 3,
-                    mean_fit: 60.0,
-                    mean_engagement: 200.0 / 3.0,
-                    mql_rate: 2.0 / 3.0,
-                    sql_rate: 1.0 / 3.0,
-                    customer_rate: 1.0 / 3.0,
-                    median_days_to_mql: Some(2.5),
-                },
+                PAID_SEARCH,
+                REFERRAL,
                 // L1, L2, L3, L10: fit (80+60+40+10)/4 = 47.5, engagement (60+30+10+0)/4 = 25,
                 // mql L1 L2 = 0.5, sql L1 = 0.25, customer L1 = 0.25, days 2 and 4 -> 3.
                 Row {
@@ -168,19 +191,7 @@ mod tests {
                     customer_rate: 0.25,
                     median_days_to_mql: Some(3.0),
                 },
-                // L3, L6 (quoted empty), L8: fit (40+70+30)/3 = 46.67, engagement
-                // (10+20+40)/3 = 23.33, mql L6 = 1/3, days 6.5.
-                Row {
-                    dimension: "campaign",
-                    value: "(none)",
-                    leads: 3,
-                    mean_fit: 140.0 / 3.0,
-                    mean_engagement: 70.0 / 3.0,
-                    mql_rate: 1.0 / 3.0,
-                    sql_rate: 0.0,
-                    customer_rate: 0.0,
-                    median_days_to_mql: Some(6.5),
-                },
+                NO_CAMPAIGN,
                 // L1, L2, L7: fit (80+60+50)/3 = 63.33, engagement (60+30+90)/3 = 60,
                 // mql all = 1, sql L1 L7 = 2/3, customer L1 L7 = 2/3, days 2, 4, 3 -> 3.
                 Row {
@@ -213,40 +224,13 @@ mod tests {
 
     #[test]
     fn window_includes_from_and_excludes_to() {
-        let leads = leads_frame(LEADS_CSV.as_bytes()).unwrap();
         // [d1, d10): L2 created exactly at d1 is in, L10 created exactly at d10 is out, L1 (d0) out.
-        let window = Window {
-            from: Some(at(1)),
-            to: Some(at(10)),
-        };
-        let report = lead_quality(&leads, window).unwrap();
         assert_report(
-            &report,
+            &report(Some(1), Some(10)),
             &[
-                // Unchanged from the whole history: L4, L5, L6.
-                Row {
-                    dimension: "source",
-                    value: "paid_search",
-                    leads: 3,
-                    mean_fit: 60.0,
-                    mean_engagement: 50.0,
-                    mql_rate: 2.0 / 3.0,
-                    sql_rate: 1.0 / 3.0,
-                    customer_rate: 0.0,
-                    median_days_to_mql: Some(3.75),
-                },
-                // Unchanged: L7, L8, L9.
-                Row {
-                    dimension: "source",
-                    value: "referral",
-                    leads: 3,
-                    mean_fit: 60.0,
-                    mean_engagement: 200.0 / 3.0,
-                    mql_rate: 2.0 / 3.0,
-                    sql_rate: 1.0 / 3.0,
-                    customer_rate: 1.0 / 3.0,
-                    median_days_to_mql: Some(2.5),
-                },
+                // Unchanged from the whole history.
+                PAID_SEARCH,
+                REFERRAL,
                 // L2, L3: fit (60+40)/2 = 50, engagement (30+10)/2 = 20, mql L2 = 0.5, days 4.
                 Row {
                     dimension: "source",
@@ -259,18 +243,8 @@ mod tests {
                     customer_rate: 0.0,
                     median_days_to_mql: Some(4.0),
                 },
-                // Unchanged: L3, L6, L8.
-                Row {
-                    dimension: "campaign",
-                    value: "(none)",
-                    leads: 3,
-                    mean_fit: 140.0 / 3.0,
-                    mean_engagement: 70.0 / 3.0,
-                    mql_rate: 1.0 / 3.0,
-                    sql_rate: 0.0,
-                    customer_rate: 0.0,
-                    median_days_to_mql: Some(6.5),
-                },
+                // Unchanged.
+                NO_CAMPAIGN,
                 // L2, L7: fit (60+50)/2 = 55, engagement (30+90)/2 = 60, mql 1, sql L7 = 0.5,
                 // customer L7 = 0.5, days 4 and 3 -> 3.5.
                 Row {
@@ -303,13 +277,7 @@ mod tests {
 
     #[test]
     fn median_days_is_null_when_no_lead_reached_mql() {
-        let leads = leads_frame(LEADS_CSV.as_bytes()).unwrap();
         // [d2, d3) holds only L3: webinar, no campaign, never an mql.
-        let window = Window {
-            from: Some(at(2)),
-            to: Some(at(3)),
-        };
-        let report = lead_quality(&leads, window).unwrap();
         let only_l3 = |dimension, value| Row {
             dimension,
             value,
@@ -322,19 +290,13 @@ mod tests {
             median_days_to_mql: None,
         };
         assert_report(
-            &report,
+            &report(Some(2), Some(3)),
             &[only_l3("source", "webinar"), only_l3("campaign", "(none)")],
         );
     }
 
     #[test]
     fn an_empty_window_gives_an_empty_report_with_the_same_columns() {
-        let leads = leads_frame(LEADS_CSV.as_bytes()).unwrap();
-        let window = Window {
-            from: Some(at(100)),
-            to: None,
-        };
-        let report = lead_quality(&leads, window).unwrap();
-        assert_report(&report, &[]);
+        assert_report(&report(Some(100), None), &[]);
     }
 }

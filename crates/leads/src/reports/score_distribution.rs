@@ -126,7 +126,7 @@ fn grade_matrix(leads: LazyFrame) -> PolarsResult<DataFrame> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reports::fixtures::{LEADS_CSV, at};
+    use crate::reports::fixtures::{LEADS_CSV, at, column_names};
     use crate::reports::leads_frame;
 
     fn histogram_rows(histogram: &DataFrame) -> Vec<(String, f64, f64, u32)> {
@@ -147,11 +147,7 @@ mod tests {
     }
 
     fn matrix_rows(matrix: &DataFrame) -> Vec<(String, [u32; 3])> {
-        let names: Vec<&str> = matrix
-            .get_column_names()
-            .iter()
-            .map(|n| n.as_str())
-            .collect();
+        let names = column_names(matrix);
         assert_eq!(names, ["fit_band", "1", "2", "3"]);
         let band = matrix.column("fit_band").unwrap().str().unwrap();
         let count = |level: &str, i| matrix.column(level).unwrap().u32().unwrap().get(i).unwrap();

@@ -188,16 +188,10 @@ async fn the_scoring_model_is_versioned_data_and_validated() {
     assert_eq!(app.get_json("/v1/scoring-model").await["version"], 2);
 }
 
+/// A MEDDICC card with these scores, in framework order (the seven elements before the
+/// optional `paper_process`).
 fn card(scores: [i64; 7]) -> Value {
-    let names = [
-        "metrics",
-        "economic_buyer",
-        "decision_criteria",
-        "decision_process",
-        "identify_pain",
-        "champion",
-        "competition",
-    ];
+    let names = &leads::domain::meddicc::ELEMENT_NAMES[..7];
     let mut m = serde_json::Map::new();
     for (n, s) in names.iter().zip(scores) {
         m.insert(
