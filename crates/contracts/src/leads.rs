@@ -304,71 +304,85 @@ impl EventPayload for LeadMerged {
     }
 }
 
-/// An account was created.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
-pub struct AccountCreated {
-    pub account_id: Uuid,
-    pub name: String,
-    /// Email domains that match leads to this account, lower-case.
-    #[serde(default)]
-    pub domains: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub industry: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub employees: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub annual_revenue: Option<Money>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    /// One of `one_to_one`, `one_to_few`, `one_to_many`, `none`.
-    pub abm_tier: String,
-    /// On the target account list.
-    pub target: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
-    pub created_at: DateTime<Utc>,
+/// Declares an account event and its type: the event's own leading fields, then the whole
+/// account (the same fields, serde attributes and order in both account events, each with
+/// the documentation this event gives it, if any), then the event's own trailing fields.
+macro_rules! account_event {
+    (
+        $(#[$attr:meta])*
+        pub struct $name:ident = $type:literal {
+            $($(#[$head_meta:meta])* pub $head:ident: $head_ty:ty,)*
+            account {
+                domains: [$(#[$domains:meta])*],
+                target: [$(#[$target:meta])*],
+            }
+            $($(#[$tail_meta:meta])* pub $tail:ident: $tail_ty:ty,)*
+        }
+    ) => {
+        $(#[$attr])*
+        #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+        pub struct $name {
+            $($(#[$head_meta])* pub $head: $head_ty,)*
+            pub name: String,
+            $(#[$domains])*
+            #[serde(default)]
+            pub domains: Vec<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub industry: Option<String>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub employees: Option<u32>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub annual_revenue: Option<Money>,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub region: Option<String>,
+            /// One of `one_to_one`, `one_to_few`, `one_to_many`, `none`.
+            pub abm_tier: String,
+            $(#[$target])*
+            pub target: bool,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub owner: Option<String>,
+            $($(#[$tail_meta])* pub $tail: $tail_ty,)*
+        }
+
+        impl EventPayload for $name {
+            const TYPE: &'static str = $type;
+            const SERVICE: Service = Service::Leads;
+            fn subject(&self) -> String {
+                self.account_id.to_string()
+            }
+        }
+    };
 }
 
-impl EventPayload for AccountCreated {
-    const TYPE: &'static str = "touchstone.leads.account.created.v1";
-    const SERVICE: Service = Service::Leads;
-    fn subject(&self) -> String {
-        self.account_id.to_string()
+account_event! {
+    /// An account was created.
+    pub struct AccountCreated = "touchstone.leads.account.created.v1" {
+        pub account_id: Uuid,
+        account {
+            domains: [
+                /// Email domains that match leads to this account, lower-case.
+            ],
+            target: [
+                /// On the target account list.
+            ],
+        }
+        pub created_at: DateTime<Utc>,
     }
 }
 
-/// An account changed. Carries the whole account after the change; `version` orders updates.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
-pub struct AccountUpdated {
-    pub account_id: Uuid,
-    /// The account's version after this change; `account.created` is version 1.
-    pub version: u64,
-    /// Names of the fields this change touched.
-    #[serde(default)]
-    pub changed: Vec<String>,
-    pub name: String,
-    #[serde(default)]
-    pub domains: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub industry: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub employees: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub annual_revenue: Option<Money>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    /// One of `one_to_one`, `one_to_few`, `one_to_many`, `none`.
-    pub abm_tier: String,
-    pub target: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner: Option<String>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl EventPayload for AccountUpdated {
-    const TYPE: &'static str = "touchstone.leads.account.updated.v1";
-    const SERVICE: Service = Service::Leads;
-    fn subject(&self) -> String {
-        self.account_id.to_string()
+account_event! {
+    /// An account changed. Carries the whole account after the change; `version` orders updates.
+    pub struct AccountUpdated = "touchstone.leads.account.updated.v1" {
+        pub account_id: Uuid,
+        /// The account's version after this change; `account.created` is version 1.
+        pub version: u64,
+        /// Names of the fields this change touched.
+        #[serde(default)]
+        pub changed: Vec<String>,
+        account {
+            domains: [],
+            target: [],
+        }
+        pub updated_at: DateTime<Utc>,
     }
 }
