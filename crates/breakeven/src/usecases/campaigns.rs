@@ -6,7 +6,7 @@ use diesel::PgConnection;
 use platform::{Db, TraceContext};
 use uuid::Uuid;
 
-use super::{alerts, found, read, transaction};
+use super::{alerts, found, get as get_row, read, transaction};
 use crate::Tracking;
 use crate::domain::records::Campaign;
 use crate::error::BreakevenError;
@@ -19,23 +19,19 @@ pub async fn create(
     trace: TraceContext,
     campaign: Campaign,
 ) -> Result<CampaignRow, BreakevenError> {
-    let tracking = tracking.clone();
-    transaction(db, move |conn| {
-        check_products(conn, &campaign)?;
-        let row = store::insert(conn, &campaign)?.ok_or_else(|| {
-            BreakevenError::Conflict(format!("a campaign with id {:?} exists", campaign.id))
-        })?;
-        alerts::evaluate_campaign(conn, &row.id, &tracking, Some(&trace))?;
-        Ok(row)
+    save(db, tracking, trace, campaign, |conn, c| {
+        store::insert(conn, c)?.ok_or_else(|| {
+            BreakevenError::Conflict(format!("a campaign with id {:?} exists", c.id))
+        })
     })
     .await
 }
 
 pub async fn get(db: &Db, id: String) -> Result<CampaignRow, BreakevenError> {
-    let key = id.clone();
-    found(read(db, move |conn| store::find(conn, &key)).await?, || {
-        format!("campaign {id}")
+    get_row(db, format!("campaign {id}"), move |conn| {
+        store::find(conn, &id)
     })
+    .await
 }
 
 pub async fn list(db: &Db) -> Result<Vec<CampaignRow>, BreakevenError> {
@@ -49,19 +45,27 @@ pub async fn replace(
     trace: TraceContext,
     campaign: Campaign,
 ) -> Result<CampaignRow, BreakevenError> {
-    let tracking = tracking.clone();
-    transaction(db, move |conn| {
-        check_products(conn, &campaign)?;
-        let row = found(store::update(conn, &campaign)?, || {
-            format!("campaign {}", campaign.id)
-        })?;
-        alerts::evaluate_campaign(conn, &row.id, &tracking, Some(&trace))?;
-        Ok(row)
+    save(db, tracking, trace, campaign, |conn, c| {
+        found(store::update(conn, c)?, format!("campaign {}", c.id))
     })
     .await
 }
 
-fn check_products(conn: &mut PgConnection, c: &Campaign) -> Result<(), BreakevenError> {
-    let ids: Vec<Uuid> = c.product_mix.iter().map(|m| m.0).collect();
-    Ok(c.check_products(&products::priced(conn, &ids)?)?)
+/// Checks the mix, writes the campaign with `write`, then evaluates its alerts.
+async fn save(
+    db: &Db,
+    tracking: &Tracking,
+    trace: TraceContext,
+    campaign: Campaign,
+    write: fn(&mut PgConnection, &Campaign) -> Result<CampaignRow, BreakevenError>,
+) -> Result<CampaignRow, BreakevenError> {
+    let tracking = tracking.clone();
+    transaction(db, move |conn| {
+        let ids: Vec<Uuid> = campaign.product_mix.iter().map(|m| m.0).collect();
+        campaign.check_products(&products::priced(conn, &ids)?)?;
+        let row = write(conn, &campaign)?;
+        alerts::evaluate_campaign(conn, &row.id, &tracking, Some(&trace))?;
+        Ok(row)
+    })
+    .await
 }

@@ -1,10 +1,11 @@
 //! Fixed-cost items: create, read, list and replace. Each write re-evaluates the company
 //! months of its currency: lower fixed costs may complete a month's break-even.
 
+use diesel::PgConnection;
 use platform::{Db, TraceContext};
 use uuid::Uuid;
 
-use super::{found, months, read, transaction};
+use super::{found, get as get_row, months, read, transaction};
 use crate::domain::records::FixedCost;
 use crate::error::BreakevenError;
 use crate::store::fixed_costs::{self as store, FixedCostRow};
@@ -14,18 +15,14 @@ pub async fn create(
     trace: TraceContext,
     cost: FixedCost,
 ) -> Result<FixedCostRow, BreakevenError> {
-    transaction(db, move |conn| {
-        let row = store::insert(conn, &cost)?;
-        months::evaluate_months(conn, &row.currency, Some(&trace))?;
-        Ok(row)
-    })
-    .await
+    save(db, trace, move |conn| Ok(store::insert(conn, &cost)?)).await
 }
 
 pub async fn get(db: &Db, id: Uuid) -> Result<FixedCostRow, BreakevenError> {
-    found(read(db, move |conn| store::find(conn, id)).await?, || {
-        format!("fixed cost {id}")
+    get_row(db, format!("fixed cost {id}"), move |conn| {
+        store::find(conn, id)
     })
+    .await
 }
 
 pub async fn list(db: &Db) -> Result<Vec<FixedCostRow>, BreakevenError> {
@@ -38,10 +35,19 @@ pub async fn replace(
     id: Uuid,
     cost: FixedCost,
 ) -> Result<FixedCostRow, BreakevenError> {
+    save(db, trace, move |conn| {
+        found(store::update(conn, id, &cost)?, format!("fixed cost {id}"))
+    })
+    .await
+}
+
+/// Writes an item with `write`, then re-evaluates the months of its currency.
+async fn save<F>(db: &Db, trace: TraceContext, write: F) -> Result<FixedCostRow, BreakevenError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<FixedCostRow, BreakevenError> + Send + 'static,
+{
     transaction(db, move |conn| {
-        let row = found(store::update(conn, id, &cost)?, || {
-            format!("fixed cost {id}")
-        })?;
+        let row = write(conn)?;
         months::evaluate_months(conn, &row.currency, Some(&trace))?;
         Ok(row)
     })

@@ -38,7 +38,16 @@ where
     db.run(move |conn| conn.build_transaction().run(f)).await
 }
 
+/// The row `find` reads, or `NotFound` naming `what`.
+async fn get<T, F>(db: &Db, what: String, find: F) -> Result<T, BreakevenError>
+where
+    F: FnOnce(&mut PgConnection) -> QueryResult<Option<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    found(read(db, find).await?, what)
+}
+
 /// `row`, or `NotFound` naming `what`.
-fn found<T>(row: Option<T>, what: impl FnOnce() -> String) -> Result<T, BreakevenError> {
-    row.ok_or_else(|| BreakevenError::NotFound(what()))
+fn found<T>(row: Option<T>, what: String) -> Result<T, BreakevenError> {
+    row.ok_or(BreakevenError::NotFound(what))
 }

@@ -4,7 +4,7 @@
 use platform::{Db, TraceContext};
 use uuid::Uuid;
 
-use super::{alerts, found, read, transaction};
+use super::{alerts, found, get as get_row, read, transaction};
 use crate::Tracking;
 use crate::domain::records::Product;
 use crate::error::BreakevenError;
@@ -16,9 +16,10 @@ pub async fn create(db: &Db, product: Product) -> Result<ProductRow, BreakevenEr
 }
 
 pub async fn get(db: &Db, id: Uuid) -> Result<ProductRow, BreakevenError> {
-    found(read(db, move |conn| store::find(conn, id)).await?, || {
-        format!("product {id}")
+    get_row(db, format!("product {id}"), move |conn| {
+        store::find(conn, id)
     })
+    .await
 }
 
 pub async fn list(db: &Db) -> Result<Vec<ProductRow>, BreakevenError> {
@@ -36,9 +37,7 @@ pub async fn replace(
 ) -> Result<ProductRow, BreakevenError> {
     let tracking = tracking.clone();
     transaction(db, move |conn| {
-        let row = found(store::update(conn, id, &product)?, || {
-            format!("product {id}")
-        })?;
+        let row = found(store::update(conn, id, &product)?, format!("product {id}"))?;
         let selling: Vec<String> = campaigns::list(conn)?
             .into_iter()
             .filter(|c| c.mix().iter().any(|(pid, _)| *pid == id))

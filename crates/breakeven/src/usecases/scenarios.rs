@@ -5,7 +5,7 @@ use platform::Db;
 use platform::validation::Invalid;
 use uuid::Uuid;
 
-use super::{found, read};
+use super::{found, get as get_row, read};
 use crate::domain::scenario::{FigureDiff, compare as compare_results};
 use crate::error::BreakevenError;
 use crate::store::scenarios::{self as store, ScenarioRow};
@@ -28,19 +28,18 @@ pub async fn save_version(
     inputs: serde_json::Value,
     results: serde_json::Value,
 ) -> Result<ScenarioRow, BreakevenError> {
-    let row = read(db, move |conn| {
+    get_row(db, format!("scenario {id}"), move |conn| {
         store::save_version(conn, id, &name, inputs, results)
     })
-    .await?;
-    found(row, || format!("scenario {id}"))
+    .await
 }
 
 /// A version of a scenario, the latest when `version` is `None`.
 pub async fn get(db: &Db, id: Uuid, version: Option<i32>) -> Result<ScenarioRow, BreakevenError> {
-    found(
-        read(db, move |conn| store::find(conn, id, version)).await?,
-        || format!("scenario {id}"),
-    )
+    get_row(db, format!("scenario {id}"), move |conn| {
+        store::find(conn, id, version)
+    })
+    .await
 }
 
 /// The latest version of every scenario.
@@ -70,7 +69,7 @@ pub async fn compare(
         ))
     })
     .await?;
-    let base = found(base, || format!("scenario {id}"))?;
+    let base = found(base, format!("scenario {id}"))?;
     let other = other.ok_or_else(|| {
         Invalid::field("other_id", "does not name an existing scenario (version)")
     })?;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use chrono::{Days, Utc};
+use chrono::Utc;
 use contracts::RawEvent;
 use contracts::funnel::{DealWon, ProductLine};
 use contracts::touchpoints::{AttributionCredit, ConversionAttributed, TouchpointRecorded};
@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use platform::bus::Tap;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, campaign_body, spawn_app};
 
 fn usd() -> contracts::Currency {
     contracts::Currency::parse("USD").unwrap()
@@ -65,17 +65,6 @@ fn won(campaign: Option<&str>, amount: i64, products: Vec<ProductLine>) -> RawEv
         },
         None,
     )
-}
-
-/// A campaign over the last 10 and next 20 days, budget 1,000, selling the birdbath.
-fn campaign_body(id: &str, product: &str) -> Value {
-    let today = Utc::now().date_naive();
-    json!({
-        "id": id, "name": id, "budget": "1000", "currency": "USD",
-        "starts_on": today.checked_sub_days(Days::new(10)).unwrap(),
-        "ends_on": today.checked_add_days(Days::new(20)).unwrap(),
-        "product_mix": [{"product_id": product, "share": "1"}]
-    })
 }
 
 /// Markers are costs on campaigns of their own, named with this prefix.
@@ -155,8 +144,7 @@ async fn retried(app: &TestApp) -> i64 {
 async fn at_risk_then_breakeven_each_fire_once_despite_duplicates() {
     let app = spawn_app().await;
     let product = app.birdbath().await;
-    app.create("/v1/campaigns", &campaign_body("spring", &product))
-        .await;
+    app.campaign("spring", &product).await;
     let mut tap = app.tap("touchstone.breakeven.#").await;
 
     // 600 of 1,000 spent (≥ 50 %) with no revenue: at risk. The batch is sent twice.
@@ -216,8 +204,7 @@ async fn events_before_the_campaign_count_when_it_is_defined() {
     );
     assert_eq!(app.outbox_count("campaign.breakeven_reached").await, 0);
 
-    app.create("/v1/campaigns", &campaign_body("early", &product))
-        .await;
+    app.campaign("early", &product).await;
     assert_eq!(app.outbox_count("campaign.breakeven_reached").await, 1);
     assert_eq!(app.outbox_count("campaign.at_risk").await, 0);
     // Updating it, and the same deal again, fire nothing more.
@@ -236,10 +223,8 @@ async fn events_before_the_campaign_count_when_it_is_defined() {
 async fn attribution_moves_revenue_between_campaigns() {
     let app = spawn_app().await;
     let product = app.birdbath().await;
-    app.create("/v1/campaigns", &campaign_body("a", &product))
-        .await;
-    app.create("/v1/campaigns", &campaign_body("b", &product))
-        .await;
+    app.campaign("a", &product).await;
+    app.campaign("b", &product).await;
     app.publish_batch(&[cost("a", 100), cost("b", 100)]).await;
     let deal = won(Some("a"), 2000, vec![]);
     let deal_id = deal.data["deal_id"].as_str().unwrap().parse().unwrap();

@@ -76,13 +76,14 @@ async fn each_bad_input_is_a_422_naming_its_field() {
         for (k, v) in patch.as_object().unwrap() {
             body[k] = v.clone();
         }
-        let resp = app.post_json("/v1/breakeven/calculate", &body).await;
-        assert_problem(resp, 422, field).await;
+        app.rejects("/v1/breakeven/calculate", &body, field).await;
     }
-    let resp = app
-        .post_json("/v1/breakeven/calculate", &json!({"price": "1"}))
-        .await;
-    assert_problem(resp, 422, "currency").await;
+    app.rejects(
+        "/v1/breakeven/calculate",
+        &json!({"price": "1"}),
+        "currency",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -91,8 +92,7 @@ async fn price_not_above_variable_cost_is_unreachable_never_infinite() {
     for price in ["60", "50"] {
         let mut body = hicks();
         body["price"] = json!(price);
-        let resp = app.post_json("/v1/breakeven/calculate", &body).await;
-        let p = assert_problem(resp, 422, "price").await;
+        let p = app.rejects("/v1/breakeven/calculate", &body, "price").await;
         assert_eq!(
             p["title"],
             "contribution margin is not positive: break-even is unreachable"

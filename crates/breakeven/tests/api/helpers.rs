@@ -1,6 +1,7 @@
 //! `spawn_app()`: a break-even service on a random port with its own database and broker
 //! names, plus helpers to publish other services' events into the test's namespace.
 
+use chrono::{Days, Utc};
 use platform::Settings;
 use platform::bus::Tap;
 pub use platform::testing::assert_problem;
@@ -24,6 +25,11 @@ pub async fn spawn_with(settings: Settings) -> TestApp {
 }
 
 impl TestApp {
+    /// POSTs and expects a 422 naming `field`; returns the problem.
+    pub async fn rejects(&self, path: &str, body: &Value, field: &str) -> Value {
+        assert_problem(self.post_json(path, body).await, 422, field).await
+    }
+
     /// POSTs and expects 201; returns the body.
     pub async fn create(&self, path: &str, body: &Value) -> Value {
         let resp = self.post_json(path, body).await;
@@ -47,6 +53,12 @@ impl TestApp {
         .await
     }
 
+    /// Defines the campaign of [`campaign_body`].
+    pub async fn campaign(&self, id: &str, product: &str) -> Value {
+        self.create("/v1/campaigns", &campaign_body(id, product))
+            .await
+    }
+
     /// A product priced 100 with variable cost 60 (CM ratio 0.4), in USD.
     pub async fn birdbath(&self) -> String {
         let p = self
@@ -57,6 +69,17 @@ impl TestApp {
             .await;
         p["id"].as_str().unwrap().to_string()
     }
+}
+
+/// A campaign over the last 10 and next 20 days, budget 1,000 USD, selling `product` alone.
+pub fn campaign_body(id: &str, product: &str) -> Value {
+    let today = Utc::now().date_naive();
+    json!({
+        "id": id, "name": id, "budget": "1000", "currency": "USD",
+        "starts_on": today.checked_sub_days(Days::new(10)).unwrap(),
+        "ends_on": today.checked_add_days(Days::new(20)).unwrap(),
+        "product_mix": [{"product_id": product, "share": "1"}]
+    })
 }
 
 /// The service's own helpers (HTTP, publish, count) are the app's.

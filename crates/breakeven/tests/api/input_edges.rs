@@ -4,8 +4,7 @@
 
 use serde_json::json;
 
-use crate::helpers::spawn_app;
-use platform::testing::assert_problem;
+use crate::helpers::{assert_problem, campaign_body, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openapi_document_has_no_fault_a_fuzzer_trips_over() {
@@ -23,17 +22,13 @@ async fn dates_outside_four_digit_years_are_422s() {
     let app = spawn_app().await;
     let product = app.birdbath().await;
     // chrono reads `+262142-12-31`, which RFC 3339 (the documented `date`) cannot write.
-    let campaign = json!({
-        "id": "far", "name": "Far", "budget": "5000", "currency": "USD",
-        "starts_on": "2025-03-01", "ends_on": "+262142-12-31",
-        "product_mix": [{"product_id": product, "share": "1"}]
-    });
-    let resp = app.post_json("/v1/campaigns", &campaign).await;
-    assert_problem(resp, 422, "ends_on").await;
+    let mut campaign = campaign_body("far", &product);
+    campaign["ends_on"] = json!("+262142-12-31");
+    app.rejects("/v1/campaigns", &campaign, "ends_on").await;
     let calc = json!({
         "currency": "USD", "fixed_costs": "100", "price": "2", "variable_cost": "1",
         "projection": {"monthly_units": "1", "start": "-0001-01-01"}
     });
-    let resp = app.post_json("/v1/breakeven/calculate", &calc).await;
-    assert_problem(resp, 422, "projection.start").await;
+    app.rejects("/v1/breakeven/calculate", &calc, "projection.start")
+        .await;
 }

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{assert_problem, spawn_app};
+use crate::helpers::{campaign_body, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn products_fixed_costs_and_campaigns_round_trip() {
@@ -28,11 +28,8 @@ async fn products_fixed_costs_and_campaigns_round_trip() {
         .await;
     assert_eq!(cost["monthly_amount"], "3000.00");
 
-    let campaign = json!({
-        "id": "spring-25", "name": "Spring", "budget": "5000", "currency": "USD",
-        "starts_on": "2025-03-01", "ends_on": "2025-03-31",
-        "product_mix": [{"product_id": product, "share": "1"}]
-    });
+    let mut campaign = campaign_body("spring-25", &product);
+    campaign["budget"] = json!("5000");
     let c = app.create("/v1/campaigns", &campaign).await;
     assert_eq!(c["risk_threshold"], "0.5");
     let resp = app.post_json("/v1/campaigns", &campaign).await;
@@ -61,51 +58,25 @@ async fn products_fixed_costs_and_campaigns_round_trip() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_records_are_422s_and_write_nothing() {
     let app = spawn_app().await;
-    let resp = app
-        .post_json(
-            "/v1/products",
-            &json!({"name": "x", "price": "abc", "variable_cost": "1", "currency": "USD"}),
-        )
-        .await;
-    assert_problem(resp, 422, "price").await;
-    let resp = app
-        .post_json(
-            "/v1/products",
-            &json!({"name": "x", "price": "1", "variable_cost": "-1", "currency": "USD"}),
-        )
-        .await;
-    assert_problem(resp, 422, "variable_cost").await;
-    let resp = app
-        .post_json(
-            "/v1/fixed-costs",
-            &json!({"name": "rent", "amount": "10", "period": "week", "currency": "USD"}),
-        )
-        .await;
-    assert_problem(resp, 422, "period").await;
+    for (price, variable_cost, field) in [("abc", "1", "price"), ("1", "-1", "variable_cost")] {
+        let product =
+            json!({"name": "x", "price": price, "variable_cost": variable_cost, "currency": "USD"});
+        app.rejects("/v1/products", &product, field).await;
+    }
+    let rent = json!({"name": "rent", "amount": "10", "period": "week", "currency": "USD"});
+    app.rejects("/v1/fixed-costs", &rent, "period").await;
     assert_eq!(app.count("SELECT count(*) AS n FROM products").await, 0);
     assert_eq!(app.count("SELECT count(*) AS n FROM fixed_costs").await, 0);
 
     let product = app.birdbath().await;
-    let campaign = |mix: serde_json::Value, currency: &str| {
-        json!({
-            "id": "c1", "name": "C", "budget": "100", "currency": currency,
-            "starts_on": "2025-03-01", "ends_on": "2025-03-31", "product_mix": mix
-        })
-    };
-    let resp = app
-        .post_json(
-            "/v1/campaigns",
-            &campaign(json!([{"product_id": product, "share": "0.7"}]), "USD"),
-        )
+    let mut shares_short = campaign_body("c1", &product);
+    shares_short["product_mix"][0]["share"] = json!("0.7");
+    app.rejects("/v1/campaigns", &shares_short, "product_mix")
         .await;
-    assert_problem(resp, 422, "product_mix").await;
-    let resp = app
-        .post_json(
-            "/v1/campaigns",
-            &campaign(json!([{"product_id": product, "share": "1"}]), "EUR"),
-        )
+    let mut in_euro = campaign_body("c1", &product);
+    in_euro["currency"] = json!("EUR");
+    app.rejects("/v1/campaigns", &in_euro, "product_mix[0].product_id")
         .await;
-    assert_problem(resp, 422, "product_mix[0].product_id").await;
     assert_eq!(app.count("SELECT count(*) AS n FROM campaigns").await, 0);
     assert_eq!(app.count("SELECT count(*) AS n FROM outbox").await, 0);
 }

@@ -1,6 +1,6 @@
 //! The campaign profitability report in its three formats.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::helpers::{assert_problem, spawn_app};
 
@@ -8,15 +8,7 @@ use crate::helpers::{assert_problem, spawn_app};
 async fn campaign_profitability_as_json_csv_and_parquet() {
     let app = spawn_app().await;
     let product = app.birdbath().await;
-    app.create(
-        "/v1/campaigns",
-        &json!({
-            "id": "spring", "name": "Spring", "budget": "1000", "currency": "USD",
-            "starts_on": "2025-03-01", "ends_on": "2025-03-31",
-            "product_mix": [{"product_id": product, "share": "1"}]
-        }),
-    )
-    .await;
+    app.campaign("spring", &product).await;
     let rows: Value = app
         .get_json("/v1/reports/campaign-profitability?format=json")
         .await;

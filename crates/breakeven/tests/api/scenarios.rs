@@ -2,28 +2,26 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{assert_problem, spawn_app};
+use crate::helpers::spawn_app;
 
-fn inputs(price: &str) -> Value {
-    json!({"currency": "USD", "fixed_costs": "18000", "price": price, "variable_cost": "60"})
+/// A scenario of Hicks' figures at `price`.
+fn scenario(name: &str, price: &str) -> Value {
+    json!({"name": name, "inputs": {
+        "currency": "USD", "fixed_costs": "18000", "price": price, "variable_cost": "60"
+    }})
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scenarios_are_versioned_and_compared() {
     let app = spawn_app().await;
-    let a = app
-        .create(
-            "/v1/scenarios",
-            &json!({"name": "today", "inputs": inputs("100")}),
-        )
-        .await;
+    let a = app.create("/v1/scenarios", &scenario("today", "100")).await;
     assert_eq!(a["version"], 1);
     assert_eq!(a["results"]["breakeven"]["units"], "450");
     let id = a["id"].as_str().unwrap();
     let resp = app
         .put_json(
             &format!("/v1/scenarios/{id}"),
-            &json!({"name": "today, dearer", "inputs": inputs("105")}),
+            &scenario("today, dearer", "105"),
         )
         .await;
     assert_eq!(resp.status().as_u16(), 200);
@@ -33,10 +31,7 @@ async fn scenarios_are_versioned_and_compared() {
     assert_eq!(first["inputs"]["price"], "100");
 
     let b = app
-        .create(
-            "/v1/scenarios",
-            &json!({"name": "cheaper", "inputs": inputs("90")}),
-        )
+        .create("/v1/scenarios", &scenario("cheaper", "90"))
         .await;
     let resp = app
         .post_json(
@@ -62,19 +57,10 @@ async fn scenarios_are_versioned_and_compared() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_scenario_writes_nothing() {
     let app = spawn_app().await;
-    let resp = app
-        .post_json(
-            "/v1/scenarios",
-            &json!({"name": "x", "inputs": inputs("abc")}),
-        )
-        .await;
-    assert_problem(resp, 422, "inputs.price").await;
-    let resp = app
-        .post_json(
-            "/v1/scenarios",
-            &json!({"name": "x", "inputs": inputs("50")}),
-        )
-        .await;
-    assert_problem(resp, 422, "inputs.price").await;
+    // A price that is not a number, and one below the variable cost.
+    for price in ["abc", "50"] {
+        app.rejects("/v1/scenarios", &scenario("x", price), "inputs.price")
+            .await;
+    }
     assert_eq!(app.count("SELECT count(*) AS n FROM scenarios").await, 0);
 }
