@@ -12,6 +12,7 @@ use attribution::{Model, ModelRequest, PathSet, PathStat, Report, attribute_path
 use polars::prelude::*;
 
 use crate::peer;
+use crate::process::status_mb;
 use crate::report::{Row, Verdict};
 
 /// The rows, and the Markdown table of exact against simulated credits per channel.
@@ -63,11 +64,7 @@ fn run_blocking() -> anyhow::Result<Results> {
                     peer::ca_version()
                 ),
                 goal: "≥ 4× faster".into(),
-                verdict: if speedup >= 4.0 {
-                    Verdict::Met
-                } else {
-                    Verdict::Missed
-                },
+                verdict: Verdict::met_if(speedup >= 4.0),
             });
             gap = Some(gap_table(&ours, &ca["credits"]));
         }
@@ -284,11 +281,7 @@ fn heuristics(config: &SyntheticConfig, dir: &std::path::Path) -> anyhow::Result
                     peer::duckdb_version()
                 ),
                 goal: goal.into(),
-                verdict: if ours <= duck_secs && worst < 1e-3 {
-                    Verdict::Met
-                } else {
-                    Verdict::Missed
-                },
+                verdict: Verdict::met_if(ours <= duck_secs && worst < 1e-3),
             })
         }
         Err(e) => Ok(unavailable(what, format!("{ours:.2} s"), goal, e)),
@@ -320,11 +313,7 @@ fn markov3_row() -> anyhow::Result<Row> {
         ),
         baseline: "—".into(),
         goal: "< 10 s, < 2 GB".into(),
-        verdict: if secs < 10.0 && mb < 2048.0 {
-            Verdict::Met
-        } else {
-            Verdict::Missed
-        },
+        verdict: Verdict::met_if(secs < 10.0 && mb < 2048.0),
     })
 }
 
@@ -335,13 +324,7 @@ pub fn markov3_child() -> anyhow::Result<()> {
     let set = PathSet::new(&stats)?;
     let report = attribute_paths(&set, &[markov(3)?])?;
     let seconds = started.elapsed().as_secs_f64();
-    let status = std::fs::read_to_string("/proc/self/status")?;
-    let peak_kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(f64::NAN);
+    let peak_mb = status_mb("self", "VmHWM");
     let transitions = report.results[0]
         .transition_matrix
         .as_ref()
@@ -350,7 +333,7 @@ pub fn markov3_child() -> anyhow::Result<()> {
         "{}",
         serde_json::json!({
             "seconds": seconds,
-            "peak_mb": peak_kb / 1024.0,
+            "peak_mb": peak_mb,
             "paths": stats.len(),
             "transitions": transitions,
         })

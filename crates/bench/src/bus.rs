@@ -217,11 +217,7 @@ pub async fn throughput(n: usize) -> anyhow::Result<Vec<Row>> {
             result: format!("{single_rate:.0} events/s ({ratio:.2}× raw)"),
             baseline: format!("raw lapin publish + confirms: {raw_rate:.0} msg/s"),
             goal: "≥ 0.5× raw".into(),
-            verdict: if ratio >= 0.5 {
-                Verdict::Met
-            } else {
-                Verdict::Missed
-            },
+            verdict: Verdict::met_if(ratio >= 0.5),
         },
         Row {
             what: format!(
@@ -267,11 +263,7 @@ pub async fn relay_lag(seconds: u64) -> anyhow::Result<Row> {
         ),
         baseline: "—".into(),
         goal: "p99 < 100 ms at 1,000 events/s".into(),
-        verdict: if median.p99 < 100.0 && rate >= 900.0 {
-            Verdict::Met
-        } else {
-            Verdict::Missed
-        },
+        verdict: Verdict::met_if(median.p99 < 100.0 && rate >= 900.0),
     })
 }
 

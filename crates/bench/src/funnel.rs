@@ -17,7 +17,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rust_decimal::Decimal;
 
-use crate::http::{CONCURRENCY, load};
+use crate::http::{CONCURRENCY, create, load, send_ndjson};
 use crate::leads::{http_row, pgbench};
 use crate::peer;
 use crate::report::{Row, Verdict};
@@ -267,11 +267,7 @@ fn engine() -> anyhow::Result<Row> {
                     peer::duckdb_version()
                 ),
                 goal: goal.into(),
-                verdict: if ours <= duck_secs && agree {
-                    Verdict::Met
-                } else {
-                    Verdict::Missed
-                },
+                verdict: Verdict::met_if(ours <= duck_secs && agree),
             }
         }
         Err(e) => {
@@ -296,18 +292,14 @@ async fn funnel_service() -> RunningService {
 }
 
 async fn create_funnel(service: &RunningService) -> anyhow::Result<String> {
-    let r: serde_json::Value = reqwest::Client::new()
-        .post(service.url("/v1/funnels"))
-        .json(&funnel_body())
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    r["id"]
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| anyhow::anyhow!("no funnel id in {r}"))
+    let client = reqwest::Client::new();
+    create(
+        &client,
+        &service.url("/v1/funnels"),
+        &funnel_body(),
+        "funnel",
+    )
+    .await
 }
 
 /// `GET /v1/funnels/{id}/report` end to end, over 2,000 deals imported through
@@ -336,15 +328,8 @@ async fn report_http() -> anyhow::Result<Row> {
     }
     let client = reqwest::Client::new();
     let started = Instant::now();
-    let imported: serde_json::Value = client
-        .post(service.url(&format!("/v1/funnels/{id}/events")))
-        .header("content-type", "application/x-ndjson")
-        .body(ndjson)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let import = client.post(service.url(&format!("/v1/funnels/{id}/events")));
+    let imported = send_ndjson(import, ndjson).await?;
     let import_secs = started.elapsed().as_secs_f64();
     let path =
         format!("/v1/funnels/{id}/report?order=ordered&window={WINDOW_DAYS}d&breakdown=source");
@@ -388,22 +373,12 @@ async fn transitions(seconds: u64) -> anyhow::Result<Row> {
             let url = url.clone();
             let funnel_id = funnel_id.clone();
             async move {
-                let r: serde_json::Value = client
-                    .post(&url)
-                    .json(&serde_json::json!({
-                        "funnel_id": funnel_id,
-                        "stage": "mql",
-                        "attributes": {"source": SOURCES[i % SOURCES.len()]},
-                    }))
-                    .send()
-                    .await?
-                    .error_for_status()?
-                    .json()
-                    .await?;
-                r["id"]
-                    .as_str()
-                    .map(str::to_string)
-                    .ok_or_else(|| anyhow::anyhow!("no deal id in {r}"))
+                let body = serde_json::json!({
+                    "funnel_id": funnel_id,
+                    "stage": "mql",
+                    "attributes": {"source": SOURCES[i % SOURCES.len()]},
+                });
+                create(&client, &url, &body, "deal").await
             }
         })
         .buffered(CONCURRENCY)

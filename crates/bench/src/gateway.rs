@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use platform::testing::TestNamespace;
 
-use crate::http::{CONCURRENCY, Load, leads_service, load, load_with};
+use crate::http::{CONCURRENCY, Load, create, leads_service, load, load_with};
+use crate::process::{free_port, status_mb};
 use crate::report::{Row, Verdict};
 use crate::touchpoints;
 
@@ -17,12 +18,6 @@ struct Gateway {
     port: u16,
     state: PathBuf,
     child: Child,
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
 }
 
 fn touchstone() -> anyhow::Result<Command> {
@@ -77,6 +72,16 @@ impl Gateway {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
+    /// The status of `GET /v1/leads?limit=1` through the gateway with `key`.
+    async fn leads_status(&self, client: &reqwest::Client, key: &str) -> anyhow::Result<u16> {
+        let r = client
+            .get(self.url("/v1/leads?limit=1"))
+            .bearer_auth(key)
+            .send()
+            .await?;
+        Ok(r.status().as_u16())
+    }
+
     fn keys(&self, args: &[&str]) -> anyhow::Result<String> {
         let out = touchstone()?
             .arg("keys")
@@ -98,15 +103,7 @@ impl Gateway {
 
     /// Peak resident set of the HAProxy process (`touchstone gateway start` execs it).
     fn peak_rss_mb(&self) -> f64 {
-        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("VmHWM:"))
-                    .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-            })
-            .map(|kb| kb / 1024.0)
-            .unwrap_or(f64::NAN)
+        status_mb(self.child.id(), "VmHWM")
     }
 }
 
@@ -154,27 +151,12 @@ pub async fn run(seconds: u64) -> anyhow::Result<Vec<Row>> {
     let client = reqwest::Client::new();
     let mut ids = Vec::new();
     for i in 0..500 {
-        let r: serde_json::Value = client
-            .post(leads.url("/v1/leads"))
-            .json(
-                &serde_json::json!({"email": format!("gw{i}@bench.example"), "source": "webinar"}),
-            )
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        ids.push(r["id"].as_str().unwrap_or_default().to_string());
+        let body =
+            serde_json::json!({"email": format!("gw{i}@bench.example"), "source": "webinar"});
+        ids.push(create(&client, &leads.url("/v1/leads"), &body, "lead").await?);
     }
     let deadline = Instant::now() + Duration::from_secs(10);
-    while client
-        .get(gw.url("/v1/leads?limit=1"))
-        .bearer_auth(&key)
-        .send()
-        .await?
-        .status()
-        != 200
-    {
+    while gw.leads_status(&client, &key).await? != 200 {
         anyhow::ensure!(
             Instant::now() < deadline,
             "the gateway never routed to leads"
@@ -228,26 +210,11 @@ pub async fn run(seconds: u64) -> anyhow::Result<Vec<Row>> {
 
     // Revocation: from the command's start until the first 401.
     let doomed = gw.keys(&["create", "--name", "doomed", "--scope", "leads:read"])?;
-    anyhow::ensure!(
-        client
-            .get(gw.url("/v1/leads?limit=1"))
-            .bearer_auth(&doomed)
-            .send()
-            .await?
-            .status()
-            == 200
-    );
+    anyhow::ensure!(gw.leads_status(&client, &doomed).await? == 200);
     let started = Instant::now();
     gw.keys(&["revoke", "doomed"])?;
     loop {
-        if client
-            .get(gw.url("/v1/leads?limit=1"))
-            .bearer_auth(&doomed)
-            .send()
-            .await?
-            .status()
-            == 401
-        {
+        if gw.leads_status(&client, &doomed).await? == 401 {
             break;
         }
         anyhow::ensure!(
@@ -258,7 +225,6 @@ pub async fn run(seconds: u64) -> anyhow::Result<Vec<Row>> {
     }
     let revoked_after = started.elapsed().as_secs_f64();
 
-    let verdict = |ok: bool| if ok { Verdict::Met } else { Verdict::Missed };
     Ok(vec![
         Row {
             what: format!(
@@ -270,7 +236,7 @@ pub async fn run(seconds: u64) -> anyhow::Result<Vec<Row>> {
                 short(&direct)
             ),
             goal: "throughput ≥ 0.8× direct".into(),
-            verdict: verdict(ratio >= 0.8 && through.errors == 0),
+            verdict: Verdict::met_if(ratio >= 0.8 && through.errors == 0),
         },
         Row {
             what: format!(
@@ -282,7 +248,7 @@ pub async fn run(seconds: u64) -> anyhow::Result<Vec<Row>> {
                 short(&direct_one)
             ),
             goal: "p50 overhead < 0.5 ms".into(),
-            verdict: verdict(overhead < 0.5 && through_one.errors == 0),
+            verdict: Verdict::met_if(overhead < 0.5 && through_one.errors == 0),
         },
         Row {
             what: format!(
@@ -297,7 +263,7 @@ pub async fn run(seconds: u64) -> anyhow::Result<Vec<Row>> {
                 count as f64 / direct_secs
             ),
             goal: "≥ 0.9× direct; gateway RSS bounded".into(),
-            verdict: verdict(bulk_ratio >= 0.9 && rss < 100.0),
+            verdict: Verdict::met_if(bulk_ratio >= 0.9 && rss < 100.0),
         },
         Row {
             what: "key revocation: `touchstone keys revoke` until the running gateway answers 401"
@@ -305,7 +271,7 @@ pub async fn run(seconds: u64) -> anyhow::Result<Vec<Row>> {
             result: format!("{:.0} ms", revoked_after * 1000.0),
             baseline: "—".into(),
             goal: "≤ 2 s".into(),
-            verdict: verdict(revoked_after <= 2.0),
+            verdict: Verdict::met_if(revoked_after <= 2.0),
         },
     ])
 }

@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use platform::testing::{RunningService, TestNamespace};
 
+use crate::process::{ReleaseService, release_binary};
 use crate::report::{Row, Verdict};
 
 pub const CONCURRENCY: usize = 32;
@@ -141,6 +142,39 @@ fn summarize(mut latencies: Vec<Duration>, errors: usize, elapsed: f64) -> Load 
     }
 }
 
+/// Sends `request`, requires a success, and returns the JSON answer.
+pub async fn send_ok(request: reqwest::RequestBuilder) -> anyhow::Result<serde_json::Value> {
+    Ok(request.send().await?.error_for_status()?.json().await?)
+}
+
+/// Sends `body` as NDJSON with `request`, requires a success, and returns the JSON answer.
+pub async fn send_ndjson(
+    request: reqwest::RequestBuilder,
+    body: Vec<u8>,
+) -> anyhow::Result<serde_json::Value> {
+    send_ok(
+        request
+            .header("content-type", "application/x-ndjson")
+            .body(body),
+    )
+    .await
+}
+
+/// `POST`s `body` to `url`, requires a success, and returns the created resource's `id`
+/// (`what` names the resource when there is none).
+pub async fn create(
+    client: &reqwest::Client,
+    url: &str,
+    body: &serde_json::Value,
+    what: &str,
+) -> anyhow::Result<String> {
+    let r = send_ok(client.post(url).json(body)).await?;
+    r["id"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| anyhow::anyhow!("no {what} id in {r}"))
+}
+
 /// A leads service in this process with a pool sized for the load.
 pub async fn leads_service() -> RunningService {
     let ns = TestNamespace::new();
@@ -152,67 +186,18 @@ pub async fn leads_service() -> RunningService {
 
 /// Starts the release binary with zero traffic and reads its resident set after it settles.
 pub async fn idle_rss() -> anyhow::Result<Row> {
-    let binary = "target/release/touchstone-leads";
-    anyhow::ensure!(
-        std::path::Path::new(binary).exists(),
-        "{binary} is missing: build with `cargo build --release -p leads`"
-    );
-    let ns = TestNamespace::new();
-    let settings = ns.settings(leads::SERVICE);
-    let port = free_port()?;
-    let mut child = tokio::process::Command::new(binary)
-        .env("TOUCHSTONE_LEADS__HTTP__PORT", port.to_string())
-        .env("TOUCHSTONE_LEADS__DATABASE__NAME", &settings.database.name)
-        .env("TOUCHSTONE_LEADS__BUS__EXCHANGE", &settings.bus.exchange)
-        .env(
-            "TOUCHSTONE_LEADS__BUS__QUEUE_PREFIX",
-            &settings.bus.queue_prefix,
-        )
-        .env("TOUCHSTONE_LEADS__BUS__EPHEMERAL_MS", "60000")
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .spawn()?;
-    let ready_url = format!("http://127.0.0.1:{port}/health/ready");
-    let mut ready = false;
-    for _ in 0..100 {
-        if reqwest::get(&ready_url)
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let binary = release_binary(leads::SERVICE)?;
+    let service = ReleaseService::start(&binary, leads::SERVICE).await?;
+    let ready = service.ready(100).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let pid = child.id().unwrap_or(0);
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let rss_kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(f64::NAN);
-    let _ = child.kill().await;
-    let db = settings.database.clone();
-    let _ = tokio::task::spawn_blocking(move || platform::db::drop_database(&db)).await;
+    let mb = service.status_mb("VmRSS");
+    service.stop().await;
     anyhow::ensure!(ready, "the leads binary never became ready");
-    let mb = rss_kb / 1024.0;
     Ok(Row {
         what: "Idle RSS of the leads service (release binary, 2 HTTP workers)".into(),
         result: format!("{mb:.1} MB"),
         baseline: "—".into(),
         goal: "< 50 MB".into(),
-        verdict: if mb < 50.0 {
-            Verdict::Met
-        } else {
-            Verdict::Missed
-        },
+        verdict: Verdict::met_if(mb < 50.0),
     })
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
 }

@@ -11,8 +11,29 @@ use platform::DbError;
 
 use platform::testing::RunningService;
 
-use crate::http::{CONCURRENCY, Load, leads_service, load};
+use crate::http::{CONCURRENCY, Load, create, leads_service, load};
+use crate::process::psql;
 use crate::report::{Row, Verdict};
+
+/// `count` demo leads (seeded by `seed`) created through `POST /v1/leads`, each with the
+/// e-mail `{prefix}{i}@bench.example`; their ids in order.
+pub async fn create_leads(
+    service: &RunningService,
+    seed: u64,
+    prefix: &str,
+    count: usize,
+) -> anyhow::Result<Vec<String>> {
+    let client = reqwest::Client::new();
+    let url = service.url("/v1/leads");
+    let mut generator = demo::Generator::new(seed);
+    let mut ids = Vec::with_capacity(count);
+    for i in 0..count {
+        let mut body = generator.lead(i);
+        body["email"] = serde_json::json!(format!("{prefix}{i}@bench.example"));
+        ids.push(create(&client, &url, &body, "lead").await?);
+    }
+    Ok(ids)
+}
 
 /// pgbench's TPS for a one-row insert and a primary-key select at the same concurrency:
 /// the database's own ceiling for what each HTTP endpoint does at least once.
@@ -24,26 +45,11 @@ pub async fn pgbench(seconds: u64) -> anyhow::Result<(f64, f64)> {
         .or_else(|| which("pgbench"))
         .ok_or_else(|| anyhow::anyhow!("pgbench not found (apt install postgresql-contrib)"))?;
     let db = format!("bench_pgbench_{}", std::process::id());
-    let psql = |sql: String, database: &str| {
-        std::process::Command::new("psql")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-d",
-                database,
-                "-qc",
-                &sql,
-            ])
-            .status()
-    };
-    psql(format!("CREATE DATABASE {db}"), "postgres")?;
+    psql("postgres", &format!("CREATE DATABASE {db}"))?;
     psql(
-        "CREATE TABLE t (id bigserial PRIMARY KEY, v text NOT NULL, at timestamptz NOT NULL DEFAULT now()); \
-         INSERT INTO t (v) SELECT md5(g::text) FROM generate_series(1, 100000) g"
-            .into(),
         &db,
+        "CREATE TABLE t (id bigserial PRIMARY KEY, v text NOT NULL, at timestamptz NOT NULL DEFAULT now()); \
+         INSERT INTO t (v) SELECT md5(g::text) FROM generate_series(1, 100000) g",
     )?;
     let dir = std::env::temp_dir();
     let insert = dir.join("touchstone-pgbench-insert.sql");
@@ -81,7 +87,7 @@ pub async fn pgbench(seconds: u64) -> anyhow::Result<(f64, f64)> {
             })
     };
     let result = run(&insert).and_then(|i| Ok((i, run(&select)?)));
-    psql(format!("DROP DATABASE {db} WITH (FORCE)"), "postgres")?;
+    psql("postgres", &format!("DROP DATABASE {db} WITH (FORCE)"))?;
     result
 }
 
@@ -99,11 +105,9 @@ pub fn http_row(what: &str, load: &Load, baseline: String, min_rate: f64, max_p9
         result: load.describe(),
         baseline,
         goal: format!("≥ {min_rate:.0} req/s, p99 < {max_p99:.0} ms"),
-        verdict: if load.rate >= min_rate && load.p99_ms < max_p99 && load.errors == 0 {
-            Verdict::Met
-        } else {
-            Verdict::Missed
-        },
+        verdict: Verdict::met_if(
+            load.rate >= min_rate && load.p99_ms < max_p99 && load.errors == 0,
+        ),
     }
 }
 
@@ -161,24 +165,7 @@ pub async fn http(seconds: u64) -> anyhow::Result<Vec<Row>> {
 /// applied.
 pub async fn touches() -> anyhow::Result<Row> {
     let service = leads_service().await;
-    let ids: Vec<String> = {
-        let mut ids = Vec::new();
-        let client = reqwest::Client::new();
-        let mut generator = demo::Generator::new(99);
-        for i in 0..1000 {
-            let mut body = generator.lead(i);
-            body["email"] = serde_json::json!(format!("touch{i}@bench.example"));
-            let r: serde_json::Value = client
-                .post(service.url("/v1/leads"))
-                .json(&body)
-                .send()
-                .await?
-                .json()
-                .await?;
-            ids.push(r["id"].as_str().unwrap_or_default().to_string());
-        }
-        ids
-    };
+    let ids = create_leads(&service, 99, "touch", 1000).await?;
     let kinds = [
         "page_view",
         "email_open",
@@ -246,7 +233,7 @@ pub async fn touches() -> anyhow::Result<Row> {
         result: format!("{elapsed:.2} s ({:.0} events/s)", 10_000.0 / elapsed),
         baseline: "—".into(),
         goal: "< 1 s".into(),
-        verdict: if elapsed < 1.0 { Verdict::Met } else { Verdict::Missed },
+        verdict: Verdict::met_if(elapsed < 1.0),
     })
 }
 
@@ -350,11 +337,7 @@ pub async fn reports() -> anyhow::Result<Vec<Row>> {
             result: format!("{elapsed:.2} s ({} bytes)", bytes.len()),
             baseline: "—".into(),
             goal: "< 2 s".into(),
-            verdict: if elapsed < 2.0 {
-                Verdict::Met
-            } else {
-                Verdict::Missed
-            },
+            verdict: Verdict::met_if(elapsed < 2.0),
         });
     }
     drop(service);

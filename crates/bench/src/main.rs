@@ -9,6 +9,7 @@ mod gateway;
 mod http;
 mod leads;
 mod peer;
+mod process;
 mod report;
 mod touchpoints;
 

@@ -14,6 +14,17 @@ pub enum Verdict {
     Recorded,
 }
 
+impl Verdict {
+    /// `Met` when the goal was reached, else `Missed`.
+    pub fn met_if(reached: bool) -> Verdict {
+        if reached {
+            Verdict::Met
+        } else {
+            Verdict::Missed
+        }
+    }
+}
+
 pub fn render(rows: &[Row]) -> String {
     let mut out = String::from(
         "| what | result | baseline (same run) | goal | verdict |\n|---|---|---|---|---|\n",

@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use platform::testing::{RunningService, TestNamespace};
 
-use crate::http::{CONCURRENCY, load, open_load};
-use crate::leads::{TOUCHPOINT_RECORDED, http_row, inbox_count, wait_applied};
+use crate::http::{CONCURRENCY, load, open_load, send_ndjson};
+use crate::leads::{TOUCHPOINT_RECORDED, create_leads, http_row, inbox_count, wait_applied};
+use crate::process::{ReleaseService, psql, release_binary};
 use crate::report::{Row, Verdict};
 
 const CHANNELS: [&str; 6] = [
@@ -79,43 +80,13 @@ pub(crate) async fn post_bulk_to(
     body: Vec<u8>,
 ) -> anyhow::Result<(f64, u64)> {
     let started = Instant::now();
-    let r: serde_json::Value = request
-        .header("content-type", "application/x-ndjson")
-        .body(body)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let r = send_ndjson(request, body).await?;
     let secs = started.elapsed().as_secs_f64();
     anyhow::ensure!(
         r["rejected"].as_u64() == Some(0),
         "bulk ingest rejected lines: {r}"
     );
     Ok((secs, r["inserted"].as_u64().unwrap_or(0)))
-}
-
-fn psql(db: &str, command: &str) -> anyhow::Result<()> {
-    let out = std::process::Command::new("psql")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-d",
-            db,
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-qc",
-            command,
-        ])
-        .output()?;
-    anyhow::ensure!(
-        out.status.success(),
-        "psql {command}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(())
 }
 
 /// 500,000 touchpoints in one bulk request, then the same rows exported and `\copy`-ed
@@ -186,11 +157,7 @@ pub async fn ingest(seconds: u64) -> anyhow::Result<Vec<Row>> {
                 "psql `\\copy` of the same {count} rows into a table with the same indexes: {copy_rate:.0} rows/s ({copy_secs:.2} s)"
             ),
             goal: "≥ 50,000/s and ≥ 0.5× COPY".into(),
-            verdict: if rate >= 50_000.0 && ratio >= 0.5 {
-                Verdict::Met
-            } else {
-                Verdict::Missed
-            },
+            verdict: Verdict::met_if(rate >= 50_000.0 && ratio >= 0.5),
         },
         {
             let mut row = http_row(
@@ -237,21 +204,11 @@ pub async fn end_to_end() -> anyhow::Result<Row> {
     };
     let service = service(&ns).await;
     let client = reqwest::Client::new();
-    let mut generator = demo::Generator::new(7);
-    let mut leads = Vec::new();
-    for i in 0..1000 {
-        let mut body = generator.lead(i);
-        body["email"] = serde_json::json!(format!("e2e{i}@bench.example"));
-        let r: serde_json::Value = client
-            .post(leads_service.url("/v1/leads"))
-            .json(&body)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        leads.push(uuid::Uuid::parse_str(r["id"].as_str().unwrap_or_default())?);
-    }
+    let leads = create_leads(&leads_service, 7, "e2e", 1000)
+        .await?
+        .iter()
+        .map(|id| uuid::Uuid::parse_str(id))
+        .collect::<Result<Vec<_>, _>>()?;
     let started = Instant::now();
     for part in 0..4 {
         let body = ndjson(part * count / 4..(part + 1) * count / 4, &leads);
@@ -280,22 +237,14 @@ pub async fn end_to_end() -> anyhow::Result<Row> {
         },
         baseline: "—".into(),
         goal: "all consumed ≤ 30 s after the last ingest response".into(),
-        verdict: if done && lag <= 30.0 {
-            Verdict::Met
-        } else {
-            Verdict::Missed
-        },
+        verdict: Verdict::met_if(done && lag <= 30.0),
     })
 }
 
 /// A 1 GB NDJSON file streamed by curl to the release binary; its peak RSS from
 /// `/proc/<pid>/status` (VmHWM) while still running.
 pub async fn rss_1gb() -> anyhow::Result<Row> {
-    let binary = "target/release/touchstone-touchpoints";
-    anyhow::ensure!(
-        std::path::Path::new(binary).exists(),
-        "{binary} is missing: build with `cargo build --release -p touchpoints`"
-    );
+    let binary = release_binary(touchpoints::SERVICE)?;
     // ~1 KB lines: 1,000,000 of them make the gigabyte.
     let file = std::env::temp_dir().join(format!(
         "touchstone-bench-1gb-{}.ndjson",
@@ -318,42 +267,10 @@ pub async fn rss_1gb() -> anyhow::Result<Row> {
         w.flush()?;
     }
     let size = std::fs::metadata(&file)?.len();
-    let ns = TestNamespace::new();
-    let settings = ns.settings(touchpoints::SERVICE);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let mut child = tokio::process::Command::new(binary)
-        .env("TOUCHSTONE_TOUCHPOINTS__HTTP__PORT", port.to_string())
-        .env(
-            "TOUCHSTONE_TOUCHPOINTS__DATABASE__NAME",
-            &settings.database.name,
-        )
-        .env(
-            "TOUCHSTONE_TOUCHPOINTS__BUS__EXCHANGE",
-            &settings.bus.exchange,
-        )
-        .env(
-            "TOUCHSTONE_TOUCHPOINTS__BUS__QUEUE_PREFIX",
-            &settings.bus.queue_prefix,
-        )
-        .env("TOUCHSTONE_TOUCHPOINTS__BUS__EPHEMERAL_MS", "60000")
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .spawn()?;
+    let service = ReleaseService::start(&binary, touchpoints::SERVICE).await?;
+    let port = service.port;
     let result = async {
-        let ready_url = format!("http://127.0.0.1:{port}/health/ready");
-        let mut ready = false;
-        for _ in 0..200 {
-            if reqwest::get(&ready_url)
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                ready = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let ready = service.ready(200).await;
         anyhow::ensure!(ready, "the touchpoints binary never became ready");
         let started = Instant::now();
         let out = tokio::process::Command::new("curl")
@@ -372,21 +289,11 @@ pub async fn rss_1gb() -> anyhow::Result<Row> {
         let secs = started.elapsed().as_secs_f64();
         let response: serde_json::Value = serde_json::from_slice(&out.stdout)
             .map_err(|e| anyhow::anyhow!("curl: {e}: {}", String::from_utf8_lossy(&out.stderr)))?;
-        let pid = child.id().unwrap_or(0);
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let hwm_kb: f64 = status
-            .lines()
-            .find(|l| l.starts_with("VmHWM:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(f64::NAN);
-        Ok::<_, anyhow::Error>((secs, response, hwm_kb / 1024.0))
+        Ok::<_, anyhow::Error>((secs, response, service.status_mb("VmHWM")))
     }
     .await;
-    let _ = child.kill().await;
+    service.stop().await;
     let _ = std::fs::remove_file(&file);
-    let db = settings.database.clone();
-    let _ = tokio::task::spawn_blocking(move || platform::db::drop_database(&db)).await;
     let (secs, response, mb) = result?;
     let inserted = response["inserted"].as_u64().unwrap_or(0);
     Ok(Row {
@@ -400,10 +307,8 @@ pub async fn rss_1gb() -> anyhow::Result<Row> {
         ),
         baseline: "—".into(),
         goal: "RSS < 250 MB".into(),
-        verdict: if mb < 250.0 && inserted > 0 && response["rejected"].as_u64() == Some(0) {
-            Verdict::Met
-        } else {
-            Verdict::Missed
-        },
+        verdict: Verdict::met_if(
+            mb < 250.0 && inserted > 0 && response["rejected"].as_u64() == Some(0),
+        ),
     })
 }
