@@ -32,15 +32,22 @@ pub enum TypeList {
     List(Vec<String>),
 }
 
-/// `[ingest]`: how bulk ingest chunks, bounds and reports its work.
+/// `[ingest]`: how ingest chunks, bounds, reports and publishes its work.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct IngestSettings {
+    /// Valid NDJSON lines written per transaction (at least 1).
     pub chunk_lines: usize,
+    /// NDJSON bytes after which a chunk is written even if it has fewer lines (at least 1):
+    /// this, not the line count, bounds memory when lines are long.
     pub chunk_bytes: usize,
+    /// Chunks of one bulk request written at once, each on its own connection (at least 1).
     pub parallel_chunks: usize,
+    /// Longest accepted NDJSON line in bytes (at least 256).
     pub max_line_bytes: usize,
+    /// Rejected lines listed in a bulk response; all are counted.
     pub max_listed_errors: usize,
+    /// `touchpoint.recorded` events per AMQP message (at least 1).
     pub events_per_message: usize,
 }
 
@@ -63,20 +70,8 @@ pub struct TouchpointsConfig {
     pub lookback_days: u32,
     /// Touch types that count as micro-conversions (`journey.micro_conversions`).
     pub micro_conversion_types: HashSet<String>,
-    /// Valid NDJSON lines written per transaction (`ingest.chunk_lines`).
-    pub chunk_lines: usize,
-    /// NDJSON bytes after which a chunk is written even if it has fewer lines
-    /// (`ingest.chunk_bytes`): this, not the line count, bounds memory when lines are long.
-    pub chunk_bytes: usize,
-    /// Chunks of one bulk request written at once, each on its own connection
-    /// (`ingest.parallel_chunks`).
-    pub parallel_chunks: usize,
-    /// Longest accepted NDJSON line in bytes (`ingest.max_line_bytes`, at least 256).
-    pub max_line_bytes: usize,
-    /// Rejected lines listed in a bulk response; all are counted (`ingest.max_listed_errors`).
-    pub max_listed_errors: usize,
-    /// `touchpoint.recorded` events per AMQP message (`ingest.events_per_message`).
-    pub events_per_message: usize,
+    /// `[ingest]`, as it reads.
+    pub ingest: IngestSettings,
     /// How a won deal is attributed for `conversion.attributed`: `attribution.model` (a model
     /// name, default `markov`), `attribution.markov_order` (1 to 4, default 1),
     /// `attribution.training_days` (default 90) and `attribution.min_conversions` (default 30).
@@ -172,12 +167,7 @@ impl TouchpointsConfig {
         Ok(TouchpointsConfig {
             lookback_days: journey.lookback_days,
             micro_conversion_types: touch_types(&journey.micro_conversions)?,
-            chunk_lines: ingest.chunk_lines,
-            chunk_bytes: ingest.chunk_bytes,
-            parallel_chunks: ingest.parallel_chunks,
-            max_line_bytes: ingest.max_line_bytes,
-            max_listed_errors: ingest.max_listed_errors,
-            events_per_message: ingest.events_per_message,
+            ingest,
             attribution: AttributionRule {
                 model: match model {
                     Model::Markov(_) => Model::Markov(order),
@@ -237,7 +227,7 @@ mod tests {
     fn defaults_and_overrides() {
         let c = TouchpointsConfig::default();
         assert_eq!(c.lookback_days, 90);
-        assert_eq!(c.chunk_lines, 5_000);
+        assert_eq!(c.ingest.chunk_lines, 5_000);
         assert_eq!(
             c.micro_conversion_types,
             HashSet::from(["form_submit".into()])
@@ -322,7 +312,7 @@ mod tests {
         let c = TouchpointsConfig::load_for(SVC).unwrap();
         assert_eq!(c.lookback_days, 30);
         assert_eq!(c.micro_conversion_types.len(), 2);
-        assert_eq!(c.chunk_lines, 7);
+        assert_eq!(c.ingest.chunk_lines, 7);
         assert_eq!(c.attribution.model, Model::Linear);
         set("INGEST__CHUNK_LINES", "many");
         let e = format!("{:#}", TouchpointsConfig::load_for(SVC).unwrap_err());

@@ -16,7 +16,7 @@ use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use platform::{Application, ServiceDefinition, Settings};
 use utoipa::OpenApi;
 
-pub use config::TouchpointsConfig;
+pub use config::{IngestSettings, TouchpointsConfig};
 
 pub const SERVICE: &str = "touchpoints";
 /// The HTTP port this service listens on unless configured otherwise.

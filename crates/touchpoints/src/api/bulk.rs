@@ -85,12 +85,12 @@ pub async fn bulk_ingest(
         config: config.clone(),
         trace,
         report: BulkResponse::default(),
-        chunk: Vec::with_capacity(config.chunk_lines),
+        chunk: Vec::with_capacity(config.ingest.chunk_lines),
         chunk_bytes: 0,
         full: Vec::new(),
         inflight: VecDeque::new(),
     };
-    let mut lines = Lines::new(config.max_line_bytes);
+    let mut lines = Lines::new(config.ingest.max_line_bytes);
     while let Some(bytes) = payload.next().await {
         let bytes =
             bytes.map_err(|e| Problem::malformed(format!("could not read the body: {e}")))?;
@@ -155,8 +155,8 @@ impl Ingest {
                 self.report.accepted += 1;
                 self.chunk.push(t);
                 self.chunk_bytes += size;
-                if self.chunk.len() >= self.config.chunk_lines
-                    || self.chunk_bytes >= self.config.chunk_bytes
+                if self.chunk.len() >= self.config.ingest.chunk_lines
+                    || self.chunk_bytes >= self.config.ingest.chunk_bytes
                 {
                     self.seal();
                 }
@@ -166,7 +166,7 @@ impl Ingest {
             Err((message, errors)) => {
                 self.report.lines += 1;
                 self.report.rejected += 1;
-                if self.report.errors.len() < self.config.max_listed_errors {
+                if self.report.errors.len() < self.config.ingest.max_listed_errors {
                     self.report.errors.push(RejectedLine {
                         line: number,
                         message,
@@ -184,7 +184,7 @@ impl Ingest {
         if !self.chunk.is_empty() {
             let chunk = std::mem::replace(
                 &mut self.chunk,
-                Vec::with_capacity(self.config.chunk_lines.min(8_192)),
+                Vec::with_capacity(self.config.ingest.chunk_lines.min(8_192)),
             );
             self.full.push(chunk);
         }
@@ -197,7 +197,7 @@ impl Ingest {
         if chunk.is_empty() {
             return Ok(());
         }
-        while self.inflight.len() >= self.config.parallel_chunks {
+        while self.inflight.len() >= self.config.ingest.parallel_chunks {
             self.settle().await?;
         }
         let db = self.db.clone();

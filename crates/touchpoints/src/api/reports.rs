@@ -11,14 +11,17 @@ use platform::{Db, Problem, Settings};
 use super::int_param;
 use crate::config::TouchpointsConfig;
 use crate::error::TouchpointsError;
-use crate::usecases::reports::{self as usecase, Window};
+use crate::usecases::reports::{self as usecase, Report, Window};
 
-/// The window and format every report takes, and the `limit` of those that take one
-/// (1 to 1000, default 20).
-fn params(
-    query: &HashMap<String, String>,
-    with_limit: bool,
-) -> Result<(Window, Format, u32), Problem> {
+/// What a report request asks for: its window and format, and the `limit` of a report that
+/// takes one (1 to 1000, default 20).
+struct Asked {
+    window: Window,
+    format: Format,
+    limit: u32,
+}
+
+fn read_query(query: &HashMap<String, String>, with_limit: bool) -> Result<Asked, Problem> {
     let allowed: &[&str] = if with_limit {
         &["from", "to", "format", "limit"]
     } else {
@@ -36,7 +39,25 @@ fn params(
         0
     };
     q.finish()?;
-    Ok((window, format, limit))
+    Ok(Asked {
+        window,
+        format,
+        limit,
+    })
+}
+
+/// Reads `report`'s rows and serves it as `name` in the format asked.
+async fn answer(
+    name: &str,
+    report: Report,
+    asked: Asked,
+    db: &Db,
+    settings: &Settings,
+    config: &TouchpointsConfig,
+) -> Result<HttpResponse, TouchpointsError> {
+    let lookback = config.lookback_days;
+    let frame = usecase::frame(db, settings, report, asked.window, lookback).await?;
+    Ok(serve(name, asked.format, frame).await?)
 }
 
 /// By campaign, channel and UTC day: impressions, viewable impressions, viewability %,
@@ -59,13 +80,22 @@ fn params(
     )
 )]
 pub async fn campaign_performance(
+    db: web::Data<Db>,
     settings: web::Data<Settings>,
     config: web::Data<TouchpointsConfig>,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, TouchpointsError> {
-    let (window, format, _) = params(&query, false)?;
-    let frame = usecase::campaign_performance(&settings, window, config.lookback_days).await?;
-    Ok(serve("campaign-performance", format, frame).await?)
+    let asked = read_query(&query, false)?;
+    let report = Report::CampaignPerformance;
+    answer(
+        "campaign-performance",
+        report,
+        asked,
+        &db,
+        &settings,
+        &config,
+    )
+    .await
 }
 
 /// Per affiliate: leads referred, conversions in the cookie window, commission under the
@@ -89,11 +119,12 @@ pub async fn campaign_performance(
 pub async fn affiliates(
     db: web::Data<Db>,
     settings: web::Data<Settings>,
+    config: web::Data<TouchpointsConfig>,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, TouchpointsError> {
-    let (window, format, _) = params(&query, false)?;
-    let frame = usecase::affiliates(&db, &settings, window).await?;
-    Ok(serve("affiliates", format, frame).await?)
+    let asked = read_query(&query, false)?;
+    let report = Report::Affiliates;
+    answer("affiliates", report, asked, &db, &settings, &config).await
 }
 
 /// How many journeys (by kind: won, lost, micro) have each number of touches.
@@ -114,13 +145,14 @@ pub async fn affiliates(
     )
 )]
 pub async fn journey_lengths(
+    db: web::Data<Db>,
     settings: web::Data<Settings>,
     config: web::Data<TouchpointsConfig>,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, TouchpointsError> {
-    let (window, format, _) = params(&query, false)?;
-    let frame = usecase::journey_lengths(&settings, window, config.lookback_days).await?;
-    Ok(serve("journey-lengths", format, frame).await?)
+    let asked = read_query(&query, false)?;
+    let report = Report::JourneyLengths;
+    answer("journey-lengths", report, asked, &db, &settings, &config).await
 }
 
 /// The most converting channel paths, with their won and lost journeys.
@@ -142,11 +174,12 @@ pub async fn journey_lengths(
     )
 )]
 pub async fn top_paths(
+    db: web::Data<Db>,
     settings: web::Data<Settings>,
     config: web::Data<TouchpointsConfig>,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, TouchpointsError> {
-    let (window, format, limit) = params(&query, true)?;
-    let frame = usecase::top_paths(&settings, window, config.lookback_days, limit).await?;
-    Ok(serve("top-paths", format, frame).await?)
+    let asked = read_query(&query, true)?;
+    let report = Report::TopPaths { limit: asked.limit };
+    answer("top-paths", report, asked, &db, &settings, &config).await
 }

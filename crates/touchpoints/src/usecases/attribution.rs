@@ -61,8 +61,7 @@ pub async fn stored_report(
     scope: StoredJourneys,
     models: Vec<Model>,
 ) -> Result<ValuedReport, TouchpointsError> {
-    let stored = load(db, scope).await?;
-    compute(move || {
+    over_stored(db, scope, move |stored| {
         let runs = by_currency(&stored)
             .into_iter()
             .map(|set| {
@@ -72,8 +71,7 @@ pub async fn stored_report(
             .collect::<Result<Vec<_>, attribution::Error>>()?;
         Ok(combine(runs))
     })
-    .await?
-    .map_err(|e| engine_error(e, false))
+    .await
 }
 
 /// The models' conversion credits over the stored journeys, without values.
@@ -82,23 +80,32 @@ pub async fn stored_conversions(
     scope: StoredJourneys,
     models: Vec<Model>,
 ) -> Result<Report, TouchpointsError> {
-    let stored = load(db, scope).await?;
-    compute(move || {
+    over_stored(db, scope, move |stored| {
         let journeys: Vec<Journey> = stored.into_iter().map(|j| j.journey).collect();
         attribute_journeys(&JourneySet::new(&journeys)?, &models)
     })
-    .await?
-    .map_err(|e| engine_error(e, false))
+    .await
 }
 
-async fn load(db: &Db, scope: StoredJourneys) -> Result<Vec<StoredJourney>, TouchpointsError> {
+/// Reads the stored journeys in `scope` and runs `attribute` on them off the async workers.
+async fn over_stored<T, F>(
+    db: &Db,
+    scope: StoredJourneys,
+    attribute: F,
+) -> Result<T, TouchpointsError>
+where
+    T: Send + 'static,
+    F: FnOnce(Vec<StoredJourney>) -> Result<T, attribution::Error> + Send + 'static,
+{
     let rows = db
         .run(move |conn| {
             journey_touches(conn, scope.from, scope.to, scope.lookback_days)
                 .map_err(TouchpointsError::from)
         })
         .await?;
-    Ok(journeys(&rows, scope.group_by))
+    compute(move || attribute(journeys(&rows, scope.group_by)))
+        .await?
+        .map_err(|e| engine_error(e, false))
 }
 
 /// Attributes ad-hoc paths, given as JSON (`{"paths": [...]}`) or ChannelAttribution's CSV.

@@ -1,5 +1,5 @@
-//! Report inputs: each report's rows exported from PostgreSQL, and the frame built from them
-//! (off the async workers, by `platform::reports::serve`).
+//! Report inputs: each report's rows exported from PostgreSQL, and how its frame is built from
+//! them (off the async workers, by `platform::reports::serve`).
 
 use platform::{Db, Settings};
 use polars::prelude::{DataFrame, PolarsResult};
@@ -12,52 +12,56 @@ use crate::store::reports as source;
 
 pub use crate::store::reports::Window;
 
-async fn export(settings: &Settings, sql: &str) -> Result<Vec<u8>, TouchpointsError> {
-    Ok(platform::db::copy_csv(&settings.database, sql).await?)
+/// The reports over touches, journeys and affiliates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Report {
+    CampaignPerformance,
+    Affiliates,
+    JourneyLengths,
+    TopPaths { limit: u32 },
 }
 
-pub async fn campaign_performance(
-    settings: &Settings,
-    window: Window,
-    lookback_days: u32,
-) -> Result<impl FnOnce() -> PolarsResult<DataFrame> + Send + 'static, TouchpointsError> {
-    let csv = export(settings, &source::campaign_sql(window, lookback_days)).await?;
-    Ok(move || reports::campaign_performance(&csv))
-}
+/// Builds a report's frame from the rows read for it.
+pub type Frame = Box<dyn FnOnce() -> PolarsResult<DataFrame> + Send>;
 
-/// The affiliates' figures in the window, with the terms of every affiliate that has some.
-pub async fn affiliates(
+/// Reads the rows of `report` over `window` (journeys reach `lookback_days` back from their
+/// conversions) and returns how to build its frame.
+pub async fn frame(
     db: &Db,
     settings: &Settings,
-    window: Window,
-) -> Result<impl FnOnce() -> PolarsResult<DataFrame> + Send + 'static, TouchpointsError> {
-    let sql = source::affiliates_sql(window, DEFAULT_COOKIE_WINDOW_DAYS);
-    let csv = export(settings, &sql).await?;
-    let rows = db
-        .run(|conn| terms::all(conn).map_err(TouchpointsError::from))
-        .await?;
-    let terms: Vec<_> = rows
-        .iter()
-        .filter_map(|r| r.terms().map(|t| (r.id.clone(), t)))
-        .collect();
-    Ok(move || reports::affiliates_report(&reports::affiliate_figures(&csv)?, &terms))
-}
-
-pub async fn journey_lengths(
-    settings: &Settings,
+    report: Report,
     window: Window,
     lookback_days: u32,
-) -> Result<impl FnOnce() -> PolarsResult<DataFrame> + Send + 'static, TouchpointsError> {
-    let csv = export(settings, &source::journeys_sql(window, lookback_days)).await?;
-    Ok(move || reports::journey_lengths(&csv))
-}
-
-pub async fn top_paths(
-    settings: &Settings,
-    window: Window,
-    lookback_days: u32,
-    limit: u32,
-) -> Result<impl FnOnce() -> PolarsResult<DataFrame> + Send + 'static, TouchpointsError> {
-    let csv = export(settings, &source::journeys_sql(window, lookback_days)).await?;
-    Ok(move || reports::top_paths(&csv, limit))
+) -> Result<Frame, TouchpointsError> {
+    let export = |sql: String| async move {
+        platform::db::copy_csv(&settings.database, &sql)
+            .await
+            .map_err(TouchpointsError::from)
+    };
+    Ok(match report {
+        Report::CampaignPerformance => {
+            let csv = export(source::campaign_sql(window, lookback_days)).await?;
+            Box::new(move || reports::campaign_performance(&csv))
+        }
+        Report::Affiliates => {
+            let csv = export(source::affiliates_sql(window, DEFAULT_COOKIE_WINDOW_DAYS)).await?;
+            let rows = db
+                .run(|conn| terms::all(conn).map_err(TouchpointsError::from))
+                .await?;
+            // Every affiliate that has terms, with them.
+            let terms: Vec<_> = rows
+                .iter()
+                .filter_map(|r| r.terms().map(|t| (r.id.clone(), t)))
+                .collect();
+            Box::new(move || reports::affiliates_report(&reports::affiliate_figures(&csv)?, &terms))
+        }
+        Report::JourneyLengths => {
+            let csv = export(source::journeys_sql(window, lookback_days)).await?;
+            Box::new(move || reports::journey_lengths(&csv))
+        }
+        Report::TopPaths { limit } => {
+            let csv = export(source::journeys_sql(window, lookback_days)).await?;
+            Box::new(move || reports::top_paths(&csv, limit))
+        }
+    })
 }

@@ -69,7 +69,7 @@ pub fn record_in(
         .filter(|t| config.micro_conversion_types.contains(&t.touch_type))
         .collect();
     conversions::record_micro(conn, &micro)?;
-    platform::bus::outbox::enqueue_batch(conn, &payloads, config.events_per_message, trace)?;
+    platform::bus::outbox::enqueue_batch(conn, &payloads, config.ingest.events_per_message, trace)?;
     Ok(Written {
         inserted,
         duplicates: touches.len() - payloads.len(),

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::helpers::events::{deal_lost, deal_won};
-use crate::helpers::{TestApp, spawn_app, spawn_with, test_config, touch};
+use crate::helpers::{TestApp, fields, lead_touch, spawn_app, spawn_with, test_config};
+use platform::testing::assert_problem;
 
 const ATTRIBUTED: &str = "touchstone.touchpoints.conversion.attributed.v1";
 
@@ -28,35 +29,34 @@ async fn three_journeys(app: &TestApp) -> [(Uuid, Uuid); 3] {
     let deals = [Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7()];
     let [a, b, c] = leads;
     app.ingest(&[
-        touch(
+        lead_touch(
+            a,
             "2026-05-01T00:00:00Z",
             "email",
             "form_submit",
-            json!({"lead_id": a, "campaign_id": "c1"}),
+            Some("c1"),
         ),
-        touch(
+        lead_touch(
+            a,
             "2026-05-02T00:00:00Z",
             "paid_search",
             "click",
-            json!({"lead_id": a, "campaign_id": "c2"}),
+            Some("c2"),
         ),
-        touch(
+        lead_touch(
+            b,
             "2026-05-01T00:00:00Z",
             "paid_search",
             "click",
-            json!({"lead_id": b, "campaign_id": "c2"}),
+            Some("c2"),
         ),
-        touch(
-            "2026-05-01T00:00:00Z",
-            "display",
-            "impression",
-            json!({"lead_id": c}),
-        ),
-        touch(
+        lead_touch(c, "2026-05-01T00:00:00Z", "display", "impression", None),
+        lead_touch(
+            c,
             "2026-05-02T00:00:00Z",
             "paid_search",
             "click",
-            json!({"lead_id": c, "campaign_id": "c2"}),
+            Some("c2"),
         ),
     ])
     .await;
@@ -72,8 +72,11 @@ async fn three_journeys(app: &TestApp) -> [(Uuid, Uuid); 3] {
     [(a, deals[0]), (b, deals[1]), (c, deals[2])]
 }
 
-/// A model's credits: channel, conversions, and the values as (currency, amount).
-fn credits(report: &Value, model: &str) -> Vec<(String, f64, Vec<(Option<String>, Decimal)>)> {
+/// Amounts as (currency, amount).
+type Amounts = Vec<(Option<String>, Decimal)>;
+
+/// A model's credits: channel, conversions, and the values.
+fn credits(report: &Value, model: &str) -> Vec<(String, f64, Amounts)> {
     let result = report["results"]
         .as_array()
         .unwrap()
@@ -95,7 +98,7 @@ fn credits(report: &Value, model: &str) -> Vec<(String, f64, Vec<(Option<String>
 }
 
 /// A list of `{currency, amount}` as (currency, amount).
-fn amounts(values: &Value) -> Vec<(Option<String>, Decimal)> {
+fn amounts(values: &Value) -> Amounts {
     values
         .as_array()
         .unwrap()
@@ -126,26 +129,6 @@ fn assert_credits(
     }
 }
 
-async fn problem(resp: reqwest::Response, status: u16) -> Value {
-    assert_eq!(resp.status().as_u16(), status);
-    assert_eq!(
-        resp.headers()["content-type"].to_str().unwrap(),
-        "application/problem+json"
-    );
-    resp.json().await.unwrap()
-}
-
-fn fields(problem: &Value) -> Vec<String> {
-    problem["errors"]
-        .as_array()
-        .map(|e| {
-            e.iter()
-                .map(|e| e["field"].as_str().unwrap().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stored_journeys_are_attributed_as_worked_by_hand() {
     let app = spawn_app().await;
@@ -167,37 +150,20 @@ async fn stored_journeys_are_attributed_as_worked_by_hand() {
         .map(|m| m["model"].as_str().unwrap())
         .collect();
     assert_eq!(models, ["linear", "first_touch", "last_touch", "markov"]);
-    // Linear: A's 100 half to email, half to paid_search; B's 50 to paid_search.
-    assert_credits(
-        &r,
-        "linear",
-        EUR,
-        &[
+    // Linear: A's 100 half to email, half to paid_search; B's 50 to paid_search. First
+    // touch: A's to email, B's to paid_search. Last touch: both to paid_search.
+    for (model, email, paid_search) in [
+        ("linear", (0.5, "50"), (1.5, "100")),
+        ("first_touch", (1.0, "100"), (1.0, "50")),
+        ("last_touch", (0.0, "0"), (2.0, "150")),
+    ] {
+        let expected = [
             ("display", 0.0, "0"),
-            ("email", 0.5, "50"),
-            ("paid_search", 1.5, "100"),
-        ],
-    );
-    assert_credits(
-        &r,
-        "first_touch",
-        EUR,
-        &[
-            ("display", 0.0, "0"),
-            ("email", 1.0, "100"),
-            ("paid_search", 1.0, "50"),
-        ],
-    );
-    assert_credits(
-        &r,
-        "last_touch",
-        EUR,
-        &[
-            ("display", 0.0, "0"),
-            ("email", 0.0, "0"),
-            ("paid_search", 2.0, "150"),
-        ],
-    );
+            ("email", email.0, email.1),
+            ("paid_search", paid_search.0, paid_search.1),
+        ];
+        assert_credits(&r, model, EUR, &expected);
+    }
     // The chain: start → email, paid_search, display (1/3 each); email → paid_search and
     // display → paid_search (1); paid_search → conversion 2/3, null 1/3. P(conversion) = 2/3.
     // Without paid_search it is 0 (removal effect 1); without email or display 4/9 (1/3).
@@ -297,20 +263,13 @@ async fn stored_journeys_are_attributed_as_worked_by_hand() {
             .send()
             .await
             .unwrap();
-        let p = problem(resp, 422).await;
+        let p = assert_problem(resp, 422, "").await;
         assert_eq!(fields(&p), [field], "{query}: {p}");
     }
 
     // Two won deals attributed (with linear: two converting journeys are too few for
     // Markov); the lost deal is not.
-    assert_eq!(
-        app.service
-            .count(&format!(
-                "SELECT count(*) AS n FROM outbox WHERE routing_key = '{ATTRIBUTED}'"
-            ))
-            .await,
-        2
-    );
+    assert_eq!(app.queued(ATTRIBUTED).await, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -318,24 +277,9 @@ async fn values_in_different_currencies_are_never_added() {
     let app = spawn_app().await;
     let (x, y) = (Uuid::now_v7(), Uuid::now_v7());
     app.ingest(&[
-        touch(
-            "2026-05-01T00:00:00Z",
-            "email",
-            "click",
-            json!({"lead_id": x}),
-        ),
-        touch(
-            "2026-05-01T00:00:00Z",
-            "paid_search",
-            "click",
-            json!({"lead_id": y}),
-        ),
-        touch(
-            "2026-05-02T00:00:00Z",
-            "email",
-            "click",
-            json!({"lead_id": y}),
-        ),
+        lead_touch(x, "2026-05-01T00:00:00Z", "email", "click", None),
+        lead_touch(y, "2026-05-01T00:00:00Z", "paid_search", "click", None),
+        lead_touch(y, "2026-05-02T00:00:00Z", "email", "click", None),
     ])
     .await;
     app.publish(&deal_won(Uuid::now_v7(), x, "100", "2026-05-10T00:00:00Z"))
@@ -492,7 +436,7 @@ async fn ad_hoc_paths_as_json_and_csv_give_the_same_report() {
         ("?models=markov&order=0", "order"),
     ] {
         let resp = compute(&app, query, "application/json", PATHS.into()).await;
-        let p = problem(resp, 422).await;
+        let p = assert_problem(resp, 422, "").await;
         assert_eq!(fields(&p), [field], "{query}: {p}");
     }
     // Without `models`, every model that reads only paths.
@@ -508,12 +452,12 @@ async fn ad_hoc_paths_as_json_and_csv_give_the_same_report() {
         r#"{"paths": [{"path": ["email"], "conversions": -1}]}"#.into(),
     )
     .await;
-    let p = problem(resp, 422).await;
+    let p = assert_problem(resp, 422, "").await;
     assert_eq!(fields(&p), ["paths[0].conversions"], "{p}");
     let resp = compute(&app, "?models=linear", "application/json", "{".into()).await;
-    problem(resp, 400).await;
+    assert_problem(resp, 400, "").await;
     let resp = compute(&app, "?models=linear", "text/plain", "x".into()).await;
-    problem(resp, 415).await;
+    assert_problem(resp, 415, "").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -523,12 +467,12 @@ async fn a_malformed_csv_row_is_refused_naming_its_line() {
                email > paid_search;2;30;1\n\
                email;one;10;0\n";
     let resp = compute(&app, "?models=linear", "text/csv", csv.into()).await;
-    let p = problem(resp, 422).await;
+    let p = assert_problem(resp, 422, "").await;
     assert_eq!(fields(&p), ["line 3"], "{p}");
     assert!(p["detail"].as_str().unwrap().contains("line 3"), "{p}");
 
     let resp = compute(&app, "?models=linear", "text/csv", "path;x\n".into()).await;
-    let p = problem(resp, 422).await;
+    let p = assert_problem(resp, 422, "").await;
     assert_eq!(fields(&p), ["line 1"], "{p}");
 }
 
@@ -566,14 +510,7 @@ async fn conversion_attributed_is_published_once_per_won_deal() {
     let mut events = attributed_events(&mut tap, Duration::from_secs(5)).await;
     events.sort_by_key(|e| e["value"].as_str().unwrap().parse::<Decimal>().unwrap());
     assert_eq!(events.len(), 2, "{events:?}");
-    assert_eq!(
-        app.service
-            .count(&format!(
-                "SELECT count(*) AS n FROM outbox WHERE routing_key = '{ATTRIBUTED}'"
-            ))
-            .await,
-        2
-    );
+    assert_eq!(app.queued(ATTRIBUTED).await, 2);
 
     // B: one touch on paid_search (c2) takes all of the 50. At B's win the training window
     // holds B's win and C's loss only.
@@ -615,24 +552,15 @@ async fn value_credits_sum_exactly_to_an_awkward_deal_value() {
     let mut tap = app.tap(ATTRIBUTED).await;
     let lead = Uuid::now_v7();
     app.ingest(&[
-        touch(
+        lead_touch(
+            lead,
             "2026-05-01T00:00:00Z",
             "email",
             "email_click",
-            json!({"lead_id": lead, "campaign_id": "n1"}),
+            Some("n1"),
         ),
-        touch(
-            "2026-05-02T00:00:00Z",
-            "display",
-            "click",
-            json!({"lead_id": lead, "campaign_id": "d1"}),
-        ),
-        touch(
-            "2026-05-03T00:00:00Z",
-            "paid_search",
-            "click",
-            json!({"lead_id": lead}),
-        ),
+        lead_touch(lead, "2026-05-02T00:00:00Z", "display", "click", Some("d1")),
+        lead_touch(lead, "2026-05-03T00:00:00Z", "paid_search", "click", None),
     ])
     .await;
     app.publish(&deal_won(
@@ -716,6 +644,6 @@ async fn the_comparison_report_and_its_chart() {
         .send()
         .await
         .unwrap();
-    let p = problem(resp, 422).await;
+    let p = assert_problem(resp, 422, "").await;
     assert_eq!(fields(&p), ["format"]);
 }

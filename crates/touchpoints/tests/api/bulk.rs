@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use touchpoints::TouchpointsConfig;
+use touchpoints::{IngestSettings, TouchpointsConfig};
 
 use crate::helpers::{spawn_app, spawn_with, test_config, touch};
 
@@ -71,32 +71,11 @@ async fn bad_lines_are_counted_and_listed_and_good_lines_are_stored() {
         .collect();
     assert_eq!(listed, [2, 3, 4]);
     assert_eq!(report["errors_truncated"], true);
-    assert!(
-        report["errors"][1]["message"]
-            .as_str()
-            .unwrap()
-            .contains("UTF-8"),
-        "{report}"
-    );
-    assert!(
-        report["errors"][2]["message"]
-            .as_str()
-            .unwrap()
-            .contains("longer than 1024"),
-        "{report}"
-    );
-    assert_eq!(
-        app.service
-            .count("SELECT count(*) AS n FROM touchpoints")
-            .await,
-        3
-    );
-    assert_eq!(
-        app.service
-            .count("SELECT coalesce(sum(event_count), 0)::bigint AS n FROM outbox")
-            .await,
-        3
-    );
+    for (i, says) in [(1, "UTF-8"), (2, "longer than 1024")] {
+        let message = report["errors"][i]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{report}");
+    }
+    app.assert_stored(3, 3).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -121,18 +100,7 @@ async fn many_chunks_are_stored_once_and_a_resend_has_no_effect() {
         (again["inserted"].clone(), again["duplicates"].clone()),
         (json!(0), json!(11))
     );
-    assert_eq!(
-        app.service
-            .count("SELECT count(*) AS n FROM touchpoints")
-            .await,
-        11
-    );
-    assert_eq!(
-        app.service
-            .count("SELECT coalesce(sum(event_count), 0)::bigint AS n FROM outbox")
-            .await,
-        11
-    );
+    app.assert_stored(11, 11).await;
 }
 
 /// Long lines close a chunk before its line count does: each chunk is one transaction with
@@ -152,11 +120,15 @@ async fn chunks_close_at_the_byte_limit_before_the_line_limit() {
     let width = lines[0].len() - 1;
     assert!(lines.iter().all(|l| l.len() - 1 == width));
     // Three lines reach 2 × width + 1 bytes: chunks of 3, 3, 3 and 1.
+    let config = test_config();
     let app = spawn_with(TouchpointsConfig {
-        chunk_lines: 1_000,
-        chunk_bytes: 2 * width + 1,
-        events_per_message: 100,
-        ..test_config()
+        ingest: IngestSettings {
+            chunk_lines: 1_000,
+            chunk_bytes: 2 * width + 1,
+            events_per_message: 100,
+            ..config.ingest
+        },
+        ..config
     })
     .await;
     let report = app.bulk(lines.concat()).await;

@@ -5,7 +5,7 @@
 use platform::bus::Tap;
 use platform::testing::{RunningService, TestNamespace};
 use serde_json::{Value, json};
-use touchpoints::TouchpointsConfig;
+use touchpoints::{IngestSettings, TouchpointsConfig};
 
 pub struct TestApp {
     pub service: RunningService,
@@ -14,10 +14,13 @@ pub struct TestApp {
 /// Small chunks and lines, so that tests cross chunk boundaries with few lines.
 pub fn test_config() -> TouchpointsConfig {
     TouchpointsConfig {
-        chunk_lines: 3,
-        max_line_bytes: 1024,
-        max_listed_errors: 3,
-        events_per_message: 2,
+        ingest: IngestSettings {
+            chunk_lines: 3,
+            max_line_bytes: 1024,
+            max_listed_errors: 3,
+            events_per_message: 2,
+            ..IngestSettings::default()
+        },
         ..TouchpointsConfig::default()
     }
 }
@@ -33,6 +36,18 @@ pub async fn spawn_with(config: TouchpointsConfig) -> TestApp {
     TestApp { service }
 }
 
+/// The fields a problem's `errors` name, in order.
+pub fn fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|e| {
+            e.iter()
+                .map(|e| e["field"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// A touch with the fields every touch needs, plus `extra`.
 pub fn touch(occurred_at: &str, channel: &str, ty: &str, extra: Value) -> Value {
     let mut v = json!({"occurred_at": occurred_at, "channel": channel, "type": ty});
@@ -40,6 +55,18 @@ pub fn touch(occurred_at: &str, channel: &str, ty: &str, extra: Value) -> Value 
         .unwrap()
         .extend(extra.as_object().cloned().unwrap_or_default());
     v
+}
+
+/// A touch of `lead`, with a campaign when given.
+pub fn lead_touch(
+    lead: uuid::Uuid,
+    occurred_at: &str,
+    channel: &str,
+    ty: &str,
+    campaign_id: Option<&str>,
+) -> Value {
+    let extra = json!({"lead_id": lead, "campaign_id": campaign_id});
+    touch(occurred_at, channel, ty, extra)
 }
 
 impl TestApp {
@@ -69,6 +96,25 @@ impl TestApp {
         Tap::open(&self.service.settings.bus, pattern)
             .await
             .expect("tap opens")
+    }
+
+    /// Asserts how many touchpoints are stored and how many events the outbox holds.
+    pub async fn assert_stored(&self, touches: i64, events: i64) {
+        let stored = self.count("SELECT count(*) AS n FROM touchpoints").await;
+        let queued = self
+            .count("SELECT coalesce(sum(event_count), 0)::bigint AS n FROM outbox")
+            .await;
+        assert_eq!(
+            (stored, queued),
+            (touches, events),
+            "touches stored, events queued"
+        );
+    }
+
+    /// Outbox messages queued with `routing_key`.
+    pub async fn queued(&self, routing_key: &str) -> i64 {
+        let sql = format!("SELECT count(*) AS n FROM outbox WHERE routing_key = '{routing_key}'");
+        self.count(&sql).await
     }
 
     /// Waits until every consumed event of the test has gone through the inbox.

@@ -7,7 +7,8 @@ use contracts::touchpoints::TouchpointRecorded;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{spawn_app, touch};
+use crate::helpers::{fields, spawn_app, touch};
+use platform::testing::assert_problem;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_single_touch_is_stored_normalised_and_readable() {
@@ -44,72 +45,26 @@ async fn a_single_touch_is_stored_normalised_and_readable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_array_with_invalid_touches_stores_nothing_and_names_each_field() {
     let app = spawn_app().await;
+    let at = "2026-03-01T10:00:00Z";
+    let negative_cost = json!({"cost": "-1", "currency": "EUR"});
+    let touches = vec![
+        touch(at, "direct", "visit", json!({})),
+        touch(at, "display", "impression", negative_cost),
+        touch(at, "affiliate", "click", json!({})),
+    ];
+    let mut unknown_field = touches.clone();
+    unknown_field.push(touch(at, "direct", "visit", json!({"colour": "red"})));
     let resp = app
-        .post_json(
-            "/v1/touchpoints",
-            &json!([
-                touch("2026-03-01T10:00:00Z", "direct", "visit", json!({})),
-                touch(
-                    "2026-03-01T10:00:00Z",
-                    "display",
-                    "impression",
-                    json!({"cost": "-1", "currency": "EUR"})
-                ),
-                touch("2026-03-01T10:00:00Z", "affiliate", "click", json!({})),
-                touch(
-                    "2026-03-01T10:00:00Z",
-                    "direct",
-                    "visit",
-                    json!({"colour": "red"})
-                ),
-            ]),
-        )
+        .post_json("/v1/touchpoints", &json!(unknown_field))
         .await;
-    assert_eq!(resp.status().as_u16(), 422);
-    let body: Value = resp.json().await.unwrap();
+    let body = assert_problem(resp, 422, "").await;
     // Shape errors stop at the first; this one is the unknown field of the last item.
-    let fields: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
-    assert_eq!(fields, ["[3].colour"], "{body}");
+    assert_eq!(fields(&body), ["[3].colour"], "{body}");
 
-    let resp = app
-        .post_json(
-            "/v1/touchpoints",
-            &json!([
-                touch("2026-03-01T10:00:00Z", "direct", "visit", json!({})),
-                touch(
-                    "2026-03-01T10:00:00Z",
-                    "display",
-                    "impression",
-                    json!({"cost": "-1", "currency": "EUR"})
-                ),
-                touch("2026-03-01T10:00:00Z", "affiliate", "click", json!({})),
-            ]),
-        )
-        .await;
-    assert_eq!(resp.status().as_u16(), 422);
-    let body: Value = resp.json().await.unwrap();
-    let fields: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
-    assert_eq!(fields, ["[1].cost", "[2].affiliate_id"], "{body}");
-    assert_eq!(
-        app.service
-            .count("SELECT count(*) AS n FROM touchpoints")
-            .await,
-        0
-    );
-    assert_eq!(
-        app.service.count("SELECT count(*) AS n FROM outbox").await,
-        0
-    );
+    let resp = app.post_json("/v1/touchpoints", &json!(touches)).await;
+    let body = assert_problem(resp, 422, "").await;
+    assert_eq!(fields(&body), ["[1].cost", "[2].affiliate_id"], "{body}");
+    app.assert_stored(0, 0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -135,18 +90,7 @@ async fn re_ingesting_the_same_ids_has_no_second_effect() {
         (json!(0), json!(3))
     );
     assert_eq!(second["ids"], first["ids"]);
-    assert_eq!(
-        app.service
-            .count("SELECT count(*) AS n FROM touchpoints")
-            .await,
-        3
-    );
-    assert_eq!(
-        app.service
-            .count("SELECT coalesce(sum(event_count), 0)::bigint AS n FROM outbox")
-            .await,
-        3
-    );
+    app.assert_stored(3, 3).await;
     // form_submit is a micro-conversion by default: recorded once per touch.
     assert_eq!(
         app.service

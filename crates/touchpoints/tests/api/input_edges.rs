@@ -47,7 +47,7 @@ async fn times_before_4713_bc_and_nul_characters_are_422s() {
     assert_problem(resp, 422, "[0].anonymous_id").await;
     let resp = app.get("/v1/affiliates/a%00b").await;
     assert_problem(resp, 422, "id").await;
-    assert_eq!(app.count("SELECT count(*) AS n FROM touchpoints").await, 0);
+    app.assert_stored(0, 0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
