@@ -4,6 +4,7 @@ pub mod affiliates;
 pub mod attribution;
 pub mod bulk;
 pub mod journeys;
+pub mod ndjson;
 pub mod reports;
 pub mod touchpoints;
 
