@@ -1,6 +1,8 @@
 //! The break-even domain: pure cost-volume-profit arithmetic, marketing unit economics,
-//! the chart, and the rules of stored products, fixed costs, campaigns and live progress.
-//! No actix, no diesel, no lapin.
+//! the chart, and the rules of stored products, fixed costs, campaigns, live progress and
+//! the company month. No actix, diesel, lapin, utoipa or HTTP problems: rules return
+//! domain errors (`CalcError`, `Rejection`) or `platform::validation::Invalid`, and
+//! `error.rs` maps them to problems.
 
 pub mod calculator;
 pub mod campaign;

@@ -1,9 +1,8 @@
-//! Reports (polars): campaign profitability built from the live-tracking figures and
-//! rendered as JSON, CSV or Parquet. Pure: rows in, bytes out.
+//! Reports (polars): campaign profitability built from the live-tracking figures; the API
+//! serves the frame as JSON, CSV or Parquet (`platform::reports::serve`). Pure: rows in,
+//! frame out.
 
 use polars::prelude::*;
-
-pub use platform::reports::{Format, render};
 
 /// One campaign's figures, as strings for exact decimals (`None` where unknown).
 #[derive(Debug, Clone, Default)]

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::path_campaign;
+use super::{CampaignPath, path_campaign};
 use crate::Tracking;
 use crate::api::created;
 use crate::domain::records::{Campaign, CampaignDraft};
@@ -137,7 +137,7 @@ pub async fn create_campaign(
 }
 
 #[utoipa::path(
-    get, path = "/v1/campaigns/{id}", tag = "records", params(("id" = String, Path, pattern = r"^[A-Za-z0-9._-]{1,100}$", description = "The campaign id: 1 to 100 letters, digits, `-`, `_` or `.`")),
+    get, path = "/v1/campaigns/{id}", tag = "records", params(CampaignPath),
     responses(
         (status = 200, body = CampaignResponse),
         (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
@@ -163,7 +163,7 @@ pub async fn list_campaigns(db: web::Data<Db>) -> Result<HttpResponse, Breakeven
 /// Replaces a campaign (the body's `id`, if any, must match the path) and re-evaluates
 /// its alerts.
 #[utoipa::path(
-    put, path = "/v1/campaigns/{id}", tag = "records", request_body = CampaignInput, params(("id" = String, Path, pattern = r"^[A-Za-z0-9._-]{1,100}$", description = "The campaign id: 1 to 100 letters, digits, `-`, `_` or `.`")),
+    put, path = "/v1/campaigns/{id}", tag = "records", request_body = CampaignInput, params(CampaignPath),
     responses((status = 200, body = CampaignResponse), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"), (status = 422, body = platform::http::Problem, content_type = "application/problem+json"))
 )]
 #[tracing::instrument(skip_all)]

@@ -7,6 +7,7 @@ mod products;
 mod progress;
 
 use platform::validation::Invalid;
+use utoipa::IntoParams;
 
 pub use campaigns::*;
 pub use fixed_costs::*;
@@ -15,6 +16,15 @@ pub use progress::*;
 
 use crate::domain::records::campaign_id;
 use crate::error::BreakevenError;
+
+/// The path of one campaign.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct CampaignPath {
+    /// The campaign id: 1 to 100 letters, digits, `-`, `_` or `.`
+    #[param(pattern = r"^[A-Za-z0-9._-]{1,100}$")]
+    pub id: String,
+}
 
 /// A campaign id path segment, or a 422 naming `id`.
 fn path_campaign(raw: &str) -> Result<String, BreakevenError> {

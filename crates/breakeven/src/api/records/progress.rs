@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::path_campaign;
+use super::{CampaignPath, path_campaign};
 use crate::Tracking;
 use crate::domain::cvp::present;
 use crate::error::BreakevenError;
@@ -71,7 +71,7 @@ impl From<CampaignStatus> for CampaignBreakeven {
 /// Spend and attributed revenue, contribution, ROAS against break-even ROAS, progress to
 /// break-even and the projected date. Known ids that only events have named answer too.
 #[utoipa::path(
-    get, path = "/v1/campaigns/{id}/breakeven", tag = "tracking", params(("id" = String, Path, pattern = r"^[A-Za-z0-9._-]{1,100}$", description = "The campaign id: 1 to 100 letters, digits, `-`, `_` or `.`")),
+    get, path = "/v1/campaigns/{id}/breakeven", tag = "tracking", params(CampaignPath),
     responses(
         (status = 200, body = CampaignBreakeven),
         (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
