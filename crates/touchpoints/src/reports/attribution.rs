@@ -1,37 +1,10 @@
-//! Attribution reports: a report's credits as rows, every model side by side with the spread
+//! Attribution reports: every model side by side with the spread
 //! between them, and that comparison as a grouped bar chart in SVG.
 
 use std::fmt::Write;
 
 use attribution::Report;
 use polars::prelude::*;
-
-/// One row per model and channel: `model`, `order` (Markov only), `channel`, `conversions`
-/// and `value`.
-pub fn credits_frame(report: &Report) -> PolarsResult<DataFrame> {
-    let (mut model, mut order, mut channel, mut conversions, mut value) =
-        (vec![], vec![], vec![], vec![], vec![]);
-    for r in &report.results {
-        for c in &r.credits {
-            model.push(r.model);
-            order.push(r.order.map(i64::from));
-            channel.push(c.channel.clone());
-            conversions.push(c.conversions);
-            value.push(c.value);
-        }
-    }
-    let height = model.len();
-    DataFrame::new(
-        height,
-        vec![
-            Column::new("model".into(), model),
-            Column::new("order".into(), order),
-            Column::new("channel".into(), channel),
-            Column::new("conversions".into(), conversions),
-            Column::new("value".into(), value),
-        ],
-    )
-}
 
 /// Every model's share of the conversions by channel, side by side.
 #[derive(Debug, Clone, PartialEq)]
@@ -291,7 +264,6 @@ mod tests {
         assert!(svg.ends_with("</svg>"));
         assert!(svg.contains("a&lt;b"));
         assert_eq!(svg.matches("<rect").count(), 2 * 3 + 3);
-        assert_eq!(credits_frame(&report()).unwrap().height(), 6);
     }
 
     #[test]
