@@ -18,11 +18,8 @@ async fn an_instance_killed_mid_stream_costs_no_request_and_a_new_one_joins() {
     let _dbs = Databases(vec![first.database()]);
     let gw = Gateway::start(&[("leads", vec![first.address(), second.address()])], &[]).await;
     assert!(
-        wait_for(Duration::from_secs(5), || async {
-            gw.server_up("leads", &first.address()) && gw.server_up("leads", &second.address())
-        })
-        .await
-        .is_some(),
+        gw.in_rotation("leads", &[first.address(), second.address()])
+            .await,
         "both instances in rotation"
     );
     let key = gw.create_key("balance", &["leads:read"], Some("1000000/min"));
@@ -124,11 +121,7 @@ async fn an_instance_killed_mid_stream_costs_no_request_and_a_new_one_joins() {
     // Back in rotation once it is healthy again.
     second.restart().await;
     assert!(
-        wait_for(Duration::from_secs(5), || async {
-            gw.server_up("leads", &second.address())
-        })
-        .await
-        .is_some(),
+        gw.in_rotation("leads", &[second.address()]).await,
         "the restarted instance is back"
     );
 
@@ -139,11 +132,7 @@ async fn an_instance_killed_mid_stream_costs_no_request_and_a_new_one_joins() {
         &gw.state,
     );
     assert!(
-        wait_for(Duration::from_secs(5), || async {
-            gw.server_up("leads", &third.address())
-        })
-        .await
-        .is_some(),
+        gw.in_rotation("leads", &[third.address()]).await,
         "the new instance passes its health checks"
     );
     let before = third.served(ROUTE).await;

@@ -113,16 +113,9 @@ impl ServiceProcess {
             .expect("service starts");
         self.child = Some(child);
         let url = format!("http://{}/health/ready", self.address());
-        wait_for(Duration::from_secs(60), || {
-            let url = url.clone();
-            async move {
-                reqwest::get(&url)
-                    .await
-                    .is_ok_and(|r| r.status().is_success())
-            }
-        })
-        .await
-        .unwrap_or_else(|| panic!("{} on {} never became ready", self.service, self.port));
+        wait_for(Duration::from_secs(60), || answers_ok(&url))
+            .await
+            .unwrap_or_else(|| panic!("{} on {} never became ready", self.service, self.port));
     }
 
     /// SIGKILL: no drain, no goodbye, as a crash.
@@ -196,16 +189,9 @@ impl Suite {
         let gw = Gateway::start(&instances, &[]).await;
         // Health checks pass before the first request is routed.
         let ready = gw.url("/health/ready");
-        wait_for(Duration::from_secs(10), || {
-            let ready = ready.clone();
-            async move {
-                reqwest::get(&ready)
-                    .await
-                    .is_ok_and(|r| r.status().is_success())
-            }
-        })
-        .await
-        .expect("the gateway becomes ready");
+        wait_for(Duration::from_secs(10), || answers_ok(&ready))
+            .await
+            .expect("the gateway becomes ready");
         Suite {
             services,
             gw,
@@ -368,6 +354,15 @@ impl Gateway {
             .expect("admin socket answers")
     }
 
+    /// Whether every one of `addresses` is in rotation for `service` within 5 s.
+    pub async fn in_rotation(&self, service: &str, addresses: &[String]) -> bool {
+        wait_for(Duration::from_secs(5), || async {
+            addresses.iter().all(|a| self.server_up(service, a))
+        })
+        .await
+        .is_some()
+    }
+
     /// Whether the server for `address` is in rotation (`show servers state`).
     pub fn server_up(&self, service: &str, address: &str) -> bool {
         let name = gateway::backends::server_name(service, address);
@@ -401,6 +396,13 @@ pub async fn expect_status(resp: reqwest::Response, status: u16) -> String {
     let body = resp.text().await.expect("a body");
     assert_eq!(got, status, "{body}");
     body
+}
+
+/// Whether a GET of `url` answers with a success.
+pub async fn answers_ok(url: &str) -> bool {
+    reqwest::get(url)
+        .await
+        .is_ok_and(|r| r.status().is_success())
 }
 
 /// Polls `check` every 50 ms until it holds; `None` after `limit`.
