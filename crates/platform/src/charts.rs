@@ -373,37 +373,36 @@ mod tests {
     }
 
     #[test]
-    fn one_two_five_ceilings() {
-        let nice = |v| Nice::ONE_TWO_FIVE.ceiling(v);
-        assert_eq!(nice(0.73), 1.0);
-        assert_eq!(nice(7.0), 10.0);
-        assert_eq!(nice(12.0), 20.0);
-        assert_eq!(nice(900.0), 1000.0);
-        assert_eq!(nice(100_000.0), 100_000.0);
-        assert_eq!(nice(130_000.0), 200_000.0);
-        assert_eq!(nice(0.3), 0.5);
-        assert_eq!(nice(0.000_12), 0.000_2);
-        assert_eq!(nice(1.0), 1.0);
-        assert_eq!(nice(10.0), 10.0);
-        assert_eq!(nice(20.000_1), 50.0);
-        // Nothing positive to fit: the unit axis.
-        assert_eq!(nice(0.0), 1.0);
-        assert_eq!(nice(-5.0), 1.0);
-        assert_eq!(nice(f64::NAN), 1.0);
-        assert_eq!(nice(f64::INFINITY), 1.0);
-    }
-
-    #[test]
-    fn quarter_ceilings() {
-        let nice = |v| Nice::WITH_QUARTERS.ceiling(v);
-        assert_eq!(nice(0.37), 0.5);
-        assert_eq!(nice(1.0), 1.0);
-        assert_eq!(nice(0.21), 0.25);
-        assert_eq!(nice(22.0), 25.0);
-        assert_eq!(nice(3.0), 5.0);
-        // Float noise does not climb a step.
-        assert_eq!(nice(0.1 + 0.2), 0.5);
-        assert_eq!(nice(0.250_000_000_000_01), 0.25);
+    fn ceilings_by_hand() {
+        let (one_two_five, quarters) = (Nice::ONE_TWO_FIVE, Nice::WITH_QUARTERS);
+        for (nice, v, ceiling) in [
+            (one_two_five, 0.73, 1.0),
+            (one_two_five, 7.0, 10.0),
+            (one_two_five, 12.0, 20.0),
+            (one_two_five, 900.0, 1000.0),
+            (one_two_five, 100_000.0, 100_000.0),
+            (one_two_five, 130_000.0, 200_000.0),
+            (one_two_five, 0.3, 0.5),
+            (one_two_five, 0.000_12, 0.000_2),
+            (one_two_five, 1.0, 1.0),
+            (one_two_five, 10.0, 10.0),
+            (one_two_five, 20.000_1, 50.0),
+            (quarters, 0.37, 0.5),
+            (quarters, 1.0, 1.0),
+            (quarters, 0.21, 0.25),
+            (quarters, 22.0, 25.0),
+            (quarters, 3.0, 5.0),
+            // Float noise does not climb a step.
+            (quarters, 0.1 + 0.2, 0.5),
+            (quarters, 0.250_000_000_000_01, 0.25),
+            // Nothing positive to fit: the unit axis.
+            (one_two_five, 0.0, 1.0),
+            (one_two_five, -5.0, 1.0),
+            (one_two_five, f64::NAN, 1.0),
+            (quarters, f64::INFINITY, 1.0),
+        ] {
+            assert_eq!(nice.ceiling(v), ceiling, "{nice:?} {v}");
+        }
     }
 
     #[test]
@@ -446,41 +445,39 @@ mod tests {
     }
 
     #[test]
-    fn a_bottom_axis_by_hand() {
+    fn axes_by_hand() {
         let p = plot();
         assert_eq!((p.right(), p.bottom()), (770.0, 430.0));
-        let axis = Axis::bottom(p, (0.0, 1000.0));
-        assert_eq!(
-            axis.line(),
-            r##"<line class="axis" x1="100.0" y1="430.0" x2="770.0" y2="430.0" stroke="#333333"/>"##
-        );
-        // 200 of 1000 is a fifth of 670 pixels from the left edge: 100 + 134.
-        assert_eq!(
-            axis.tick(200.0, "200"),
-            r##"<line x1="234.0" y1="50.0" x2="234.0" y2="430.0" stroke="#eeeeee"/><text x="234.0" y="448.0" text-anchor="middle">200</text>"##
-        );
-        assert_eq!(
-            axis.title("Volume <units>", 50.0),
-            r#"<text x="435.0" y="480.0" text-anchor="middle">Volume &lt;units&gt;</text>"#
-        );
-    }
-
-    #[test]
-    fn a_left_axis_by_hand() {
-        let axis = Axis::left(plot(), (0.0, 50_000.0));
-        assert_eq!(
-            axis.line(),
-            r##"<line class="axis" x1="100.0" y1="50.0" x2="100.0" y2="430.0" stroke="#333333"/>"##
-        );
-        // 10,000 of 50,000 is a fifth of 380 pixels up from the bottom: 430 - 76.
-        assert_eq!(
-            axis.tick(10_000.0, "10,000"),
-            r##"<line x1="100.0" y1="354.0" x2="770.0" y2="354.0" stroke="#eeeeee"/><text x="92.0" y="358.0" text-anchor="end">10,000</text>"##
-        );
-        assert_eq!(
-            axis.title("Amount (USD)", 76.0),
-            r#"<text transform="translate(24.0 240.0) rotate(-90)" text-anchor="middle">Amount (USD)</text>"#
-        );
+        // (axis, tick value and label, title and offset, then the expected line, tick and
+        // title). 200 of 1,000 is a fifth of 670 pixels from the left edge: 100 + 134;
+        // 10,000 of 50,000 a fifth of 380 pixels up from the bottom: 430 - 76.
+        let cases = [
+            (
+                Axis::bottom(p, (0.0, 1000.0)),
+                (200.0, "200"),
+                ("Volume <units>", 50.0),
+                [
+                    r##"<line class="axis" x1="100.0" y1="430.0" x2="770.0" y2="430.0" stroke="#333333"/>"##,
+                    r##"<line x1="234.0" y1="50.0" x2="234.0" y2="430.0" stroke="#eeeeee"/><text x="234.0" y="448.0" text-anchor="middle">200</text>"##,
+                    r#"<text x="435.0" y="480.0" text-anchor="middle">Volume &lt;units&gt;</text>"#,
+                ],
+            ),
+            (
+                Axis::left(p, (0.0, 50_000.0)),
+                (10_000.0, "10,000"),
+                ("Amount (USD)", 76.0),
+                [
+                    r##"<line class="axis" x1="100.0" y1="50.0" x2="100.0" y2="430.0" stroke="#333333"/>"##,
+                    r##"<line x1="100.0" y1="354.0" x2="770.0" y2="354.0" stroke="#eeeeee"/><text x="92.0" y="358.0" text-anchor="end">10,000</text>"##,
+                    r#"<text transform="translate(24.0 240.0) rotate(-90)" text-anchor="middle">Amount (USD)</text>"#,
+                ],
+            ),
+        ];
+        for (axis, (value, label), (title, offset), [line, tick, heading]) in cases {
+            assert_eq!(axis.line(), line);
+            assert_eq!(axis.tick(value, label), tick);
+            assert_eq!(axis.title(title, offset), heading);
+        }
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Attribution reports: every model side by side with the spread
-//! between them, and that comparison as a grouped bar chart in SVG.
+//! between them, and that comparison as a grouped bar chart in SVG (drawn with
+//! `platform::charts`).
 
 use std::fmt::Write;
 
 use attribution::Report;
+use platform::charts::{self, Axis, LegendEntry, Nice, Plot, Swatch, escape};
 use polars::prelude::*;
 
 /// Every model's share of the conversions by channel, side by side.
@@ -86,67 +88,50 @@ impl Comparison {
     }
 
     /// A grouped bar chart: one group per channel, one bar per model (its share of the
-    /// conversions), a legend, and axis labels.
+    /// conversions, with a tooltip), a legend, and axis labels.
     pub fn svg(&self) -> String {
         const COLOURS: [&str; 10] = [
             "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
             "#9c755f", "#bab0ac",
         ];
+        let colour = |m: usize| COLOURS[m % COLOURS.len()];
         let (left, top, bottom, legend_w): (f64, f64, f64, f64) = (60.0, 30.0, 70.0, 170.0);
         let bar_w = 12.0;
         let group_gap = 24.0;
         let n_models = self.models.len().max(1) as f64;
         let group_w = bar_w * n_models + group_gap;
-        let plot_w = (group_w * self.channels.len() as f64).max(200.0);
-        let plot_h: f64 = 300.0;
-        let width = left + plot_w + legend_w;
+        let plot = Plot {
+            left,
+            top,
+            width: (group_w * self.channels.len() as f64).max(200.0),
+            height: 300.0,
+        };
+        let width = left + plot.width + legend_w;
         let legend_h = 20.0 + 18.0 * self.models.len() as f64;
-        let height = top + plot_h.max(legend_h) + bottom;
+        let height = top + plot.height.max(legend_h) + bottom;
         let max = self
             .shares
             .iter()
             .flatten()
             .copied()
             .fold(0.0_f64, f64::max);
-        let max = if max > 0.0 { nice_ceiling(max) } else { 1.0 };
-        let y = |v: f64| top + plot_h - v / max * plot_h;
+        let x_axis = Axis::bottom(plot, (0.0, 1.0));
+        let y_axis = Axis::left(plot, (0.0, nice_ceiling(max)));
 
-        let mut s = String::new();
-        let _ = write!(
-            s,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">"#
+        let mut s = charts::svg_open(
+            width,
+            height,
+            11.0,
+            "Attribution by model: share of conversions per channel",
         );
-        s.push_str("<title>Attribution by model: share of conversions per channel</title>");
-        // Axes and ticks.
-        let _ = write!(
-            s,
-            r##"<line x1="{left}" y1="{top}" x2="{left}" y2="{b}" stroke="#333"/><line x1="{left}" y1="{b}" x2="{r}" y2="{b}" stroke="#333"/>"##,
-            b = top + plot_h,
-            r = left + plot_w
-        );
-        for i in 0..=4 {
-            let v = max * f64::from(i) / 4.0;
-            let _ = write!(
-                s,
-                r##"<text x="{x}" y="{ty}" text-anchor="end">{label}%</text><line x1="{left}" y1="{ly}" x2="{r}" y2="{ly}" stroke="#ddd"/>"##,
-                x = left - 6.0,
-                ty = y(v) + 4.0,
-                label = format_percent(v),
-                ly = y(v),
-                r = left + plot_w
-            );
+        // Grid lines with their labels, the axes and their titles.
+        for v in y_axis.scale.ticks(4) {
+            s.push_str(&y_axis.tick(v, &format!("{}%", format_percent(v))));
         }
-        let _ = write!(
-            s,
-            r#"<text x="14" y="{cy}" text-anchor="middle" transform="rotate(-90 14 {cy})">Share of conversions</text>"#,
-            cy = top + plot_h / 2.0
-        );
-        let _ = write!(
-            s,
-            r#"<text x="{cx}" y="{ty}" text-anchor="middle">Channel</text>"#,
-            cx = left + plot_w / 2.0,
-            ty = top + plot_h + bottom - 10.0
-        );
+        s.push_str(&x_axis.line());
+        s.push_str(&y_axis.line());
+        s.push_str(&y_axis.title("Share of conversions", left - 14.0));
+        s.push_str(&x_axis.title("Channel", bottom - 10.0));
         // Bars, one group per channel.
         for (c, channel) in self.channels.iter().enumerate() {
             let x0 = left + group_gap / 2.0 + group_w * c as f64;
@@ -157,68 +142,54 @@ impl Comparison {
             );
             for (m, model) in self.models.iter().enumerate() {
                 let v = self.shares[c][m];
-                let _ = write!(
-                    s,
-                    r#"<rect x="{x}" y="{ry}" width="{bar_w}" height="{h}" fill="{fill}"><title>{model} · {ch}: {p}%</title></rect>"#,
-                    x = x0 + bar_w * m as f64,
-                    ry = y(v),
-                    h = top + plot_h - y(v),
-                    fill = COLOURS[m % COLOURS.len()],
-                    model = escape(model),
-                    ch = escape(channel),
-                    p = format_percent(v)
-                );
+                let y = y_axis.map(v);
+                s.push_str(&charts::bar(
+                    x0 + bar_w * m as f64,
+                    y,
+                    bar_w,
+                    plot.bottom() - y,
+                    colour(m),
+                    &format!("{model} · {channel}: {}%", format_percent(v)),
+                ));
             }
             let _ = write!(
                 s,
                 r#"<text x="{x}" y="{ty}" text-anchor="middle">{}</text></g>"#,
                 escape(channel),
                 x = x0 + bar_w * n_models / 2.0,
-                ty = top + plot_h + 16.0
+                ty = plot.bottom() + 16.0
             );
         }
         // Legend.
-        let lx = left + plot_w + 20.0;
-        let _ = write!(
-            s,
-            r#"<g class="legend"><text x="{lx}" y="{top}" font-weight="bold">Model</text>"#
-        );
-        for (m, model) in self.models.iter().enumerate() {
-            let ly = top + 12.0 + 18.0 * m as f64;
-            let _ = write!(
-                s,
-                r#"<rect x="{lx}" y="{ly}" width="12" height="12" fill="{fill}"/><text x="{tx}" y="{ty}">{}</text>"#,
-                escape(model),
-                fill = COLOURS[m % COLOURS.len()],
-                tx = lx + 18.0,
-                ty = ly + 10.0
-            );
-        }
-        s.push_str("</g></svg>");
+        let entries: Vec<LegendEntry> = self
+            .models
+            .iter()
+            .enumerate()
+            .map(|(m, model)| LegendEntry {
+                label: model,
+                swatch: Swatch::Box(colour(m)),
+            })
+            .collect();
+        s.push_str(&charts::legend(
+            plot.right() + 20.0,
+            top,
+            Some("Model"),
+            &entries,
+        ));
+        s.push_str(charts::SVG_CLOSE);
         s
     }
 }
 
-/// The smallest of 1, 2, 2.5 or 5 times a power of ten that is at least `v`.
+/// The smallest of 1, 2, 2.5 or 5 times a power of ten that is at least `v` (1 when no
+/// share is positive): the top of the share axis.
 fn nice_ceiling(v: f64) -> f64 {
-    let p = 10f64.powf(v.log10().floor());
-    [1.0, 2.0, 2.5, 5.0, 10.0]
-        .iter()
-        .map(|k| k * p)
-        .find(|c| *c >= v * (1.0 - 1e-12))
-        .unwrap_or(v)
+    Nice::WITH_QUARTERS.ceiling(v)
 }
 
 fn format_percent(share: f64) -> String {
     let p = (share * 1000.0).round() / 10.0;
     format!("{p}")
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]
@@ -271,5 +242,18 @@ mod tests {
         assert_eq!(nice_ceiling(0.37), 0.5);
         assert_eq!(nice_ceiling(1.0), 1.0);
         assert_eq!(nice_ceiling(0.21), 0.25);
+    }
+
+    #[test]
+    fn the_chart_is_named_and_every_bar_has_a_tooltip() {
+        let svg = Comparison::new(&report()).svg();
+        assert!(svg.contains(
+            r#"role="img" aria-label="Attribution by model: share of conversions per channel""#
+        ));
+        // The chart's own title, then one per bar: 2 channels × 3 models.
+        assert_eq!(svg.matches("<title>").count(), 1 + 2 * 3);
+        assert!(svg.contains("<title>linear · email: 50%</title>"));
+        assert!(svg.contains("<title>first_touch · a&lt;b: 0%</title>"));
+        assert!(svg.contains(r#"<g class="legend">"#) && svg.contains(">last_touch</text>"));
     }
 }
