@@ -36,6 +36,22 @@ impl Suite {
         svc.get_json(path).await
     }
 
+    /// Creates a lead; returns its id.
+    pub async fn create_lead(&self, leads: &RunningService, body: &Value) -> String {
+        let lead = self.post(leads, "/v1/leads", body).await;
+        lead["id"].as_str().unwrap().to_string()
+    }
+
+    /// The one deal `lead.created` opens in the funnel for the lead, once it is there.
+    pub async fn deal_of_lead(&self, funnel: &RunningService, lead_id: &str) -> Value {
+        let deals = self
+            .eventually(funnel, &format!("/v1/deals?lead_id={lead_id}"), |b| {
+                b["items"].as_array().is_some_and(|a| a.len() == 1)
+            })
+            .await;
+        deals["items"][0].clone()
+    }
+
     /// Polls `GET path` until `done` holds (up to 20 s); returns the last body.
     pub async fn eventually(
         &self,

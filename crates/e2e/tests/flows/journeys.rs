@@ -32,20 +32,14 @@ async fn touches_then_lead_then_won_deal_give_a_converting_journey() {
         .post(&touchpoints, "/v1/touchpoints", &json!(touches))
         .await;
 
-    let lead = suite
-        .post(
+    let lead_id = suite
+        .create_lead(
             &leads,
-            "/v1/leads",
             &json!({"email": "grace@navy.example", "source": "webinar", "anonymous_id": anon}),
         )
         .await;
-    let lead_id = lead["id"].as_str().unwrap().to_string();
-    let deals = suite
-        .eventually(&funnel, &format!("/v1/deals?lead_id={lead_id}"), |b| {
-            b["items"].as_array().is_some_and(|a| a.len() == 1)
-        })
-        .await;
-    let deal_id = deals["items"][0]["id"].as_str().unwrap().to_string();
+    let deal = suite.deal_of_lead(&funnel, &lead_id).await;
+    let deal_id = deal["id"].as_str().unwrap().to_string();
     suite
         .post(
             &funnel,

@@ -11,21 +11,14 @@ async fn a_new_lead_opens_a_deal_and_winning_it_makes_a_customer() {
     let leads = suite.start(leads::definition()).await;
     let funnel = suite.start(funnel::definition()).await;
 
-    let lead = suite
-        .post(
+    let lead_id = suite
+        .create_lead(
             &leads,
-            "/v1/leads",
             &json!({"email": "ada@engines.example", "source": "webinar", "campaign_id": "spring"}),
         )
         .await;
-    let lead_id = lead["id"].as_str().unwrap().to_string();
 
-    let deals = suite
-        .eventually(&funnel, &format!("/v1/deals?lead_id={lead_id}"), |b| {
-            b["items"].as_array().is_some_and(|a| a.len() == 1)
-        })
-        .await;
-    let deal = &deals["items"][0];
+    let deal = suite.deal_of_lead(&funnel, &lead_id).await;
     assert_eq!(deal["funnel_id"], B2B);
     assert_eq!(deal["stage"], "lead");
     assert_eq!(deal["campaign_id"], "spring");
