@@ -12,14 +12,8 @@ use crate::leads::{TOUCHPOINT_RECORDED, create_leads, http_row, inbox_count, wai
 use crate::process::{ReleaseService, psql, release_binary};
 use crate::report::{Row, Verdict};
 
-const CHANNELS: [&str; 6] = [
-    "organic_search",
-    "paid_search",
-    "display",
-    "social_organic",
-    "paid_social",
-    "email",
-];
+/// The channels of the generated touches: the first six the contract knows.
+const CHANNELS: &[&str] = contracts::touchpoints::CHANNELS.split_at(6).0;
 /// The offered load of the open-loop journey run: about 40% of what 32 closed-loop clients
 /// get through on 2 cores, so that the row measures the endpoint rather than a queue.
 const JOURNEY_RATE: u32 = 1_000;
