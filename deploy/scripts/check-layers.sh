@@ -9,6 +9,10 @@ set -euo pipefail
 
 check() {
   local root="$1" failed=0
+  if [[ -z "$(find "$root" -path '*/src/domain/*' -name '*.rs' -print -quit 2>/dev/null)" ]]; then
+    echo "layers: no domain/ files under $root: nothing to check" >&2
+    return 1
+  fi
   # Code lines only: comment lines (//, //!, ///) are skipped.
   local domain_rule='(\b(actix_web|actix|diesel|lapin|utoipa)::|\buse (actix_web|actix|diesel|lapin|utoipa)\b|platform::(http|Problem)\b|ToSchema|IntoParams|crate::(api|usecases|store|events)\b|super::super::(api|usecases|store|events)\b)'
   local store_rule='(crate::(api|usecases)\b|super::super::(api|usecases)\b)'
@@ -32,6 +36,7 @@ if [[ "${1:-}" == "--self-test" ]]; then
   printf '//! use actix_web::web; in a comment is fine\npub fn f() {}\n' > "$tmp/svc/src/domain/ok.rs"
   printf 'pub fn g() {}\n' > "$tmp/svc/src/store/ok.rs"
   check "$tmp" || { echo "self-test: a clean tree was rejected" >&2; exit 1; }
+  if check "$tmp/missing" 2>/dev/null; then echo "self-test: an empty tree passed" >&2; exit 1; fi
   for bad in 'use actix_web::HttpResponse;' 'use platform::http::FieldErrors;' \
              '#[derive(utoipa::ToSchema)]' 'use diesel::prelude::*;' 'use crate::store::rows;'; do
     printf '%s\n' "$bad" > "$tmp/svc/src/domain/bad.rs"

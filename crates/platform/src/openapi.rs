@@ -12,7 +12,8 @@ use crate::http::problem::PROBLEM_JSON;
 ///
 /// - a JSON request body ([`crate::http::json::Json`]): 400 (not JSON), 413 (over the
 ///   body limit), 415 (not a JSON content type) and 422 (a field of the wrong shape);
-/// - a UUID path parameter ([`crate::http::query::path_id`]): 422 (not a UUID);
+/// - a UUID path parameter ([`crate::http::query::path_id`]): 422 (not a UUID) and 404 (no
+///   such resource);
 /// - query parameters ([`crate::http::query::Query`]): 422 (a bad or unknown parameter).
 ///
 /// A response the handler declares itself is left as it is.
@@ -59,6 +60,26 @@ pub fn enumerate(openapi: &mut OpenApi, schema: &str, property: &str, values: &[
     field.enum_values = Some(list);
 }
 
+/// Removes a response [`ProblemResponses`] added to every operation of `path` where the
+/// handler can never give it (e.g. a 404 where an unknown id reads as an empty result).
+pub fn never_answers(openapi: &mut OpenApi, path: &str, status: u16) {
+    let Some(item) = openapi.paths.paths.get_mut(path) else {
+        return;
+    };
+    for op in [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        op.responses.responses.remove(&status.to_string());
+    }
+}
+
 fn add_problems(op: &mut Operation) {
     let json_body = op.request_body.as_ref().is_some_and(|b| {
         b.content.keys().any(|ct| {
@@ -80,6 +101,7 @@ fn add_problems(op: &mut Operation) {
         add(op, 422, "Invalid fields, each named in `errors`");
     }
     if uuid_in_path {
+        add(op, 404, "No resource has this id");
         add(op, 422, "The id is not a UUID");
     }
     if query {
@@ -162,15 +184,25 @@ mod tests {
     fn adds_the_extractors_problems_and_keeps_the_handlers_own() {
         let doc = serde_json::to_value(Doc::openapi()).unwrap();
         let post = &doc["paths"]["/things/{id}"]["post"]["responses"];
-        for code in ["200", "400", "413", "415", "422"] {
+        for code in ["200", "400", "404", "413", "415", "422"] {
             assert!(post.get(code).is_some(), "{code} missing: {post}");
         }
         assert_eq!(post["422"]["description"], "Mine");
+        assert_eq!(post["404"]["description"], "No resource has this id");
         assert_eq!(
             post["415"]["content"][PROBLEM_JSON]["schema"]["$ref"],
             "#/components/schemas/Problem"
         );
         let get = &doc["paths"]["/things"]["get"]["responses"];
         assert_eq!(get.as_object().unwrap().len(), 1, "{get}");
+
+        let mut doc = Doc::openapi();
+        never_answers(&mut doc, "/things/{id}", 404);
+        let doc = serde_json::to_value(doc).unwrap();
+        let post = &doc["paths"]["/things/{id}"]["post"]["responses"];
+        assert!(
+            post.get("404").is_none() && post.get("422").is_some(),
+            "{post}"
+        );
     }
 }

@@ -204,7 +204,11 @@ pub fn respond(name: &str, format: Format, body: Vec<u8>) -> actix_web::HttpResp
 
 /// Builds a report frame off the async workers and answers it in `format` as `name.<ext>`:
 /// the one way every service serves a report.
-pub async fn serve<F>(name: &str, format: Format, build: F) -> anyhow::Result<actix_web::HttpResponse>
+pub async fn serve<F>(
+    name: &str,
+    format: Format,
+    build: F,
+) -> anyhow::Result<actix_web::HttpResponse>
 where
     F: FnOnce() -> PolarsResult<DataFrame> + Send + 'static,
 {

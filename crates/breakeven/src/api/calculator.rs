@@ -58,7 +58,6 @@ pub async fn calculate(body: Json<CalculateRequest>) -> Result<HttpResponse, Bre
     ),
     responses(
         (status = 200, content_type = "image/svg+xml", description = "The chart"),
-        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn chart_svg(

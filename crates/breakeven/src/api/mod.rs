@@ -27,23 +27,9 @@ use utoipa::OpenApi;
         scenarios::put_scenario, scenarios::compare_scenarios,
         reports::campaign_profitability,
     ),
-    components(schemas(
-        platform::reports::Format,
-        calculator::CalculateRequest,
-        calculator::CalculateResponse,
-        records::ProductInput,
-        records::FixedCostInput,
-        records::CampaignInput,
-        records::MixShareInput,
-        records::ProductResponse, records::ProductList,
-        records::FixedCostResponse, records::FixedCostList,
-        records::CampaignResponse, records::CampaignList,
-        records::CampaignBreakeven,
-        scenarios::ScenarioInput, scenarios::ScenarioResponse, scenarios::ScenarioList,
-        scenarios::CompareRequest, scenarios::ComparisonResponse,
-        platform::http::Problem,
-        platform::http::FieldError
-    )),
+    // The schemas of bodies are collected from the paths; these are used by parameters or
+    // referenced by name only.
+    components(schemas(platform::reports::Format, platform::http::Problem, platform::http::FieldError)),
     tags(
         (name = "calculator", description = "Stateless cost-volume-profit analysis and the break-even chart"),
         (name = "records", description = "Products, fixed costs and campaigns"),

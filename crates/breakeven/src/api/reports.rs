@@ -24,7 +24,6 @@ use crate::usecases::progress;
             (platform::reports::CsvFile = "text/csv"),
             (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
         )),
-        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn campaign_profitability(

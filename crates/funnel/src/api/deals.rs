@@ -187,7 +187,6 @@ pub struct DealPage {
     responses(
         (status = 201, body = DealResponse),
         (status = 409, description = "external_id taken in this funnel", body = platform::http::Problem, content_type = "application/problem+json"),
-        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -357,9 +356,7 @@ pub struct MovedResponse {
     params(("id" = Uuid, Path)),
     responses(
         (status = 201, body = MovedResponse),
-        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
         (status = 409, description = "From a terminal stage, to the current stage, or a terminal move that is not the last", body = platform::http::Problem, content_type = "application/problem+json"),
-        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all, fields(deal_id = %id))]

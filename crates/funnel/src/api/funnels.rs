@@ -135,7 +135,6 @@ pub struct FunnelList {
     request_body = FunnelInput,
     responses(
         (status = 201, body = FunnelResponse),
-        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -182,8 +181,6 @@ pub async fn get_funnel(
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = FunnelResponse),
-        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
-        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all)]

@@ -87,7 +87,6 @@ impl ImportResult {
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = ImportResult),
-        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all)]

@@ -121,8 +121,6 @@ fn parse(id: &str, raw: &HashMap<String, String>) -> Result<(ReportRequest, Form
             (platform::reports::CsvFile = "text/csv"),
             (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
         )),
-        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
-        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -151,8 +149,6 @@ pub async fn funnel_report(
     params(("id" = Uuid, Path), ReportParams),
     responses(
         (status = 200, content_type = "image/svg+xml", body = String),
-        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
-        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn funnel_chart(

@@ -181,7 +181,6 @@ pub struct AccountParams {
     responses(
         (status = 201, body = AccountResponse),
         (status = 409, description = "A domain belongs to another account", body = platform::http::Problem, content_type = "application/problem+json"),
-        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -225,10 +224,8 @@ pub async fn get_account(
     params(("id" = Uuid, Path), ("If-Match" = String, Header)),
     responses(
         (status = 200, body = AccountResponse),
-        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
         (status = 409, body = platform::http::Problem, content_type = "application/problem+json"),
         (status = 412, body = platform::http::Problem, content_type = "application/problem+json"),
-        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
         (status = 428, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]

@@ -272,7 +272,6 @@ pub async fn create_lead(
     responses(
         (status = 200, body = LeadResponse, headers(("etag" = String, description = "Send in If-Match to update"))),
         (status = 308, description = "The lead was merged; `Location` names the survivor", body = platform::http::Problem, content_type = "application/problem+json"),
-        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
         (status = 422, description = "The id is not a UUID", body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -291,7 +290,6 @@ pub async fn get_lead(
     params(ListParams),
     responses(
         (status = 200, body = LeadPage),
-        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip(db))]
@@ -362,10 +360,8 @@ pub async fn list_leads(
     responses(
         (status = 200, body = LeadResponse),
         (status = 308, description = "The lead was merged", body = platform::http::Problem, content_type = "application/problem+json"),
-        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Email taken by another lead", body = platform::http::Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match", body = platform::http::Problem, content_type = "application/problem+json"),
-        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -434,9 +430,7 @@ impl From<StageChange> for StageChangeResponse {
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = LeadResponse),
-        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Illegal move", body = platform::http::Problem, content_type = "application/problem+json"),
-        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -494,8 +488,6 @@ pub struct MergeRequest {
     params(("id" = Uuid, Path, description = "The surviving lead")),
     responses(
         (status = 200, body = LeadResponse),
-        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
-        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all)]

@@ -213,8 +213,6 @@ impl MeddiccResponse {
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, body = MeddiccResponse),
-        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
-        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -274,7 +272,6 @@ pub async fn get_rule(db: web::Data<Db>) -> Result<HttpResponse, LeadsError> {
     request_body = QualificationRule,
     responses(
         (status = 200, body = RuleResponse),
-        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn put_rule(

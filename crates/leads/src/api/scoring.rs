@@ -200,7 +200,6 @@ pub async fn get_model(db: web::Data<Db>) -> Result<HttpResponse, LeadsError> {
     request_body = ScoringModel,
     responses(
         (status = 200, body = ModelResponse),
-        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn put_model(

@@ -82,7 +82,6 @@ impl From<AffiliateRow> for AffiliateResponse {
     responses(
         (status = 201, description = "Created", body = AffiliateResponse),
         (status = 200, description = "Replaced", body = AffiliateResponse),
-        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip(db, body))]
@@ -106,7 +105,7 @@ pub async fn put_affiliate(
     params(("id" = String, Path, description = "The affiliate id: 1 to 512 characters")),
     responses(
         (status = 200, body = AffiliateResponse),
-        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No affiliate has this id", body = platform::http::Problem, content_type = "application/problem+json"),
         (status = 422, description = "The id is empty, too long or holds U+0000", body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]

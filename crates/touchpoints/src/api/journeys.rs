@@ -76,7 +76,6 @@ impl From<(ConversionRow, Vec<Uuid>)> for ConversionResponse {
     ),
     responses(
         (status = 200, body = JourneyResponse),
-        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip(db, config, query))]

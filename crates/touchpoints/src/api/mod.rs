@@ -34,29 +34,9 @@ use crate::config::TouchpointsConfig;
         attribution::get_attribution, attribution::compute_paths, attribution::comparison,
         attribution::comparison_svg,
     ),
-    components(schemas(
-        platform::reports::Format,
-        touchpoints::TouchpointInput,
-        touchpoints::TouchpointResponse,
-        touchpoints::IngestResponse,
-        touchpoints::TouchpointsBody,
-        touchpoints::IngestOutcome,
-        bulk::BulkResponse,
-        bulk::RejectedLine,
-        journeys::JourneyResponse,
-        journeys::ConversionResponse,
-        affiliates::AffiliateInput,
-        affiliates::AffiliateResponse,
-        attribution::AttributionReport,
-        attribution::AttributionResult,
-        attribution::AttributionCreditRow,
-        attribution::RemovalEffectRow,
-        attribution::TransitionRow,
-        attribution::PathsBody,
-        attribution::PathBody,
-        platform::http::Problem,
-        platform::http::FieldError
-    )),
+    // The schemas of bodies are collected from the paths; these are used by parameters or
+    // referenced by name only.
+    components(schemas(platform::reports::Format, platform::http::Problem, platform::http::FieldError)),
     tags(
         (name = "touchpoints", description = "Ingest and read touchpoints"),
         (name = "journeys", description = "A lead's touches and conversions"),
@@ -73,6 +53,8 @@ struct Vocabularies;
 impl utoipa::Modify for Vocabularies {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use contracts::touchpoints::{CHANNELS, TOUCH_TYPES};
+        // An unknown lead has an empty journey, not a 404.
+        platform::openapi::never_answers(openapi, "/v1/leads/{id}/journey", 404);
         for schema in ["TouchpointInput", "TouchpointResponse"] {
             platform::openapi::enumerate(openapi, schema, "channel", &CHANNELS);
             platform::openapi::enumerate(openapi, schema, "type", &TOUCH_TYPES);

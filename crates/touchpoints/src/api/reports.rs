@@ -76,7 +76,6 @@ async fn answer(
             (platform::reports::CsvFile = "text/csv"),
             (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
         )),
-        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn campaign_performance(
@@ -113,7 +112,6 @@ pub async fn campaign_performance(
             (platform::reports::CsvFile = "text/csv"),
             (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
         )),
-        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn affiliates(
@@ -141,7 +139,6 @@ pub async fn affiliates(
             (platform::reports::CsvFile = "text/csv"),
             (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
         )),
-        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn journey_lengths(
@@ -170,7 +167,6 @@ pub async fn journey_lengths(
             (platform::reports::CsvFile = "text/csv"),
             (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
         )),
-        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn top_paths(

@@ -265,7 +265,6 @@ pub async fn post_touchpoints(
     params(("id" = Uuid, Path, description = "Touchpoint id")),
     responses(
         (status = 200, body = TouchpointResponse),
-        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip(db))]

@@ -140,7 +140,7 @@ pub async fn create_campaign(
     get, path = "/v1/campaigns/{id}", tag = "records", params(CampaignPath),
     responses(
         (status = 200, body = CampaignResponse),
-        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No campaign has this id", body = platform::http::Problem, content_type = "application/problem+json"),
         (status = 422, description = "The id is not a campaign id", body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]

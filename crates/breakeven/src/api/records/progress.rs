@@ -74,7 +74,7 @@ impl From<CampaignStatus> for CampaignBreakeven {
     get, path = "/v1/campaigns/{id}/breakeven", tag = "tracking", params(CampaignPath),
     responses(
         (status = 200, body = CampaignBreakeven),
-        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No campaign has this id", body = platform::http::Problem, content_type = "application/problem+json"),
         (status = 422, description = "The id is not a campaign id", body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
