@@ -2,7 +2,7 @@
 //! answer with, so that each handler declares only the ones its own logic returns.
 
 use utoipa::Modify;
-use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder, Schema};
 
 use crate::http::problem::PROBLEM_JSON;
@@ -22,20 +22,22 @@ pub struct ProblemResponses;
 impl Modify for ProblemResponses {
     fn modify(&self, openapi: &mut OpenApi) {
         for item in openapi.paths.paths.values_mut() {
-            for op in [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                add_problems(op);
-            }
+            operations(item).for_each(add_problems);
         }
     }
+}
+
+/// The operations of a path, whatever their method.
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// Lists the values a string property of the component schema `schema` takes, where the
@@ -66,16 +68,7 @@ pub fn never_answers(openapi: &mut OpenApi, path: &str, status: u16) {
     let Some(item) = openapi.paths.paths.get_mut(path) else {
         return;
     };
-    for op in [
-        &mut item.get,
-        &mut item.put,
-        &mut item.post,
-        &mut item.delete,
-        &mut item.patch,
-    ]
-    .into_iter()
-    .flatten()
-    {
+    for op in operations(item) {
         op.responses.responses.remove(&status.to_string());
     }
 }
