@@ -39,6 +39,20 @@ pub const LIFECYCLE_STAGES: [&str; 8] = [
 /// ABM tiers of an account, as carried in `abm_tier`.
 pub const ABM_TIERS: [&str; 4] = ["one_to_one", "one_to_few", "one_to_many", "none"];
 
+/// Implements `EventPayload` for the leads service's event `$name`, of type `$type`, whose
+/// subject is its `$subject` id.
+macro_rules! leads_payload {
+    ($name:ident = $type:literal, subject: $subject:ident) => {
+        impl EventPayload for $name {
+            const TYPE: &'static str = $type;
+            const SERVICE: Service = Service::Leads;
+            fn subject(&self) -> String {
+                self.$subject.to_string()
+            }
+        }
+    };
+}
+
 /// Declares a lead event and its type: the event's own leading fields, then the lead's whole
 /// profile (the same fields, serde attributes and order in every lead event, each with the
 /// documentation this event gives it, if any), with the event's own fields after `source`
@@ -112,13 +126,7 @@ macro_rules! lead_event {
             $($(#[$tail_meta])* pub $tail: $tail_ty,)*
         }
 
-        impl EventPayload for $name {
-            const TYPE: &'static str = $type;
-            const SERVICE: Service = Service::Leads;
-            fn subject(&self) -> String {
-                self.lead_id.to_string()
-            }
-        }
+        leads_payload!($name = $type, subject: lead_id);
     };
 }
 
@@ -206,13 +214,7 @@ pub struct LeadScored {
     pub scored_at: DateTime<Utc>,
 }
 
-impl EventPayload for LeadScored {
-    const TYPE: &'static str = "touchstone.leads.lead.scored.v1";
-    const SERVICE: Service = Service::Leads;
-    fn subject(&self) -> String {
-        self.lead_id.to_string()
-    }
-}
+leads_payload!(LeadScored = "touchstone.leads.lead.scored.v1", subject: lead_id);
 
 /// A lead moved between lifecycle stages.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
@@ -235,13 +237,10 @@ pub struct LeadLifecycleChanged {
     pub changed_at: DateTime<Utc>,
 }
 
-impl EventPayload for LeadLifecycleChanged {
-    const TYPE: &'static str = "touchstone.leads.lead.lifecycle_changed.v1";
-    const SERVICE: Service = Service::Leads;
-    fn subject(&self) -> String {
-        self.lead_id.to_string()
-    }
-}
+leads_payload!(
+    LeadLifecycleChanged = "touchstone.leads.lead.lifecycle_changed.v1",
+    subject: lead_id
+);
 
 /// Scores of the MEDDICC elements, each 0 to 3.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
@@ -274,13 +273,7 @@ pub struct LeadQualified {
     pub qualified_at: DateTime<Utc>,
 }
 
-impl EventPayload for LeadQualified {
-    const TYPE: &'static str = "touchstone.leads.lead.qualified.v1";
-    const SERVICE: Service = Service::Leads;
-    fn subject(&self) -> String {
-        self.lead_id.to_string()
-    }
-}
+leads_payload!(LeadQualified = "touchstone.leads.lead.qualified.v1", subject: lead_id);
 
 /// The lead `merged_lead_id` was merged into `lead_id` and no longer exists on its own: its
 /// history now belongs to `lead_id`.
@@ -296,13 +289,7 @@ pub struct LeadMerged {
     pub merged_at: DateTime<Utc>,
 }
 
-impl EventPayload for LeadMerged {
-    const TYPE: &'static str = "touchstone.leads.lead.merged.v1";
-    const SERVICE: Service = Service::Leads;
-    fn subject(&self) -> String {
-        self.lead_id.to_string()
-    }
-}
+leads_payload!(LeadMerged = "touchstone.leads.lead.merged.v1", subject: lead_id);
 
 /// Declares an account event and its type: the event's own leading fields, then the whole
 /// account (the same fields, serde attributes and order in both account events, each with
@@ -344,13 +331,7 @@ macro_rules! account_event {
             $($(#[$tail_meta])* pub $tail: $tail_ty,)*
         }
 
-        impl EventPayload for $name {
-            const TYPE: &'static str = $type;
-            const SERVICE: Service = Service::Leads;
-            fn subject(&self) -> String {
-                self.account_id.to_string()
-            }
-        }
+        leads_payload!($name = $type, subject: account_id);
     };
 }
 

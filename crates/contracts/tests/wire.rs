@@ -405,20 +405,25 @@ fn deal_won_round_trips() {
     );
 }
 
-#[test]
-fn deal_won_amount_is_a_string_beside_its_currency() {
-    let won = DealWon {
+/// A won deal of `amount` euros with only its required fields.
+fn bare_deal_won(amount: Decimal) -> DealWon {
+    DealWon {
         deal_id: id(200),
         funnel_id: id(300),
         lead_id: None,
         account_id: None,
         campaign_id: None,
-        amount: dec("120.50"),
+        amount,
         currency: eur(),
         won_at: at("2025-05-30T16:20:00Z"),
         reason: None,
         products: vec![],
-    };
+    }
+}
+
+#[test]
+fn deal_won_amount_is_a_string_beside_its_currency() {
+    let won = bare_deal_won(dec("120.50"));
     let data = serde_json::to_value(&won).unwrap();
     assert_eq!(data["amount"], json!("120.50"));
     assert_eq!(data["currency"], json!("EUR"));
@@ -895,18 +900,7 @@ prop_compose! {
 proptest! {
     #[test]
     fn any_decimal_round_trips_exactly_through_the_wire(amount in any_decimal()) {
-        let won = DealWon {
-            deal_id: id(200),
-            funnel_id: id(300),
-            lead_id: None,
-            account_id: None,
-            campaign_id: None,
-            amount,
-            currency: eur(),
-            won_at: at("2025-05-30T16:20:00Z"),
-            reason: None,
-            products: vec![],
-        };
+        let won = bare_deal_won(amount);
         let bytes = RawEvent::new(&won, None).to_json_bytes();
         let wire: Value = serde_json::from_slice(&bytes).unwrap();
         prop_assert_eq!(&wire["data"]["amount"], &json!(amount.to_string()));
