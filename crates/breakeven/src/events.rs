@@ -6,7 +6,7 @@ use contracts::RawEvent;
 use contracts::funnel::DealWon;
 use contracts::touchpoints::{ConversionAttributed, TouchpointRecorded};
 use diesel::prelude::*;
-use platform::bus::consumer::{EventHandler, HandlerError, decode};
+use platform::bus::consumer::{EventHandler, HandlerError, decode, decode_batch};
 
 use crate::Tracking;
 use crate::usecases::{deals, spend};
@@ -85,12 +85,7 @@ impl EventHandler for BreakevenHandler {
         conn: &mut PgConnection,
         events: &[&RawEvent],
     ) -> Result<(), HandlerError> {
-        let ty = <TouchpointRecorded as contracts::EventPayload>::TYPE;
-        if events.len() > 1 && events.iter().all(|e| e.ty == ty) {
-            let touches = events
-                .iter()
-                .map(|e| decode(e))
-                .collect::<Result<Vec<TouchpointRecorded>, _>>()?;
+        if let Some(touches) = decode_batch::<TouchpointRecorded>(events)? {
             return self.touchpoints(conn, &touches);
         }
         events.iter().try_for_each(|e| self.handle(conn, e))

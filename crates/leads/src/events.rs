@@ -6,7 +6,7 @@ use contracts::RawEvent;
 use contracts::funnel::{DealCreated, DealLost, DealStageChanged, DealWon};
 use contracts::touchpoints::TouchpointRecorded;
 use diesel::PgConnection;
-use platform::bus::consumer::{EventHandler, HandlerError, decode};
+use platform::bus::consumer::{EventHandler, HandlerError, decode, decode_batch};
 
 use crate::usecases::deals::{self, DealFact};
 use crate::usecases::engagement;
@@ -90,12 +90,7 @@ impl EventHandler for LeadsHandler {
         conn: &mut PgConnection,
         events: &[&RawEvent],
     ) -> Result<(), HandlerError> {
-        let ty = <TouchpointRecorded as contracts::EventPayload>::TYPE;
-        if events.len() > 1 && events.iter().all(|e| e.ty == ty) {
-            let touches = events
-                .iter()
-                .map(|e| decode(e))
-                .collect::<Result<Vec<TouchpointRecorded>, _>>()?;
+        if let Some(touches) = decode_batch::<TouchpointRecorded>(events)? {
             let unmatched =
                 engagement::record_touches(conn, &touches).map_err(HandlerError::classify)?;
             self.unmatched.inc_by(unmatched);

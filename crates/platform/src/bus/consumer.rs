@@ -63,6 +63,22 @@ pub fn decode<T: contracts::EventPayload>(event: &RawEvent) -> Result<T, Handler
         .map_err(|e| HandlerError::Permanent(e.to_string()))
 }
 
+/// The payloads of a batch of several events that are all of type `T` (one AMQP message of
+/// a batched event), for a handler to apply at once; `None` for a single event or a mixed
+/// batch, which go one by one. A payload that does not fit is permanent.
+pub fn decode_batch<T: contracts::EventPayload>(
+    events: &[&RawEvent],
+) -> Result<Option<Vec<T>>, HandlerError> {
+    if events.len() < 2 || events.iter().any(|e| e.ty != T::TYPE) {
+        return Ok(None);
+    }
+    events
+        .iter()
+        .map(|e| decode(e))
+        .collect::<Result<_, _>>()
+        .map(Some)
+}
+
 /// A service's reaction to the events it consumes. `handle` runs inside the
 /// transaction that also records the event id in the inbox.
 pub trait EventHandler: Send + Sync + 'static {
