@@ -13,7 +13,7 @@
 
 use crate::input::{DIRECT, JourneySet, PathSet, TimedTouch};
 use crate::model::{FullPathWeights, HalfLife, PositionWeights, WShapedWeights};
-use crate::report::Credits;
+use crate::result::Credits;
 
 pub(crate) fn first_touch(paths: &PathSet) -> Credits {
     let mut credits = Credits::new(paths.channels().len());

@@ -29,6 +29,7 @@ mod input;
 mod markov;
 mod model;
 mod report;
+mod result;
 mod shapley;
 pub mod synthetic;
 #[cfg(test)]
@@ -43,7 +44,5 @@ pub use model::{
     FullPathWeights, HalfLife, MODEL_NAMES, MarkovOrder, Model, ModelRequest, PositionWeights,
     WShapedWeights,
 };
-pub use report::{
-    ChannelCredit, ModelResult, RemovalEffect, Report, Transition, attribute_journeys,
-    attribute_paths,
-};
+pub use report::{attribute_journeys, attribute_paths};
+pub use result::{ChannelCredit, ModelResult, RemovalEffect, Report, Transition};

@@ -14,7 +14,7 @@
 //! matter; non-converting paths add nothing.
 
 use crate::input::PathSet;
-use crate::report::Credits;
+use crate::result::Credits;
 
 pub(crate) fn simplified(paths: &PathSet) -> Credits {
     let mut credits = Credits::new(paths.channels().len());

@@ -3,7 +3,7 @@
 use super::chain::Chain;
 use super::state::key_channels;
 use crate::input::{CONVERSION, NULL, PATH_SEPARATOR, START};
-use crate::report::Transition;
+use crate::result::Transition;
 
 impl Chain {
     fn label(&self, key: u64, names: &[String]) -> String {

@@ -48,7 +48,7 @@ mod tests;
 use crate::Error;
 use crate::input::PathSet;
 use crate::model::MarkovOrder;
-use crate::report::{ChannelCredit, ModelResult, RemovalEffect};
+use crate::result::{ChannelCredit, ModelResult, RemovalEffect};
 
 use chain::Chain;
 use removal::removal_effects;
