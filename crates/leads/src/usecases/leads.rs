@@ -8,30 +8,12 @@ use platform::bus::outbox;
 use platform::validation::Invalid;
 use uuid::Uuid;
 
+pub use super::live::find;
+use super::live::lock;
 use super::{lifecycle, now, scoring};
 use crate::domain::lead::{LeadProfile, NewLead};
 use crate::error::LeadsError;
 use crate::store::{self, LeadFilter, LeadRow};
-
-/// A live lead from a read: a missing one is `NotFound`, a merged one `Merged` (the API
-/// answers 308 to the survivor).
-pub(crate) fn live(row: Option<LeadRow>, id: Uuid) -> Result<LeadRow, LeadsError> {
-    let row = row.ok_or(LeadsError::NotFound(id))?;
-    match row.merged_into {
-        Some(survivor) => Err(LeadsError::Merged { id, survivor }),
-        None => Ok(row),
-    }
-}
-
-/// A live lead.
-pub fn find(conn: &mut PgConnection, id: Uuid) -> Result<LeadRow, LeadsError> {
-    live(store::leads::find(conn, id)?, id)
-}
-
-/// A live lead, locked for the rest of the transaction.
-pub(crate) fn lock(conn: &mut PgConnection, id: Uuid) -> Result<LeadRow, LeadsError> {
-    live(store::leads::lock(conn, id)?, id)
-}
 
 /// One page of live leads.
 pub fn list(conn: &mut PgConnection, filter: &LeadFilter) -> Result<Vec<LeadRow>, LeadsError> {

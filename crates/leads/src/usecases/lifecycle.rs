@@ -7,7 +7,8 @@ use platform::TraceContext;
 use platform::bus::outbox;
 use uuid::Uuid;
 
-use super::{leads, now};
+use super::live;
+use super::now;
 use crate::domain::lifecycle::{MoveKind, Stage, check_move};
 use crate::error::LeadsError;
 use crate::store::LeadRow;
@@ -116,7 +117,7 @@ pub fn move_lead(
     trace: &TraceContext,
 ) -> Result<LeadRow, LeadsError> {
     conn.transaction(|tx| {
-        let lead = leads::lock(tx, id)?;
+        let lead = live::lock(tx, id)?;
         let m = StageMove {
             reason,
             ..StageMove::new(to, "manual", Utc::now())
@@ -127,6 +128,6 @@ pub fn move_lead(
 
 /// The lifecycle history of a live lead, oldest first.
 pub fn history(conn: &mut PgConnection, id: Uuid) -> Result<Vec<StageChange>, LeadsError> {
-    leads::find(conn, id)?;
+    live::find(conn, id)?;
     Ok(store::history(conn, id)?)
 }

@@ -7,7 +7,8 @@ use platform::bus::outbox;
 use platform::validation::Invalid;
 use uuid::Uuid;
 
-use super::{leads, now, scoring};
+use super::live;
+use super::{now, scoring};
 use crate::error::LeadsError;
 use crate::store::{self, LeadRow};
 
@@ -73,7 +74,7 @@ fn lock_pair(
     let a = store::leads::lock(conn, first)?;
     let b = store::leads::lock(conn, second)?;
     let (survivor, merged) = if first == survivor_id { (a, b) } else { (b, a) };
-    let survivor = leads::live(survivor, survivor_id)?;
+    let survivor = live::live(survivor, survivor_id)?;
     match merged {
         None => Err(Invalid::field("from_id", "does not name an existing lead").into()),
         Some(m) if m.merged_into.is_some() => {

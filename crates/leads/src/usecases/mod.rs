@@ -7,6 +7,7 @@ pub mod deals;
 pub mod engagement;
 pub mod leads;
 pub mod lifecycle;
+mod live;
 pub mod merge;
 pub mod qualification;
 pub mod reports;

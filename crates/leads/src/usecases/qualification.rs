@@ -7,8 +7,8 @@ use platform::TraceContext;
 use platform::bus::outbox;
 use uuid::Uuid;
 
-use super::leads;
 use super::lifecycle::{self, StageMove};
+use super::live;
 use crate::domain::lifecycle::Stage;
 use crate::domain::meddicc::{Evaluation, Meddicc, QualificationRule, evaluate};
 use crate::error::LeadsError;
@@ -42,7 +42,7 @@ pub fn put_card(
 ) -> Result<Qualification, LeadsError> {
     conn.transaction(|tx| {
         let (_, rule) = current_rule(tx)?;
-        let mut lead = leads::lock(tx, id)?;
+        let mut lead = live::lock(tx, id)?;
         let previous = store::meddicc::card(tx, id)?;
         let was_passing = previous.as_ref().is_some_and(|p| evaluate(p, &rule).passed);
         let evaluation = evaluate(&card, &rule);
@@ -74,7 +74,7 @@ pub fn put_card(
 
 /// A live lead's card under the current rule; a lead without one is `NoCard`.
 pub fn card(conn: &mut PgConnection, id: Uuid) -> Result<Qualification, LeadsError> {
-    let lead = leads::find(conn, id)?;
+    let lead = live::find(conn, id)?;
     let card = store::meddicc::card(conn, id)?.ok_or(LeadsError::NoCard(id))?;
     let (_, rule) = current_rule(conn)?;
     Ok(Qualification {

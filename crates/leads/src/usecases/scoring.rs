@@ -8,8 +8,8 @@ use platform::TraceContext;
 use platform::bus::outbox;
 use uuid::Uuid;
 
-use super::leads;
 use super::lifecycle::{self, StageMove};
+use super::live;
 use crate::domain::lifecycle::Stage;
 use crate::domain::scoring::{FiredRule, Grade, ScoringModel};
 use crate::error::LeadsError;
@@ -217,7 +217,7 @@ pub struct ScoreView {
 }
 
 pub fn score(conn: &mut PgConnection, id: Uuid) -> Result<ScoreView, LeadsError> {
-    let lead = leads::find(conn, id)?;
+    let lead = live::find(conn, id)?;
     let model = current_model(conn)?;
     let card = score_card(conn, &model, &lead, Utc::now())?;
     let history = store::score_history(conn, id)?;
