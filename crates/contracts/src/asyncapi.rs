@@ -4,9 +4,10 @@ mod yaml;
 
 use serde_json::{Map, Value, json};
 
-use crate::catalog::{EXCHANGE, EventInfo, Service, catalog};
+use crate::catalog::{EXCHANGE, EventInfo, catalog};
 use crate::envelope::{CLOUDEVENTS_BATCH_JSON, CLOUDEVENTS_JSON};
 use crate::schema::{ENVELOPE_REQUIRED, envelope_properties};
+use crate::service::Service;
 
 const SERVER: &str = "rabbitmq";
 const AMQP_BINDING_VERSION: &str = "0.3.0";

@@ -5,9 +5,9 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::Service;
-use crate::envelope::EventPayload;
 use crate::money::Currency;
+use crate::payload::EventPayload;
+use crate::service::Service;
 
 /// Contribution covered a company period's fixed costs. Sent once per period.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]

@@ -2,57 +2,12 @@
 
 use std::fmt;
 
-use crate::envelope::EventPayload;
-use crate::{breakeven, funnel, leads, schema, touchpoints};
+use crate::payload::{EventPayload, payload_schema};
+pub use crate::service::Service;
+use crate::{breakeven, funnel, leads, touchpoints};
 
 /// The one topic exchange every event is published to; the routing key is the event type.
 pub const EXCHANGE: &str = "touchstone.events";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Service {
-    Leads,
-    Funnel,
-    Touchpoints,
-    Breakeven,
-}
-
-impl Service {
-    pub const ALL: [Service; 4] = [
-        Service::Leads,
-        Service::Funnel,
-        Service::Touchpoints,
-        Service::Breakeven,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Service::Leads => "leads",
-            Service::Funnel => "funnel",
-            Service::Touchpoints => "touchpoints",
-            Service::Breakeven => "breakeven",
-        }
-    }
-
-    /// The CloudEvents `source` of everything this service publishes.
-    pub const fn source(self) -> &'static str {
-        match self {
-            Service::Leads => "/touchstone/leads",
-            Service::Funnel => "/touchstone/funnel",
-            Service::Touchpoints => "/touchstone/touchpoints",
-            Service::Breakeven => "/touchstone/breakeven",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Service> {
-        Service::ALL.into_iter().find(|s| s.as_str() == name)
-    }
-}
-
-impl fmt::Display for Service {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 pub struct EventInfo {
     pub ty: &'static str,
@@ -86,7 +41,7 @@ const fn entry<T: EventPayload>(consumers: &'static [Service], summary: &'static
         consumers,
         batched: false,
         summary,
-        schema: schema::payload_schema::<T>,
+        schema: payload_schema::<T>,
         validate: validate_as::<T>,
     }
 }

@@ -1,11 +1,11 @@
 //! The CloudEvents 1.0 envelope in structured and batch JSON mode, and the decoding of AMQP bodies.
 
 use chrono::{DateTime, Utc};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::catalog::{self, Service};
+use crate::catalog;
+pub use crate::payload::EventPayload;
 
 /// AMQP content type of a message holding one event in structured mode.
 pub const CLOUDEVENTS_JSON: &str = "application/cloudevents+json";
@@ -67,23 +67,6 @@ pub enum DecodeError {
         index: usize,
         source: Box<DecodeError>,
     },
-}
-
-/// A typed event payload: the `data` member of one event type in the catalog.
-pub trait EventPayload:
-    Serialize
-    + DeserializeOwned
-    + schemars::JsonSchema
-    + Clone
-    + std::fmt::Debug
-    + Send
-    + Sync
-    + 'static
-{
-    const TYPE: &'static str;
-    const SERVICE: Service;
-    /// The aggregate id, used as the CloudEvents `subject`.
-    fn subject(&self) -> String;
 }
 
 impl<T> CloudEvent<T> {

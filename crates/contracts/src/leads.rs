@@ -5,9 +5,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::catalog::Service;
-use crate::envelope::EventPayload;
 use crate::money::Money;
+use crate::payload::EventPayload;
+use crate::service::Service;
 
 /// The lead source taxonomy, as carried in `source`.
 pub const SOURCES: [&str; 11] = [

@@ -1,11 +1,11 @@
-//! JSON Schemas of the payloads and the envelope, and the generated files checked in under `docs/`.
+//! The JSON Schema of the envelope, and the key order of the generated files.
 
-use schemars::generate::SchemaSettings;
-use schemars::{JsonSchema, Schema};
+use schemars::Schema;
 use serde_json::{Map, Value, json};
 
-use crate::catalog::{Service, catalog};
-use crate::envelope::{DATA_CONTENT_TYPE, EventPayload, SPEC_VERSION};
+use crate::envelope::{DATA_CONTENT_TYPE, SPEC_VERSION};
+pub use crate::payload::payload_schema;
+use crate::service::Service;
 
 /// Where the generated files live relative to the repository's `docs/` folder.
 pub const ENVELOPE_SCHEMA_FILE: &str = "events/cloudevent-envelope.json";
@@ -13,46 +13,6 @@ pub const ASYNCAPI_FILE: &str = "asyncapi.yaml";
 
 pub fn event_schema_file(ty: &str) -> String {
     format!("events/{ty}.json")
-}
-
-/// Schema of a payload as producers write it: the serialize contract, so decimals are
-/// strings and fields that producers always write are required.
-pub fn payload_schema<T: EventPayload>() -> Schema {
-    let mut schema = root_schema_for::<T>();
-    schema.insert("title".to_owned(), Value::from(T::TYPE));
-    let mut value = schema.to_value();
-    unwrap_descriptions(&mut value);
-    Schema::try_from(value).expect("still an object")
-}
-
-/// Joins the hard-wrapped lines of doc comments, keeping paragraph breaks, so that schema
-/// viewers can reflow descriptions to their own width.
-fn unwrap_descriptions(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            for (key, item) in map.iter_mut() {
-                match item {
-                    Value::String(text) if key == "description" => {
-                        *text = text
-                            .split("\n\n")
-                            .map(|paragraph| paragraph.split('\n').collect::<Vec<_>>().join(" "))
-                            .collect::<Vec<_>>()
-                            .join("\n\n");
-                    }
-                    other => unwrap_descriptions(other),
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(unwrap_descriptions),
-        _ => {}
-    }
-}
-
-fn root_schema_for<T: JsonSchema>() -> Schema {
-    SchemaSettings::draft2020_12()
-        .for_serialize()
-        .into_generator()
-        .into_root_schema_for::<T>()
 }
 
 const TYPE_PATTERN: &str =
@@ -132,26 +92,6 @@ pub fn envelope_schema() -> Schema {
         "required": ENVELOPE_REQUIRED,
     });
     Schema::try_from(schema).expect("an object is a schema")
-}
-
-/// Every generated file, as (path relative to `docs/`, content).
-pub fn generated_docs() -> Vec<(String, String)> {
-    let mut files: Vec<(String, String)> = catalog()
-        .iter()
-        .map(|info| {
-            let schema = (info.schema)();
-            (
-                event_schema_file(info.ty),
-                to_pretty_json(schema.as_value()),
-            )
-        })
-        .collect();
-    files.push((
-        ENVELOPE_SCHEMA_FILE.to_owned(),
-        to_pretty_json(envelope_schema().as_value()),
-    ));
-    files.push((ASYNCAPI_FILE.to_owned(), crate::asyncapi::render()));
-    files
 }
 
 // Key order is fixed here rather than left to serde_json, whose map order changes when any

@@ -6,9 +6,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::catalog::Service;
-use crate::envelope::EventPayload;
 use crate::money::Currency;
+use crate::payload::EventPayload;
+use crate::service::Service;
 
 /// Channels, as carried in `channel`.
 pub const CHANNELS: [&str; 15] = [

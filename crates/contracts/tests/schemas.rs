@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use contracts::schema::generated_docs;
+use contracts::docs::generated_docs;
 use contracts::{asyncapi, catalog};
 use serde_json::Value;
 
