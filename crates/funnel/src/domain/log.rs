@@ -129,13 +129,7 @@ pub fn replay(def: &FunnelDef, entries: &[Entry]) -> Option<Projection> {
     in_effect_order(&mut sorted);
     let first = sorted.first()?;
     let last = sorted.last()?;
-    let status = if last.to_stage == LOST {
-        Status::Lost
-    } else if last.to_stage == def.won_stage() {
-        Status::Won
-    } else {
-        Status::Open
-    };
+    let status = status_after(def, &last.to_stage);
     let closed = status != Status::Open;
     Some(Projection {
         stage: last.to_stage.clone(),
@@ -146,6 +140,45 @@ pub fn replay(def: &FunnelDef, entries: &[Entry]) -> Option<Projection> {
         close_reason: if closed { last.reason.clone() } else { None },
         transition_count: sorted.len() as i32,
     })
+}
+
+/// The projection after appending `e` to a log whose projection is `p`, when `e` takes
+/// effect last (its `at` is not before `p.stage_entered_at`, the time of the move in effect
+/// last, and it is recorded after every other move): equal to [`replay`] of the whole log
+/// with `e`, without reading the log.
+pub fn append_last(def: &FunnelDef, p: &Projection, e: &Entry) -> Projection {
+    let status = status_after(def, &e.to_stage);
+    let closed = status != Status::Open;
+    Projection {
+        stage: e.to_stage.clone(),
+        stage_entered_at: e.at,
+        opened_at: p.opened_at.min(e.at),
+        closed_at: closed.then_some(e.at),
+        status,
+        close_reason: if closed { e.reason.clone() } else { None },
+        transition_count: p.transition_count + 1,
+    }
+}
+
+/// The move in effect last in a log whose projection is `p`, as far as checking a move
+/// that takes effect after it needs: its stage and time.
+pub fn last_in_effect(p: &Projection) -> Entry {
+    Entry {
+        seq: p.transition_count,
+        to_stage: p.stage.clone(),
+        at: p.stage_entered_at,
+        reason: p.close_reason.clone(),
+    }
+}
+
+fn status_after(def: &FunnelDef, stage: &str) -> Status {
+    if stage == LOST {
+        Status::Lost
+    } else if stage == def.won_stage() {
+        Status::Won
+    } else {
+        Status::Open
+    }
 }
 
 /// The stage in effect at `at`: a move recorded now at the same instant as an older one
@@ -388,6 +421,42 @@ mod tests {
         assert!(!lead_advances(&d, &log, 3, t(11)));
         let closed = vec![e(1, "lead", 1), e(2, "lost", 3)];
         assert!(!lead_advances(&d, &closed, 2, t(4)));
+    }
+
+    #[test]
+    fn appending_the_last_move_equals_a_replay() {
+        let d = def();
+        let log = vec![e(1, "lead", 1), e(2, "sql", 10), e(3, "mql", 5)];
+        let p = replay(&d, &log).unwrap();
+        assert_eq!(last_in_effect(&p).to_stage, "sql");
+        for next in [e(4, "mql", 10), e(4, "won", 12), e(4, "lead", 20)] {
+            assert!(
+                check_move(
+                    &d,
+                    &[last_in_effect(&p)],
+                    &next.to_stage,
+                    next.at,
+                    None,
+                    t(25),
+                    true
+                )
+                .is_ok()
+            );
+            let mut all = log.clone();
+            all.push(next.clone());
+            assert_eq!(
+                append_last(&d, &p, &next),
+                replay(&d, &all).unwrap(),
+                "{next:?}"
+            );
+        }
+        let lost = Entry {
+            reason: Some("price".into()),
+            ..e(4, "lost", 11)
+        };
+        let mut all = log.clone();
+        all.push(lost.clone());
+        assert_eq!(append_last(&d, &p, &lost), replay(&d, &all).unwrap());
     }
 
     #[test]

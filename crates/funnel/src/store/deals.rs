@@ -12,7 +12,7 @@ use super::schema::{deals, transitions};
 use crate::domain::deal::NewDeal;
 use crate::domain::log::{Entry, Projection, Status};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = deals, treat_none_as_null = true)]
 pub struct DealRow {
     pub id: Uuid,
@@ -169,6 +169,61 @@ pub fn append(conn: &mut PgConnection, t: &TransitionRow) -> QueryResult<()> {
     Ok(())
 }
 
+/// Rows per multi-row insert: PostgreSQL takes at most 65,535 bound values a statement.
+const ROWS_PER_INSERT: usize = 2000;
+
+/// Inserts several deals, in as few statements as the bind limit allows.
+pub fn insert_many(conn: &mut PgConnection, rows: &[DealRow]) -> QueryResult<()> {
+    for part in rows.chunks(ROWS_PER_INSERT) {
+        diesel::insert_into(deals::table)
+            .values(part)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Appends several moves to the log, in as few statements as the bind limit allows.
+pub fn append_many(conn: &mut PgConnection, moves: &[TransitionRow]) -> QueryResult<()> {
+    for part in moves.chunks(ROWS_PER_INSERT) {
+        diesel::insert_into(transitions::table)
+            .values(part)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Writes the projections (stage, times, status, reason, count) of several deal rows back
+/// in one statement.
+pub fn save_projections(conn: &mut PgConnection, rows: &[DealRow]) -> QueryResult<()> {
+    use diesel::sql_types::{Array, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+    if rows.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query(
+        "UPDATE deals AS d SET stage = u.stage, stage_entered_at = u.stage_entered_at, \
+         opened_at = u.opened_at, closed_at = u.closed_at, status = u.status, \
+         close_reason = u.close_reason, transition_count = u.transition_count \
+         FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], \
+         $5::timestamptz[], $6::text[], $7::text[], $8::int4[]) \
+         AS u(id, stage, stage_entered_at, opened_at, closed_at, status, close_reason, transition_count) \
+         WHERE d.id = u.id",
+    )
+    .bind::<Array<SqlUuid>, _>(rows.iter().map(|d| d.id).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(rows.iter().map(|d| d.stage.clone()).collect::<Vec<_>>())
+    .bind::<Array<Timestamptz>, _>(rows.iter().map(|d| d.stage_entered_at).collect::<Vec<_>>())
+    .bind::<Array<Timestamptz>, _>(rows.iter().map(|d| d.opened_at).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Timestamptz>>, _>(rows.iter().map(|d| d.closed_at).collect::<Vec<_>>())
+    .bind::<Array<Text>, _>(rows.iter().map(|d| d.status.clone()).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(
+        rows.iter()
+            .map(|d| d.close_reason.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind::<Array<Int4>, _>(rows.iter().map(|d| d.transition_count).collect::<Vec<_>>())
+    .execute(conn)?;
+    Ok(())
+}
+
 pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<DealRow>> {
     deals::table
         .find(id)
@@ -202,6 +257,43 @@ pub fn find_external(
         .select(DealRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// Deals by id, locked for the rest of the transaction (in id order, so that concurrent
+/// batches lock in the same order).
+pub fn find_many_for_update(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<DealRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    deals::table
+        .filter(deals::id.eq_any(ids))
+        .order(deals::id)
+        .select(DealRow::as_select())
+        .for_update()
+        .load(conn)
+}
+
+/// A funnel's deals by external id, locked for the rest of the transaction. One probe of
+/// the `(funnel_id, external_id)` key per id, whatever the statistics say: a fresh table has
+/// none, and a plan that scans the funnel's deals instead costs each batch of an import as
+/// much as the table holds.
+pub fn find_external_many_for_update(
+    conn: &mut PgConnection,
+    funnel_id: Uuid,
+    external_ids: &[String],
+) -> QueryResult<Vec<DealRow>> {
+    use diesel::sql_types::{Array, Text, Uuid as SqlUuid};
+    if external_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::sql_query(
+        "SELECT d.* FROM unnest($2::text[]) AS x(external_id) CROSS JOIN LATERAL \
+         (SELECT * FROM deals WHERE funnel_id = $1 AND external_id = x.external_id \
+         OFFSET 0 FOR UPDATE) AS d",
+    )
+    .bind::<SqlUuid, _>(funnel_id)
+    .bind::<Array<Text>, _>(external_ids)
+    .load(conn)
 }
 
 /// A deal's log in recording order.

@@ -70,6 +70,15 @@ impl TestApp {
     }
 }
 
+/// Runs the rebuild command against the app's database; returns the deals it corrected.
+pub async fn rebuild(app: &TestApp) -> usize {
+    let settings = app.service.settings.clone();
+    tokio::task::spawn_blocking(move || funnel::rebuild_projections(&settings))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 /// The next event a tap sees, as JSON.
 pub async fn next_event(tap: &mut Tap) -> Value {
     let d = tap.next(Duration::from_secs(10)).await.expect("an event");

@@ -6,6 +6,7 @@ mod funnels;
 mod health;
 mod helpers;
 mod import;
+mod import_batches;
 mod input_edges;
 mod projections;
 mod reports;

@@ -38,15 +38,6 @@ fn projection(deal: &Value) -> (String, DateTime<Utc>, DateTime<Utc>, Option<Dat
     )
 }
 
-/// Runs the rebuild command against the app's database; returns the deals it corrected.
-async fn rebuild(app: &TestApp) -> usize {
-    let settings = app.service.settings.clone();
-    tokio::task::spawn_blocking(move || funnel::rebuild_projections(&settings))
-        .await
-        .unwrap()
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn projections_equal_a_replay_after_random_backdating() {
     let app = spawn_app().await;
