@@ -101,3 +101,81 @@ async fn bad_lines_are_numbered_and_good_lines_land() {
         .unwrap();
     assert_problem(missing, 404, "").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lines_by_deal_id_move_existing_deals_in_time_order() {
+    let app = spawn_app().await;
+    let mut opened = b2b_deal();
+    opened["opened_at"] = json!("2026-01-01T00:00:00Z");
+    let deal = app.deal(opened).await;
+    let id = deal["id"].as_str().unwrap().to_string();
+    let other = app.deal(json!({"funnel_id": MARKETING})).await;
+    let unknown = uuid::Uuid::now_v7();
+    let lines = |v: &[String]| v.join("\n").into_bytes();
+    let first = [
+        // After the last move: checked against the row's projection.
+        format!(r#"{{"deal_id":"{id}","stage":"mql","at":"2026-02-01T00:00:00Z"}}"#),
+        // Backdated within the same batch: the log is read and replayed.
+        format!(r#"{{"deal_id":"{id}","stage":"sql","at":"2026-01-15T00:00:00Z"}}"#),
+        format!(
+            r#"{{"deal_id":"{}","stage":"interest","at":"2026-02-01T00:00:00Z"}}"#,
+            other["id"].as_str().unwrap()
+        ),
+        format!(r#"{{"deal_id":"{unknown}","stage":"mql","at":"2026-02-01T00:00:00Z"}}"#),
+        // In effect at that time: mql.
+        format!(r#"{{"deal_id":"{id}","stage":"mql","at":"2026-02-02T00:00:00Z"}}"#),
+    ];
+    let r = app.import(B2B, lines(&first)).await;
+    assert_eq!(r["accepted"], 2, "{r}");
+    assert_eq!(r["deals_created"], 0);
+    let errors: Vec<(i64, &str)> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["line"].as_i64().unwrap(), e["error"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            (3, "deal_id: belongs to another funnel"),
+            (4, format!("deal {unknown} not found").as_str()),
+            (5, "the deal is already in mql at that time"),
+        ]
+    );
+    // A later batch appends at the end again.
+    let second = [format!(
+        r#"{{"deal_id":"{id}","stage":"lost","at":"2026-03-01T00:00:00Z","reason":" price "}}"#
+    )];
+    assert_eq!(app.import(B2B, lines(&second)).await["accepted"], 1);
+
+    let deal = app.get_json(&format!("/v1/deals/{id}")).await;
+    assert_eq!(deal["stage"], "lost");
+    assert_eq!(deal["status"], "lost");
+    assert_eq!(deal["close_reason"], "price");
+    assert_eq!(deal["stage_entered_at"], "2026-03-01T00:00:00Z");
+    assert_eq!(deal["opened_at"], "2026-01-01T00:00:00Z");
+    assert_eq!(deal["transition_count"], 4);
+    let log = app.log(&id).await;
+    let moves: Vec<(i64, Option<&str>, &str)> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["seq"].as_i64().unwrap(),
+                t["from_stage"].as_str(),
+                t["to_stage"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            (1, None, "lead"),
+            (2, Some("lead"), "mql"),
+            (3, Some("lead"), "sql"),
+            (4, Some("mql"), "lost"),
+        ]
+    );
+    assert_eq!(rebuild(&app).await, 0);
+}
