@@ -54,6 +54,26 @@ pub struct TransitionRow {
 }
 
 impl TransitionRow {
+    /// A deal's first move: opening in `stage` at `at`.
+    pub fn opening(
+        deal_id: Uuid,
+        stage: String,
+        at: DateTime<Utc>,
+        origin: &str,
+        recorded_at: DateTime<Utc>,
+    ) -> TransitionRow {
+        TransitionRow {
+            deal_id,
+            seq: 1,
+            from_stage: None,
+            to_stage: stage,
+            at,
+            reason: None,
+            origin: origin.to_string(),
+            recorded_at,
+        }
+    }
+
     pub fn entry(&self) -> Entry {
         Entry {
             seq: self.seq,

@@ -87,16 +87,7 @@ pub fn create(
     store::insert(conn, &row)?;
     store::append(
         conn,
-        &TransitionRow {
-            deal_id: row.id,
-            seq: 1,
-            from_stage: None,
-            to_stage: stage,
-            at: opened_at,
-            reason: None,
-            origin: origin.as_str().to_string(),
-            recorded_at: now,
-        },
+        &TransitionRow::opening(row.id, stage, opened_at, origin.as_str(), now),
     )?;
     if origin.publishes() {
         outbox::enqueue(conn, &created_event(&row), trace)?;

@@ -314,16 +314,8 @@ impl Batch {
             .ok_or(OpenError::NoSuchFunnel)?;
         let (stage, opened_at) = deal.opening(&funnel.def, self.now)?;
         let row = DealRow::opening(&deal, funnel.version, stage.clone(), opened_at, self.now)?;
-        let first = TransitionRow {
-            deal_id: row.id,
-            seq: 1,
-            from_stage: None,
-            to_stage: stage,
-            at: opened_at,
-            reason: None,
-            origin: Origin::Import.as_str().to_string(),
-            recorded_at: self.now,
-        };
+        let first =
+            TransitionRow::opening(row.id, stage, opened_at, Origin::Import.as_str(), self.now);
         if let Some(x) = &row.external_id {
             self.by_external.insert(x.clone(), row.id);
         }
