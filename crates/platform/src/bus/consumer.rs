@@ -552,3 +552,41 @@ fn truncate(s: &str) -> &str {
     }
     &s[..end]
 }
+
+#[cfg(test)]
+mod tests {
+    use contracts::leads::LeadMerged;
+
+    use super::*;
+
+    fn merged(email: &str) -> LeadMerged {
+        LeadMerged {
+            lead_id: uuid::Uuid::now_v7(),
+            merged_lead_id: uuid::Uuid::now_v7(),
+            merged_email: email.to_string(),
+            merged_anonymous_id: None,
+            merged_at: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn decode_batch_takes_only_several_events_of_its_type() {
+        let a = RawEvent::new(&merged("a@example.com"), None);
+        let b = RawEvent::new(&merged("b@example.com"), None);
+        let batch = decode_batch::<LeadMerged>(&[&a, &b]).unwrap().unwrap();
+        let emails: Vec<&str> = batch.iter().map(|m| m.merged_email.as_str()).collect();
+        assert_eq!(emails, ["a@example.com", "b@example.com"]);
+        assert!(decode_batch::<LeadMerged>(&[&a]).unwrap().is_none());
+
+        let mut other = b.clone();
+        other.ty = "touchstone.funnel.deal.won.v1".into();
+        assert!(decode_batch::<LeadMerged>(&[&a, &other]).unwrap().is_none());
+
+        let mut broken = b.clone();
+        broken.data = serde_json::json!({"lead_id": "not a uuid"});
+        assert!(matches!(
+            decode_batch::<LeadMerged>(&[&a, &broken]),
+            Err(HandlerError::Permanent(_))
+        ));
+    }
+}
