@@ -2,8 +2,9 @@
 //! answer with, so that each handler declares only the ones its own logic returns.
 
 use utoipa::Modify;
-use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
-use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder, Schema};
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn, PathItem};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Required, ResponseBuilder, Schema};
 
 use crate::http::problem::PROBLEM_JSON;
 
@@ -16,15 +17,65 @@ use crate::http::problem::PROBLEM_JSON;
 ///   such resource);
 /// - query parameters ([`crate::http::query::Query`]): 422 (a bad or unknown parameter).
 ///
-/// A response the handler declares itself is left as it is.
+/// And the conventions every service keeps (docs/api-conventions.md), which a test checks
+/// over every route:
+///
+/// - a POST that creates (declares 201) takes `Idempotency-Key`;
+/// - a PUT or PATCH requires `If-Match`: 428 without it, 412 when stale;
+/// - a GET of a resource that has a PUT or PATCH takes `If-None-Match` and answers 304.
+///
+/// A response or header the handler declares itself is left as it is.
 pub struct ProblemResponses;
 
 impl Modify for ProblemResponses {
     fn modify(&self, openapi: &mut OpenApi) {
         for item in openapi.paths.paths.values_mut() {
             operations(item).for_each(add_problems);
+            let mutable = item.put.is_some() || item.patch.is_some();
+            for op in [&mut item.put, &mut item.patch].into_iter().flatten() {
+                header(op, "If-Match", true, "The ETag of your last read of this resource");
+                add(op, 412, "If-Match is not the current ETag; `current_etag` names it");
+                add(op, 428, "If-Match is missing");
+            }
+            if let Some(op) = item.post.as_mut().filter(|op| op.responses.responses.contains_key("201")) {
+                header(
+                    op,
+                    "Idempotency-Key",
+                    false,
+                    "Replays the first response to the same key and body for 24 h; another body with the same key is a 422",
+                );
+            }
+            if let Some(op) = item.get.as_mut().filter(|_| mutable) {
+                header(op, "If-None-Match", false, "An ETag you hold: 304 when it is current");
+                op.responses.responses.entry("304".into()).or_insert_with(|| {
+                    ResponseBuilder::new()
+                        .description("Not modified: the ETag in If-None-Match is current")
+                        .build()
+                        .into()
+                });
+            }
         }
     }
+}
+
+/// Declares a header parameter unless the operation already does (names compared without
+/// case).
+fn header(op: &mut Operation, name: &str, required: bool, description: &str) {
+    let params = op.parameters.get_or_insert_with(Vec::new);
+    if params.iter().any(|p| {
+        p.parameter_in == ParameterIn::Header && p.name.eq_ignore_ascii_case(name)
+    }) {
+        return;
+    }
+    params.push(
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Header)
+            .required(if required { Required::True } else { Required::False })
+            .description(Some(description))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .build(),
+    );
 }
 
 /// The operations of a path, whatever their method.
@@ -148,9 +199,49 @@ mod tests {
     #[allow(dead_code)]
     fn list_things() {}
 
+    #[utoipa::path(put, path = "/things/{id}", request_body = Body, responses((status = 200)))]
+    #[allow(dead_code)]
+    fn put_thing() {}
+
+    #[utoipa::path(get, path = "/things/{id}", responses((status = 200)))]
+    #[allow(dead_code)]
+    fn get_thing() {}
+
+    #[utoipa::path(post, path = "/things", request_body = Body, responses((status = 201)))]
+    #[allow(dead_code)]
+    fn create_thing() {}
+
     #[derive(utoipa::OpenApi)]
     #[openapi(paths(post_thing, list_things), modifiers(&ProblemResponses))]
     struct Doc;
+
+    #[derive(utoipa::OpenApi)]
+    #[openapi(paths(put_thing, get_thing, create_thing, list_things), modifiers(&ProblemResponses))]
+    struct Versioned;
+
+    #[test]
+    fn declares_if_match_if_none_match_and_idempotency_key_by_the_conventions() {
+        let doc = serde_json::to_value(Versioned::openapi()).unwrap();
+        let headers = |op: &serde_json::Value| -> Vec<(String, bool)> {
+            op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "header")
+                .map(|p| (p["name"].as_str().unwrap().to_string(), p["required"] == true))
+                .collect()
+        };
+        let put = &doc["paths"]["/things/{id}"]["put"];
+        assert_eq!(headers(put), [("If-Match".to_string(), true)]);
+        assert!(put["responses"].get("412").is_some() && put["responses"].get("428").is_some());
+        let get = &doc["paths"]["/things/{id}"]["get"];
+        assert_eq!(headers(get), [("If-None-Match".to_string(), false)]);
+        assert!(get["responses"].get("304").is_some());
+        let create = &doc["paths"]["/things"]["post"];
+        assert_eq!(headers(create), [("Idempotency-Key".to_string(), false)]);
+        let list = &doc["paths"]["/things"]["get"];
+        assert!(headers(list).is_empty() && list["responses"].get("304").is_none());
+    }
 
     #[test]
     fn enumerate_lists_the_values_and_keeps_null() {

@@ -31,6 +31,61 @@ pub fn paginate<T>(
     }
 }
 
+/// [`paginate`] for rows keyed by text (such as a campaign's own id).
+pub fn paginate_by_key<T>(
+    mut rows: Vec<T>,
+    limit: i64,
+    key: impl Fn(&T) -> String,
+) -> (Vec<T>, Option<String>) {
+    if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        let next = rows.last().map(|r| encode_key_cursor(&key(r)));
+        (rows, next)
+    } else {
+        (rows, None)
+    }
+}
+
+/// `limit` and `cursor`, the paging parameters of every collection, for its OpenAPI.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PageParams {
+    /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<u32>,
+    /// Opaque cursor from the previous page's `next_cursor`.
+    cursor: Option<String>,
+}
+
+/// The one collection shape: `{"items": [...], "next_cursor": ...}`.
+/// `platform::page!(ProductPage, ProductResponse);`
+#[macro_export]
+macro_rules! page {
+    ($(#[$m:meta])* $name:ident, $item:ty) => {
+        $(#[$m])*
+        #[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        pub struct $name {
+            pub items: Vec<$item>,
+            /// Pass as `cursor` to get the next page; null on the last page.
+            pub next_cursor: Option<String>,
+        }
+    };
+}
+
+pub fn encode_key_cursor(key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("k:{key}"))
+}
+
+pub fn decode_key_cursor(s: &str) -> Result<String, String> {
+    URL_SAFE_NO_PAD
+        .decode(s)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|k| k.strip_prefix("k:").map(str::to_string))
+        .ok_or_else(|| "is not a cursor returned by this endpoint".to_string())
+}
+
 pub fn encode_cursor(id: Uuid) -> String {
     URL_SAFE_NO_PAD.encode(id.as_bytes())
 }
@@ -114,16 +169,29 @@ impl<'a> Query<'a> {
 
     /// `limit` (1..=500, default 50) and `cursor`.
     pub fn page(&mut self) -> (i64, Option<Uuid>) {
-        let limit = self
-            .parse("limit", "an integer from 1 to 500", |s| {
-                s.parse::<i64>().ok().filter(|n| (1..=500).contains(n))
-            })
-            .unwrap_or(50);
+        let limit = self.limit();
         let after = match self.params.get("cursor") {
             Some(c) => self.errors.take("cursor", decode_cursor(c)),
             None => None,
         };
         (limit, after)
+    }
+
+    /// [`Query::page`] for collections keyed by text.
+    pub fn page_by_key(&mut self) -> (i64, Option<String>) {
+        let limit = self.limit();
+        let after = match self.params.get("cursor") {
+            Some(c) => self.errors.take("cursor", decode_key_cursor(c)),
+            None => None,
+        };
+        (limit, after)
+    }
+
+    fn limit(&mut self) -> i64 {
+        self.parse("limit", "an integer from 1 to 500", |s| {
+            s.parse::<i64>().ok().filter(|n| (1..=500).contains(n))
+        })
+        .unwrap_or(50)
     }
 
     /// `format`: json (the default), csv or parquet.
@@ -161,5 +229,10 @@ mod tests {
         assert_eq!(decode_cursor(&encode_cursor(id)), Ok(id));
         assert!(decode_cursor("!!").is_err());
         assert!(decode_cursor("abc").is_err());
+        assert_eq!(
+            decode_key_cursor(&encode_key_cursor("spring-26")),
+            Ok("spring-26".to_string())
+        );
+        assert!(decode_key_cursor(&encode_cursor(id)).is_err());
     }
 }
