@@ -69,6 +69,7 @@ impl Application {
         );
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(middleware::problem_instance))
                 .wrap(from_fn(middleware::observe))
                 .app_data(data.0.clone())
                 .app_data(data.1.clone())

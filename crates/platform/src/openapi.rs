@@ -33,11 +33,24 @@ impl Modify for ProblemResponses {
             operations(item).for_each(add_problems);
             let mutable = item.put.is_some() || item.patch.is_some();
             for op in [&mut item.put, &mut item.patch].into_iter().flatten() {
-                header(op, "If-Match", true, "The ETag of your last read of this resource");
-                add(op, 412, "If-Match is not the current ETag; `current_etag` names it");
+                header(
+                    op,
+                    "If-Match",
+                    true,
+                    "The ETag of your last read of this resource",
+                );
+                add(
+                    op,
+                    412,
+                    "If-Match is not the current ETag; `current_etag` names it",
+                );
                 add(op, 428, "If-Match is missing");
             }
-            if let Some(op) = item.post.as_mut().filter(|op| op.responses.responses.contains_key("201")) {
+            if let Some(op) = item
+                .post
+                .as_mut()
+                .filter(|op| op.responses.responses.contains_key("201"))
+            {
                 header(
                     op,
                     "Idempotency-Key",
@@ -46,13 +59,21 @@ impl Modify for ProblemResponses {
                 );
             }
             if let Some(op) = item.get.as_mut().filter(|_| mutable) {
-                header(op, "If-None-Match", false, "An ETag you hold: 304 when it is current");
-                op.responses.responses.entry("304".into()).or_insert_with(|| {
-                    ResponseBuilder::new()
-                        .description("Not modified: the ETag in If-None-Match is current")
-                        .build()
-                        .into()
-                });
+                header(
+                    op,
+                    "If-None-Match",
+                    false,
+                    "An ETag you hold: 304 when it is current",
+                );
+                op.responses
+                    .responses
+                    .entry("304".into())
+                    .or_insert_with(|| {
+                        ResponseBuilder::new()
+                            .description("Not modified: the ETag in If-None-Match is current")
+                            .build()
+                            .into()
+                    });
             }
         }
     }
@@ -62,16 +83,21 @@ impl Modify for ProblemResponses {
 /// case).
 fn header(op: &mut Operation, name: &str, required: bool, description: &str) {
     let params = op.parameters.get_or_insert_with(Vec::new);
-    if params.iter().any(|p| {
-        p.parameter_in == ParameterIn::Header && p.name.eq_ignore_ascii_case(name)
-    }) {
+    if params
+        .iter()
+        .any(|p| p.parameter_in == ParameterIn::Header && p.name.eq_ignore_ascii_case(name))
+    {
         return;
     }
     params.push(
         ParameterBuilder::new()
             .name(name)
             .parameter_in(ParameterIn::Header)
-            .required(if required { Required::True } else { Required::False })
+            .required(if required {
+                Required::True
+            } else {
+                Required::False
+            })
             .description(Some(description))
             .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
             .build(),
@@ -228,7 +254,12 @@ mod tests {
                 .into_iter()
                 .flatten()
                 .filter(|p| p["in"] == "header")
-                .map(|p| (p["name"].as_str().unwrap().to_string(), p["required"] == true))
+                .map(|p| {
+                    (
+                        p["name"].as_str().unwrap().to_string(),
+                        p["required"] == true,
+                    )
+                })
                 .collect()
         };
         let put = &doc["paths"]["/things/{id}"]["put"];

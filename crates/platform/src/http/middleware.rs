@@ -3,8 +3,9 @@
 use std::future::{Ready, ready};
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{self, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::CONTENT_TYPE;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
@@ -73,6 +74,46 @@ pub async fn observe(
         }
         res
     })
+}
+
+/// The `instance` of a problem answering request `id`.
+pub fn instance(id: &str) -> String {
+    format!("urn:touchstone:request:{id}")
+}
+
+/// Gives every `application/problem+json` answer its `instance` (the request id), whoever
+/// built it: a handler, an extractor or the platform's routes.
+pub async fn problem_instance(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?;
+    let is_problem = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with(crate::http::problem::PROBLEM_JSON));
+    let id = res.request().extensions().get::<RequestId>().cloned();
+    let (Some(RequestId(id)), true) = (id, is_problem) else {
+        return Ok(res.map_into_boxed_body());
+    };
+    let (req, res) = res.into_parts();
+    let (head, body) = res.into_parts();
+    let bytes = body::to_bytes(body).await.map_err(|e| {
+        let e: Box<dyn std::error::Error> = e.into();
+        actix_web::error::ErrorInternalServerError(e.to_string())
+    })?;
+    let bytes = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(serde_json::Value::Object(mut p)) if !p.contains_key("instance") => {
+            p.insert("instance".into(), instance(&id).into());
+            serde_json::to_vec(&p).map(Into::into).unwrap_or(bytes)
+        }
+        _ => bytes,
+    };
+    Ok(ServiceResponse::new(
+        req,
+        head.set_body(bytes).map_into_boxed_body(),
+    ))
 }
 
 impl FromRequest for TraceContext {

@@ -21,6 +21,10 @@ pub struct Problem {
     pub detail: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// This occurrence: `urn:touchstone:request:<X-Request-Id>`, the id in the response's
+    /// `X-Request-Id` header and in the service's logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
     /// Problem-specific members, e.g. `existing_id` on a duplicate.
     #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
     #[schema(value_type = Object)]
@@ -53,6 +57,7 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             errors: Vec::new(),
+            instance: None,
             extensions: serde_json::Map::new(),
         }
     }

@@ -73,7 +73,11 @@ pub fn versioned(status: StatusCode, version: i32, body: &impl Serialize) -> Htt
 
 /// Whether the request's `If-None-Match` names the current version (or is `*`).
 pub fn not_modified(req: &HttpRequest, version: i32) -> bool {
-    let Some(v) = req.headers().get("if-none-match").and_then(|v| v.to_str().ok()) else {
+    let Some(v) = req
+        .headers()
+        .get("if-none-match")
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
     v.split(',')
@@ -84,7 +88,9 @@ pub fn not_modified(req: &HttpRequest, version: i32) -> bool {
 /// current, else 200 with the body.
 pub fn read(req: &HttpRequest, version: i32, body: &impl Serialize) -> HttpResponse {
     if not_modified(req, version) {
-        HttpResponse::NotModified().insert_header(etag(version)).finish()
+        HttpResponse::NotModified()
+            .insert_header(etag(version))
+            .finish()
     } else {
         versioned(StatusCode::OK, version, body)
     }
