@@ -2,6 +2,7 @@
 
 use actix_web::http::StatusCode;
 use platform::Problem;
+use platform::http::idempotency::IdempotencyError;
 use platform::http::{FieldError, ServiceError};
 
 use crate::domain::calculator::Rejection;
@@ -9,6 +10,8 @@ use crate::domain::cvp::CalcError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BreakevenError {
+    /// A problem as it stands: invalid input, a missing or stale `If-Match`, a reused
+    /// `Idempotency-Key`.
     #[error("{0}")]
     Invalid(Problem),
     /// Price does not exceed variable cost: no volume breaks even.
@@ -18,8 +21,10 @@ pub enum BreakevenError {
     Overflow,
     #[error("{0} not found")]
     NotFound(String),
-    #[error("{0}")]
-    Conflict(String),
+    /// A create names a resource that exists: the 409 carries its id as `existing_id`, so a
+    /// client whose create timed out can find what it made.
+    #[error("a {what} with id {id:?} exists")]
+    Exists { what: &'static str, id: String },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -31,6 +36,15 @@ impl From<CalcError> for BreakevenError {
         match e {
             CalcError::Unreachable { field } => BreakevenError::Unreachable { field },
             CalcError::Overflow => BreakevenError::Overflow,
+        }
+    }
+}
+
+impl From<IdempotencyError> for BreakevenError {
+    fn from(e: IdempotencyError) -> Self {
+        match e {
+            IdempotencyError::Mismatch => BreakevenError::Invalid(e.into()),
+            IdempotencyError::Db(e) => e.into(),
         }
     }
 }
@@ -62,7 +76,9 @@ impl ServiceError for BreakevenError {
                 )
             },
             BreakevenError::NotFound(what) => Problem::not_found(format!("{what} does not exist")),
-            BreakevenError::Conflict(detail) => Problem::conflict(detail.clone()),
+            BreakevenError::Exists { id, .. } => {
+                Problem::conflict(self.to_string()).with("existing_id", id)
+            }
             BreakevenError::Unexpected(e) => {
                 tracing::error!(error = ?e, "unexpected error");
                 Problem::internal()

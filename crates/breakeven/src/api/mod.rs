@@ -5,14 +5,24 @@ pub mod records;
 pub mod reports;
 pub mod scenarios;
 
-use actix_web::{HttpResponse, http::StatusCode, web};
-use platform::openapi::ProblemResponses;
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::web::Bytes;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, http::StatusCode, web};
+use diesel::PgConnection;
+use platform::Db;
+use platform::http::idempotency::{self, IdempotencyKey, StoredResponse};
+use platform::http::versioning;
+use platform::openapi::{ProblemResponses, enumerate};
 use serde::Serialize;
-use utoipa::OpenApi;
+use utoipa::{Modify, OpenApi};
+
+use crate::error::BreakevenError;
 
 #[derive(OpenApi)]
 #[openapi(
-    modifiers(&ProblemResponses),
+    modifiers(&ProblemResponses, &Vocabularies),
     info(
         title = "Touchstone break-even",
         description = "Cost-volume-profit calculator and chart, products, fixed costs, campaigns, scenarios, live campaign break-even and the campaign profitability report. Amounts are decimal strings; errors are RFC 9457 problems."
@@ -39,6 +49,23 @@ use utoipa::OpenApi;
     )
 )]
 pub struct ApiDoc;
+
+/// Lists the values of the string fields checked against a fixed vocabulary.
+struct Vocabularies;
+
+impl Modify for Vocabularies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for schema in ["FixedCostInput", "FixedCostResponse"] {
+            enumerate(openapi, schema, "period", &["month", "quarter", "year"]);
+        }
+        enumerate(
+            openapi,
+            "MarginOfSafetyResult",
+            "basis",
+            &["actual", "planned"],
+        );
+    }
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
@@ -103,11 +130,47 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// A 201 with `Location`.
-pub fn created(location: &str, body: impl Serialize) -> HttpResponse {
-    HttpResponse::build(StatusCode::CREATED)
-        .insert_header((actix_web::http::header::LOCATION, location))
-        .json(body)
+/// The version a PUT names in `If-Match`. An extractor rather than a call in the handler,
+/// and listed before the body, so that a missing (428) or unparsable (412) `If-Match` is
+/// answered whatever the body holds.
+#[derive(Debug, Clone, Copy)]
+pub struct IfMatch(pub i32);
+
+impl FromRequest for IfMatch {
+    type Error = BreakevenError;
+    type Future = Ready<Result<Self, BreakevenError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(versioning::if_match(req).map(IfMatch).map_err(Into::into))
+    }
+}
+
+/// A 201 as stored for `Idempotency-Key` replays: `Location`, and the new resource's
+/// version as its `ETag`.
+pub fn created(location: String, version: i32, body: &impl Serialize) -> StoredResponse {
+    let (name, etag) = versioning::etag(version);
+    StoredResponse::json(StatusCode::CREATED, body)
+        .header("location", location)
+        .header(name, etag)
+}
+
+/// Runs a create under the request's `Idempotency-Key` in `scope` (the method and the
+/// concrete path): the same key and body replay the stored answer, another body is a 422.
+pub async fn idempotent<F>(
+    db: &Db,
+    scope: &str,
+    key: IdempotencyKey,
+    raw: Bytes,
+    work: F,
+) -> Result<HttpResponse, BreakevenError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<StoredResponse, BreakevenError> + Send + 'static,
+{
+    let scope = scope.to_string();
+    let (response, replayed) = db
+        .run(move |conn| idempotency::run(conn, &scope, &key, &raw, work))
+        .await?;
+    Ok(response.into_response(replayed))
 }
 
 pub use platform::http::query::Query;

@@ -2,11 +2,14 @@
 
 use std::collections::HashMap;
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use platform::Db;
+use platform::http::idempotency::IdempotencyKey;
 use platform::http::json::Json;
-use platform::http::query::path_id;
+use platform::http::query::{PageParams, paginate, path_id};
+use platform::http::versioning;
 use platform::validation::Invalid;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -14,7 +17,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::calculator::{CalculateRequest, CalculateResponse};
-use super::{Query, created};
+use super::{IfMatch, Query, created, idempotent};
 use crate::domain::calculator;
 use crate::domain::scenario;
 use crate::error::BreakevenError;
@@ -54,10 +57,11 @@ impl From<ScenarioRow> for ScenarioResponse {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ScenarioList {
-    pub items: Vec<ScenarioResponse>,
-}
+platform::page!(
+    /// A page of scenarios (each at its latest version) in id order.
+    ScenarioPage,
+    ScenarioResponse
+);
 
 /// Name, inputs and results, ready to save: the calculation runs before anything is
 /// written, so a bad input writes nothing.
@@ -80,36 +84,49 @@ fn evaluate(
 /// Saves a scenario as version 1.
 #[utoipa::path(
     post, path = "/v1/scenarios", tag = "scenarios", request_body = ScenarioInput,
-    responses((status = 201, body = ScenarioResponse), (status = 422, body = platform::http::Problem, content_type = "application/problem+json"))
+    responses(
+        (status = 201, body = ScenarioResponse, headers(("etag" = String, description = "The version, for If-Match"), ("location" = String))),
+        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
+    )
 )]
 #[tracing::instrument(skip_all)]
 pub async fn create_scenario(
     db: web::Data<Db>,
+    key: IdempotencyKey,
     body: Json<ScenarioInput>,
 ) -> Result<HttpResponse, BreakevenError> {
     let (name, inputs, results) = evaluate(&body.value)?;
-    let row = usecase::create(&db, name, inputs, results).await?;
-    Ok(created(
-        &format!("/v1/scenarios/{}", row.id),
-        ScenarioResponse::from(row),
-    ))
+    idempotent(&db, "POST /v1/scenarios", key, body.raw, move |tx| {
+        let row = usecase::create(tx, &name, inputs, results)?;
+        Ok(created(
+            format!("/v1/scenarios/{}", row.id),
+            row.version,
+            &ScenarioResponse::from(row),
+        ))
+    })
+    .await
 }
 
-/// Saves a new version of a scenario.
+/// Saves a new version of a scenario; `If-Match` names its latest version.
 #[utoipa::path(
     put, path = "/v1/scenarios/{id}", tag = "scenarios", request_body = ScenarioInput, params(("id" = Uuid, Path)),
-    responses((status = 200, body = ScenarioResponse), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"), (status = 422, body = platform::http::Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = ScenarioResponse, headers(("etag" = String, description = "The new version"))), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"), (status = 422, body = platform::http::Problem, content_type = "application/problem+json"))
 )]
 #[tracing::instrument(skip_all)]
 pub async fn put_scenario(
+    IfMatch(expected): IfMatch,
     db: web::Data<Db>,
     id: web::Path<String>,
     body: Json<ScenarioInput>,
 ) -> Result<HttpResponse, BreakevenError> {
     let id = path_id(&id)?;
     let (name, inputs, results) = evaluate(&body.value)?;
-    let row = usecase::save_version(&db, id, name, inputs, results).await?;
-    Ok(HttpResponse::Ok().json(ScenarioResponse::from(row)))
+    let row = usecase::save_version(&db, id, expected, name, inputs, results).await?;
+    Ok(versioning::versioned(
+        StatusCode::OK,
+        row.version,
+        &ScenarioResponse::from(row),
+    ))
 }
 
 fn version_param(q: &mut Query<'_>, name: &str) -> Option<i32> {
@@ -118,13 +135,14 @@ fn version_param(q: &mut Query<'_>, name: &str) -> Option<i32> {
     })
 }
 
-/// The latest version of a scenario, or `?version=n`.
+/// The latest version of a scenario, or `?version=n`; the `ETag` is the version answered.
 #[utoipa::path(
     get, path = "/v1/scenarios/{id}", tag = "scenarios",
-    params(("id" = Uuid, Path), ("version" = Option<i32>, Query)),
-    responses((status = 200, body = ScenarioResponse), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"))
+    params(("id" = Uuid, Path), ("version" = Option<i32>, Query, minimum = 1, description = "A past version (default: the latest)")),
+    responses((status = 200, body = ScenarioResponse, headers(("etag" = String, description = "The version answered"))), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"))
 )]
 pub async fn get_scenario(
+    req: HttpRequest,
     db: web::Data<Db>,
     id: web::Path<String>,
     query: web::Query<HashMap<String, String>>,
@@ -134,14 +152,30 @@ pub async fn get_scenario(
     let version = version_param(&mut q, "version");
     q.finish()?;
     let row = usecase::get(&db, id, version).await?;
-    Ok(HttpResponse::Ok().json(ScenarioResponse::from(row)))
+    Ok(versioning::read(
+        &req,
+        row.version,
+        &ScenarioResponse::from(row),
+    ))
 }
 
-#[utoipa::path(get, path = "/v1/scenarios", tag = "scenarios", responses((status = 200, body = ScenarioList)))]
-pub async fn list_scenarios(db: web::Data<Db>) -> Result<HttpResponse, BreakevenError> {
-    let rows = usecase::list(&db).await?;
-    Ok(HttpResponse::Ok().json(ScenarioList {
+/// Scenarios, each at its latest version, in id order, a page at a time.
+#[utoipa::path(
+    get, path = "/v1/scenarios", tag = "scenarios", params(PageParams),
+    responses((status = 200, body = ScenarioPage))
+)]
+pub async fn list_scenarios(
+    db: web::Data<Db>,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, BreakevenError> {
+    let mut q = Query::new(&query, &["limit", "cursor"]);
+    let (limit, after) = q.page();
+    q.finish()?;
+    let rows = usecase::page(&db, after, limit + 1).await?;
+    let (rows, next_cursor) = paginate(rows, limit, |r| r.id);
+    Ok(HttpResponse::Ok().json(ScenarioPage {
         items: rows.into_iter().map(Into::into).collect(),
+        next_cursor,
     }))
 }
 

@@ -3,13 +3,13 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::Text;
+use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::schema::campaigns;
-use super::{find_and_list, now};
+use super::{find_lock_and_page, now};
 use crate::domain::records::Campaign;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -82,7 +82,16 @@ pub fn insert(conn: &mut PgConnection, c: &Campaign) -> QueryResult<Option<Campa
         .optional()
 }
 
-find_and_list!(campaigns, CampaignRow, &str);
+find_lock_and_page!(campaigns, CampaignRow, &str);
+
+/// The ids of the campaigns whose product mix names `product`.
+pub fn selling(conn: &mut PgConnection, product: Uuid) -> QueryResult<Vec<String>> {
+    campaigns::table
+        .filter(campaigns::product_mix.contains(serde_json::json!([{ "product_id": product }])))
+        .order(campaigns::id)
+        .select(campaigns::id)
+        .load(conn)
+}
 
 /// Replaces a campaign (by its id) as its next version; `None` when it does not exist.
 pub fn update(conn: &mut PgConnection, c: &Campaign) -> QueryResult<Option<CampaignRow>> {
@@ -103,21 +112,37 @@ pub fn update(conn: &mut PgConnection, c: &Campaign) -> QueryResult<Option<Campa
         .optional()
 }
 
-#[derive(QueryableByName)]
-struct CampaignId {
+/// A campaign id known here, and whether it is defined (else only events have named it).
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct KnownId {
     #[diesel(sql_type = Text)]
-    campaign_id: String,
+    pub campaign_id: String,
+    #[diesel(sql_type = Bool)]
+    pub defined: bool,
 }
 
-/// Every campaign id known, defined or only seen in events, in order.
-pub fn known_ids(conn: &mut PgConnection) -> QueryResult<Vec<String>> {
+/// Campaign ids known, defined or only seen in events: the defined first, then by id;
+/// after `after` (in that order) and at most `limit` when given.
+pub fn known(
+    conn: &mut PgConnection,
+    after: Option<&KnownId>,
+    limit: Option<i64>,
+) -> QueryResult<Vec<KnownId>> {
+    // `c.id IS NULL` orders the defined (false) first; the row comparison resumes there.
+    // Byte order ("C"), as the report's exports sort.
     diesel::sql_query(
-        "SELECT id AS campaign_id FROM campaigns
-         UNION SELECT campaign_id FROM campaign_spend
-         UNION SELECT campaign_id FROM won_deals WHERE campaign_id IS NOT NULL
-         UNION SELECT campaign_id FROM attributions
-         ORDER BY 1 LIMIT 10000",
+        r#"SELECT k.campaign_id, c.id IS NOT NULL AS defined
+         FROM (SELECT id AS campaign_id FROM campaigns
+               UNION SELECT campaign_id FROM campaign_spend
+               UNION SELECT campaign_id FROM won_deals WHERE campaign_id IS NOT NULL
+               UNION SELECT campaign_id FROM attributions) k
+         LEFT JOIN campaigns c ON c.id = k.campaign_id
+         WHERE $1::bool IS NULL OR (c.id IS NULL, k.campaign_id COLLATE "C") > (NOT $1, $2)
+         ORDER BY c.id IS NULL, k.campaign_id COLLATE "C"
+         LIMIT $3"#,
     )
-    .load::<CampaignId>(conn)
-    .map(|rows| rows.into_iter().map(|r| r.campaign_id).collect())
+    .bind::<Nullable<Bool>, _>(after.map(|a| a.defined))
+    .bind::<Nullable<Text>, _>(after.map(|a| a.campaign_id.as_str()))
+    .bind::<Nullable<BigInt>, _>(limit)
+    .load(conn)
 }

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::schema::fixed_costs;
-use super::{find_and_list, now};
+use super::{find_lock_and_page, now};
 use crate::domain::records::FixedCost;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -39,7 +39,7 @@ pub fn insert(conn: &mut PgConnection, f: &FixedCost) -> QueryResult<FixedCostRo
         .get_result(conn)
 }
 
-find_and_list!(fixed_costs, FixedCostRow, Uuid);
+find_lock_and_page!(fixed_costs, FixedCostRow, Uuid);
 
 /// Replaces a fixed-cost item as its next version; `None` when it does not exist.
 pub fn update(

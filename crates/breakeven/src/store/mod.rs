@@ -14,18 +14,15 @@ pub mod spend;
 
 use chrono::{DateTime, SubsecRound, Utc};
 
-/// Lists stop here; the catalogue of one company is small.
-pub const LIST_LIMIT: i64 = 1000;
-
 /// The time a write records. PostgreSQL keeps microseconds: truncated so that the write's
 /// answer equals later reads.
 pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
-/// `find` (by primary key) and `list` (in key order, at most [`LIST_LIMIT`]) of a table's
-/// rows, as the records tables all read them.
-macro_rules! find_and_list {
+/// `find` and `lock` (by primary key) and `page` (in key order, after a key) of a
+/// table's rows, as the records tables all read them.
+macro_rules! find_lock_and_page {
     ($table:ident, $row:ty, $key:ty) => {
         pub fn find(conn: &mut PgConnection, id: $key) -> QueryResult<Option<$row>> {
             $table::table
@@ -35,13 +32,32 @@ macro_rules! find_and_list {
                 .optional()
         }
 
-        pub fn list(conn: &mut PgConnection) -> QueryResult<Vec<$row>> {
+        /// The row, locked until the transaction ends (a replace reads its version here).
+        pub fn lock(conn: &mut PgConnection, id: $key) -> QueryResult<Option<$row>> {
             $table::table
-                .order($table::id)
-                .limit($crate::store::LIST_LIMIT)
+                .find(id)
                 .select(<$row>::as_select())
-                .load(conn)
+                .for_update()
+                .first(conn)
+                .optional()
+        }
+
+        /// At most `limit` rows in key order, after the key `after`.
+        pub fn page(
+            conn: &mut PgConnection,
+            after: Option<$key>,
+            limit: i64,
+        ) -> QueryResult<Vec<$row>> {
+            let mut q = $table::table
+                .order($table::id)
+                .limit(limit)
+                .select(<$row>::as_select())
+                .into_boxed();
+            if let Some(after) = after {
+                q = q.filter($table::id.gt(after));
+            }
+            q.load(conn)
         }
     };
 }
-use find_and_list;
+use find_lock_and_page;

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::schema::products;
-use super::{find_and_list, now};
+use super::{find_lock_and_page, now};
 use crate::domain::records::PricedProduct;
 use crate::domain::records::Product;
 
@@ -40,7 +40,7 @@ pub fn insert(conn: &mut PgConnection, p: &Product) -> QueryResult<ProductRow> {
         .get_result(conn)
 }
 
-find_and_list!(products, ProductRow, Uuid);
+find_lock_and_page!(products, ProductRow, Uuid);
 
 /// Replaces a product as its next version; `None` when it does not exist.
 pub fn update(conn: &mut PgConnection, id: Uuid, p: &Product) -> QueryResult<Option<ProductRow>> {

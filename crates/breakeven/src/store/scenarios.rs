@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::now;
 use super::schema::scenarios;
-use super::{LIST_LIMIT, now};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = scenarios)]
@@ -19,25 +19,21 @@ pub struct ScenarioRow {
     pub created_at: DateTime<Utc>,
 }
 
-fn insert(
-    conn: &mut PgConnection,
+fn row(
     id: Uuid,
     version: i32,
     name: &str,
     inputs: serde_json::Value,
     results: serde_json::Value,
-) -> QueryResult<ScenarioRow> {
-    diesel::insert_into(scenarios::table)
-        .values(ScenarioRow {
-            id,
-            version,
-            name: name.to_string(),
-            inputs,
-            results,
-            created_at: now(),
-        })
-        .returning(ScenarioRow::as_returning())
-        .get_result(conn)
+) -> ScenarioRow {
+    ScenarioRow {
+        id,
+        version,
+        name: name.to_string(),
+        inputs,
+        results,
+        created_at: now(),
+    }
 }
 
 /// Saves version 1 of a new scenario.
@@ -47,23 +43,29 @@ pub fn create(
     inputs: serde_json::Value,
     results: serde_json::Value,
 ) -> QueryResult<ScenarioRow> {
-    insert(conn, Uuid::now_v7(), 1, name, inputs, results)
+    diesel::insert_into(scenarios::table)
+        .values(row(Uuid::now_v7(), 1, name, inputs, results))
+        .returning(ScenarioRow::as_returning())
+        .get_result(conn)
 }
 
-/// Saves the next version of an existing scenario; `None` when it does not exist. The
-/// primary key (id, version) makes two concurrent saves of the same version collide
-/// instead of one silently winning.
+/// Saves `version` of an existing scenario; `None` when another save took that version
+/// first (the primary key (id, version) decides, so two concurrent saves of one version
+/// never both land).
 pub fn save_version(
     conn: &mut PgConnection,
     id: Uuid,
+    version: i32,
     name: &str,
     inputs: serde_json::Value,
     results: serde_json::Value,
 ) -> QueryResult<Option<ScenarioRow>> {
-    let Some(latest) = find(conn, id, None)? else {
-        return Ok(None);
-    };
-    insert(conn, id, latest.version + 1, name, inputs, results).map(Some)
+    diesel::insert_into(scenarios::table)
+        .values(row(id, version, name, inputs, results))
+        .on_conflict_do_nothing()
+        .returning(ScenarioRow::as_returning())
+        .get_result(conn)
+        .optional()
 }
 
 /// A version of a scenario, the latest when `version` is `None`.
@@ -82,12 +84,20 @@ pub fn find(
     q.order(scenarios::version.desc()).first(conn).optional()
 }
 
-/// The latest version of every scenario.
-pub fn list(conn: &mut PgConnection) -> QueryResult<Vec<ScenarioRow>> {
-    scenarios::table
+/// The latest version of at most `limit` scenarios, in id order, after the id `after`.
+pub fn page(
+    conn: &mut PgConnection,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<ScenarioRow>> {
+    let mut q = scenarios::table
         .distinct_on(scenarios::id)
         .order((scenarios::id, scenarios::version.desc()))
-        .limit(LIST_LIMIT)
+        .limit(limit)
         .select(ScenarioRow::as_select())
-        .load(conn)
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(scenarios::id.gt(after));
+    }
+    q.load(conn)
 }

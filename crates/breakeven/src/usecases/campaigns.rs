@@ -1,4 +1,4 @@
-//! Campaigns: create, read, list and replace. Each write checks the product mix against
+//! Campaigns: create, read, page and replace. Each write checks the product mix against
 //! the catalogue and evaluates the campaign's alerts: costs and revenue may have arrived
 //! before it was defined.
 
@@ -6,25 +6,28 @@ use diesel::PgConnection;
 use platform::{Db, TraceContext};
 use uuid::Uuid;
 
-use super::{alerts, found, get as get_row, read, transaction};
+use super::{alerts, current, found, get as get_row, read, transaction};
 use crate::Tracking;
 use crate::domain::records::Campaign;
 use crate::error::BreakevenError;
 use crate::store::campaigns::{self as store, CampaignRow};
 use crate::store::products;
 
-pub async fn create(
-    db: &Db,
+/// Creates a campaign in the caller's transaction (the API's, which records its
+/// `Idempotency-Key` with it); a taken id is `Exists`, naming it.
+pub fn create(
+    conn: &mut PgConnection,
     tracking: &Tracking,
-    trace: TraceContext,
-    campaign: Campaign,
+    trace: &TraceContext,
+    campaign: &Campaign,
 ) -> Result<CampaignRow, BreakevenError> {
-    save(db, tracking, trace, campaign, |conn, c| {
-        store::insert(conn, c)?.ok_or_else(|| {
-            BreakevenError::Conflict(format!("a campaign with id {:?} exists", c.id))
-        })
-    })
-    .await
+    check_mix(conn, campaign)?;
+    let row = store::insert(conn, campaign)?.ok_or_else(|| BreakevenError::Exists {
+        what: "campaign",
+        id: campaign.id.clone(),
+    })?;
+    alerts::evaluate_campaign(conn, &row.id, tracking, Some(trace))?;
+    Ok(row)
 }
 
 pub async fn get(db: &Db, id: String) -> Result<CampaignRow, BreakevenError> {
@@ -34,38 +37,44 @@ pub async fn get(db: &Db, id: String) -> Result<CampaignRow, BreakevenError> {
     .await
 }
 
-pub async fn list(db: &Db) -> Result<Vec<CampaignRow>, BreakevenError> {
-    read(db, store::list).await
+/// At most `limit` campaigns in id order, after the id `after`.
+pub async fn page(
+    db: &Db,
+    after: Option<String>,
+    limit: i64,
+) -> Result<Vec<CampaignRow>, BreakevenError> {
+    read(db, move |conn| store::page(conn, after.as_deref(), limit)).await
 }
 
-/// Replaces a campaign (its id cannot change).
+/// Replaces version `expected` of a campaign (its id cannot change) and evaluates its
+/// alerts.
 pub async fn replace(
     db: &Db,
     tracking: &Tracking,
     trace: TraceContext,
+    expected: i32,
     campaign: Campaign,
-) -> Result<CampaignRow, BreakevenError> {
-    save(db, tracking, trace, campaign, |conn, c| {
-        found(store::update(conn, c)?, format!("campaign {}", c.id))
-    })
-    .await
-}
-
-/// Checks the mix, writes the campaign with `write`, then evaluates its alerts.
-async fn save(
-    db: &Db,
-    tracking: &Tracking,
-    trace: TraceContext,
-    campaign: Campaign,
-    write: fn(&mut PgConnection, &Campaign) -> Result<CampaignRow, BreakevenError>,
 ) -> Result<CampaignRow, BreakevenError> {
     let tracking = tracking.clone();
     transaction(db, move |conn| {
-        let ids: Vec<Uuid> = campaign.product_mix.iter().map(|m| m.0).collect();
-        campaign.check_products(&products::priced(conn, &ids)?)?;
-        let row = write(conn, &campaign)?;
+        let what = format!("campaign {}", campaign.id);
+        current(
+            store::lock(conn, &campaign.id)?,
+            what.clone(),
+            expected,
+            |r| r.version,
+        )?;
+        check_mix(conn, &campaign)?;
+        let row = found(store::update(conn, &campaign)?, what)?;
         alerts::evaluate_campaign(conn, &row.id, &tracking, Some(&trace))?;
         Ok(row)
     })
     .await
+}
+
+/// The products of the mix exist, in the campaign's currency.
+fn check_mix(conn: &mut PgConnection, campaign: &Campaign) -> Result<(), BreakevenError> {
+    let ids: Vec<Uuid> = campaign.product_mix.iter().map(|m| m.0).collect();
+    campaign.check_products(&products::priced(conn, &ids)?)?;
+    Ok(())
 }

@@ -15,6 +15,7 @@ pub mod spend;
 
 use diesel::{PgConnection, QueryResult};
 use platform::Db;
+use platform::http::versioning;
 
 use crate::error::BreakevenError;
 
@@ -50,4 +51,18 @@ where
 /// `row`, or `NotFound` naming `what`.
 fn found<T>(row: Option<T>, what: String) -> Result<T, BreakevenError> {
     row.ok_or(BreakevenError::NotFound(what))
+}
+
+/// The current (locked) row a replace works on: `NotFound` naming `what` when there is
+/// none, a 412 naming its ETag when `expected` (the client's `If-Match`) is not its
+/// version.
+fn current<T>(
+    row: Option<T>,
+    what: String,
+    expected: i32,
+    version: impl Fn(&T) -> i32,
+) -> Result<T, BreakevenError> {
+    let row = found(row, what)?;
+    versioning::check(expected, version(&row))?;
+    Ok(row)
 }

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use crate::Tracking;
 use crate::domain::campaign::{self, AlertState, Facts, Progress};
 use crate::error::BreakevenError;
-use crate::store::campaigns::{self, CampaignRow};
+use crate::store::campaigns::{self, CampaignRow, KnownId};
 use crate::store::{alerts, attributions, products, spend};
 
 /// Everything known of one campaign id.
@@ -112,15 +112,39 @@ pub async fn of_campaign(
     Ok(status)
 }
 
-/// Every campaign id known (defined, or only named by events), in order, with its status.
+/// Every campaign id known (defined, or only named by events) with its status: the
+/// defined first, then by id.
 pub async fn all(db: &Db, tracking: &Tracking) -> Result<Vec<CampaignStatus>, BreakevenError> {
     let tracking = tracking.clone();
     db.run(move |conn| {
         let now = Utc::now();
-        campaigns::known_ids(conn)?
+        campaigns::known(conn, None, None)?
             .iter()
-            .map(|id| campaign_status(conn, id, &tracking, now))
+            .map(|k| campaign_status(conn, &k.campaign_id, &tracking, now))
             .collect()
+    })
+    .await
+}
+
+/// At most `limit` of the campaign ids of [`all`], after `after`, with their statuses;
+/// and the position to resume from when more follow.
+pub async fn page(
+    db: &Db,
+    tracking: &Tracking,
+    after: Option<KnownId>,
+    limit: i64,
+) -> Result<(Vec<CampaignStatus>, Option<KnownId>), BreakevenError> {
+    let tracking = tracking.clone();
+    db.run(move |conn| {
+        let now = Utc::now();
+        let mut ids = campaigns::known(conn, after.as_ref(), Some(limit + 1))?;
+        let more = ids.len() as i64 > limit;
+        ids.truncate(limit as usize);
+        let statuses = ids
+            .iter()
+            .map(|k| campaign_status(conn, &k.campaign_id, &tracking, now))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((statuses, if more { ids.pop() } else { None }))
     })
     .await
 }

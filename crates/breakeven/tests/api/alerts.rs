@@ -19,7 +19,7 @@ fn usd() -> contracts::Currency {
     contracts::Currency::parse("USD").unwrap()
 }
 
-fn cost(campaign: &str, amount: i64) -> RawEvent {
+pub fn cost(campaign: &str, amount: i64) -> RawEvent {
     let now = Utc::now();
     RawEvent::new(
         &TouchpointRecorded {
@@ -209,7 +209,11 @@ async fn events_before_the_campaign_count_when_it_is_defined() {
     assert_eq!(app.outbox_count("campaign.at_risk").await, 0);
     // Updating it, and the same deal again, fire nothing more.
     let resp = app
-        .put_json("/v1/campaigns/early", &campaign_body("early", &product))
+        .put_if(
+            "/v1/campaigns/early",
+            &campaign_body("early", &product),
+            Some("\"1\""),
+        )
         .await;
     assert_eq!(resp.status().as_u16(), 200);
     app.publish(&deal).await;

@@ -39,6 +39,33 @@ impl TestApp {
         body
     }
 
+    /// PUTs with `If-Match: etag` (none when `None`).
+    pub async fn put_if(&self, path: &str, body: &Value, etag: Option<&str>) -> reqwest::Response {
+        let mut req = self.client.put(self.url(path)).json(body);
+        if let Some(etag) = etag {
+            req = req.header("if-match", etag);
+        }
+        req.send().await.expect("PUT sent")
+    }
+
+    /// POSTs with `Idempotency-Key: key`.
+    pub async fn post_keyed(&self, path: &str, body: &Value, key: &str) -> reqwest::Response {
+        let req = self.client.post(self.url(path)).json(body);
+        req.header("idempotency-key", key)
+            .send()
+            .await
+            .expect("POST sent")
+    }
+
+    /// GETs with `If-None-Match: etag`.
+    pub async fn get_if_none_match(&self, path: &str, etag: &str) -> reqwest::Response {
+        let req = self
+            .client
+            .get(self.url(path))
+            .header("if-none-match", etag);
+        req.send().await.expect("GET sent")
+    }
+
     pub async fn tap(&self, pattern: &str) -> Tap {
         Tap::open(&self.service.settings.bus, pattern)
             .await

@@ -2,6 +2,7 @@
 
 mod alerts;
 mod calculator;
+mod conventions;
 mod helpers;
 mod input_edges;
 mod records;

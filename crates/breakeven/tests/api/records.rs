@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{campaign_body, spawn_app};
+use crate::helpers::{assert_problem, campaign_body, spawn_app};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn products_fixed_costs_and_campaigns_round_trip() {
@@ -11,9 +11,10 @@ async fn products_fixed_costs_and_campaigns_round_trip() {
     let got = app.get_json(&format!("/v1/products/{product}")).await;
     assert_eq!(got["contribution_margin"], "40");
     let resp = app
-        .put_json(
+        .put_if(
             &format!("/v1/products/{product}"),
             &json!({"name": "Blue Jay", "price": "110", "variable_cost": "60", "currency": "USD"}),
+            Some("\"1\""),
         )
         .await;
     assert_eq!(resp.status().as_u16(), 200);
@@ -33,10 +34,13 @@ async fn products_fixed_costs_and_campaigns_round_trip() {
     let c = app.create("/v1/campaigns", &campaign).await;
     assert_eq!(c["risk_threshold"], "0.5");
     let resp = app.post_json("/v1/campaigns", &campaign).await;
-    assert_eq!(resp.status().as_u16(), 409);
+    let problem = assert_problem(resp, 409, "").await;
+    assert_eq!(problem["existing_id"], "spring-25");
     let mut changed = campaign.clone();
     changed["budget"] = json!("6000");
-    let resp = app.put_json("/v1/campaigns/spring-25", &changed).await;
+    let resp = app
+        .put_if("/v1/campaigns/spring-25", &changed, Some("\"1\""))
+        .await;
     assert_eq!(resp.status().as_u16(), 200);
     let got = app.get_json("/v1/campaigns/spring-25").await;
     assert_eq!(

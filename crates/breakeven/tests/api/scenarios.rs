@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use crate::helpers::spawn_app;
 
 /// A scenario of Hicks' figures at `price`.
-fn scenario(name: &str, price: &str) -> Value {
+pub fn scenario(name: &str, price: &str) -> Value {
     json!({"name": name, "inputs": {
         "currency": "USD", "fixed_costs": "18000", "price": price, "variable_cost": "60"
     }})
@@ -19,9 +19,10 @@ async fn scenarios_are_versioned_and_compared() {
     assert_eq!(a["results"]["breakeven"]["units"], "450");
     let id = a["id"].as_str().unwrap();
     let resp = app
-        .put_json(
+        .put_if(
             &format!("/v1/scenarios/{id}"),
             &scenario("today, dearer", "105"),
+            Some("\"1\""),
         )
         .await;
     assert_eq!(resp.status().as_u16(), 200);

@@ -1,8 +1,14 @@
 //! `/v1/campaigns`: campaigns, a budget over dates selling a mix of products.
 
-use actix_web::{HttpResponse, web};
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
+use platform::http::idempotency::IdempotencyKey;
 use platform::http::json::Json;
+use platform::http::query::{PageParams, Query, paginate_by_key};
+use platform::http::versioning;
 use platform::validation::Invalid;
 use platform::{Db, TraceContext};
 use rust_decimal::Decimal;
@@ -12,7 +18,7 @@ use uuid::Uuid;
 
 use super::{CampaignPath, path_campaign};
 use crate::Tracking;
-use crate::api::created;
+use crate::api::{IfMatch, created, idempotent};
 use crate::domain::records::{Campaign, CampaignDraft};
 use crate::error::BreakevenError;
 use crate::store::campaigns::CampaignRow;
@@ -110,64 +116,99 @@ impl From<CampaignRow> for CampaignResponse {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct CampaignList {
-    pub items: Vec<CampaignResponse>,
-}
+platform::page!(
+    /// A page of campaigns in id order.
+    CampaignPage,
+    CampaignResponse
+);
 
-/// Creates a campaign. Costs and revenue already received for its id count at once, and
-/// its alerts are evaluated.
+/// Creates a campaign (version 1). Costs and revenue already received for its id count at
+/// once, and its alerts are evaluated. An id that is taken is a 409 naming it in
+/// `existing_id`.
 #[utoipa::path(
     post, path = "/v1/campaigns", tag = "records", request_body = CampaignInput,
-    responses((status = 201, body = CampaignResponse), (status = 409, body = platform::http::Problem, content_type = "application/problem+json"), (status = 422, body = platform::http::Problem, content_type = "application/problem+json"))
+    responses(
+        (status = 201, body = CampaignResponse, headers(("etag" = String, description = "The version, for If-Match"), ("location" = String))),
+        (status = 409, description = "A campaign has this id; `existing_id` names it", body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
+    )
 )]
 #[tracing::instrument(skip_all)]
 pub async fn create_campaign(
     db: web::Data<Db>,
     tracking: web::Data<Tracking>,
     trace: TraceContext,
+    key: IdempotencyKey,
     body: Json<CampaignInput>,
 ) -> Result<HttpResponse, BreakevenError> {
+    let raw = body.raw.clone();
     let campaign = Campaign::parse(&body.into_inner().into(), tracking.risk_threshold)?;
-    let row = usecase::create(&db, &tracking, trace, campaign).await?;
-    Ok(created(
-        &format!("/v1/campaigns/{}", row.id),
-        CampaignResponse::from(row),
-    ))
+    let tracking = tracking.get_ref().clone();
+    idempotent(&db, "POST /v1/campaigns", key, raw, move |tx| {
+        let row = usecase::create(tx, &tracking, &trace, &campaign)?;
+        Ok(created(
+            format!("/v1/campaigns/{}", row.id),
+            row.version,
+            &CampaignResponse::from(row),
+        ))
+    })
+    .await
 }
 
 #[utoipa::path(
     get, path = "/v1/campaigns/{id}", tag = "records", params(CampaignPath),
     responses(
-        (status = 200, body = CampaignResponse),
+        (status = 200, body = CampaignResponse, headers(("etag" = String, description = "The version, for If-Match"))),
         (status = 404, description = "No campaign has this id", body = platform::http::Problem, content_type = "application/problem+json"),
         (status = 422, description = "The id is not a campaign id", body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get_campaign(
+    req: HttpRequest,
     db: web::Data<Db>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, BreakevenError> {
     let row = usecase::get(&db, path_campaign(&id)?).await?;
-    Ok(HttpResponse::Ok().json(CampaignResponse::from(row)))
+    Ok(versioning::read(
+        &req,
+        row.version,
+        &CampaignResponse::from(row),
+    ))
 }
 
-#[utoipa::path(get, path = "/v1/campaigns", tag = "records", responses((status = 200, body = CampaignList)))]
-pub async fn list_campaigns(db: web::Data<Db>) -> Result<HttpResponse, BreakevenError> {
-    let rows = usecase::list(&db).await?;
-    Ok(HttpResponse::Ok().json(CampaignList {
+/// Campaigns in id order, a page at a time.
+#[utoipa::path(
+    get, path = "/v1/campaigns", tag = "records", params(PageParams),
+    responses((status = 200, body = CampaignPage))
+)]
+pub async fn list_campaigns(
+    db: web::Data<Db>,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, BreakevenError> {
+    let mut q = Query::new(&query, &["limit", "cursor"]);
+    let (limit, after) = q.page_by_key();
+    q.finish()?;
+    let rows = usecase::page(&db, after, limit + 1).await?;
+    let (rows, next_cursor) = paginate_by_key(rows, limit, |r| r.id.clone());
+    Ok(HttpResponse::Ok().json(CampaignPage {
         items: rows.into_iter().map(Into::into).collect(),
+        next_cursor,
     }))
 }
 
-/// Replaces a campaign (the body's `id`, if any, must match the path) and re-evaluates
-/// its alerts.
+/// Replaces a campaign (the version in `If-Match`; the body's `id`, if any, must match
+/// the path) and re-evaluates its alerts.
 #[utoipa::path(
     put, path = "/v1/campaigns/{id}", tag = "records", request_body = CampaignInput, params(CampaignPath),
-    responses((status = 200, body = CampaignResponse), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"), (status = 422, body = platform::http::Problem, content_type = "application/problem+json"))
+    responses(
+        (status = 200, body = CampaignResponse, headers(("etag" = String, description = "The new version"))),
+        (status = 404, description = "No campaign has this id", body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
+    )
 )]
 #[tracing::instrument(skip_all)]
 pub async fn put_campaign(
+    IfMatch(expected): IfMatch,
     db: web::Data<Db>,
     tracking: web::Data<Tracking>,
     trace: TraceContext,
@@ -181,6 +222,10 @@ pub async fn put_campaign(
     }
     input.id = Some(id);
     let campaign = Campaign::parse(&input.into(), tracking.risk_threshold)?;
-    let row = usecase::replace(&db, &tracking, trace, campaign).await?;
-    Ok(HttpResponse::Ok().json(CampaignResponse::from(row)))
+    let row = usecase::replace(&db, &tracking, trace, expected, campaign).await?;
+    Ok(versioning::versioned(
+        StatusCode::OK,
+        row.version,
+        &CampaignResponse::from(row),
+    ))
 }

@@ -1,16 +1,21 @@
 //! `/v1/fixed-costs`: fixed-cost items, an amount per month, quarter or year.
 
-use actix_web::{HttpResponse, web};
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
+use platform::http::idempotency::IdempotencyKey;
 use platform::http::json::Json;
-use platform::http::query::path_id;
+use platform::http::query::{PageParams, Query, paginate, path_id};
+use platform::http::versioning;
 use platform::{Db, TraceContext};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::api::created;
+use crate::api::{IfMatch, created, idempotent};
 use crate::domain::cvp::present;
 use crate::domain::records::{FixedCost, FixedCostDraft, Period};
 use crate::error::BreakevenError;
@@ -70,55 +75,87 @@ impl From<FixedCostRow> for FixedCostResponse {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct FixedCostList {
-    pub items: Vec<FixedCostResponse>,
-}
+platform::page!(
+    /// A page of fixed-cost items in id order.
+    FixedCostPage,
+    FixedCostResponse
+);
 
+/// Creates a fixed-cost item (version 1); the company months of its currency are
+/// re-evaluated.
 #[utoipa::path(
     post, path = "/v1/fixed-costs", tag = "records", request_body = FixedCostInput,
-    responses((status = 201, body = FixedCostResponse), (status = 422, body = platform::http::Problem, content_type = "application/problem+json"))
+    responses(
+        (status = 201, body = FixedCostResponse, headers(("etag" = String, description = "The version, for If-Match"), ("location" = String))),
+        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
+    )
 )]
 #[tracing::instrument(skip_all)]
 pub async fn create_fixed_cost(
     db: web::Data<Db>,
     trace: TraceContext,
+    key: IdempotencyKey,
     body: Json<FixedCostInput>,
 ) -> Result<HttpResponse, BreakevenError> {
+    let raw = body.raw.clone();
     let cost = FixedCost::try_from(&FixedCostDraft::from(body.into_inner()))?;
-    let row = usecase::create(&db, trace, cost).await?;
-    Ok(created(
-        &format!("/v1/fixed-costs/{}", row.id),
-        FixedCostResponse::from(row),
-    ))
+    idempotent(&db, "POST /v1/fixed-costs", key, raw, move |tx| {
+        let row = usecase::create(tx, &trace, &cost)?;
+        Ok(created(
+            format!("/v1/fixed-costs/{}", row.id),
+            row.version,
+            &FixedCostResponse::from(row),
+        ))
+    })
+    .await
 }
 
 #[utoipa::path(
     get, path = "/v1/fixed-costs/{id}", tag = "records", params(("id" = Uuid, Path)),
-    responses((status = 200, body = FixedCostResponse), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = FixedCostResponse, headers(("etag" = String, description = "The version, for If-Match"))), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"))
 )]
 pub async fn get_fixed_cost(
+    req: HttpRequest,
     db: web::Data<Db>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, BreakevenError> {
     let row = usecase::get(&db, path_id(&id)?).await?;
-    Ok(HttpResponse::Ok().json(FixedCostResponse::from(row)))
+    Ok(versioning::read(
+        &req,
+        row.version,
+        &FixedCostResponse::from(row),
+    ))
 }
 
-#[utoipa::path(get, path = "/v1/fixed-costs", tag = "records", responses((status = 200, body = FixedCostList)))]
-pub async fn list_fixed_costs(db: web::Data<Db>) -> Result<HttpResponse, BreakevenError> {
-    let rows = usecase::list(&db).await?;
-    Ok(HttpResponse::Ok().json(FixedCostList {
+/// Fixed-cost items in id order, a page at a time.
+#[utoipa::path(
+    get, path = "/v1/fixed-costs", tag = "records", params(PageParams),
+    responses((status = 200, body = FixedCostPage))
+)]
+pub async fn list_fixed_costs(
+    db: web::Data<Db>,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, BreakevenError> {
+    let mut q = Query::new(&query, &["limit", "cursor"]);
+    let (limit, after) = q.page();
+    q.finish()?;
+    let rows = usecase::page(&db, after, limit + 1).await?;
+    let (rows, next_cursor) = paginate(rows, limit, |r| r.id);
+    Ok(HttpResponse::Ok().json(FixedCostPage {
         items: rows.into_iter().map(Into::into).collect(),
+        next_cursor,
     }))
 }
 
+/// Replaces a fixed-cost item (the version in `If-Match`); the company months of its
+/// currency are re-evaluated.
 #[utoipa::path(
     put, path = "/v1/fixed-costs/{id}", tag = "records", request_body = FixedCostInput, params(("id" = Uuid, Path)),
-    responses((status = 200, body = FixedCostResponse), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"), (status = 422, body = platform::http::Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = FixedCostResponse, headers(("etag" = String, description = "The new version"))), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"), (status = 422, body = platform::http::Problem, content_type = "application/problem+json"))
 )]
 #[tracing::instrument(skip_all)]
 pub async fn put_fixed_cost(
+    IfMatch(expected): IfMatch,
     db: web::Data<Db>,
     trace: TraceContext,
     id: web::Path<String>,
@@ -126,6 +163,10 @@ pub async fn put_fixed_cost(
 ) -> Result<HttpResponse, BreakevenError> {
     let id = path_id(&id)?;
     let cost = FixedCost::try_from(&FixedCostDraft::from(body.into_inner()))?;
-    let row = usecase::replace(&db, trace, id, cost).await?;
-    Ok(HttpResponse::Ok().json(FixedCostResponse::from(row)))
+    let row = usecase::replace(&db, trace, id, expected, cost).await?;
+    Ok(versioning::versioned(
+        StatusCode::OK,
+        row.version,
+        &FixedCostResponse::from(row),
+    ))
 }

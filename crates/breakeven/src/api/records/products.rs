@@ -1,9 +1,14 @@
 //! `/v1/products`: products, their price and variable cost per unit.
 
-use actix_web::{HttpResponse, web};
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
+use platform::http::idempotency::IdempotencyKey;
 use platform::http::json::Json;
-use platform::http::query::path_id;
+use platform::http::query::{PageParams, Query, paginate, path_id};
+use platform::http::versioning;
 use platform::{Db, TraceContext};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -11,7 +16,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::Tracking;
-use crate::api::created;
+use crate::api::{IfMatch, created, idempotent};
 use crate::domain::records::{Product, ProductDraft};
 use crate::error::BreakevenError;
 use crate::store::products::ProductRow;
@@ -67,55 +72,85 @@ impl From<ProductRow> for ProductResponse {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ProductList {
-    pub items: Vec<ProductResponse>,
-}
+platform::page!(
+    /// A page of products in id order.
+    ProductPage,
+    ProductResponse
+);
 
+/// Creates a product (version 1).
 #[utoipa::path(
     post, path = "/v1/products", tag = "records", request_body = ProductInput,
-    responses((status = 201, body = ProductResponse), (status = 422, body = platform::http::Problem, content_type = "application/problem+json"))
+    responses(
+        (status = 201, body = ProductResponse, headers(("etag" = String, description = "The version, for If-Match"), ("location" = String))),
+        (status = 422, body = platform::http::Problem, content_type = "application/problem+json"),
+    )
 )]
 #[tracing::instrument(skip_all)]
 pub async fn create_product(
     db: web::Data<Db>,
+    key: IdempotencyKey,
     body: Json<ProductInput>,
 ) -> Result<HttpResponse, BreakevenError> {
+    let raw = body.raw.clone();
     let product = Product::try_from(&ProductDraft::from(body.into_inner()))?;
-    let row = usecase::create(&db, product).await?;
-    Ok(created(
-        &format!("/v1/products/{}", row.id),
-        ProductResponse::from(row),
-    ))
+    idempotent(&db, "POST /v1/products", key, raw, move |tx| {
+        let row = usecase::create(tx, &product)?;
+        Ok(created(
+            format!("/v1/products/{}", row.id),
+            row.version,
+            &ProductResponse::from(row),
+        ))
+    })
+    .await
 }
 
 #[utoipa::path(
     get, path = "/v1/products/{id}", tag = "records", params(("id" = Uuid, Path)),
-    responses((status = 200, body = ProductResponse), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = ProductResponse, headers(("etag" = String, description = "The version, for If-Match"))), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"))
 )]
 pub async fn get_product(
+    req: HttpRequest,
     db: web::Data<Db>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, BreakevenError> {
     let row = usecase::get(&db, path_id(&id)?).await?;
-    Ok(HttpResponse::Ok().json(ProductResponse::from(row)))
+    Ok(versioning::read(
+        &req,
+        row.version,
+        &ProductResponse::from(row),
+    ))
 }
 
-#[utoipa::path(get, path = "/v1/products", tag = "records", responses((status = 200, body = ProductList)))]
-pub async fn list_products(db: web::Data<Db>) -> Result<HttpResponse, BreakevenError> {
-    let rows = usecase::list(&db).await?;
-    Ok(HttpResponse::Ok().json(ProductList {
+/// Products in id order, a page at a time.
+#[utoipa::path(
+    get, path = "/v1/products", tag = "records", params(PageParams),
+    responses((status = 200, body = ProductPage))
+)]
+pub async fn list_products(
+    db: web::Data<Db>,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, BreakevenError> {
+    let mut q = Query::new(&query, &["limit", "cursor"]);
+    let (limit, after) = q.page();
+    q.finish()?;
+    let rows = usecase::page(&db, after, limit + 1).await?;
+    let (rows, next_cursor) = paginate(rows, limit, |r| r.id);
+    Ok(HttpResponse::Ok().json(ProductPage {
         items: rows.into_iter().map(Into::into).collect(),
+        next_cursor,
     }))
 }
 
-/// Replaces a product; the campaigns selling it are re-evaluated.
+/// Replaces a product (the version in `If-Match`); the campaigns selling it are
+/// re-evaluated.
 #[utoipa::path(
     put, path = "/v1/products/{id}", tag = "records", request_body = ProductInput, params(("id" = Uuid, Path)),
-    responses((status = 200, body = ProductResponse), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"), (status = 422, body = platform::http::Problem, content_type = "application/problem+json"))
+    responses((status = 200, body = ProductResponse, headers(("etag" = String, description = "The new version"))), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"), (status = 422, body = platform::http::Problem, content_type = "application/problem+json"))
 )]
 #[tracing::instrument(skip_all)]
 pub async fn put_product(
+    IfMatch(expected): IfMatch,
     db: web::Data<Db>,
     tracking: web::Data<Tracking>,
     trace: TraceContext,
@@ -124,6 +159,10 @@ pub async fn put_product(
 ) -> Result<HttpResponse, BreakevenError> {
     let id = path_id(&id)?;
     let product = Product::try_from(&ProductDraft::from(body.into_inner()))?;
-    let row = usecase::replace(&db, &tracking, trace, id, product).await?;
-    Ok(HttpResponse::Ok().json(ProductResponse::from(row)))
+    let row = usecase::replace(&db, &tracking, trace, id, expected, product).await?;
+    Ok(versioning::versioned(
+        StatusCode::OK,
+        row.version,
+        &ProductResponse::from(row),
+    ))
 }
