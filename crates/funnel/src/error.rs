@@ -3,6 +3,7 @@
 use actix_web::http::StatusCode;
 use platform::Problem;
 use platform::http::ServiceError;
+use platform::http::idempotency::IdempotencyError;
 use uuid::Uuid;
 
 use crate::domain::deal::OpenError;
@@ -16,8 +17,10 @@ pub enum FunnelError {
     FunnelNotFound(Uuid),
     #[error("deal {0} not found")]
     DealNotFound(Uuid),
-    #[error("a deal with external id {0} exists in this funnel")]
-    DuplicateExternalId(String),
+    #[error("a deal with external id {external_id} exists in this funnel: {existing}")]
+    DuplicateExternalId { external_id: String, existing: Uuid },
+    #[error("Idempotency-Key reused with a different body")]
+    IdempotencyMismatch,
     #[error(transparent)]
     Open(#[from] OpenError),
     #[error(transparent)]
@@ -36,9 +39,14 @@ impl ServiceError for FunnelError {
             FunnelError::DealNotFound(id) => {
                 Problem::not_found(format!("deal {id} does not exist"))
             }
-            FunnelError::DuplicateExternalId(x) => {
-                Problem::conflict(format!("a deal with external_id {x} exists in this funnel"))
-            }
+            FunnelError::DuplicateExternalId {
+                external_id,
+                existing,
+            } => Problem::conflict(format!(
+                "deal {existing} has external_id {external_id} in this funnel"
+            ))
+            .with("existing_id", existing),
+            FunnelError::IdempotencyMismatch => Problem::idempotency_mismatch(),
             FunnelError::Open(e) => match e {
                 OpenError::NoSuchFunnel => Problem::field("funnel_id", e.to_string()),
                 OpenError::UnknownStage(_) | OpenError::OpensClosed => {
@@ -75,6 +83,15 @@ impl ServiceError for FunnelError {
 }
 
 platform::service_error!(FunnelError, unexpected = Unexpected, invalid = Invalid);
+
+impl From<IdempotencyError> for FunnelError {
+    fn from(e: IdempotencyError) -> Self {
+        match e {
+            IdempotencyError::Mismatch => FunnelError::IdempotencyMismatch,
+            IdempotencyError::Db(e) => e.into(),
+        }
+    }
+}
 
 impl FunnelError {
     /// The error's message for one NDJSON line: its invalid fields, else its detail. Never

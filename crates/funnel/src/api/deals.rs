@@ -2,17 +2,20 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use contracts::funnel::{ProductLine, Stakeholder};
+use platform::http::idempotency::{self, IdempotencyKey, StoredResponse};
 use platform::http::json::Json;
+use platform::http::query::{PageParams, paginate_by_key};
 use platform::validation::{FieldErrors, Invalid};
 use platform::{Db, TraceContext};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{Query, created, paginate, path_id};
+use super::{Query, paginate, path_id};
 use crate::domain::deal::{self, NewDeal};
 use crate::domain::log::Move;
 use crate::error::FunnelError;
@@ -174,45 +177,63 @@ impl From<DealRow> for DealResponse {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct DealPage {
-    pub items: Vec<DealResponse>,
-    pub next_cursor: Option<String>,
-}
+platform::page!(
+    /// A page of deals, newest first.
+    DealPage,
+    DealResponse
+);
 
 /// Opens a deal in its funnel's first stage (or `stage`) and publishes `deal.created`.
 #[utoipa::path(
     post, path = "/v1/deals", tag = "deals",
     request_body = DealInput,
     responses(
-        (status = 201, body = DealResponse),
-        (status = 409, description = "external_id taken in this funnel", body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 201, body = DealResponse, headers(("location" = String, description = "The new deal"))),
+        (status = 409, description = "external_id taken in this funnel; `existing_id` names the deal that has it", body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or Idempotency-Key reused with another body", body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
-#[tracing::instrument(skip_all)]
+#[tracing::instrument(skip_all, fields(deal_id))]
 pub async fn create_deal(
     db: web::Data<Db>,
     trace: TraceContext,
+    key: IdempotencyKey,
     body: Json<DealInput>,
 ) -> Result<HttpResponse, FunnelError> {
+    let raw = body.raw.clone();
     let deal = NewDeal::parse(body.into_inner().into())?;
-    let row = usecase::open(&db, deal, trace).await?;
-    Ok(created(
-        format!("/v1/deals/{}", row.id),
-        DealResponse::from(row),
-    ))
+    let (response, replayed) = db
+        .run(move |conn| {
+            idempotency::run(conn, "POST /v1/deals", &key, &raw, |tx| {
+                let row = usecase::open(tx, &deal, &trace)?;
+                tracing::Span::current().record("deal_id", tracing::field::display(row.id));
+                let location = format!("/v1/deals/{}", row.id);
+                Ok::<_, FunnelError>(
+                    StoredResponse::json(StatusCode::CREATED, &DealResponse::from(row))
+                        .header("location", location),
+                )
+            })
+        })
+        .await?;
+    Ok(response.into_response(replayed))
 }
 
 #[utoipa::path(
     get, path = "/v1/deals/{id}", tag = "deals",
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = DealResponse), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"))
+    responses(
+        (status = 200, body = DealResponse),
+        (status = 422, description = "The id is not a UUID, or an unknown query parameter", body = platform::http::Problem, content_type = "application/problem+json"),
+    )
 )]
 pub async fn get_deal(
     db: web::Data<Db>,
     id: web::Path<String>,
+    query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, FunnelError> {
-    let d = usecase::find(&db, path_id(&id)?).await?;
+    let id = path_id(&id)?;
+    Query::new(&query, &[]).finish()?;
+    let d = usecase::find(&db, id).await?;
     Ok(HttpResponse::Ok().json(DealResponse::from(d)))
 }
 
@@ -222,21 +243,31 @@ pub async fn get_deal(
 #[allow(dead_code)]
 pub struct DealParams {
     funnel_id: Option<Uuid>,
-    /// open, won or lost.
-    status: Option<String>,
+    #[param(inline)]
+    status: Option<DealStatus>,
     stage: Option<String>,
     lead_id: Option<Uuid>,
-    /// Page size, 1 to 500 (default 50).
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<u32>,
-    cursor: Option<String>,
+    account_id: Option<Uuid>,
+    campaign_id: Option<String>,
+    /// The deal's id in the client's system; unique within a funnel.
+    external_id: Option<String>,
+}
+
+/// A deal's status, as `GET /v1/deals` filters on it.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum DealStatus {
+    Open,
+    Won,
+    Lost,
 }
 
 /// Deals, newest first, filtered.
 #[utoipa::path(
     get, path = "/v1/deals", tag = "deals",
-    params(DealParams),
-    responses((status = 200, body = DealPage), (status = 422, body = platform::http::Problem, content_type = "application/problem+json"))
+    params(DealParams, PageParams),
+    responses((status = 200, body = DealPage), (status = 422, description = "A bad filter, `limit` or `cursor`, or an unknown query parameter", body = platform::http::Problem, content_type = "application/problem+json"))
 )]
 pub async fn list_deals(
     db: web::Data<Db>,
@@ -244,10 +275,23 @@ pub async fn list_deals(
 ) -> Result<HttpResponse, FunnelError> {
     let mut q = Query::new(
         &params,
-        &["funnel_id", "status", "stage", "lead_id", "limit", "cursor"],
+        &[
+            "funnel_id",
+            "status",
+            "stage",
+            "lead_id",
+            "account_id",
+            "campaign_id",
+            "external_id",
+            "limit",
+            "cursor",
+        ],
     );
     let funnel_id = q.uuid("funnel_id");
     let lead_id = q.uuid("lead_id");
+    let account_id = q.uuid("account_id");
+    let campaign_id = q.text("campaign_id");
+    let external_id = q.text("external_id");
     let status = q.text("status");
     if let Some(s) = &status
         && !["open", "won", "lost"].contains(&s.as_str())
@@ -262,6 +306,9 @@ pub async fn list_deals(
         status,
         stage,
         lead_id,
+        account_id,
+        campaign_id,
+        external_id,
         before,
         limit: limit + 1,
     };
@@ -361,38 +408,71 @@ pub struct MovedResponse {
 )]
 #[tracing::instrument(skip_all, fields(deal_id = %id))]
 pub async fn post_transition(
+    req: HttpRequest,
     db: web::Data<Db>,
     trace: TraceContext,
+    key: IdempotencyKey,
     id: web::Path<String>,
     body: Json<TransitionInput>,
 ) -> Result<HttpResponse, FunnelError> {
     let id = path_id(&id)?;
+    let raw = body.raw.clone();
     let m = body.into_inner().parse()?;
-    let moved = usecase::record_move(&db, id, m, trace).await?;
-    Ok(HttpResponse::Created().json(MovedResponse {
-        transition: moved.transition.into(),
-        deal: moved.deal.into(),
-    }))
+    // The concrete path, so that one key used on two deals never collides.
+    let scope = format!("POST {}", req.path());
+    let (response, replayed) = db
+        .run(move |conn| {
+            idempotency::run(conn, &scope, &key, &raw, |tx| {
+                let moved = usecase::record_move(tx, id, &m, &trace)?;
+                Ok::<_, FunnelError>(StoredResponse::json(
+                    StatusCode::CREATED,
+                    &MovedResponse {
+                        transition: moved.transition.into(),
+                        deal: moved.deal.into(),
+                    },
+                ))
+            })
+        })
+        .await?;
+    Ok(response.into_response(replayed))
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct TransitionList {
-    /// In recording order (`seq`); `at` orders them in time.
-    pub items: Vec<TransitionResponse>,
-}
+platform::page!(
+    /// A page of a deal's log, in recording order (`seq`); `at` orders the moves in time.
+    TransitionPage,
+    TransitionResponse
+);
 
-/// The deal's whole transition log.
+/// The deal's transition log, in recording order, paged by `seq`.
 #[utoipa::path(
     get, path = "/v1/deals/{id}/transitions", tag = "deals",
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = TransitionList), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"))
+    params(("id" = Uuid, Path), PageParams),
+    responses(
+        (status = 200, body = TransitionPage),
+        (status = 422, description = "The id is not a UUID, a bad `limit` or `cursor`, or an unknown query parameter", body = platform::http::Problem, content_type = "application/problem+json"),
+    )
 )]
 pub async fn list_transitions(
     db: web::Data<Db>,
     id: web::Path<String>,
+    query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, FunnelError> {
-    let rows = usecase::transitions(&db, path_id(&id)?).await?;
-    Ok(HttpResponse::Ok().json(TransitionList {
+    let id = path_id(&id)?;
+    let mut q = Query::new(&query, &["limit", "cursor"]);
+    let (limit, after) = q.page_by_key();
+    let after = after.and_then(|k| {
+        let seq = k.parse::<i32>().ok().filter(|s| *s > 0);
+        if seq.is_none() {
+            q.errors
+                .add("cursor", "is not a cursor returned by this endpoint");
+        }
+        seq
+    });
+    q.finish()?;
+    let rows = usecase::transitions(&db, id, after, limit + 1).await?;
+    let (rows, next_cursor) = paginate_by_key(rows, limit, |t| t.seq.to_string());
+    Ok(HttpResponse::Ok().json(TransitionPage {
         items: rows.into_iter().map(TransitionResponse::from).collect(),
+        next_cursor,
     }))
 }

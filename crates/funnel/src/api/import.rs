@@ -1,15 +1,24 @@
 //! `POST /v1/funnels/{id}/events`: NDJSON stage history for analysis. Each line is
-//! `{"deal_id" | "external_id", "stage", "at", "reason"?, "attributes"?}`, read as the body
-//! streams in and applied in chunks by `usecases::import`: a bad line is reported with its
-//! number and never stops the good ones. Imports are history: they publish no events.
+//! `{"deal_id" | "external_id", "stage", "at", "reason"?, "attributes"?}`, applied in
+//! chunks by `usecases::import`: a bad line is reported with its number and never stops the
+//! good ones. Imports are history: they publish no events.
+//!
+//! Without `Idempotency-Key` the body is read as it streams in, any size, and each chunk of
+//! lines is its own transaction. With one, the key's record must hash the whole body before
+//! the first line may be applied, and the platform hashes a body it holds: the body is read
+//! into memory (at most [`MAX_KEYED_BODY`], 413 beyond) and the import is one transaction
+//! with its recorded answer, so a retried import is applied exactly once.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BinaryHeap};
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::StatusCode;
+use actix_web::web::{Bytes, BytesMut};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
-use platform::Db;
+use platform::http::idempotency::{self, IdempotencyKey, StoredResponse};
 use platform::validation::Invalid;
+use platform::{Db, Problem};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -17,12 +26,17 @@ use uuid::Uuid;
 use super::path_id;
 use crate::error::FunnelError;
 use crate::usecases::funnels;
-use crate::usecases::import::{self as usecase, CHUNK, HistoryLine};
+use crate::usecases::import::{self as usecase, CHUNK, HistoryLine, Outcome};
 
 /// Longest accepted line, in bytes.
 pub const MAX_LINE: usize = 64 * 1024;
 /// Rejected lines listed in the response (all are counted).
 const MAX_LISTED: usize = 1000;
+/// Largest body of an import sent with `Idempotency-Key`, which is held in memory.
+pub const MAX_KEYED_BODY: usize = 64 * 1024 * 1024;
+/// Bytes of a held body split into lines at a time, so that parsed lines wait in batches
+/// of [`CHUNK`] as they do for a streamed body.
+const SLICE: usize = 64 * 1024;
 
 /// One line of an import: a deal (by id, or by external id, which opens the deal when it is
 /// new) entering a stage at a time.
@@ -66,15 +80,139 @@ pub struct ImportResult {
     pub rejected: u64,
     /// Deals the import opened.
     pub deals_created: u64,
-    /// The first rejected lines, with their 1-based numbers.
+    /// The first rejected lines (at most 1000), in line order, with their 1-based numbers.
     pub errors: Vec<LineError>,
 }
 
-impl ImportResult {
+/// Splits a body into numbered lines as its bytes arrive, parses each, and keeps the
+/// parsed lines until they are taken in batches, and the tally of what became of them.
+#[derive(Default)]
+struct Reader {
+    /// The unfinished line.
+    buf: Vec<u8>,
+    line_no: u64,
+    /// A line over the limit is skipped up to its newline without being held in memory.
+    skipping: bool,
+    pending: Vec<(u64, ImportLine)>,
+    accepted: u64,
+    rejected: u64,
+    deals_created: u64,
+    /// The lowest-numbered rejections so far, at most `MAX_LISTED` (a max-heap by line).
+    errors: BinaryHeap<(u64, String)>,
+}
+
+impl Reader {
     fn reject(&mut self, line: u64, error: String) {
         self.rejected += 1;
-        if self.errors.len() < MAX_LISTED {
-            self.errors.push(LineError { line, error });
+        self.errors.push((line, error));
+        if self.errors.len() > MAX_LISTED {
+            self.errors.pop();
+        }
+    }
+
+    /// Takes the next bytes of the body.
+    fn feed(&mut self, chunk: &[u8]) {
+        let mut rest = chunk;
+        while let Some(nl) = rest.iter().position(|b| *b == b'\n') {
+            let (head, tail) = rest.split_at(nl);
+            rest = &tail[1..];
+            self.line_no += 1;
+            if self.skipping {
+                self.skipping = false;
+                self.buf.clear();
+                continue;
+            }
+            self.buf.extend_from_slice(head);
+            let line = std::mem::take(&mut self.buf);
+            self.take_line(self.line_no, &line);
+            self.buf = line;
+            self.buf.clear();
+        }
+        if !self.skipping {
+            self.buf.extend_from_slice(rest);
+            if self.buf.len() > MAX_LINE {
+                self.skipping = true;
+                self.buf.clear();
+                self.reject(self.line_no + 1, format!("longer than {MAX_LINE} bytes"));
+            }
+        }
+    }
+
+    /// The body has ended: its last line needs no newline.
+    fn end(&mut self) {
+        if !self.skipping && !self.buf.is_empty() {
+            self.line_no += 1;
+            let line = std::mem::take(&mut self.buf);
+            self.take_line(self.line_no, &line);
+        }
+    }
+
+    /// The next batch of parsed lines: [`CHUNK`] of them, or, at the end, whatever is left.
+    fn batch(&mut self, at_end: bool) -> Option<Vec<(u64, HistoryLine)>> {
+        let n = if self.pending.len() >= CHUNK {
+            CHUNK
+        } else if at_end && !self.pending.is_empty() {
+            self.pending.len()
+        } else {
+            return None;
+        };
+        Some(
+            self.pending
+                .drain(..n)
+                .map(|(n, l)| (n, l.into()))
+                .collect(),
+        )
+    }
+
+    /// What became of a batch's lines.
+    fn record(&mut self, outcomes: Vec<Outcome>) {
+        for (n, r) in outcomes {
+            match r {
+                Ok(created) => {
+                    self.accepted += 1;
+                    self.deals_created += created as u64;
+                }
+                Err(e) => self.reject(n, e.line_message()),
+            }
+        }
+    }
+
+    fn result(self) -> ImportResult {
+        ImportResult {
+            accepted: self.accepted,
+            rejected: self.rejected,
+            deals_created: self.deals_created,
+            errors: self
+                .errors
+                .into_sorted_vec()
+                .into_iter()
+                .map(|(line, error)| LineError { line, error })
+                .collect(),
+        }
+    }
+
+    fn take_line(&mut self, n: u64, raw: &[u8]) {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        if raw.len() > MAX_LINE {
+            return self.reject(n, format!("longer than {MAX_LINE} bytes"));
+        }
+        let text = match std::str::from_utf8(raw) {
+            Ok(t) => t,
+            Err(_) => return self.reject(n, "is not valid UTF-8".into()),
+        };
+        // PostgreSQL cannot store U+0000: such a line is refused here, not by the write.
+        if let Err(p) = platform::http::json::reject_nul(raw) {
+            return self.reject(n, FunnelError::Invalid(p).line_message());
+        }
+        match serde_json::from_str::<ImportLine>(text) {
+            Ok(l) if l.deal_id.is_none() && l.external_id.is_none() => {
+                self.reject(n, "deal_id or external_id is required".into())
+            }
+            Ok(l) => self.pending.push((n, l)),
+            Err(e) => self.reject(n, format!("not a valid event: {e}")),
         }
     }
 }
@@ -84,105 +222,82 @@ impl ImportResult {
     post, path = "/v1/funnels/{id}/events", tag = "funnels",
     request_body(content = Vec<ImportLine>, content_type = "application/x-ndjson",
         description = "One JSON object per line (NDJSON; each item of the array is a line): deal_id or external_id, stage, at, reason, attributes"),
-    params(("id" = Uuid, Path)),
+    params(
+        ("id" = Uuid, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer to the same key and body for 24 h; another body with the same key is a 422. A keyed import is applied in one transaction and its body may be at most 64 MiB"),
+    ),
     responses(
         (status = 200, body = ImportResult),
+        (status = 413, description = "An import with Idempotency-Key over 64 MiB", body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The id is not a UUID, or Idempotency-Key reused with another body", body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all)]
 pub async fn import_events(
+    req: HttpRequest,
     db: web::Data<Db>,
+    key: IdempotencyKey,
     id: web::Path<String>,
-    mut body: web::Payload,
+    body: web::Payload,
 ) -> Result<HttpResponse, FunnelError> {
     let funnel_id = path_id(&id)?;
     funnels::find(&db, funnel_id, None).await?;
-    let mut result = ImportResult::default();
-    let mut buf: Vec<u8> = Vec::new();
-    let mut line_no = 0u64;
-    let mut pending: Vec<(u64, ImportLine)> = Vec::new();
-    // A line over the limit is skipped up to its newline without being held in memory.
-    let mut skipping = false;
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| Invalid::field("body", format!("unreadable: {e}")))?;
-        let mut rest: &[u8] = &chunk;
-        while let Some(nl) = rest.iter().position(|b| *b == b'\n') {
-            let (head, tail) = rest.split_at(nl);
-            rest = &tail[1..];
-            line_no += 1;
-            if skipping {
-                skipping = false;
-                buf.clear();
-                continue;
-            }
-            buf.extend_from_slice(head);
-            take_line(&mut result, &mut pending, line_no, &buf);
-            buf.clear();
-            if pending.len() >= CHUNK {
-                apply(&db, funnel_id, std::mem::take(&mut pending), &mut result).await?;
-            }
-        }
-        if !skipping {
-            buf.extend_from_slice(rest);
-            if buf.len() > MAX_LINE {
-                skipping = true;
-                buf.clear();
-                result.reject(line_no + 1, format!("longer than {MAX_LINE} bytes"));
-            }
-        }
+    if key.0.is_none() {
+        return streamed(&db, funnel_id, body).await;
     }
-    if !skipping && !buf.is_empty() {
-        line_no += 1;
-        take_line(&mut result, &mut pending, line_no, &buf);
-    }
-    if !pending.is_empty() {
-        apply(&db, funnel_id, pending, &mut result).await?;
-    }
-    result.errors.sort_by_key(|e| e.line);
-    Ok(HttpResponse::Ok().json(result))
+    let raw = held(body).await?;
+    let scope = format!("POST {}", req.path());
+    let (response, replayed) = db
+        .run(move |conn| {
+            idempotency::run(conn, &scope, &key, &raw, |tx| {
+                let mut reader = Reader::default();
+                for slice in raw.chunks(SLICE) {
+                    reader.feed(slice);
+                    while let Some(batch) = reader.batch(false) {
+                        reader.record(usecase::apply_in(tx, funnel_id, batch)?);
+                    }
+                }
+                reader.end();
+                while let Some(batch) = reader.batch(true) {
+                    reader.record(usecase::apply_in(tx, funnel_id, batch)?);
+                }
+                Ok::<_, FunnelError>(StoredResponse::json(StatusCode::OK, &reader.result()))
+            })
+        })
+        .await?;
+    Ok(response.into_response(replayed))
 }
 
-fn take_line(result: &mut ImportResult, pending: &mut Vec<(u64, ImportLine)>, n: u64, raw: &[u8]) {
-    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-    if raw.iter().all(u8::is_ascii_whitespace) {
-        return;
-    }
-    if raw.len() > MAX_LINE {
-        result.reject(n, format!("longer than {MAX_LINE} bytes"));
-        return;
-    }
-    let text = match std::str::from_utf8(raw) {
-        Ok(t) => t,
-        Err(_) => return result.reject(n, "is not valid UTF-8".into()),
-    };
-    // PostgreSQL cannot store U+0000: such a line is refused here, not by the write.
-    if let Err(p) = platform::http::json::reject_nul(raw) {
-        return result.reject(n, FunnelError::Invalid(p).line_message());
-    }
-    match serde_json::from_str::<ImportLine>(text) {
-        Ok(l) if l.deal_id.is_none() && l.external_id.is_none() => {
-            result.reject(n, "deal_id or external_id is required".into())
-        }
-        Ok(l) => pending.push((n, l)),
-        Err(e) => result.reject(n, format!("not a valid event: {e}")),
-    }
-}
-
-async fn apply(
+/// An import without a key: applied a chunk of lines at a time as the body streams in.
+async fn streamed(
     db: &Db,
     funnel_id: Uuid,
-    lines: Vec<(u64, ImportLine)>,
-    result: &mut ImportResult,
-) -> Result<(), FunnelError> {
-    let lines = lines.into_iter().map(|(n, l)| (n, l.into())).collect();
-    for (n, r) in usecase::apply(db, funnel_id, lines).await? {
-        match r {
-            Ok(created) => {
-                result.accepted += 1;
-                result.deals_created += created as u64;
-            }
-            Err(e) => result.reject(n, e.line_message()),
+    mut body: web::Payload,
+) -> Result<HttpResponse, FunnelError> {
+    let mut reader = Reader::default();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| Invalid::field("body", format!("unreadable: {e}")))?;
+        reader.feed(&chunk);
+        while let Some(batch) = reader.batch(false) {
+            reader.record(usecase::apply(db, funnel_id, batch).await?);
         }
     }
-    Ok(())
+    reader.end();
+    while let Some(batch) = reader.batch(true) {
+        reader.record(usecase::apply(db, funnel_id, batch).await?);
+    }
+    Ok(HttpResponse::Ok().json(reader.result()))
+}
+
+/// The whole body of a keyed import, up to [`MAX_KEYED_BODY`].
+async fn held(mut body: web::Payload) -> Result<Bytes, FunnelError> {
+    let mut raw = BytesMut::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| Invalid::field("body", format!("unreadable: {e}")))?;
+        if raw.len() + chunk.len() > MAX_KEYED_BODY {
+            return Err(Problem::payload_too_large(MAX_KEYED_BODY).into());
+        }
+        raw.extend_from_slice(&chunk);
+    }
+    Ok(raw.freeze())
 }

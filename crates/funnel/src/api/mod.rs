@@ -5,16 +5,15 @@ pub mod funnels;
 pub mod import;
 pub mod reports;
 
-use actix_web::{HttpResponse, web};
+use actix_web::web;
 use platform::openapi::ProblemResponses;
-use serde::Serialize;
 use utoipa::OpenApi;
 
 pub use platform::http::query::{Query, paginate, path_id};
 
 #[derive(OpenApi)]
 #[openapi(
-    modifiers(&ProblemResponses),
+    modifiers(&ProblemResponses, &Vocabularies),
     info(
         title = "Touchstone funnel",
         description = "Funnels, deals, the append-only stage-transition log and funnel analytics. Errors are RFC 9457 problems."
@@ -36,6 +35,26 @@ pub use platform::http::query::{Query, paginate, path_id};
     )
 )]
 pub struct ApiDoc;
+
+/// The vocabularies of string fields, which the schema of a `String` cannot carry.
+struct Vocabularies;
+
+impl utoipa::Modify for Vocabularies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use contracts::funnel::{METHODOLOGIES, STAKEHOLDER_ROLES};
+        use platform::openapi::enumerate;
+        enumerate(openapi, "DealInput", "methodology", &METHODOLOGIES);
+        enumerate(openapi, "DealResponse", "methodology", &METHODOLOGIES);
+        enumerate(openapi, "DealResponse", "status", &["open", "won", "lost"]);
+        enumerate(openapi, "StakeholderInput", "role", &STAKEHOLDER_ROLES);
+        enumerate(
+            openapi,
+            "TransitionResponse",
+            "origin",
+            &["api", "import", "lead_event"],
+        );
+    }
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -71,13 +90,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(deals::post_transition))
             .route(web::get().to(deals::list_transitions)),
     );
-}
-
-/// 201 Created, with the new resource's `Location`.
-fn created(location: String, body: impl Serialize) -> HttpResponse {
-    HttpResponse::Created()
-        .insert_header(("location", location))
-        .json(body)
 }
 
 /// The `version` query parameter: a funnel version, a positive integer.

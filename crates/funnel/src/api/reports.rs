@@ -27,19 +27,54 @@ pub struct ReportParams {
     from: Option<DateTime<Utc>>,
     /// Deals opened before (RFC 3339).
     to: Option<DateTime<Utc>>,
-    /// strict, ordered (default) or any.
-    order: Option<String>,
+    /// How deals must pass the stages; `ordered` by default.
+    #[param(inline)]
+    order: Option<OrderParam>,
     /// Conversion window from the first to the last matched step, e.g. `30d`.
     window: Option<String>,
-    /// source, campaign, channel, owner or segment.
-    breakdown: Option<String>,
-    /// week or month: conversion trends by the deals' open date.
-    cohort: Option<String>,
+    /// The attribute to break the report down by.
+    #[param(inline)]
+    breakdown: Option<BreakdownParam>,
+    /// Conversion trends by the deals' open date, by week or month.
+    #[param(inline)]
+    cohort: Option<CohortParam>,
     /// Funnel version to report on; the current one by default.
     #[param(minimum = 1)]
     version: Option<i32>,
     /// json (default), csv or parquet.
     format: Option<Format>,
+}
+
+/// `order`: ordered (matched stages in time order), strict (and each immediately after the
+/// previous in the deal's history) or any (in any order).
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum OrderParam {
+    Strict,
+    Ordered,
+    Any,
+}
+
+/// `breakdown`: one of `reports::BREAKDOWNS`.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum BreakdownParam {
+    Source,
+    Campaign,
+    Channel,
+    Owner,
+    Segment,
+}
+
+/// `cohort`: week or month.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum CohortParam {
+    Week,
+    Month,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -166,11 +166,15 @@ impl DealRow {
     }
 }
 
-pub fn insert(conn: &mut PgConnection, deal: &DealRow) -> QueryResult<()> {
-    diesel::insert_into(deals::table)
+/// Inserts a deal unless its funnel already has a deal with its external id; returns
+/// whether it was inserted. `ON CONFLICT DO NOTHING`, so two concurrent opens of one
+/// external id never fail on the key: one inserts, the other learns it lost.
+pub fn insert(conn: &mut PgConnection, deal: &DealRow) -> QueryResult<bool> {
+    let n = diesel::insert_into(deals::table)
         .values(deal)
+        .on_conflict_do_nothing()
         .execute(conn)?;
-    Ok(())
+    Ok(n == 1)
 }
 
 /// Writes the deal row back (its projections and value).
@@ -325,6 +329,22 @@ pub fn log_of(conn: &mut PgConnection, id: Uuid) -> QueryResult<Vec<TransitionRo
         .load(conn)
 }
 
+/// Up to `limit` moves of a deal's log after the move numbered `after`, in recording order.
+pub fn log_page(
+    conn: &mut PgConnection,
+    id: Uuid,
+    after: i32,
+    limit: i64,
+) -> QueryResult<Vec<TransitionRow>> {
+    transitions::table
+        .filter(transitions::deal_id.eq(id))
+        .filter(transitions::seq.gt(after))
+        .order(transitions::seq)
+        .limit(limit)
+        .select(TransitionRow::as_select())
+        .load(conn)
+}
+
 /// The logs of several deals, in no particular order.
 pub fn logs_of(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<TransitionRow>> {
     transitions::table
@@ -364,6 +384,9 @@ pub struct DealFilter {
     pub status: Option<String>,
     pub stage: Option<String>,
     pub lead_id: Option<Uuid>,
+    pub account_id: Option<Uuid>,
+    pub campaign_id: Option<String>,
+    pub external_id: Option<String>,
     pub before: Option<Uuid>,
     pub limit: i64,
 }
@@ -382,6 +405,15 @@ pub fn list(conn: &mut PgConnection, f: &DealFilter) -> QueryResult<Vec<DealRow>
     }
     if let Some(l) = f.lead_id {
         q = q.filter(deals::lead_id.eq(l));
+    }
+    if let Some(a) = f.account_id {
+        q = q.filter(deals::account_id.eq(a));
+    }
+    if let Some(c) = &f.campaign_id {
+        q = q.filter(deals::campaign_id.eq(c.clone()));
+    }
+    if let Some(x) = &f.external_id {
+        q = q.filter(deals::external_id.eq(x.clone()));
     }
     if let Some(b) = f.before {
         q = q.filter(deals::id.lt(b));

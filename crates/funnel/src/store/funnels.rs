@@ -14,7 +14,10 @@ use crate::domain::funnel::{FunnelDef, Stage};
 #[derive(Debug, Clone)]
 pub struct Funnel {
     pub id: Uuid,
+    /// The version of the stage list.
     pub version: i32,
+    /// Bumped by every change of the funnel: its ETag.
+    pub revision: i32,
     pub def: FunnelDef,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -29,6 +32,7 @@ struct FunnelRow {
     open_on_lead_created: bool,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    revision: i32,
 }
 
 fn stages_of(json: serde_json::Value) -> QueryResult<Vec<Stage>> {
@@ -40,6 +44,7 @@ fn assemble(row: FunnelRow, stages: Vec<Stage>) -> Funnel {
     Funnel {
         id: row.id,
         version: row.version,
+        revision: row.revision,
         def: FunnelDef {
             name: row.name,
             stages,
@@ -60,6 +65,7 @@ pub fn insert(conn: &mut PgConnection, f: &Funnel) -> QueryResult<()> {
             open_on_lead_created: f.def.open_on_lead_created,
             created_at: f.created_at,
             updated_at: f.updated_at,
+            revision: f.revision,
         })
         .execute(conn)?;
     Ok(())
@@ -83,7 +89,7 @@ pub fn insert_version(
     Ok(())
 }
 
-/// Writes the funnel row's name, flag, current version and update time.
+/// Writes the funnel row's name, flag, current version, revision and update time.
 pub fn update(conn: &mut PgConnection, f: &Funnel) -> QueryResult<()> {
     diesel::update(funnels::table.find(f.id))
         .set((
@@ -91,6 +97,7 @@ pub fn update(conn: &mut PgConnection, f: &Funnel) -> QueryResult<()> {
             funnels::version.eq(f.version),
             funnels::open_on_lead_created.eq(f.def.open_on_lead_created),
             funnels::updated_at.eq(f.updated_at),
+            funnels::revision.eq(f.revision),
         ))
         .execute(conn)?;
     Ok(())
@@ -145,17 +152,25 @@ pub fn find_for_update(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<
     }
 }
 
-/// Every funnel at its current version, oldest first.
+/// Every funnel at its current version, by id.
 pub fn list(conn: &mut PgConnection) -> QueryResult<Vec<Funnel>> {
-    let rows: Vec<(FunnelRow, serde_json::Value)> = funnels::table
+    page(conn, None, i64::MAX)
+}
+
+/// Up to `limit` funnels at their current version, by id, after the id `after`.
+pub fn page(conn: &mut PgConnection, after: Option<Uuid>, limit: i64) -> QueryResult<Vec<Funnel>> {
+    let mut q = funnels::table
         .inner_join(
             funnel_versions::table.on(funnel_versions::funnel_id
                 .eq(funnels::id)
                 .and(funnel_versions::version.eq(funnels::version))),
         )
-        .order((funnels::created_at, funnels::id))
         .select((FunnelRow::as_select(), funnel_versions::stages))
-        .load(conn)?;
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(funnels::id.gt(after));
+    }
+    let rows: Vec<(FunnelRow, serde_json::Value)> = q.order(funnels::id).limit(limit).load(conn)?;
     rows.into_iter()
         .map(|(r, s)| Ok(assemble(r, stages_of(s)?)))
         .collect()

@@ -8,6 +8,7 @@ diesel::table! {
         open_on_lead_created -> Bool,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        revision -> Int4,
     }
 }
 

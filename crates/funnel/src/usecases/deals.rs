@@ -11,7 +11,7 @@ use platform::bus::outbox;
 use platform::{Db, TraceContext};
 use uuid::Uuid;
 
-use super::{read, transaction};
+use super::read;
 use crate::domain::deal::{NewDeal, OpenError};
 use crate::domain::funnel::{FunnelDef, LOST};
 use crate::domain::log::{self, Entry, Move, Origin};
@@ -27,22 +27,23 @@ pub struct Moved {
     pub transition: TransitionRow,
 }
 
-/// Opens a deal from the API and publishes `deal.created`.
-pub async fn open(db: &Db, deal: NewDeal, trace: TraceContext) -> Result<DealRow, FunnelError> {
-    transaction(db, move |tx| create(tx, &deal, Origin::Api, Some(&trace))).await
+/// Opens a deal from the API and publishes `deal.created`, in the caller's transaction.
+pub fn open(
+    conn: &mut PgConnection,
+    deal: &NewDeal,
+    trace: &TraceContext,
+) -> Result<DealRow, FunnelError> {
+    create(conn, deal, Origin::Api, Some(trace))
 }
 
-/// Moves a deal from the API and publishes the move.
-pub async fn record_move(
-    db: &Db,
+/// Moves a deal from the API and publishes the move, in the caller's transaction.
+pub fn record_move(
+    conn: &mut PgConnection,
     id: Uuid,
-    m: Move,
-    trace: TraceContext,
+    m: &Move,
+    trace: &TraceContext,
 ) -> Result<Moved, FunnelError> {
-    transaction(db, move |tx| {
-        transition(tx, id, &m, Origin::Api, Some(&trace))
-    })
-    .await
+    transition(conn, id, m, Origin::Api, Some(trace))
 }
 
 pub async fn find(db: &Db, id: Uuid) -> Result<DealRow, FunnelError> {
@@ -56,13 +57,18 @@ pub async fn list(db: &Db, filter: DealFilter) -> Result<Vec<DealRow>, FunnelErr
     read(db, move |conn| store::list(conn, &filter)).await
 }
 
-/// A deal's whole log, in recording order.
-pub async fn transitions(db: &Db, id: Uuid) -> Result<Vec<TransitionRow>, FunnelError> {
+/// Up to `limit` moves of a deal's log after the move `after`, in recording order.
+pub async fn transitions(
+    db: &Db,
+    id: Uuid,
+    after: Option<i32>,
+    limit: i64,
+) -> Result<Vec<TransitionRow>, FunnelError> {
     db.run(move |conn| {
         if store::find(conn, id)?.is_none() {
             return Err(FunnelError::DealNotFound(id));
         }
-        Ok(store::log_of(conn, id)?)
+        Ok(store::log_page(conn, id, after.unwrap_or(0), limit)?)
     })
     .await
 }
@@ -78,13 +84,16 @@ pub fn create(
     let funnel = funnels::find(conn, deal.funnel_id, None)?.ok_or(OpenError::NoSuchFunnel)?;
     let now = Utc::now();
     let (stage, opened_at) = deal.opening(&funnel.def, now)?;
-    if let Some(x) = &deal.external_id
-        && store::find_external(conn, funnel.id, x)?.is_some()
-    {
-        return Err(FunnelError::DuplicateExternalId(x.clone()));
-    }
     let row = DealRow::opening(deal, funnel.version, stage.clone(), opened_at, now)?;
-    store::insert(conn, &row)?;
+    if !store::insert(conn, &row)? {
+        let external_id = deal.external_id.clone().unwrap_or_default();
+        let existing = store::find_external(conn, funnel.id, &external_id)?
+            .ok_or_else(|| anyhow::anyhow!("deal insert conflicted, but on no external id"))?;
+        return Err(FunnelError::DuplicateExternalId {
+            external_id,
+            existing: existing.id,
+        });
+    }
     store::append(
         conn,
         &TransitionRow::opening(row.id, stage, opened_at, origin.as_str(), now),

@@ -1,7 +1,10 @@
-//! Funnel definitions: create, replace (new stages make a new version), read, list.
+//! Funnel definitions: create, replace (new stages make a new version; every replace a new
+//! revision), read, list.
 
 use chrono::Utc;
+use diesel::PgConnection;
 use platform::Db;
+use platform::http::versioning;
 use uuid::Uuid;
 
 use super::{read, transaction};
@@ -11,28 +14,33 @@ use crate::store::funnels as store;
 
 pub use crate::store::funnels::Funnel;
 
-/// Creates a funnel at version 1.
-pub async fn create(db: &Db, def: FunnelDef) -> Result<Funnel, FunnelError> {
-    transaction(db, move |tx| {
-        let now = Utc::now();
-        let f = Funnel {
-            id: Uuid::now_v7(),
-            version: 1,
-            def,
-            created_at: now,
-            updated_at: now,
-        };
-        store::insert(tx, &f)?;
-        store::insert_version(tx, f.id, f.version, &f.def.stages)?;
-        Ok(f)
-    })
-    .await
+/// Creates a funnel at version 1 and revision 1, in the caller's transaction.
+pub fn create(conn: &mut PgConnection, def: FunnelDef) -> Result<Funnel, FunnelError> {
+    let now = Utc::now();
+    let f = Funnel {
+        id: Uuid::now_v7(),
+        version: 1,
+        revision: 1,
+        def,
+        created_at: now,
+        updated_at: now,
+    };
+    store::insert(conn, &f)?;
+    store::insert_version(conn, f.id, f.version, &f.def.stages)?;
+    Ok(f)
 }
 
-/// Replaces the definition. New stages make a new version; a new name or flag alone does not.
-pub async fn replace(db: &Db, id: Uuid, def: FunnelDef) -> Result<Funnel, FunnelError> {
+/// Replaces the definition if the funnel is still at `expected_revision`. New stages make a
+/// new version; a new name or flag alone does not. Every replace makes a new revision.
+pub async fn replace(
+    db: &Db,
+    id: Uuid,
+    expected_revision: i32,
+    def: FunnelDef,
+) -> Result<Funnel, FunnelError> {
     transaction(db, move |tx| {
         let current = store::find_for_update(tx, id)?.ok_or(FunnelError::FunnelNotFound(id))?;
+        versioning::check(expected_revision, current.revision)?;
         let version = if current.def.stages == def.stages {
             current.version
         } else {
@@ -42,6 +50,7 @@ pub async fn replace(db: &Db, id: Uuid, def: FunnelDef) -> Result<Funnel, Funnel
         let f = Funnel {
             id,
             version,
+            revision: current.revision + 1,
             def,
             created_at: current.created_at,
             updated_at: Utc::now(),
@@ -59,7 +68,7 @@ pub async fn find(db: &Db, id: Uuid, version: Option<i32>) -> Result<Funnel, Fun
         .ok_or(FunnelError::FunnelNotFound(id))
 }
 
-/// Every funnel at its current version, oldest first.
-pub async fn list(db: &Db) -> Result<Vec<Funnel>, FunnelError> {
-    read(db, store::list).await
+/// Up to `limit` funnels at their current version, by id, after `after`.
+pub async fn list(db: &Db, after: Option<Uuid>, limit: i64) -> Result<Vec<Funnel>, FunnelError> {
+    read(db, move |conn| store::page(conn, after, limit)).await
 }

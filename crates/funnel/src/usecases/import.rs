@@ -54,20 +54,27 @@ pub async fn apply(
     funnel_id: Uuid,
     lines: Vec<(u64, HistoryLine)>,
 ) -> Result<Vec<Outcome>, FunnelError> {
-    transaction(db, move |tx| {
-        let mut batch = Batch::load(tx, funnel_id, &lines)?;
-        let mut out = Vec::with_capacity(lines.len());
-        for (n, line) in lines {
-            let r = batch.apply_line(tx, line);
-            if let Err(e @ FunnelError::Unexpected(_)) = r {
-                return Err(e);
-            }
-            out.push((n, r));
+    transaction(db, move |tx| apply_in(tx, funnel_id, lines)).await
+}
+
+/// The same in the caller's transaction (an import under an `Idempotency-Key` is one
+/// transaction from its first line to its recorded answer).
+pub fn apply_in(
+    conn: &mut PgConnection,
+    funnel_id: Uuid,
+    lines: Vec<(u64, HistoryLine)>,
+) -> Result<Vec<Outcome>, FunnelError> {
+    let mut batch = Batch::load(conn, funnel_id, &lines)?;
+    let mut out = Vec::with_capacity(lines.len());
+    for (n, line) in lines {
+        let r = batch.apply_line(conn, line);
+        if let Err(e @ FunnelError::Unexpected(_)) = r {
+            return Err(e);
         }
-        batch.write(tx)?;
-        Ok(out)
-    })
-    .await
+        out.push((n, r));
+    }
+    batch.write(conn)?;
+    Ok(out)
 }
 
 /// What a batch knows of a deal's log.

@@ -231,5 +231,11 @@ async fn lists_filter_and_page() {
     assert_eq!(interest["items"].as_array().unwrap().len(), 1);
     let resp = app.get("/v1/deals?status=maybe&colour=red").await;
     let body = assert_problem(resp, 422, "status").await;
-    assert!(body.to_string().contains("colour"));
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(fields.contains(&"colour"), "{body}");
 }

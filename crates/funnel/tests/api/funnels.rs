@@ -4,13 +4,19 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-/// Replaces the trial funnel with the name "trial 2" and `window` on its second stage.
-async fn rename_trial(app: &TestApp, id: &str, window: &str) -> Value {
+/// Replaces the trial funnel (at the ETag `etag`) with the name "trial 2" and `window` on
+/// its second stage.
+async fn rename_trial(app: &TestApp, id: &str, etag: &str, window: &str) -> Value {
     let body = json!({"name": "trial 2", "stages": [
         {"name": "signup"}, {"name": "activated", "window": window}, {"name": "paid"}]});
-    let resp = app.put_json(&format!("/v1/funnels/{id}"), &body).await;
+    let resp = app
+        .put_if_match(&format!("/v1/funnels/{id}"), etag, &body)
+        .await;
     assert_eq!(resp.status().as_u16(), 200);
-    resp.json().await.unwrap()
+    let revision = resp.headers()["etag"].to_str().unwrap().to_string();
+    let f: Value = resp.json().await.unwrap();
+    assert_eq!(revision, format!("\"{}\"", f["revision"]));
+    f
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -37,14 +43,24 @@ async fn seeded_funnels_and_versions() {
         )
         .await;
     assert_eq!(resp.status().as_u16(), 201);
+    assert_eq!(resp.headers()["etag"], "\"1\"");
     let f: Value = resp.json().await.unwrap();
     let id = f["id"].as_str().unwrap().to_string();
     assert_eq!(f["version"], 1);
+    assert_eq!(f["revision"], 1);
     assert_eq!(f["stages"][1]["window"], "7d");
 
-    // A new name alone keeps the version; new stages make version 2.
-    assert_eq!(rename_trial(&app, &id, "7d").await["version"], 1);
-    assert_eq!(rename_trial(&app, &id, "14d").await["version"], 2);
+    // A new name alone keeps the version; new stages make version 2. Each is a revision.
+    let renamed = rename_trial(&app, &id, "\"1\"", "7d").await;
+    assert_eq!(
+        (renamed["version"].clone(), renamed["revision"].clone()),
+        (json!(1), json!(2))
+    );
+    let restaged = rename_trial(&app, &id, "\"2\"", "14d").await;
+    assert_eq!(
+        (restaged["version"].clone(), restaged["revision"].clone()),
+        (json!(2), json!(3))
+    );
     let v1 = app.get_json(&format!("/v1/funnels/{id}?version=1")).await;
     assert_eq!(v1["stages"][1]["window"], "7d");
     let v2 = app.get_json(&format!("/v1/funnels/{id}")).await;

@@ -63,10 +63,52 @@ impl TestApp {
             .unwrap()
     }
 
-    /// A deal's log as the API answers it.
+    /// A deal's log as the API answers it, in one page of up to 500 moves.
     pub async fn log(&self, deal: &str) -> Value {
-        self.get_json(&format!("/v1/deals/{deal}/transitions"))
+        let page = self
+            .get_json(&format!("/v1/deals/{deal}/transitions?limit=500"))
+            .await;
+        assert!(page["next_cursor"].is_null(), "a log over one page: {page}");
+        page
+    }
+
+    /// `PUT path` with `If-Match: "<etag>"`.
+    pub async fn put_if_match(&self, path: &str, etag: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .put(self.url(path))
+            .header("if-match", etag)
+            .json(body)
+            .send()
             .await
+            .unwrap()
+    }
+
+    /// `POST path` with an `Idempotency-Key`.
+    pub async fn post_keyed(&self, path: &str, key: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("idempotency-key", key)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// An NDJSON import as sent, with an `Idempotency-Key` when given.
+    pub async fn import_raw(
+        &self,
+        funnel: &str,
+        key: Option<&str>,
+        ndjson: Vec<u8>,
+    ) -> reqwest::Response {
+        let mut req = self
+            .client
+            .post(self.url(&format!("/v1/funnels/{funnel}/events")))
+            .header("content-type", "application/x-ndjson");
+        if let Some(k) = key {
+            req = req.header("idempotency-key", k);
+        }
+        req.body(ndjson).send().await.unwrap()
     }
 }
 
