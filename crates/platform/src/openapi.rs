@@ -139,6 +139,74 @@ pub fn enumerate(openapi: &mut OpenApi, schema: &str, property: &str, values: &[
     field.enum_values = Some(list);
 }
 
+/// Lists the values a string query parameter of `GET path` takes, where its Rust type is a
+/// `String` checked against a domain vocabulary.
+pub fn enumerate_query(openapi: &mut OpenApi, path: &str, name: &str, values: &[&str]) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let Some(op) = openapi
+        .paths
+        .paths
+        .get_mut(path)
+        .and_then(|item| item.get.as_mut())
+    else {
+        return;
+    };
+    for p in op.parameters.iter_mut().flatten() {
+        if p.parameter_in == ParameterIn::Query && p.name == name {
+            let schema = ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(values.iter().copied()))
+                .build();
+            p.schema = Some(schema.into());
+        }
+    }
+}
+
+/// Rewrites schema `name`, an `allOf` of a referenced `oneOf` (a `#[serde(flatten)]`ed
+/// tagged enum) and an object of its own fields, into a `oneOf` of objects each holding a
+/// variant's fields and its own: the same JSON, in a form client generators can read (most
+/// cannot take `allOf` of a `oneOf`).
+pub fn distribute_all_of(openapi: &mut OpenApi, name: &str) {
+    use serde_json::{Value, json};
+    let Some(components) = openapi.components.as_mut() else {
+        return;
+    };
+    let Ok(schema) = serde_json::to_value(components.schemas.get(name)) else {
+        return;
+    };
+    let parts = schema["allOf"].as_array().cloned().unwrap_or_default();
+    let variants = parts
+        .iter()
+        .filter_map(|p| p["$ref"].as_str())
+        .filter_map(|r| r.strip_prefix("#/components/schemas/"))
+        .find_map(|r| serde_json::to_value(components.schemas.get(r)).ok())
+        .and_then(|v| v["oneOf"].as_array().cloned());
+    let own = parts.iter().find(|p| p.get("$ref").is_none());
+    let (Some(variants), Some(own)) = (variants, own) else {
+        return;
+    };
+    let one_of: Vec<Value> = variants
+        .into_iter()
+        .map(|mut v| {
+            for (k, p) in own["properties"].as_object().into_iter().flatten() {
+                v["properties"][k] = p.clone();
+            }
+            let required = v["required"].as_array().cloned().unwrap_or_default();
+            let own_required = own["required"].as_array().cloned().unwrap_or_default();
+            v["required"] = required.into_iter().chain(own_required).collect();
+            v
+        })
+        .collect();
+    let mut merged = json!({ "oneOf": one_of });
+    if let Some(d) = schema.get("description") {
+        merged["description"] = d.clone();
+    }
+    if let Ok(schema) = serde_json::from_value(merged) {
+        components.schemas.insert(name.to_string(), schema);
+    }
+}
+
 /// Removes a response [`ProblemResponses`] added to every operation of `path` where the
 /// handler can never give it (e.g. a 404 where an unknown id reads as an empty result).
 pub fn never_answers(openapi: &mut OpenApi, path: &str, status: u16) {
@@ -318,6 +386,69 @@ mod tests {
         assert!(
             post.get("404").is_none() && post.get("422").is_some(),
             "{post}"
+        );
+    }
+
+    #[derive(utoipa::ToSchema, serde::Serialize)]
+    #[serde(tag = "kind", rename_all = "snake_case")]
+    #[allow(dead_code)]
+    enum Shape {
+        Circle { radius: f64 },
+        Square { side: f64 },
+    }
+
+    #[derive(utoipa::ToSchema, serde::Serialize)]
+    #[allow(dead_code)]
+    struct Named {
+        name: String,
+        #[serde(flatten)]
+        shape: Shape,
+    }
+
+    #[test]
+    fn distributes_an_all_of_of_a_one_of_into_a_one_of_of_whole_objects() {
+        #[derive(utoipa::OpenApi)]
+        #[openapi(components(schemas(Named, Shape)))]
+        struct Doc;
+        let mut doc = Doc::openapi();
+        let before = serde_json::to_value(&doc).unwrap();
+        assert!(before["components"]["schemas"]["Named"]["allOf"].is_array());
+        distribute_all_of(&mut doc, "Named");
+        let named = serde_json::to_value(&doc).unwrap()["components"]["schemas"]["Named"].clone();
+        assert!(named.get("allOf").is_none(), "{named}");
+        let variants = named["oneOf"].as_array().unwrap();
+        assert_eq!(variants.len(), 2);
+        let mut seen = Vec::new();
+        for v in variants {
+            let props: Vec<&str> = v["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(|k| k.as_str())
+                .collect();
+            let mut required: Vec<&str> = v["required"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_str().unwrap())
+                .collect();
+            required.sort();
+            assert!(props.contains(&"name") && props.contains(&"kind"), "{v}");
+            seen.push((
+                v["properties"]["kind"]["enum"][0]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                required,
+            ));
+        }
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                ("circle".to_string(), vec!["kind", "name", "radius"]),
+                ("square".to_string(), vec!["kind", "name", "side"]),
+            ]
         );
     }
 }

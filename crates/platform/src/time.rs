@@ -6,12 +6,18 @@
 //! value is a 422 naming the field instead of a failed write or an answer that breaks its
 //! own schema.
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, SubsecRound, Utc};
 use serde::{Deserialize, Deserializer};
 
 pub const MIN_YEAR: i32 = 0;
 pub const MAX_YEAR: i32 = 9999;
 const MESSAGE: &str = "must be in the years 0000 to 9999";
+
+/// The time a write records: now, to the microsecond PostgreSQL keeps, so that the write's
+/// answer equals later reads.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
 
 /// Whether `year` can be written in RFC 3339 and stored by PostgreSQL.
 pub fn year_in_range(year: i32) -> bool {
