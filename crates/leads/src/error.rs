@@ -4,7 +4,6 @@ use actix_web::http::StatusCode;
 use platform::Problem;
 use platform::http::ServiceError;
 use platform::http::idempotency::IdempotencyError;
-use platform::validation::FieldError;
 use uuid::Uuid;
 
 use crate::domain::lifecycle::MoveError;
@@ -23,10 +22,6 @@ pub enum LeadsError {
     NoCard(Uuid),
     #[error("lead {id} was merged into {survivor}")]
     Merged { id: Uuid, survivor: Uuid },
-    #[error("If-Match does not match the current version {current}")]
-    VersionMismatch { current: i32 },
-    #[error("If-Match is required")]
-    VersionRequired,
     #[error(transparent)]
     IllegalMove(#[from] MoveError),
     #[error("domain {domain} belongs to account {account}")]
@@ -63,8 +58,10 @@ impl ServiceError for LeadsError {
             LeadsError::AccountNotFound(id) => {
                 Problem::not_found(format!("account {id} does not exist"))
             }
+            // A lead without a card is at version 0: the first PUT sends `If-Match: "0"`.
             LeadsError::NoCard(id) => {
                 Problem::not_found(format!("lead {id} has no MEDDICC card yet"))
+                    .with("current_etag", "\"0\"")
             }
             LeadsError::Merged { id, survivor } => Problem::new(
                 StatusCode::PERMANENT_REDIRECT,
@@ -73,21 +70,6 @@ impl ServiceError for LeadsError {
                 Some(format!("lead {id} was merged into {survivor}")),
             )
             .with("survivor_id", survivor),
-            LeadsError::VersionMismatch { current } => Problem::precondition_failed(format!(
-                "If-Match does not match the current version; the current ETag is \"{current}\""
-            )),
-            LeadsError::VersionRequired => Problem {
-                errors: vec![FieldError {
-                    field: "header:if-match".into(),
-                    message: "is required: send the ETag of your last read".into(),
-                }],
-                ..Problem::new(
-                    StatusCode::PRECONDITION_REQUIRED,
-                    "precondition-required",
-                    "If-Match is required",
-                    Some("send the ETag of your last read in If-Match".to_string()),
-                )
-            },
             LeadsError::IllegalMove(e @ MoveError::RecycleNeedsReason) => {
                 Problem::field("reason", e.to_string())
             }

@@ -6,13 +6,17 @@ use std::collections::HashMap;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use chrono::{DateTime, Utc};
 use contracts::money::Money;
+use platform::http::idempotency::{self, IdempotencyKey, StoredResponse};
 use platform::http::json::Json;
 use platform::{Db, TraceContext};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{Query, apply_patch, if_match, paginate, path_id, versioned};
+use super::{
+    PageParams, Query, apply_patch, keyset_key, no_query, paginate_by_key, path_id, sorted_page,
+    versioning,
+};
 use crate::domain::account::{self as domain, AccountDraft, MoneyDraft, NewAccount};
 use crate::error::LeadsError;
 use crate::store::accounts::{Account, AccountFilter};
@@ -148,14 +152,14 @@ impl From<Account> for AccountResponse {
 }
 
 fn account_ok(status: StatusCode, a: Account) -> HttpResponse {
-    versioned(status, a.row.version, &AccountResponse::from(a))
+    versioning::versioned(status, a.row.version, &AccountResponse::from(a))
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct AccountPage {
-    pub items: Vec<AccountResponse>,
-    pub next_cursor: Option<String>,
-}
+platform::page!(
+    /// A page of accounts.
+    AccountPage,
+    AccountResponse
+);
 
 /// Query of `GET /v1/accounts`.
 #[derive(Debug, IntoParams)]
@@ -168,53 +172,74 @@ pub struct AccountParams {
     industry: Option<String>,
     region: Option<String>,
     owner: Option<String>,
-    /// Page size, 1 to 500 (default 50).
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<u32>,
-    cursor: Option<String>,
+    /// Updated at or after (RFC 3339).
+    updated_since: Option<DateTime<Utc>>,
+    /// `created_at` (default), `-created_at`, `updated_at` or `-updated_at`; see the
+    /// operation's description.
+    sort: Option<String>,
 }
 
-/// Creates an account and publishes `account.created`. A domain another account holds is a 409.
+/// Creates an account and publishes `account.created`. A domain another account holds is a
+/// 409 whose `existing_id` names that account.
 #[utoipa::path(
     post, path = "/v1/accounts", tag = "accounts",
     request_body = AccountInput,
     responses(
-        (status = 201, body = AccountResponse),
-        (status = 409, description = "A domain belongs to another account", body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 201, body = AccountResponse, headers(("etag" = String, description = "Send in If-Match to update"), ("location" = String))),
+        (status = 409, description = "A domain belongs to another account; `existing_id` names it", body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or Idempotency-Key reused with another body", body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all)]
 pub async fn create_account(
     db: web::Data<Db>,
     trace: TraceContext,
+    req: HttpRequest,
+    key: IdempotencyKey,
     body: Json<AccountInput>,
 ) -> Result<HttpResponse, LeadsError> {
+    no_query(&req)?;
+    let raw = body.raw.clone();
     let account = NewAccount::parse(body.into_inner().into())?;
-    let created = db
-        .run(move |conn| usecases::create(conn, &account, &trace))
+    let (response, replayed) = db
+        .run(move |conn| {
+            idempotency::run(conn, "POST /v1/accounts", &key, &raw, |tx| {
+                let created = usecases::create(tx, &account, &trace)?;
+                let location = format!("/v1/accounts/{}", created.row.id);
+                let (name, etag) = versioning::etag(created.row.version);
+                Ok::<_, LeadsError>(
+                    StoredResponse::json(StatusCode::CREATED, &AccountResponse::from(created))
+                        .header("location", location)
+                        .header(name, etag),
+                )
+            })
+        })
         .await?;
-    let location = format!("/v1/accounts/{}", created.row.id);
-    let mut response = account_ok(StatusCode::CREATED, created);
-    if let Ok(v) = location.parse() {
-        response
-            .headers_mut()
-            .insert(actix_web::http::header::LOCATION, v);
-    }
-    Ok(response)
+    Ok(response.into_response(replayed))
 }
 
 #[utoipa::path(
     get, path = "/v1/accounts/{id}", tag = "accounts",
     params(("id" = Uuid, Path)),
-    responses((status = 200, body = AccountResponse), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"))
+    responses(
+        (status = 200, body = AccountResponse, headers(("etag" = String, description = "Send in If-Match to update"))),
+        (status = 404, body = platform::http::Problem, content_type = "application/problem+json"),
+    )
 )]
 pub async fn get_account(
     db: web::Data<Db>,
+    req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, LeadsError> {
+    no_query(&req)?;
     let id = path_id(&id)?;
     let account = db.run(move |conn| usecases::find(conn, id)).await?;
-    Ok(account_ok(StatusCode::OK, account))
+    let version = account.row.version;
+    Ok(versioning::read(
+        &req,
+        version,
+        &AccountResponse::from(account),
+    ))
 }
 
 /// Updates an account with a JSON merge patch; `If-Match` carries the ETag of the last read.
@@ -237,8 +262,9 @@ pub async fn patch_account(
     id: web::Path<String>,
     body: Json<serde_json::Value>,
 ) -> Result<HttpResponse, LeadsError> {
+    no_query(&req)?;
     let id = path_id(&id)?;
-    let version = if_match(&req)?;
+    let version = versioning::if_match(&req)?;
     let patch = body.into_inner();
     let account = db
         .run(move |conn| {
@@ -252,7 +278,7 @@ pub async fn patch_account(
 }
 
 fn filter_from(q: &mut Query<'_>) -> AccountFilter {
-    let (limit, after) = q.page();
+    let (sort, limit, after) = sorted_page(q);
     AccountFilter {
         tier: q.parse(
             "tier",
@@ -267,6 +293,8 @@ fn filter_from(q: &mut Query<'_>) -> AccountFilter {
         industry: q.text("industry"),
         region: q.text("region"),
         owner: q.text("owner"),
+        updated_since: q.time("updated_since"),
+        sort,
         after,
         limit: limit + 1,
     }
@@ -274,17 +302,27 @@ fn filter_from(q: &mut Query<'_>) -> AccountFilter {
 
 async fn page(db: &Db, filter: AccountFilter) -> Result<HttpResponse, LeadsError> {
     let limit = filter.limit - 1;
+    let sort = filter.sort;
     let items = db.run(move |conn| usecases::list(conn, &filter)).await?;
-    let (items, next_cursor) = paginate(items, limit, |a| a.row.id);
+    let (items, next_cursor) = paginate_by_key(items, limit, |a| {
+        keyset_key(sort, a.row.created_at, a.row.updated_at, a.row.id)
+    });
     Ok(HttpResponse::Ok().json(AccountPage {
         items: items.into_iter().map(AccountResponse::from).collect(),
         next_cursor,
     }))
 }
 
+/// Accounts matching every filter given, a page at a time.
+///
+/// `sort`: `created_at` (the default), `updated_at`, or either with a leading `-` for newest
+/// first; ties are ordered by id in the same direction. The cursor remembers the order:
+/// pass it back with the same `sort`. To sync, page with
+/// `sort=updated_at&updated_since=<the largest updated_at you hold>`: an account changed
+/// while you page moves to the end of that order, so it is seen again rather than missed.
 #[utoipa::path(
     get, path = "/v1/accounts", tag = "accounts",
-    params(AccountParams),
+    params(AccountParams, PageParams),
     responses((status = 200, body = AccountPage), (status = 422, body = platform::http::Problem, content_type = "application/problem+json"))
 )]
 pub async fn list_accounts(
@@ -294,7 +332,15 @@ pub async fn list_accounts(
     let mut q = Query::new(
         &query,
         &[
-            "tier", "target", "industry", "region", "owner", "limit", "cursor",
+            "tier",
+            "target",
+            "industry",
+            "region",
+            "owner",
+            "updated_since",
+            "sort",
+            "limit",
+            "cursor",
         ],
     );
     let filter = filter_from(&mut q);
@@ -305,14 +351,22 @@ pub async fn list_accounts(
 /// The target account list (`target = true`), filterable by tier.
 #[utoipa::path(
     get, path = "/v1/accounts/targets", tag = "accounts",
-    params(("tier" = Option<AbmTier>, Query), ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "Page size, 1 to 500 (default 50)"), ("cursor" = Option<String>, Query)),
+    params(
+        ("tier" = Option<AbmTier>, Query, description = "Only this ABM tier"),
+        ("updated_since" = Option<DateTime<Utc>>, Query, description = "Updated at or after (RFC 3339)"),
+        ("sort" = Option<String>, Query, description = "created_at (default), -created_at, updated_at or -updated_at, as on GET /v1/accounts"),
+        PageParams,
+    ),
     responses((status = 200, body = AccountPage), (status = 422, body = platform::http::Problem, content_type = "application/problem+json"))
 )]
 pub async fn target_accounts(
     db: web::Data<Db>,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, LeadsError> {
-    let mut q = Query::new(&query, &["tier", "limit", "cursor"]);
+    let mut q = Query::new(
+        &query,
+        &["tier", "updated_since", "sort", "limit", "cursor"],
+    );
     let mut filter = filter_from(&mut q);
     filter.target = Some(true);
     q.finish()?;
@@ -356,8 +410,10 @@ impl EngagementResponse {
 )]
 pub async fn account_engagement(
     db: web::Data<Db>,
+    req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, LeadsError> {
+    no_query(&req)?;
     let id = path_id(&id)?;
     let engagement = db.run(move |conn| usecases::engagement(conn, id)).await?;
     Ok(HttpResponse::Ok().json(EngagementResponse::new(id, engagement)))

@@ -12,7 +12,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{Query, apply_patch, if_match, paginate, path_id, versioned};
+use super::{
+    PageParams, Query, apply_patch, keyset_key, no_query, paginate_by_key, path_id, sorted_page,
+    versioning,
+};
 use crate::domain::NewLead;
 use crate::domain::lead::{LeadDraft, LeadProfile, Utm};
 use crate::domain::lifecycle::Stage;
@@ -188,15 +191,14 @@ impl From<LeadRow> for LeadResponse {
 }
 
 fn lead_ok(status: StatusCode, row: LeadRow) -> HttpResponse {
-    versioned(status, row.version, &LeadResponse::from(row))
+    versioning::versioned(status, row.version, &LeadResponse::from(row))
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct LeadPage {
-    pub items: Vec<LeadResponse>,
-    /// Pass as `cursor` to get the next page; absent on the last page.
-    pub next_cursor: Option<String>,
-}
+platform::page!(
+    /// A page of leads.
+    LeadPage,
+    LeadResponse
+);
 
 /// Query of `GET /v1/leads`.
 #[derive(Debug, IntoParams)]
@@ -217,13 +219,13 @@ pub struct ListParams {
     created_from: Option<DateTime<Utc>>,
     /// Created before (RFC 3339).
     created_to: Option<DateTime<Utc>>,
+    /// Updated at or after (RFC 3339).
+    updated_since: Option<DateTime<Utc>>,
     /// Case-insensitive text match on first name, last name and email.
     q: Option<String>,
-    /// Page size, 1 to 500 (default 50).
-    #[param(minimum = 1, maximum = 500)]
-    limit: Option<u32>,
-    /// Opaque cursor from the previous page's `next_cursor`.
-    cursor: Option<String>,
+    /// `created_at` (default), `-created_at`, `updated_at` or `-updated_at`; see the
+    /// operation's description.
+    sort: Option<String>,
 }
 
 /// Creates a lead, matches its account, scores it, and publishes `lead.created` in the same
@@ -244,9 +246,11 @@ pub struct ListParams {
 pub async fn create_lead(
     db: web::Data<Db>,
     trace: TraceContext,
+    req: HttpRequest,
     key: IdempotencyKey,
     body: Json<LeadInput>,
 ) -> Result<HttpResponse, LeadsError> {
+    no_query(&req)?;
     let raw = body.raw.clone();
     let lead = NewLead::parse(body.into_inner().into())?;
     let (response, replayed) = db
@@ -258,7 +262,7 @@ pub async fn create_lead(
                 Ok::<_, LeadsError>(
                     StoredResponse::json(StatusCode::CREATED, &LeadResponse::from(row))
                         .header("location", location)
-                        .header("etag", format!("\"{version}\"")),
+                        .header("etag", versioning::etag(version).1),
                 )
             })
         })
@@ -275,19 +279,32 @@ pub async fn create_lead(
         (status = 422, description = "The id is not a UUID", body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip(db, req))]
 pub async fn get_lead(
     db: web::Data<Db>,
+    req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, LeadsError> {
+    no_query(&req)?;
     let id = path_id(&id)?;
     let row = db.run(move |conn| usecases::leads::find(conn, id)).await?;
-    Ok(lead_ok(StatusCode::OK, row))
+    Ok(versioning::read(
+        &req,
+        row.version,
+        &LeadResponse::from(row),
+    ))
 }
 
+/// Live leads matching every filter given, a page at a time.
+///
+/// `sort`: `created_at` (the default), `updated_at`, or either with a leading `-` for newest
+/// first; ties are ordered by id in the same direction. The cursor remembers the order:
+/// pass it back with the same `sort`. To sync, page with
+/// `sort=updated_at&updated_since=<the largest updated_at you hold>`: a lead changed while
+/// you page moves to the end of that order, so it is seen again rather than missed.
 #[utoipa::path(
     get, path = "/v1/leads", tag = "leads",
-    params(ListParams),
+    params(ListParams, PageParams),
     responses(
         (status = 200, body = LeadPage),
     )
@@ -309,12 +326,14 @@ pub async fn list_leads(
             "max_score",
             "created_from",
             "created_to",
+            "updated_since",
             "q",
+            "sort",
             "limit",
             "cursor",
         ],
     );
-    let (limit, after) = q.page();
+    let (sort, limit, after) = sorted_page(&mut q);
     let stage = q.parse("stage", "a lifecycle stage", |s| {
         Stage::parse(s).map(|s| s.as_str().to_string())
     });
@@ -337,7 +356,9 @@ pub async fn list_leads(
         max_score: q.number("max_score"),
         created_from: q.time("created_from"),
         created_to: q.time("created_to"),
+        updated_since: q.time("updated_since"),
         q: q.text("q"),
+        sort,
         after,
         limit: limit + 1,
     };
@@ -345,7 +366,9 @@ pub async fn list_leads(
     let rows = db
         .run(move |conn| usecases::leads::list(conn, &filter))
         .await?;
-    let (rows, next_cursor) = paginate(rows, limit, |r| r.id);
+    let (rows, next_cursor) = paginate_by_key(rows, limit, |r| {
+        keyset_key(sort, r.created_at, r.updated_at, r.id)
+    });
     Ok(HttpResponse::Ok().json(LeadPage {
         items: rows.into_iter().map(LeadResponse::from).collect(),
         next_cursor,
@@ -373,8 +396,9 @@ pub async fn patch_lead(
     id: web::Path<String>,
     body: Json<serde_json::Value>,
 ) -> Result<HttpResponse, LeadsError> {
+    no_query(&req)?;
     let id = path_id(&id)?;
-    let version = if_match(&req)?;
+    let version = versioning::if_match(&req)?;
     let patch = body.into_inner();
     let row = db
         .run(move |conn| {
@@ -437,9 +461,11 @@ impl From<StageChange> for StageChangeResponse {
 pub async fn move_lead(
     db: web::Data<Db>,
     trace: TraceContext,
+    req: HttpRequest,
     id: web::Path<String>,
     body: Json<MoveRequest>,
 ) -> Result<HttpResponse, LeadsError> {
+    no_query(&req)?;
     let id = path_id(&id)?;
     let body = body.into_inner();
     let to = Stage::parse(body.to_stage.trim()).ok_or_else(|| {
@@ -456,21 +482,44 @@ pub async fn move_lead(
     Ok(lead_ok(StatusCode::OK, row))
 }
 
+platform::page!(
+    /// A page of a lead's lifecycle history, oldest change first.
+    StageChangePage,
+    StageChangeResponse
+);
+
+/// The lead's lifecycle history, oldest change first, paged.
 #[utoipa::path(
     get, path = "/v1/leads/{id}/lifecycle", tag = "leads",
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<StageChangeResponse>), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"))
+    params(("id" = Uuid, Path), PageParams),
+    responses((status = 200, body = StageChangePage), (status = 404, body = platform::http::Problem, content_type = "application/problem+json"))
 )]
 pub async fn lifecycle_history(
     db: web::Data<Db>,
     id: web::Path<String>,
+    query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, LeadsError> {
+    let mut q = Query::new(&query, &["limit", "cursor"]);
+    let (limit, after) = q.page_by_key();
+    // The key is the change's sequence number; a cursor naming anything else is refused.
+    let after = match after {
+        Some(key) => q.errors.take(
+            "cursor",
+            key.parse::<i64>()
+                .map_err(|_| "is not a cursor returned by this endpoint".to_string()),
+        ),
+        None => None,
+    };
+    q.finish()?;
     let id = path_id(&id)?;
     let history = db
-        .run(move |conn| usecases::lifecycle::history(conn, id))
+        .run(move |conn| usecases::lifecycle::history(conn, id, after, limit + 1))
         .await?;
-    let items: Vec<StageChangeResponse> = history.into_iter().map(Into::into).collect();
-    Ok(HttpResponse::Ok().json(items))
+    let (history, next_cursor) = paginate_by_key(history, limit, |c| c.seq.to_string());
+    Ok(HttpResponse::Ok().json(StageChangePage {
+        items: history.into_iter().map(Into::into).collect(),
+        next_cursor,
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -494,9 +543,11 @@ pub struct MergeRequest {
 pub async fn merge_lead(
     db: web::Data<Db>,
     trace: TraceContext,
+    req: HttpRequest,
     id: web::Path<String>,
     body: Json<MergeRequest>,
 ) -> Result<HttpResponse, LeadsError> {
+    no_query(&req)?;
     let id = path_id(&id)?;
     let from = body.into_inner().from_id;
     let row = db
@@ -583,8 +634,10 @@ impl ScoreResponse {
 )]
 pub async fn get_score(
     db: web::Data<Db>,
+    req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, LeadsError> {
+    no_query(&req)?;
     let id = path_id(&id)?;
     let view = db
         .run(move |conn| usecases::scoring::score(conn, id))

@@ -6,9 +6,14 @@ pub mod qualification;
 pub mod reports;
 pub mod scoring;
 
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
 use crate::error::LeadsError;
-use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use crate::store::order::{Keyset, Sort, SortKey};
+use actix_web::{HttpRequest, web};
 use platform::http::json::merge_patch;
 use platform::openapi::ProblemResponses;
 use platform::validation::Invalid;
@@ -52,15 +57,42 @@ struct Vocabularies;
 impl utoipa::Modify for Vocabularies {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use crate::domain::LeadSource;
+        use crate::domain::account::AbmTier;
+        use crate::domain::lifecycle::Stage;
+        use crate::domain::scoring::Grade;
+        use platform::openapi::{distribute_all_of, enumerate, enumerate_query};
         let sources: Vec<&str> = LeadSource::ALL.iter().map(|s| s.as_str()).collect();
-        platform::openapi::enumerate(openapi, "LeadInput", "source", &sources);
-        platform::openapi::enumerate(openapi, "LeadResponse", "source", &sources);
-        platform::openapi::enumerate(
+        let stages: Vec<&str> = Stage::ALL.iter().map(|s| s.as_str()).collect();
+        let tiers: Vec<&str> = AbmTier::ALL.iter().map(|t| t.as_str()).collect();
+        enumerate(openapi, "LeadInput", "source", &sources);
+        enumerate(openapi, "LeadResponse", "source", &sources);
+        enumerate(
             openapi,
             "LeadInput",
             "lifecycle_stage",
             &["subscriber", "lead"],
         );
+        enumerate(openapi, "LeadResponse", "lifecycle_stage", &stages);
+        enumerate(openapi, "LeadResponse", "grade", &Grade::ALL);
+        enumerate(openapi, "MoveRequest", "to_stage", &stages);
+        enumerate(openapi, "StageChangeResponse", "from_stage", &stages);
+        enumerate(openapi, "StageChangeResponse", "to_stage", &stages);
+        enumerate(openapi, "MeddiccResponse", "lifecycle_stage", &stages);
+        enumerate(openapi, "AccountInput", "abm_tier", &tiers);
+        enumerate(openapi, "AccountResponse", "abm_tier", &tiers);
+        enumerate_query(openapi, "/v1/leads", "stage", &stages);
+        enumerate_query(openapi, "/v1/leads", "source", &sources);
+        enumerate_query(openapi, "/v1/leads", "grade", &Grade::ALL);
+        for path in ["/v1/leads", "/v1/accounts", "/v1/accounts/targets"] {
+            enumerate_query(openapi, path, "sort", &SORTS);
+        }
+        enumerate_query(
+            openapi,
+            "/v1/reports/score-distribution",
+            "part",
+            &["histogram", "grades"],
+        );
+        distribute_all_of(openapi, "FitRule");
     }
 }
 
@@ -129,30 +161,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// The version in `If-Match` (`"3"` or `W/"3"`): missing is 428, unparsable 412.
-pub fn if_match(req: &HttpRequest) -> Result<i32, LeadsError> {
-    let Some(v) = req.headers().get("if-match") else {
-        return Err(LeadsError::VersionRequired);
-    };
-    v.to_str()
-        .ok()
-        .map(|s| {
-            s.trim()
-                .trim_start_matches("W/")
-                .trim_matches('"')
-                .to_string()
-        })
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| {
-            platform::Problem::precondition_failed("If-Match is not an ETag of this resource")
-                .into()
-        })
-}
-
-pub fn etag(version: i32) -> (&'static str, String) {
-    ("etag", format!("\"{version}\""))
-}
-
 /// The new state a JSON merge patch makes of `current` (a resource as its client would send
 /// it), checked by the domain's `parse`. `read_only` fields are a 422 naming them.
 pub fn apply_patch<I, D, T>(
@@ -168,11 +176,80 @@ where
     Ok(parse(merged.into())?)
 }
 
-/// A JSON answer about a versioned resource, its version in `ETag`.
-pub fn versioned(status: StatusCode, version: i32, body: &impl Serialize) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header(etag(version))
-        .json(body)
+pub use platform::http::query::{PageParams, Query, paginate, paginate_by_key, path_id};
+pub use platform::http::versioning;
+
+/// A route that takes no query parameters refuses any, as every route refuses an unknown
+/// one: a 422 naming each.
+pub fn no_query(req: &HttpRequest) -> Result<(), LeadsError> {
+    let params = web::Query::<HashMap<String, String>>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .unwrap_or_default();
+    Ok(Query::new(&params, &[]).finish()?)
 }
 
-pub use platform::http::query::{Query, paginate, path_id};
+/// The values of `sort` on the lists of leads and accounts.
+pub const SORTS: [&str; 4] = ["created_at", "-created_at", "updated_at", "-updated_at"];
+
+/// What `sort` means, for the OpenAPI description of the lists that take it.
+pub const SORT_DOC: &str = "Order of the list: `created_at` (the default), `updated_at`, or either with a leading `-` for newest first. Ties are ordered by id in the same direction. The cursor remembers the order: pass it back with the same `sort`. To sync, page with `sort=updated_at&updated_since=<the largest updated_at you hold>`: a row changed while you page moves to the end of the order, so it is seen again rather than missed.";
+
+fn sort_name(sort: Sort) -> &'static str {
+    match (sort.key, sort.descending) {
+        (SortKey::CreatedAt, false) => SORTS[0],
+        (SortKey::CreatedAt, true) => SORTS[1],
+        (SortKey::UpdatedAt, false) => SORTS[2],
+        (SortKey::UpdatedAt, true) => SORTS[3],
+    }
+}
+
+/// `sort` (default `created_at`) and the keyset cursor issued for it, with `limit`.
+pub fn sorted_page(q: &mut Query<'_>) -> (Sort, i64, Option<Keyset>) {
+    let sort = q
+        .parse(
+            "sort",
+            "one of created_at, -created_at, updated_at, -updated_at",
+            |s| {
+                let descending = s.starts_with('-');
+                let key = match s.trim_start_matches('-') {
+                    "created_at" => SortKey::CreatedAt,
+                    "updated_at" => SortKey::UpdatedAt,
+                    _ => return None,
+                };
+                Some(Sort { key, descending })
+            },
+        )
+        .unwrap_or_default();
+    let (limit, key) = q.page_by_key();
+    let after = key.and_then(|k| q.errors.take("cursor", decode_keyset(&k, sort)));
+    (sort, limit, after)
+}
+
+/// The cursor key after a row: the sort it was issued for, the row's sort value (in
+/// microseconds, PostgreSQL's precision, so that it compares exactly) and its id.
+pub fn keyset_key(
+    sort: Sort,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    id: Uuid,
+) -> String {
+    let at = sort.value(created_at, updated_at).timestamp_micros();
+    format!("{}|{at}|{id}", sort_name(sort))
+}
+
+fn decode_keyset(key: &str, sort: Sort) -> Result<Keyset, String> {
+    let mut parts = key.splitn(3, '|');
+    let (Some(name), Some(at), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err("is not a cursor returned by this endpoint".to_string());
+    };
+    if name != sort_name(sort) {
+        return Err(format!(
+            "was issued for sort={name}: pass the same sort with it"
+        ));
+    }
+    let at = at.parse().ok().and_then(DateTime::from_timestamp_micros);
+    match (at, Uuid::parse_str(id)) {
+        (Some(at), Ok(id)) => Ok(Keyset { at, id }),
+        _ => Err("is not a cursor returned by this endpoint".to_string()),
+    }
+}

@@ -3,14 +3,15 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
 use platform::http::json::Json;
 use platform::{Db, TraceContext};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::path_id;
+use super::{no_query, path_id, versioning};
 use crate::domain::meddicc::{self as domain, ElementDraft, MeddiccDraft};
 use crate::error::LeadsError;
 use crate::usecases::qualification::{self as usecases, Qualification};
@@ -188,6 +189,8 @@ impl From<domain::Evaluation> for Evaluation {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeddiccResponse {
     pub lead_id: Uuid,
+    /// The card's version, also its ETag: 1 for the first card.
+    pub version: i32,
     pub meddicc: Meddicc,
     /// Which gates passed or failed under the current rule.
     pub evaluation: Evaluation,
@@ -198,6 +201,7 @@ impl MeddiccResponse {
     fn new(lead_id: Uuid, q: Qualification) -> Self {
         MeddiccResponse {
             lead_id,
+            version: q.version,
             meddicc: q.card.into(),
             evaluation: q.evaluation.into(),
             lifecycle_stage: q.lifecycle_stage,
@@ -205,46 +209,63 @@ impl MeddiccResponse {
     }
 }
 
-/// Stores the lead's MEDDICC (or MEDDPICC, with `paper_process`) scores. When the rule
-/// passes for the first time, `lead.qualified` is published and the lead moves to `sql`.
+/// Stores the lead's MEDDICC (or MEDDPICC, with `paper_process`) scores as the card's next
+/// version. `If-Match` names the card's current version; a lead without a card is at
+/// version 0, so the first card is sent with `If-Match: "0"`. When the rule passes for the
+/// first time, `lead.qualified` is published and the lead moves to `sql`.
 #[utoipa::path(
     put, path = "/v1/leads/{id}/meddicc", tag = "scoring",
     request_body = MeddiccInput,
     params(("id" = Uuid, Path)),
     responses(
-        (status = 200, body = MeddiccResponse),
+        (status = 200, body = MeddiccResponse, headers(("etag" = String, description = "The card's new version"))),
     )
 )]
 #[tracing::instrument(skip_all)]
 pub async fn put_meddicc(
     db: web::Data<Db>,
     trace: TraceContext,
+    req: HttpRequest,
     id: web::Path<String>,
     body: Json<MeddiccInput>,
 ) -> Result<HttpResponse, LeadsError> {
+    no_query(&req)?;
     let id = path_id(&id)?;
+    let expected = versioning::if_match(&req)?;
     let card = domain::Meddicc::parse(body.into_inner().into())?;
     let q = db
-        .run(move |conn| usecases::put_card(conn, id, card, &trace))
+        .run(move |conn| usecases::put_card(conn, id, expected, card, &trace))
         .await?;
-    Ok(HttpResponse::Ok().json(MeddiccResponse::new(id, q)))
+    Ok(versioning::versioned(
+        StatusCode::OK,
+        q.version,
+        &MeddiccResponse::new(id, q),
+    ))
 }
 
+/// The lead's card, evaluated under the current rule; its ETag is the card's version.
 #[utoipa::path(
     get, path = "/v1/leads/{id}/meddicc", tag = "scoring",
     params(("id" = Uuid, Path)),
     responses(
-        (status = 200, body = MeddiccResponse),
-        (status = 404, description = "No such lead, or no MEDDICC card yet", body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 200, body = MeddiccResponse, headers(("etag" = String, description = "The card's version; send in If-Match to replace it"))),
+        (status = 404, description = "No such lead, or no MEDDICC card yet (then `current_etag` is `\"0\"`)", body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get_meddicc(
     db: web::Data<Db>,
+    req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, LeadsError> {
+    no_query(&req)?;
     let id = path_id(&id)?;
     let q = db.run(move |conn| usecases::card(conn, id)).await?;
-    Ok(HttpResponse::Ok().json(MeddiccResponse::new(id, q)))
+    let version = q.version;
+    Ok(versioning::read(
+        &req,
+        version,
+        &MeddiccResponse::new(id, q),
+    ))
 }
 
 /// A version of the qualification rule.
@@ -255,37 +276,54 @@ pub struct RuleResponse {
     pub rule: QualificationRule,
 }
 
-/// The current qualification rule (version 0 is the built-in default).
+/// The current qualification rule (version 0 is the built-in default); its version is its
+/// ETag.
 #[utoipa::path(
     get, path = "/v1/qualification-rule", tag = "scoring",
-    responses((status = 200, body = RuleResponse))
+    responses(
+        (status = 200, body = RuleResponse, headers(("etag" = String, description = "The current version; send in If-Match to replace the rule"))),
+        (status = 422, description = "An unknown query parameter", body = platform::http::Problem, content_type = "application/problem+json"),
+    )
 )]
-pub async fn get_rule(db: web::Data<Db>) -> Result<HttpResponse, LeadsError> {
+pub async fn get_rule(db: web::Data<Db>, req: HttpRequest) -> Result<HttpResponse, LeadsError> {
+    no_query(&req)?;
     let (version, rule) = db.run(usecases::current_rule).await?;
     let rule = rule.into();
-    Ok(HttpResponse::Ok().json(RuleResponse { version, rule }))
+    Ok(versioning::read(
+        &req,
+        version,
+        &RuleResponse { version, rule },
+    ))
 }
 
-/// Saves a new version of the qualification rule.
+/// Saves the next version of the qualification rule. `If-Match` names the current version
+/// (`"0"` while the built-in default is in force); the answer's ETag is the new one.
 #[utoipa::path(
     put, path = "/v1/qualification-rule", tag = "scoring",
     request_body = QualificationRule,
     responses(
-        (status = 200, body = RuleResponse),
+        (status = 200, body = RuleResponse, headers(("etag" = String, description = "The new version"))),
     )
 )]
 pub async fn put_rule(
     db: web::Data<Db>,
+    req: HttpRequest,
     body: Json<QualificationRule>,
 ) -> Result<HttpResponse, LeadsError> {
+    no_query(&req)?;
+    let expected = versioning::if_match(&req)?;
     let rule = domain::QualificationRule::from(body.into_inner());
     rule.validate()?;
     let saved = rule.clone();
     let version = db
-        .run(move |conn| usecases::save_rule(conn, &saved))
+        .run(move |conn| usecases::save_rule(conn, expected, &saved))
         .await?;
     let rule = rule.into();
-    Ok(HttpResponse::Ok().json(RuleResponse { version, rule }))
+    Ok(versioning::versioned(
+        StatusCode::OK,
+        version,
+        &RuleResponse { version, rule },
+    ))
 }
 
 #[cfg(test)]

@@ -1,11 +1,13 @@
 //! The scoring model as data: read the current version, replace it with a new one.
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
 use platform::Db;
 use platform::http::json::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::{no_query, versioning};
 use crate::domain::scoring as domain;
 use crate::error::LeadsError;
 use crate::usecases::scoring as usecases;
@@ -183,33 +185,49 @@ impl From<usecases::ModelVersions> for ModelResponse {
     }
 }
 
-/// The current scoring model and its version.
+/// The current scoring model and its version, which is its ETag.
 #[utoipa::path(
     get, path = "/v1/scoring-model", tag = "scoring",
-    responses((status = 200, body = ModelResponse))
+    responses(
+        (status = 200, body = ModelResponse, headers(("etag" = String, description = "The current version; send in If-Match to replace the model"))),
+        (status = 422, description = "An unknown query parameter", body = platform::http::Problem, content_type = "application/problem+json"),
+    )
 )]
-pub async fn get_model(db: web::Data<Db>) -> Result<HttpResponse, LeadsError> {
+pub async fn get_model(db: web::Data<Db>, req: HttpRequest) -> Result<HttpResponse, LeadsError> {
+    no_query(&req)?;
     let model = db.run(usecases::current_model_versions).await?;
-    Ok(HttpResponse::Ok().json(ModelResponse::from(model)))
+    Ok(versioning::read(
+        &req,
+        model.version,
+        &ModelResponse::from(model),
+    ))
 }
 
-/// Saves a new version of the scoring model. Existing scores change as leads are next
-/// scored (on their next update or touch).
+/// Saves the next version of the scoring model. `If-Match` names the current version (the
+/// ETag of the last read); the answer's ETag is the new one. Existing scores change as
+/// leads are next scored (on their next update or touch).
 #[utoipa::path(
     put, path = "/v1/scoring-model", tag = "scoring",
     request_body = ScoringModel,
     responses(
-        (status = 200, body = ModelResponse),
+        (status = 200, body = ModelResponse, headers(("etag" = String, description = "The new version"))),
     )
 )]
 pub async fn put_model(
     db: web::Data<Db>,
+    req: HttpRequest,
     body: Json<ScoringModel>,
 ) -> Result<HttpResponse, LeadsError> {
+    no_query(&req)?;
+    let expected = versioning::if_match(&req)?;
     let model = domain::ScoringModel::from(body.into_inner());
     model.validate()?;
     let model = db
-        .run(move |conn| usecases::save_model(conn, model))
+        .run(move |conn| usecases::save_model(conn, expected, model))
         .await?;
-    Ok(HttpResponse::Ok().json(ModelResponse::from(model)))
+    Ok(versioning::versioned(
+        StatusCode::OK,
+        model.version,
+        &ModelResponse::from(model),
+    ))
 }

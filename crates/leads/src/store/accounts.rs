@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use super::order::{Keyset, Sort, keyset};
 use super::schema::{account_domains, accounts};
 use crate::domain::account::NewAccount;
 
@@ -150,16 +151,20 @@ pub struct AccountFilter {
     pub industry: Option<String>,
     pub region: Option<String>,
     pub owner: Option<String>,
-    pub after: Option<Uuid>,
+    /// Updated at or after.
+    pub updated_since: Option<DateTime<Utc>>,
+    pub sort: Sort,
+    pub after: Option<Keyset>,
     pub limit: i64,
 }
 
+/// One page of accounts in `sort` order, ties by id.
 pub fn list(conn: &mut PgConnection, f: &AccountFilter) -> QueryResult<Vec<Account>> {
-    let mut q = accounts::table
+    let q = accounts::table
         .select(AccountRow::as_select())
-        .order(accounts::id)
         .limit(f.limit)
         .into_boxed();
+    let mut q = keyset!(q, accounts, f.sort, f.after);
     if let Some(t) = &f.tier {
         q = q.filter(accounts::abm_tier.eq(t.clone()));
     }
@@ -175,8 +180,8 @@ pub fn list(conn: &mut PgConnection, f: &AccountFilter) -> QueryResult<Vec<Accou
     if let Some(o) = &f.owner {
         q = q.filter(accounts::owner.eq(o.clone()));
     }
-    if let Some(after) = f.after {
-        q = q.filter(accounts::id.gt(after));
+    if let Some(v) = f.updated_since {
+        q = q.filter(accounts::updated_at.ge(v));
     }
     let rows: Vec<AccountRow> = q.load(conn)?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::order::{Keyset, Sort, keyset};
 use super::schema::leads;
 use crate::domain::lead::{LeadProfile, Utm};
 use crate::domain::lifecycle::Stage;
@@ -312,21 +313,24 @@ pub struct LeadFilter {
     pub max_score: Option<f64>,
     pub created_from: Option<DateTime<Utc>>,
     pub created_to: Option<DateTime<Utc>>,
+    /// Updated at or after.
+    pub updated_since: Option<DateTime<Utc>>,
     /// Case-insensitive substring of first name, last name or email.
     pub q: Option<String>,
-    pub after: Option<Uuid>,
+    pub sort: Sort,
+    pub after: Option<Keyset>,
     pub limit: i64,
 }
 
-/// One page of live leads in id order (ids are UUIDv7, so this is creation order). The
-/// score range applies to fit + engagement as stored.
+/// One page of live leads in `sort` order, ties by id. The score range applies to fit +
+/// engagement as stored.
 pub fn list(conn: &mut PgConnection, f: &LeadFilter) -> QueryResult<Vec<LeadRow>> {
-    let mut q = leads::table
+    let q = leads::table
         .select(LeadRow::as_select())
         .filter(leads::merged_into.is_null())
-        .order(leads::id)
         .limit(f.limit)
         .into_boxed();
+    let mut q = keyset!(q, leads, f.sort, f.after);
     if let Some(v) = &f.stage {
         q = q.filter(leads::lifecycle_stage.eq(v.clone()));
     }
@@ -354,6 +358,9 @@ pub fn list(conn: &mut PgConnection, f: &LeadFilter) -> QueryResult<Vec<LeadRow>
     if let Some(v) = f.created_to {
         q = q.filter(leads::created_at.lt(v));
     }
+    if let Some(v) = f.updated_since {
+        q = q.filter(leads::updated_at.ge(v));
+    }
     if let Some(text) = &f.q {
         let pattern = format!(
             "%{}%",
@@ -367,9 +374,6 @@ pub fn list(conn: &mut PgConnection, f: &LeadFilter) -> QueryResult<Vec<LeadRow>
                 .or(leads::first_name.ilike(pattern.clone()))
                 .or(leads::last_name.ilike(pattern)),
         );
-    }
-    if let Some(after) = f.after {
-        q = q.filter(leads::id.gt(after));
     }
     q.load(conn)
 }

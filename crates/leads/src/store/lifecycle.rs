@@ -24,6 +24,9 @@ pub struct NewStageChange<'a> {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = lifecycle_history)]
 pub struct StageChange {
+    /// The change's place in the log: the key history is paged by.
+    #[diesel(column_name = id)]
+    pub seq: i64,
     pub from_stage: Option<String>,
     pub to_stage: String,
     pub cause: String,
@@ -38,11 +41,21 @@ pub fn record(conn: &mut PgConnection, change: &NewStageChange<'_>) -> QueryResu
         .map(drop)
 }
 
-/// The lifecycle history of a lead, oldest first.
-pub fn history(conn: &mut PgConnection, lead_id: Uuid) -> QueryResult<Vec<StageChange>> {
-    lifecycle_history::table
+/// Up to `limit` changes of a lead's lifecycle history after `after`, oldest first.
+pub fn history(
+    conn: &mut PgConnection,
+    lead_id: Uuid,
+    after: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<StageChange>> {
+    let mut q = lifecycle_history::table
         .filter(lifecycle_history::lead_id.eq(lead_id))
         .order(lifecycle_history::id)
         .select(StageChange::as_select())
-        .load(conn)
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(lifecycle_history::id.gt(after));
+    }
+    q.load(conn)
 }

@@ -121,6 +121,7 @@ diesel::table! {
         lead_id -> Uuid,
         card -> Jsonb,
         updated_at -> Timestamptz,
+        version -> Int4,
     }
 }
 

@@ -24,8 +24,7 @@ fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
 }
 
 /// The latest model and its version; when none is stored yet, `default` becomes version 1.
-/// A concurrent first use may also insert it; both rows hold the same default, so that is
-/// harmless.
+/// A concurrent first use inserts the same version 1, which the first one wins.
 pub fn current_model(conn: &mut PgConnection, default: ScoringModel) -> QueryResult<Versioned> {
     let latest: Option<(i32, serde_json::Value)> = scoring_models::table
         .order(scoring_models::version.desc())
@@ -35,12 +34,7 @@ pub fn current_model(conn: &mut PgConnection, default: ScoringModel) -> QueryRes
     if let Some((version, model)) = latest {
         return Ok((version, stored("model", model)?));
     }
-    diesel::sql_query(
-        "INSERT INTO scoring_models (model) SELECT $1 \
-         WHERE NOT EXISTS (SELECT 1 FROM scoring_models)",
-    )
-    .bind::<diesel::sql_types::Jsonb, _>(json(&default))
-    .execute(conn)?;
+    save_model(conn, 1, &default)?;
     let version = scoring_models::table
         .select(diesel::dsl::max(scoring_models::version))
         .first::<Option<i32>>(conn)?
@@ -48,12 +42,21 @@ pub fn current_model(conn: &mut PgConnection, default: ScoringModel) -> QueryRes
     Ok((version, default))
 }
 
-/// Stores a new version of the model and returns its number.
-pub fn save_model(conn: &mut PgConnection, model: &ScoringModel) -> QueryResult<i32> {
-    diesel::insert_into(scoring_models::table)
-        .values(scoring_models::model.eq(json(model)))
-        .returning(scoring_models::version)
-        .get_result(conn)
+/// Stores the model as `version`; `false` when that version exists already (another
+/// writer took it first).
+pub fn save_model(
+    conn: &mut PgConnection,
+    version: i32,
+    model: &ScoringModel,
+) -> QueryResult<bool> {
+    let inserted = diesel::insert_into(scoring_models::table)
+        .values((
+            scoring_models::version.eq(version),
+            scoring_models::model.eq(json(model)),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    Ok(inserted > 0)
 }
 
 /// Every model version, oldest first.
@@ -76,12 +79,18 @@ pub fn current_rule(conn: &mut PgConnection) -> QueryResult<Option<(i32, Qualifi
         .transpose()
 }
 
-/// Stores a new version of the rule and returns its number.
-pub fn save_rule(conn: &mut PgConnection, rule: &QualificationRule) -> QueryResult<i32> {
-    diesel::insert_into(rules::table)
-        .values(rules::rule.eq(json(rule)))
-        .returning(rules::version)
-        .get_result(conn)
+/// Stores the rule as `version`; `false` when that version exists already (another writer
+/// took it first).
+pub fn save_rule(
+    conn: &mut PgConnection,
+    version: i32,
+    rule: &QualificationRule,
+) -> QueryResult<bool> {
+    let inserted = diesel::insert_into(rules::table)
+        .values((rules::version.eq(version), rules::rule.eq(json(rule))))
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    Ok(inserted > 0)
 }
 
 /// What fit rules look at: the lead's title and its account's attributes.

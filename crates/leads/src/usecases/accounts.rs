@@ -6,6 +6,7 @@ use contracts::money::Money;
 use diesel::{Connection, PgConnection};
 use platform::TraceContext;
 use platform::bus::outbox;
+use platform::http::versioning;
 use uuid::Uuid;
 
 use super::{now, scoring};
@@ -64,11 +65,7 @@ pub fn update(
     conn.transaction(|tx| {
         let a = patch(&find(tx, id)?)?;
         let current = store::accounts::lock(tx, id)?.ok_or(LeadsError::AccountNotFound(id))?;
-        if current.version != expected_version {
-            return Err(LeadsError::VersionMismatch {
-                current: current.version,
-            });
-        }
+        versioning::check(expected_version, current.version)?;
         let row = AccountRow::new(id, &a, current.version + 1, current.created_at, now());
         let before = Account {
             domains: store::accounts::domains_of(tx, id)?,

@@ -5,6 +5,7 @@ use contracts::leads::{LeadCreated, LeadUpdated};
 use diesel::{Connection, PgConnection};
 use platform::TraceContext;
 use platform::bus::outbox;
+use platform::http::versioning;
 use platform::validation::Invalid;
 use uuid::Uuid;
 
@@ -89,11 +90,7 @@ pub fn update(
     conn.transaction(|tx| {
         let lead = patch(find(tx, id)?.profile())?;
         let before = lock(tx, id)?;
-        if before.version != expected_version {
-            return Err(LeadsError::VersionMismatch {
-                current: before.version,
-            });
-        }
+        versioning::check(expected_version, before.version)?;
         // The PATCH was merged onto the current lead, so a matched account stays unless the
         // client set `account_id` to null, which matches by domain again.
         let mut profile = lead.profile;

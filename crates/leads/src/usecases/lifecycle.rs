@@ -126,8 +126,13 @@ pub fn move_lead(
     })
 }
 
-/// The lifecycle history of a live lead, oldest first.
-pub fn history(conn: &mut PgConnection, id: Uuid) -> Result<Vec<StageChange>, LeadsError> {
+/// Up to `limit` changes of a live lead's lifecycle history after `after`, oldest first.
+pub fn history(
+    conn: &mut PgConnection,
+    id: Uuid,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<Vec<StageChange>, LeadsError> {
     live::find(conn, id)?;
-    Ok(store::history(conn, id)?)
+    Ok(store::history(conn, id, after, limit)?)
 }

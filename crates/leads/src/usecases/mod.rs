@@ -13,9 +13,4 @@ pub mod qualification;
 pub mod reports;
 pub mod scoring;
 
-use chrono::{DateTime, SubsecRound, Utc};
-
-/// Now, to the microsecond PostgreSQL keeps, so that an answer equals later reads.
-fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
-}
+use platform::time::now;

@@ -5,6 +5,7 @@ use chrono::Utc;
 use diesel::{Connection, PgConnection};
 use platform::TraceContext;
 use platform::bus::outbox;
+use platform::http::versioning;
 use uuid::Uuid;
 
 use super::lifecycle::{self, StageMove};
@@ -19,34 +20,59 @@ pub fn current_rule(conn: &mut PgConnection) -> Result<(i32, QualificationRule),
     Ok(store::scoring::current_rule(conn)?.unwrap_or_else(|| (0, QualificationRule::default())))
 }
 
-/// Stores a validated rule as the new version and returns its number.
-pub fn save_rule(conn: &mut PgConnection, rule: &QualificationRule) -> Result<i32, LeadsError> {
-    Ok(store::scoring::save_rule(conn, rule)?)
+/// Stores a validated rule as the version after `expected`, which must be the current one
+/// (else a 412 naming the current ETag), and returns its number.
+pub fn save_rule(
+    conn: &mut PgConnection,
+    expected: i32,
+    rule: &QualificationRule,
+) -> Result<i32, LeadsError> {
+    conn.transaction(|tx| {
+        let (current, _) = current_rule(tx)?;
+        versioning::check(expected, current)?;
+        let version = current + 1;
+        if !store::scoring::save_rule(tx, version, rule)? {
+            // A concurrent save took the next version between the read and the insert.
+            return Err(versioning::stale(version).into());
+        }
+        Ok(version)
+    })
 }
 
-/// A lead's card, its evaluation under the current rule, and the lead's stage.
+/// A lead's card and its version, its evaluation under the current rule, and the lead's
+/// stage.
 #[derive(Debug, Clone)]
 pub struct Qualification {
+    pub version: i32,
     pub card: Meddicc,
     pub evaluation: Evaluation,
     pub lifecycle_stage: String,
 }
 
-/// Stores a lead's MEDDICC scores and evaluates the current rule; when it passes for the
-/// first time, publishes `lead.qualified` and moves the lead forward to `sql`.
+/// Stores a lead's MEDDICC scores as the version after `expected`, which must be the
+/// card's current one (0 when the lead has none yet; else a 412 naming the current ETag),
+/// and evaluates the current rule; when it passes for the first time, publishes
+/// `lead.qualified` and moves the lead forward to `sql`.
 pub fn put_card(
     conn: &mut PgConnection,
     id: Uuid,
+    expected: i32,
     card: Meddicc,
     trace: &TraceContext,
 ) -> Result<Qualification, LeadsError> {
     conn.transaction(|tx| {
         let (_, rule) = current_rule(tx)?;
+        // The lead's lock serialises the writers of its card.
         let mut lead = live::lock(tx, id)?;
         let previous = store::meddicc::card(tx, id)?;
-        let was_passing = previous.as_ref().is_some_and(|p| evaluate(p, &rule).passed);
+        let current = previous.as_ref().map_or(0, |(v, _)| *v);
+        versioning::check(expected, current)?;
+        let version = current + 1;
+        let was_passing = previous
+            .as_ref()
+            .is_some_and(|(_, p)| evaluate(p, &rule).passed);
         let evaluation = evaluate(&card, &rule);
-        store::meddicc::save_card(tx, id, &card)?;
+        store::meddicc::save_card(tx, id, version, &card)?;
         if evaluation.passed && !was_passing {
             let now = Utc::now();
             let event = contracts::leads::LeadQualified {
@@ -65,6 +91,7 @@ pub fn put_card(
             }
         }
         Ok(Qualification {
+            version,
             card,
             evaluation,
             lifecycle_stage: lead.lifecycle_stage,
@@ -75,9 +102,10 @@ pub fn put_card(
 /// A live lead's card under the current rule; a lead without one is `NoCard`.
 pub fn card(conn: &mut PgConnection, id: Uuid) -> Result<Qualification, LeadsError> {
     let lead = live::find(conn, id)?;
-    let card = store::meddicc::card(conn, id)?.ok_or(LeadsError::NoCard(id))?;
+    let (version, card) = store::meddicc::card(conn, id)?.ok_or(LeadsError::NoCard(id))?;
     let (_, rule) = current_rule(conn)?;
     Ok(Qualification {
+        version,
         evaluation: evaluate(&card, &rule),
         card,
         lifecycle_stage: lead.lifecycle_stage,

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection};
 use platform::TraceContext;
 use platform::bus::outbox;
+use platform::http::versioning;
 use uuid::Uuid;
 
 use super::lifecycle::{self, StageMove};
@@ -42,16 +43,23 @@ pub fn current_model_versions(conn: &mut PgConnection) -> Result<ModelVersions, 
     })
 }
 
-/// Stores a validated model as the new version. Existing scores change as leads are next
+/// Stores a validated model as the version after `expected`, which must be the current
+/// one (else a 412 naming the current ETag). Existing scores change as leads are next
 /// scored.
 pub fn save_model(
     conn: &mut PgConnection,
+    expected: i32,
     model: ScoringModel,
 ) -> Result<ModelVersions, LeadsError> {
     conn.transaction(|tx| {
         // The default is version 1 even when the first model is saved before any is read.
-        current_model(tx)?;
-        let version = store::save_model(tx, &model)?;
+        let (current, _) = current_model(tx)?;
+        versioning::check(expected, current)?;
+        let version = current + 1;
+        if !store::save_model(tx, version, &model)? {
+            // A concurrent save took the next version between the read and the insert.
+            return Err(versioning::stale(version).into());
+        }
         let versions = store::model_versions(tx)?;
         Ok(ModelVersions {
             version,

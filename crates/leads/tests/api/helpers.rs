@@ -95,9 +95,36 @@ impl TestApp {
         .await
     }
 
+    /// A PUT with `If-Match: if_match`, or without the header.
+    pub async fn put_if(
+        &self,
+        path: &str,
+        if_match: Option<&str>,
+        body: &Value,
+    ) -> reqwest::Response {
+        let mut req = self.client.put(self.url(path)).json(body);
+        if let Some(tag) = if_match {
+            req = req.header("if-match", tag);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// The ETag a GET of `path` answers with.
+    pub async fn etag(&self, path: &str) -> String {
+        let resp = self.get(path).await;
+        assert_eq!(resp.status().as_u16(), 200, "{path}");
+        resp.headers()["etag"].to_str().unwrap().to_string()
+    }
+
+    /// A PUT of the next scoring model, under the current model's ETag.
+    pub async fn put_model(&self, model: &Value) -> reqwest::Response {
+        let tag = self.etag("/v1/scoring-model").await;
+        self.put_if("/v1/scoring-model", Some(&tag), model).await
+    }
+
     /// Replaces the scoring model with a small one whose numbers the tests work out by hand.
     pub async fn use_test_model(&self) {
-        let resp = self.put_json("/v1/scoring-model", &test_model()).await;
+        let resp = self.put_model(&test_model()).await;
         assert_eq!(resp.status().as_u16(), 200, "{:?}", resp.text().await);
     }
 }

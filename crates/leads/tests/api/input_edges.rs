@@ -51,16 +51,12 @@ fn model(points: f64, half_life_days: f64) -> Value {
 async fn scoring_model_points_and_half_life_are_bounded() {
     let app = spawn_app().await;
     // Two rules of 1.7e308 summed to an infinite fit score, answered as `null`.
-    let resp = app
-        .put_json("/v1/scoring-model", &model(1.7e308, 30.0))
-        .await;
+    let resp = app.put_model(&model(1.7e308, 30.0)).await;
     assert_problem(resp, 422, "fit_rules[0].points").await;
     // A half-life of 1e-300 days made every report's decay overflow in PostgreSQL (a 500).
-    let resp = app
-        .put_json("/v1/scoring-model", &model(10.0, 1e-300))
-        .await;
+    let resp = app.put_model(&model(10.0, 1e-300)).await;
     assert_problem(resp, 422, "half_life_days").await;
-    let resp = app.put_json("/v1/scoring-model", &model(1e6, 0.01)).await;
+    let resp = app.put_model(&model(1e6, 0.01)).await;
     assert_eq!(resp.status().as_u16(), 200, "{:?}", resp.text().await);
     let lead = app.create(&lead_body("big@example.com")).await;
     assert!(lead["fit_score"].is_number(), "{lead}");

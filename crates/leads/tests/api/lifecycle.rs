@@ -42,7 +42,7 @@ async fn lifecycle_moves_follow_the_rules_and_are_recorded_and_published() {
     let history = app
         .get_json(&format!("/v1/leads/{lead_id}/lifecycle"))
         .await;
-    let moves: Vec<(Value, Value, Value)> = history
+    let moves: Vec<(Value, Value, Value)> = history["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -63,7 +63,7 @@ async fn lifecycle_moves_follow_the_rules_and_are_recorded_and_published() {
             (json!("lead"), json!("disqualified"), json!("manual")),
         ]
     );
-    assert_eq!(history[2]["reason"], "no budget this year");
+    assert_eq!(history["items"][2]["reason"], "no budget this year");
     // One event per change, in the same transaction as the change.
     assert_eq!(
         app.count("SELECT count(*) AS n FROM outbox WHERE routing_key = 'touchstone.leads.lead.lifecycle_changed.v1'")
@@ -195,7 +195,7 @@ async fn merging_moves_history_and_redirects_the_old_id() {
     );
     // The duplicate's history now belongs to the survivor: two creations and its mql move.
     let history = app.get_json(&format!("/v1/leads/{s}/lifecycle")).await;
-    assert_eq!(history.as_array().unwrap().len(), 3);
+    assert_eq!(history["items"].as_array().unwrap().len(), 3);
     // Its email now names the survivor.
     let resp = app.post_lead(&lead_body("ada.lovelace@example.com")).await;
     assert_eq!(resp.status().as_u16(), 409);

@@ -1,6 +1,7 @@
 //! Integration tests of the leads service against the real PostgreSQL and RabbitMQ.
 
 mod accounts;
+mod conventions;
 mod events;
 mod health;
 mod helpers;

@@ -99,7 +99,7 @@ async fn touches_build_decayed_engagement_once_and_promote_to_mql() {
     );
     let history = app.get_json(&format!("/v1/leads/{id}/lifecycle")).await;
     assert_eq!(
-        history.as_array().unwrap().last().unwrap()["cause"],
+        history["items"].as_array().unwrap().last().unwrap()["cause"],
         "score"
     );
 }
@@ -182,7 +182,7 @@ async fn the_scoring_model_is_versioned_data_and_validated() {
     let mut bad = crate::helpers::test_model();
     bad["half_life_days"] = json!(0.0);
     bad["fit_bands"] = json!({"a": 10.0, "b": 20.0});
-    let resp = app.put_json("/v1/scoring-model", &bad).await;
+    let resp = app.put_model(&bad).await;
     let body = assert_problem(resp, 422, "half_life_days").await;
     assert!(body.to_string().contains("fit_bands"), "{body}");
     assert_eq!(app.get_json("/v1/scoring-model").await["version"], 2);
@@ -211,7 +211,9 @@ async fn meddicc_qualifies_at_the_gate_and_moves_the_lead_to_sql() {
     let id = lead["id"].as_str().unwrap();
     let path = format!("/v1/leads/{id}/meddicc");
     // Total 15 ≥ 14, but metrics 1 < 2: only the metrics gate fails.
-    let resp = app.put_json(&path, &card([1, 2, 2, 2, 2, 3, 3])).await;
+    let resp = app
+        .put_if(&path, Some("\"0\""), &card([1, 2, 2, 2, 2, 3, 3]))
+        .await;
     assert_eq!(resp.status().as_u16(), 200);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["evaluation"]["passed"], false);
@@ -225,20 +227,23 @@ async fn meddicc_qualifies_at_the_gate_and_moves_the_lead_to_sql() {
     assert_eq!(failed, ["metrics"]);
     assert_eq!(body["lifecycle_stage"], "lead");
     // Exactly at the gates: total 14, metrics 2, economic buyer 1, pain 2.
-    let resp = app.put_json(&path, &card([2, 1, 2, 2, 2, 3, 2])).await;
+    let resp = app
+        .put_if(&path, Some("\"1\""), &card([2, 1, 2, 2, 2, 3, 2]))
+        .await;
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["evaluation"]["total"], 14);
     assert_eq!(body["evaluation"]["passed"], true);
     assert_eq!(body["lifecycle_stage"], "sql");
     // Passing again does not qualify twice.
-    app.put_json(&path, &card([3, 1, 2, 2, 2, 3, 2])).await;
+    app.put_if(&path, Some("\"2\""), &card([3, 1, 2, 2, 2, 3, 2]))
+        .await;
     assert_eq!(
         app.count("SELECT count(*) AS n FROM outbox WHERE routing_key = 'touchstone.leads.lead.qualified.v1'").await,
         1
     );
     let mut bad = card([2, 1, 2, 2, 2, 4, 2]);
     bad.as_object_mut().unwrap().remove("competition");
-    let resp = app.put_json(&path, &bad).await;
+    let resp = app.put_if(&path, Some("\"3\""), &bad).await;
     let body = assert_problem(resp, 422, "champion.score").await;
     assert!(body.to_string().contains("competition"), "{body}");
     assert_eq!(app.get_json(&path).await["evaluation"]["total"], 15);
@@ -314,7 +319,7 @@ async fn deal_events_move_the_lifecycle_in_any_order() {
     let h1 = app
         .get_json(&format!("/v1/leads/{}/lifecycle", ids[1]))
         .await;
-    let last = h1.as_array().unwrap().last().unwrap().clone();
+    let last = h1["items"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["cause"], "deal_lost");
     assert_eq!(last["reason"], "deal lost: went with a competitor");
     assert_eq!(app.count("SELECT count(*) AS n FROM deals").await, 4);

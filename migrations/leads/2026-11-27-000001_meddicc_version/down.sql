@@ -1,0 +1,1 @@
+ALTER TABLE meddicc_cards DROP COLUMN version;
