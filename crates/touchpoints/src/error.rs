@@ -4,6 +4,11 @@
 use actix_web::http::StatusCode;
 use platform::Problem;
 use platform::http::ServiceError;
+use platform::http::idempotency::IdempotencyError;
+use platform::http::versioning;
+use platform::validation::FieldError;
+
+use crate::domain::precondition::PreconditionError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TouchpointsError {
@@ -11,6 +16,9 @@ pub enum TouchpointsError {
     Invalid(Problem),
     #[error("{0} not found")]
     NotFound(String),
+    /// A PUT's `If-Match` / `If-None-Match` did not hold, or neither was sent.
+    #[error(transparent)]
+    Precondition(#[from] PreconditionError),
     /// The attribution engine refused the request: its models, the Markov order, or ad-hoc
     /// paths it could not read.
     #[error(transparent)]
@@ -26,6 +34,7 @@ impl ServiceError for TouchpointsError {
             TouchpointsError::NotFound(what) => {
                 Problem::not_found(format!("{what} does not exist"))
             }
+            TouchpointsError::Precondition(e) => precondition_problem(e),
             TouchpointsError::Attribution(e) => engine_problem(e),
             TouchpointsError::Unexpected(e) => {
                 tracing::error!(error = ?e, "unexpected error");
@@ -44,6 +53,17 @@ impl ServiceError for TouchpointsError {
 }
 
 platform::service_error!(TouchpointsError, unexpected = Unexpected, invalid = Invalid);
+
+impl From<IdempotencyError> for TouchpointsError {
+    fn from(e: IdempotencyError) -> Self {
+        match e {
+            IdempotencyError::Mismatch => {
+                TouchpointsError::Invalid(Problem::idempotency_mismatch())
+            }
+            IdempotencyError::Db(e) => e.into(),
+        }
+    }
+}
 
 /// A 400 for a request body that could not be read (`detail` says why).
 pub fn unreadable_body(detail: impl Into<String>) -> Problem {
@@ -68,5 +88,36 @@ fn engine_problem(e: &attribution::Error) -> Problem {
             tracing::error!(error = %e, "attribution did not converge");
             Problem::internal()
         }
+    }
+}
+
+/// 428 when no precondition was sent (naming the header the client needs), 412 when one
+/// did not hold (with `current_etag` when the resource exists).
+fn precondition_problem(e: &PreconditionError) -> Problem {
+    match *e {
+        PreconditionError::Required { exists: true } => versioning::precondition_required(),
+        PreconditionError::Required { exists: false } => Problem {
+            errors: vec![FieldError {
+                field: "header:if-none-match".into(),
+                message: "send If-None-Match: * to create it".into(),
+            }],
+            ..Problem::new(
+                StatusCode::PRECONDITION_REQUIRED,
+                "precondition-required",
+                "A precondition is required",
+                Some(
+                    "this resource does not exist yet: send If-None-Match: * to create it"
+                        .to_string(),
+                ),
+            )
+        },
+        PreconditionError::Stale { current } => versioning::stale(current),
+        PreconditionError::Exists { current } => Problem::precondition_failed(format!(
+            "If-None-Match: * but the resource exists; its current ETag is \"{current}\": send it in If-Match to replace it"
+        ))
+        .with("current_etag", format!("\"{current}\"")),
+        PreconditionError::Absent => Problem::precondition_failed(
+            "If-Match but the resource does not exist: send If-None-Match: * to create it",
+        ),
     }
 }

@@ -4,13 +4,22 @@
 //! `chunk_lines` lines or `chunk_bytes` bytes of NDJSON, whichever comes first, so memory
 //! stays at a few chunks whatever the body's size and however long its lines. A bad line —
 //! invalid JSON, invalid UTF-8, too long, or breaking a rule — is reported and skipped.
+//!
+//! With `Idempotency-Key`, the import is recorded under its key with a fingerprint of the
+//! whole body, taken as it streams. A key already answered is not imported again: its body
+//! is only read (to tell the same body from another) and the first answer is replayed, or a
+//! 422 given for another body. A line without an id gets one derived from the key and the
+//! line number, so that a retry after a first attempt that stopped half-way stores the same
+//! touches once.
 
 use std::collections::VecDeque;
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use futures::StreamExt;
 use platform::http::FieldError;
+use platform::http::idempotency::{self, IdempotencyKey, StoredResponse};
 use platform::{Db, Problem, TraceContext};
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
@@ -21,6 +30,7 @@ use super::ndjson::{LineError, Lines};
 use super::touchpoints::TouchpointInput;
 use crate::config::TouchpointsConfig;
 use crate::domain::Touchpoint;
+use crate::domain::import::{Fingerprint, line_id};
 use crate::error::TouchpointsError;
 use crate::usecases::touchpoints::{self as usecase, Written};
 
@@ -59,13 +69,22 @@ pub struct RejectedLine {
     pub errors: Vec<FieldError>,
 }
 
-/// Streams the body, validating each line, and stores the valid ones in chunks.
+/// Scope of the idempotency records of imports.
+const SCOPE: &str = "POST /v1/touchpoints/bulk";
+
+/// Streams the body, validating each line, and stores the valid ones in chunks. With
+/// `Idempotency-Key`, a retry of the same body replays the first answer
+/// (`idempotent-replayed: true`) without importing again; another body with the same key is
+/// a 422, and nothing of it is stored.
 #[utoipa::path(
     post, path = "/v1/touchpoints/bulk", tag = "touchpoints",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to the same key and body for 24 h; another body with the same key is a 422. Lines without an id get ids derived from the key and line number")),
     request_body(content = Vec<TouchpointInput>, content_type = "application/x-ndjson", description = "One touchpoint JSON object per line (NDJSON; each item of the array is a line)"),
     responses(
         (status = 200, description = "Counts of accepted and rejected lines, and the first rejected lines with their errors", body = BulkResponse),
+        (status = 409, description = "The key's record expired while its body was read: retry", body = platform::http::Problem, content_type = "application/problem+json"),
         (status = 415, body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Idempotency-Key reused with another body", body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all, fields(lines, inserted, rejected))]
@@ -74,11 +93,17 @@ pub async fn bulk_ingest(
     db: web::Data<Db>,
     config: web::Data<TouchpointsConfig>,
     trace: TraceContext,
+    key: IdempotencyKey,
     mut payload: web::Payload,
 ) -> Result<HttpResponse, TouchpointsError> {
     let (content_type, essence) = media_type(&req);
     if !NDJSON_TYPES.contains(&essence.as_str()) {
         return Err(Problem::unsupported_media_type(&content_type, "application/x-ndjson").into());
+    }
+    if let Some(k) = &key.0
+        && usecase::import_answered(&db, SCOPE, k).await?
+    {
+        return replay(&db, key, payload).await;
     }
     let config = config.into_inner();
     let mut ingest = Ingest {
@@ -90,11 +115,14 @@ pub async fn bulk_ingest(
         chunk_bytes: 0,
         full: Vec::new(),
         inflight: VecDeque::new(),
+        key: key.0.clone(),
     };
+    let mut fingerprint = Fingerprint::default();
     let mut lines = Lines::new(config.ingest.max_line_bytes);
     while let Some(bytes) = payload.next().await {
         let bytes =
             bytes.map_err(|e| Problem::malformed(format!("could not read the body: {e}")))?;
+        fingerprint.update(&bytes);
         let now = Utc::now();
         lines.push(&bytes, &mut |n, line| ingest.line(n, line, now));
         for full in std::mem::take(&mut ingest.full) {
@@ -115,7 +143,47 @@ pub async fn bulk_ingest(
     span.record("lines", report.lines);
     span.record("inserted", report.inserted);
     span.record("rejected", report.rejected);
-    Ok(HttpResponse::Ok().json(report))
+    let answer = StoredResponse::json(StatusCode::OK, &report);
+    if key.0.is_none() {
+        return Ok(answer.into_response(false));
+    }
+    // Recorded after the import: a concurrent first request with the same key and body has
+    // stored the same touches (same ids), and its answer is replayed.
+    let body = fingerprint.bytes();
+    let (response, replayed) = db
+        .run(move |conn| {
+            idempotency::run(conn, SCOPE, &key, &body, |_| {
+                Ok::<_, TouchpointsError>(answer)
+            })
+        })
+        .await?;
+    Ok(response.into_response(replayed))
+}
+
+/// An import whose key has answered: reads the body only to fingerprint it, then replays
+/// the first answer, or refuses another body with the same key.
+async fn replay(
+    db: &Db,
+    key: IdempotencyKey,
+    mut payload: web::Payload,
+) -> Result<HttpResponse, TouchpointsError> {
+    let mut fingerprint = Fingerprint::default();
+    while let Some(bytes) = payload.next().await {
+        let bytes =
+            bytes.map_err(|e| Problem::malformed(format!("could not read the body: {e}")))?;
+        fingerprint.update(&bytes);
+    }
+    let body = fingerprint.bytes();
+    let (response, replayed) = db
+        .run(move |conn| {
+            idempotency::run(conn, SCOPE, &key, &body, |_| {
+                Err::<StoredResponse, _>(TouchpointsError::Invalid(Problem::conflict(
+                    "the Idempotency-Key's record expired while the body was read: send the import again",
+                )))
+            })
+        })
+        .await?;
+    Ok(response.into_response(replayed))
 }
 
 struct Ingest {
@@ -130,6 +198,8 @@ struct Ingest {
     full: Vec<Vec<Touchpoint>>,
     /// Chunks being written (at most `parallel_chunks`) while the next one is parsed.
     inflight: VecDeque<JoinHandle<Result<Written, TouchpointsError>>>,
+    /// The import's `Idempotency-Key`, from which id-less lines get their ids.
+    key: Option<String>,
 }
 
 impl Ingest {
@@ -143,10 +213,14 @@ impl Ingest {
                 }
                 std::str::from_utf8(bytes)
                     .map_err(|_| ("the line is not valid UTF-8".to_string(), Vec::new()))?;
-                let input: TouchpointInput = platform::http::json::parse(bytes).map_err(|p| {
-                    let message = p.detail.clone().unwrap_or_else(|| p.title.clone());
-                    (message, p.errors)
-                })?;
+                let mut input: TouchpointInput =
+                    platform::http::json::parse(bytes).map_err(|p| {
+                        let message = p.detail.clone().unwrap_or_else(|| p.title.clone());
+                        (message, p.errors)
+                    })?;
+                if let (None, Some(key)) = (input.id, &self.key) {
+                    input.id = Some(line_id(key, number, input.occurred_at));
+                }
                 Touchpoint::parse(input.into(), now)
                     .map_err(|invalid| ("invalid touchpoint".to_string(), invalid.0))
             });

@@ -1,19 +1,19 @@
-//! `GET /v1/leads/{id}/journey`: a lead's touches in time order and its conversions, each
-//! with the touches of its journey (the lookback window before it).
+//! `GET /v1/leads/{id}/journey`: a page of a lead's touches in time order and its
+//! conversions, each with the touches of its journey (the lookback window before it).
 
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use platform::Db;
-use platform::http::query::{Query, path_id};
+use platform::http::query::{PageParams, Query, paginate_by_key, path_id};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::int_param;
-use super::touchpoints::TouchpointResponse;
+use super::touchpoints::{TouchpointPage, TouchpointResponse};
 use crate::config::TouchpointsConfig;
 use crate::error::TouchpointsError;
 use crate::store::conversions::ConversionRow;
@@ -26,10 +26,11 @@ pub struct JourneyResponse {
     /// Set when the lead asked for was merged into `lead_id`.
     pub merged_from: Option<Uuid>,
     pub lookback_days: u32,
-    /// The lead's touches, oldest first (the most recent `limit`).
-    pub touches: Vec<TouchpointResponse>,
-    /// Whether older touches were left out by `limit`.
-    pub truncated: bool,
+    /// A page of the lead's touches, oldest first (by time, then id): `limit` and `cursor`
+    /// page through them; `next_cursor` is null on the last page.
+    pub touches: TouchpointPage,
+    /// Every conversion of the lead (not paged), each with the ids of all the touches of its
+    /// journey, whatever page of `touches` was asked for.
     pub conversions: Vec<ConversionResponse>,
 }
 
@@ -72,10 +73,10 @@ impl From<(ConversionRow, Vec<Uuid>)> for ConversionResponse {
     params(
         ("id" = Uuid, Path, description = "Lead id"),
         ("lookback_days" = Option<u32>, Query, minimum = 1, maximum = 3650, description = "Journey window before each conversion (default: the configured one, 90 days)"),
-        ("limit" = Option<u32>, Query, minimum = 1, maximum = 10000, description = "Most recent touches returned, 1 to 10000 (default 1000)"),
+        PageParams,
     ),
     responses(
-        (status = 200, body = JourneyResponse),
+        (status = 200, description = "The lead's summary and conversions, with a page of its touches in `touches` (`items` and `next_cursor`)", body = JourneyResponse),
     )
 )]
 #[tracing::instrument(skip(db, config, query))]
@@ -86,25 +87,46 @@ pub async fn get_journey(
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, TouchpointsError> {
     let asked = path_id(&id)?;
-    let mut q = Query::new(&query, &["lookback_days", "limit"]);
+    let mut q = Query::new(&query, &["lookback_days", "limit", "cursor"]);
     let lookback_days = int_param(&mut q, "lookback_days", 1, 3650).unwrap_or(config.lookback_days);
-    let limit = int_param(&mut q, "limit", 1, 10_000).unwrap_or(1_000);
+    let (limit, after) = q.page_by_key();
+    let after = after.and_then(|key| {
+        let parsed = decode_touch_key(&key)
+            .ok_or_else(|| "is not a cursor returned by this endpoint".to_string());
+        q.errors.take("cursor", parsed)
+    });
     q.finish()?;
-    let j = usecase::of_lead(&db, asked, lookback_days, limit).await?;
+    let j = usecase::of_lead(&db, asked, lookback_days, limit, after).await?;
+    let (touches, next_cursor) = paginate_by_key(j.touches, limit, |t| {
+        let t = t.get();
+        encode_touch_key(t.occurred_at, t.touchpoint_id)
+    });
     Ok(HttpResponse::Ok().json(JourneyResponse {
         lead_id: j.lead,
         merged_from: (j.lead != asked).then_some(asked),
         lookback_days,
-        touches: j
-            .touches
-            .into_iter()
-            .map(TouchpointResponse::from)
-            .collect(),
-        truncated: j.truncated,
+        touches: TouchpointPage {
+            items: touches.into_iter().map(TouchpointResponse::from).collect(),
+            next_cursor,
+        },
         conversions: j
             .conversions
             .into_iter()
             .map(ConversionResponse::from)
             .collect(),
     }))
+}
+
+/// The keyset of a journey's touches: the time and id of the last touch of a page.
+fn encode_touch_key(at: DateTime<Utc>, id: Uuid) -> String {
+    format!(
+        "{}|{id}",
+        at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    )
+}
+
+fn decode_touch_key(key: &str) -> Option<(DateTime<Utc>, Uuid)> {
+    let (at, id) = key.split_once('|')?;
+    let at = DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc);
+    Some((at, Uuid::parse_str(id).ok()?))
 }

@@ -3,6 +3,7 @@
 pub mod affiliates;
 pub mod attribution;
 pub mod bulk;
+pub mod deals;
 pub mod journeys;
 pub mod ndjson;
 pub mod reports;
@@ -26,13 +27,14 @@ use crate::config::TouchpointsConfig;
         description = "Touchpoint ingest (JSON and streamed NDJSON), identity stitching, journeys and conversions, campaign, affiliate and journey reports, attribution (heuristic, Markov and Shapley models). Errors are RFC 9457 problems."
     ),
     paths(
-        touchpoints::post_touchpoints, touchpoints::get_touchpoint, bulk::bulk_ingest,
+        touchpoints::post_touchpoints, touchpoints::list_touchpoints, touchpoints::get_touchpoint,
+        bulk::bulk_ingest,
         journeys::get_journey,
-        affiliates::put_affiliate, affiliates::get_affiliate,
+        affiliates::put_affiliate, affiliates::get_affiliate, affiliates::list_affiliates,
         reports::campaign_performance, reports::affiliates, reports::journey_lengths,
         reports::top_paths,
         attribution::get_attribution, attribution::compute_paths, attribution::comparison,
-        attribution::comparison_svg,
+        attribution::comparison_svg, deals::get_deal_attribution,
     ),
     // The schemas of bodies are collected from the paths; these are used by parameters or
     // referenced by name only.
@@ -59,6 +61,14 @@ impl utoipa::Modify for Vocabularies {
             platform::openapi::enumerate(openapi, schema, "channel", &CHANNELS);
             platform::openapi::enumerate(openapi, schema, "type", &TOUCH_TYPES);
         }
+        platform::openapi::enumerate_query(openapi, "/v1/touchpoints", "channel", &CHANNELS);
+        for path in [
+            "/v1/attribution",
+            "/v1/reports/attribution-comparison",
+            "/v1/reports/attribution-comparison.svg",
+        ] {
+            platform::openapi::enumerate_query(openapi, path, "group_by", &["channel", "campaign"]);
+        }
     }
 }
 
@@ -71,7 +81,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, config: Arc<TouchpointsConfig>) {
         .service(
             web::resource("/v1/touchpoints")
                 .app_data(JsonLimit(JSON_ARRAY_LIMIT))
-                .route(web::post().to(touchpoints::post_touchpoints)),
+                .route(web::post().to(touchpoints::post_touchpoints))
+                .route(web::get().to(touchpoints::list_touchpoints)),
         )
         .route("/v1/touchpoints/bulk", web::post().to(bulk::bulk_ingest))
         .route(
@@ -82,6 +93,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, config: Arc<TouchpointsConfig>) {
             "/v1/leads/{id}/journey",
             web::get().to(journeys::get_journey),
         )
+        .route("/v1/affiliates", web::get().to(affiliates::list_affiliates))
         .service(
             web::resource("/v1/affiliates/{id}")
                 .route(web::put().to(affiliates::put_affiliate))
@@ -100,6 +112,10 @@ pub fn routes(cfg: &mut web::ServiceConfig, config: Arc<TouchpointsConfig>) {
         .route(
             "/v1/attribution",
             web::get().to(attribution::get_attribution),
+        )
+        .route(
+            "/v1/deals/{id}/attribution",
+            web::get().to(deals::get_deal_attribution),
         )
         .route(
             "/v1/attribution/compute",

@@ -1,10 +1,14 @@
 //! `POST /v1/touchpoints` (one touch or an array, all or nothing) and `GET /v1/touchpoints/{id}`.
 
+use std::collections::HashMap;
+
 use actix_web::{HttpResponse, http::StatusCode, web};
 use chrono::{DateTime, Utc};
+use contracts::touchpoints::CHANNELS;
 use platform::http::FieldError;
+use platform::http::idempotency::{self, IdempotencyKey, StoredResponse};
 use platform::http::json::{Json, parse};
-use platform::http::query::path_id;
+use platform::http::query::{PageParams, Query, paginate, path_id};
 use platform::{Db, Problem, TraceContext};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -14,7 +18,7 @@ use uuid::Uuid;
 use crate::config::TouchpointsConfig;
 use crate::domain::{Touchpoint, TouchpointDraft};
 use crate::error::TouchpointsError;
-use crate::usecases::touchpoints as usecase;
+use crate::usecases::touchpoints::{self as usecase, TouchpointFilter};
 
 /// Most touches in one JSON array.
 pub const MAX_ARRAY: usize = 10_000;
@@ -142,6 +146,12 @@ impl From<Touchpoint> for TouchpointResponse {
     }
 }
 
+platform::page!(
+    /// A page of touchpoints.
+    TouchpointPage,
+    TouchpointResponse
+);
+
 /// The outcome of an array ingest.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct IngestResponse {
@@ -216,15 +226,23 @@ pub enum IngestOutcome {
 /// Records one touchpoint (a JSON object) or many (a JSON array, up to 10,000). Touches whose
 /// id is already stored are left as they are; each new one is stitched to its lead when its
 /// identity is known and published as `touchpoint.recorded` in the same transaction.
+///
+/// The answer depends on the body's shape: an object answers the stored touch
+/// (`TouchpointResponse`, with `Location`), an array answers the counts (`IngestResponse`).
+/// The status says whether anything was new: 201 when at least one touch was stored now,
+/// 200 when every touch was already stored (by id). With `Idempotency-Key`, a retry of the
+/// same body replays the first answer (status included) with `idempotent-replayed: true`.
 #[utoipa::path(
     post, path = "/v1/touchpoints", tag = "touchpoints",
-    request_body(content = TouchpointsBody, description = "One touchpoint, or a JSON array of 1 to 10,000 (all or nothing)"),
+    request_body(content = TouchpointsBody, description = "One touchpoint object, or a JSON array of 1 to 10,000 (all or nothing)"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response to the same key and body for 24 h; another body with the same key is a 422")),
     responses(
-        (status = 201, description = "At least one new touch: the touch (object body) or the counts (array body)", body = IngestOutcome),
-        (status = 200, description = "Nothing new: the touch (or every touch of the array) was already stored", body = IngestOutcome),
-        (status = 413, body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 201, description = "At least one touch stored now: the stored touch for an object body (with `Location`), the counts for an array body", body = IngestOutcome,
+            headers(("location" = String, description = "The touch, for an object body"))),
+        (status = 200, description = "Nothing new (every id was already stored): the stored touch for an object body, the counts for an array body", body = IngestOutcome),
+        (status = 413, description = "The body is larger than 16 MiB; use POST /v1/touchpoints/bulk", body = platform::http::Problem, content_type = "application/problem+json"),
         (status = 415, body = platform::http::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, named like `[3].cost`", body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, named like `[3].cost`, or Idempotency-Key reused with another body", body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 #[tracing::instrument(skip_all, fields(touches))]
@@ -232,32 +250,43 @@ pub async fn post_touchpoints(
     db: web::Data<Db>,
     config: web::Data<TouchpointsConfig>,
     trace: TraceContext,
+    key: IdempotencyKey,
     body: Json<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, TouchpointsError> {
     let (touches, is_array) = validate(&body.raw)?;
     tracing::Span::current().record("touches", touches.len());
-    let ids: Vec<Uuid> = touches.iter().map(|t| t.get().touchpoint_id).collect();
-    let written = usecase::record(&db, touches, config.into_inner(), trace).await?;
-    let status = if written.inserted.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
-    if is_array {
-        return Ok(HttpResponse::build(status).json(IngestResponse {
-            accepted: ids.len(),
-            inserted: written.inserted.len(),
-            duplicates: written.duplicates,
-            ids,
-        }));
-    }
-    let id = ids[0];
-    let stored = usecase::find(&db, id)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("touchpoint {id} vanished after insert"))?;
-    Ok(HttpResponse::build(status)
-        .insert_header(("location", format!("/v1/touchpoints/{id}")))
-        .json(TouchpointResponse::from(stored)))
+    let raw = body.raw.clone();
+    let config = config.into_inner();
+    let (response, replayed) = db
+        .run(move |conn| {
+            idempotency::run(conn, "POST /v1/touchpoints", &key, &raw, |tx| {
+                let (written, stored) = usecase::record_in_tx(tx, &touches, &config, &trace)?;
+                let status = if written.inserted.is_empty() {
+                    StatusCode::OK
+                } else {
+                    StatusCode::CREATED
+                };
+                let answer = match stored {
+                    Some(stored) if !is_array => {
+                        let id = stored.get().touchpoint_id;
+                        StoredResponse::json(status, &TouchpointResponse::from(stored))
+                            .header("location", format!("/v1/touchpoints/{id}"))
+                    }
+                    _ => StoredResponse::json(
+                        status,
+                        &IngestResponse {
+                            accepted: touches.len(),
+                            inserted: written.inserted.len(),
+                            duplicates: written.duplicates,
+                            ids: touches.iter().map(|t| t.get().touchpoint_id).collect(),
+                        },
+                    ),
+                };
+                Ok::<_, TouchpointsError>(answer)
+            })
+        })
+        .await?;
+    Ok(response.into_response(replayed))
 }
 
 #[utoipa::path(
@@ -267,14 +296,77 @@ pub async fn post_touchpoints(
         (status = 200, body = TouchpointResponse),
     )
 )]
-#[tracing::instrument(skip(db))]
+#[tracing::instrument(skip(db, query))]
 pub async fn get_touchpoint(
     db: web::Data<Db>,
     id: web::Path<String>,
+    query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, TouchpointsError> {
     let id = path_id(&id)?;
+    Query::new(&query, &[]).finish()?;
     let stored = usecase::find(&db, id)
         .await?
         .ok_or_else(|| TouchpointsError::NotFound(format!("touchpoint {id}")))?;
     Ok(HttpResponse::Ok().json(TouchpointResponse::from(stored)))
 }
+
+/// Touchpoints matching every filter given, in id order (keyset-paged on the id). Ids the
+/// service generates are UUIDv7, so they follow the order of ingest; a client-supplied id
+/// sorts where its bytes put it.
+#[utoipa::path(
+    get, path = "/v1/touchpoints", tag = "touchpoints",
+    params(
+        ("lead_id" = Option<Uuid>, Query, description = "Touches of this lead (as given at ingest or stitched since)"),
+        ("anonymous_id" = Option<String>, Query, description = "Touches carrying this anonymous id"),
+        ("campaign_id" = Option<String>, Query, description = "Touches of this campaign"),
+        ("channel" = Option<String>, Query, description = "Touches on this channel"),
+        ("from" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Touches that occurred at or after (RFC 3339, e.g. `2026-01-01T00:00:00Z`)"),
+        ("to" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "… and before (RFC 3339)"),
+        PageParams,
+    ),
+    responses(
+        (status = 200, description = "A page of touchpoints in id order", body = TouchpointPage),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn list_touchpoints(
+    db: web::Data<Db>,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, TouchpointsError> {
+    let mut q = Query::new(&query, LIST_PARAMS);
+    let lead_id = q.uuid("lead_id");
+    let anonymous_id = q.text("anonymous_id");
+    let campaign_id = q.text("campaign_id");
+    let channel = q.parse("channel", &format!("one of {}", CHANNELS.join(", ")), |s| {
+        CHANNELS.contains(&s).then(|| s.to_string())
+    });
+    let (from, to) = (q.time("from"), q.time("to"));
+    let (limit, after) = q.page();
+    q.finish()?;
+    let filter = TouchpointFilter {
+        lead_id,
+        anonymous_id,
+        campaign_id,
+        channel,
+        from,
+        to,
+    };
+    let rows = usecase::list(&db, filter, after, limit + 1).await?;
+    let (rows, next_cursor) = paginate(rows, limit, |t| t.get().touchpoint_id);
+    Ok(HttpResponse::Ok().json(TouchpointPage {
+        items: rows.into_iter().map(TouchpointResponse::from).collect(),
+        next_cursor,
+    }))
+}
+
+/// The query parameters of `GET /v1/touchpoints`.
+const LIST_PARAMS: &[&str] = &[
+    "lead_id",
+    "anonymous_id",
+    "campaign_id",
+    "channel",
+    "from",
+    "to",
+    "limit",
+    "cursor",
+];

@@ -18,10 +18,12 @@ pub struct AffiliateRow {
     pub currency: String,
     pub cookie_window_days: i32,
     pub updated_at: DateTime<Utc>,
+    /// The ETag: 1 when created, one more at each replacement.
+    pub version: i32,
 }
 
 impl AffiliateRow {
-    pub fn new(id: &str, t: &AffiliateTerms, at: DateTime<Utc>) -> Self {
+    pub fn new(id: &str, t: &AffiliateTerms, at: DateTime<Utc>, version: i32) -> Self {
         let (amount, share) = match t.model {
             CommissionModel::FlatCpa(a) | CommissionModel::FlatCpl(a) => (Some(a), None),
             CommissionModel::RevenueShare(p) => (None, Some(p)),
@@ -35,6 +37,7 @@ impl AffiliateRow {
             currency: t.currency.to_string(),
             cookie_window_days: t.cookie_window_days,
             updated_at: at,
+            version,
         }
     }
 
@@ -55,22 +58,33 @@ impl AffiliateRow {
     }
 }
 
-/// Creates or replaces; returns whether the affiliate is new. Run it inside a transaction.
-pub fn put(conn: &mut PgConnection, row: &AffiliateRow) -> QueryResult<bool> {
-    let existed = affiliates::table
-        .find(&row.id)
-        .select(affiliates::id)
+/// The current version of affiliate `id`, its row locked until the transaction ends; none
+/// when it does not exist.
+pub fn version_for_update(conn: &mut PgConnection, id: &str) -> QueryResult<Option<i32>> {
+    affiliates::table
+        .find(id)
+        .select(affiliates::version)
         .for_update()
-        .first::<String>(conn)
-        .optional()?
-        .is_some();
-    diesel::insert_into(affiliates::table)
+        .first(conn)
+        .optional()
+}
+
+/// Inserts a new affiliate; `false` (and nothing written) when the id exists, created
+/// concurrently since it was looked up.
+pub fn insert(conn: &mut PgConnection, row: &AffiliateRow) -> QueryResult<bool> {
+    let n = diesel::insert_into(affiliates::table)
         .values(row)
-        .on_conflict(affiliates::id)
-        .do_update()
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Replaces an affiliate's row (version included). Run it under [`version_for_update`].
+pub fn replace(conn: &mut PgConnection, row: &AffiliateRow) -> QueryResult<()> {
+    diesel::update(affiliates::table.find(&row.id))
         .set(row)
         .execute(conn)?;
-    Ok(!existed)
+    Ok(())
 }
 
 pub fn get(conn: &mut PgConnection, id: &str) -> QueryResult<Option<AffiliateRow>> {
@@ -86,4 +100,19 @@ pub fn all(conn: &mut PgConnection) -> QueryResult<Vec<AffiliateRow>> {
         .order(affiliates::id)
         .select(AffiliateRow::as_select())
         .load(conn)
+}
+
+/// Up to `limit` affiliates with an id after `after`, in id order.
+pub fn page(
+    conn: &mut PgConnection,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<AffiliateRow>> {
+    let mut q = affiliates::table
+        .select(AffiliateRow::as_select())
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(affiliates::id.gt(after.to_string()));
+    }
+    q.order(affiliates::id).limit(limit).load(conn)
 }

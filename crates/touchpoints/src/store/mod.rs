@@ -5,6 +5,8 @@
 pub mod affiliates;
 pub mod attribution;
 pub mod conversions;
+pub mod deal_attributions;
+pub mod idempotency;
 pub mod identity;
 pub mod reports;
 pub mod schema;

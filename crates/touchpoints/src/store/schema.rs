@@ -67,5 +67,18 @@ diesel::table! {
         currency -> Text,
         cookie_window_days -> Int4,
         updated_at -> Timestamptz,
+        version -> Int4,
+    }
+}
+
+diesel::table! {
+    deal_attributions (conversion_id, model) {
+        conversion_id -> Uuid,
+        model -> Text,
+        deal_id -> Uuid,
+        markov_order -> Nullable<Int2>,
+        touch_count -> Int4,
+        credits -> Jsonb,
+        attributed_at -> Timestamptz,
     }
 }

@@ -208,14 +208,94 @@ pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Touchpoint>
         .map(Touchpoint::from))
 }
 
-/// The lead's most recent `limit` touches, oldest first (served by the (lead_id,
-/// occurred_at) index).
-pub fn of_lead(conn: &mut PgConnection, lead: Uuid, limit: i64) -> QueryResult<Vec<Touchpoint>> {
-    let rows: Vec<TouchpointRow> = touchpoints::table
-        .filter(touchpoints::lead_id.eq(lead))
-        .order((touchpoints::occurred_at.desc(), touchpoints::id.desc()))
-        .limit(limit)
+/// What `GET /v1/touchpoints` filters on; every field set must match.
+#[derive(Debug, Default, Clone)]
+pub struct TouchpointFilter {
+    pub lead_id: Option<Uuid>,
+    pub anonymous_id: Option<String>,
+    pub campaign_id: Option<String>,
+    pub channel: Option<String>,
+    /// `occurred_at` at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// `occurred_at` before.
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Up to `limit` touches matching `filter` with an id after `after`, in id order (the
+/// keyset of the collection).
+pub fn list(
+    conn: &mut PgConnection,
+    filter: &TouchpointFilter,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<Touchpoint>> {
+    let mut q = touchpoints::table
         .select(TouchpointRow::as_select())
+        .into_boxed();
+    if let Some(lead) = filter.lead_id {
+        q = q.filter(touchpoints::lead_id.eq(lead));
+    }
+    if let Some(a) = &filter.anonymous_id {
+        q = q.filter(touchpoints::anonymous_id.eq(a.clone()));
+    }
+    if let Some(c) = &filter.campaign_id {
+        q = q.filter(touchpoints::campaign_id.eq(c.clone()));
+    }
+    if let Some(c) = &filter.channel {
+        q = q.filter(touchpoints::channel.eq(c.clone()));
+    }
+    if let Some(from) = filter.from {
+        q = q.filter(touchpoints::occurred_at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        q = q.filter(touchpoints::occurred_at.lt(to));
+    }
+    if let Some(after) = after {
+        q = q.filter(touchpoints::id.gt(after));
+    }
+    let rows: Vec<TouchpointRow> = q.order(touchpoints::id).limit(limit).load(conn)?;
+    Ok(rows.into_iter().map(Touchpoint::from).collect())
+}
+
+/// A page of a lead's touches in time order, oldest first: up to `limit` after the touch
+/// `(occurred_at, id)` named by `after` (served by the (lead_id, occurred_at) index).
+pub fn page_of_lead(
+    conn: &mut PgConnection,
+    lead: Uuid,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> QueryResult<Vec<Touchpoint>> {
+    let mut q = touchpoints::table
+        .filter(touchpoints::lead_id.eq(lead))
+        .select(TouchpointRow::as_select())
+        .into_boxed();
+    if let Some((at, id)) = after {
+        q = q.filter(
+            touchpoints::occurred_at
+                .gt(at)
+                .or(touchpoints::occurred_at.eq(at).and(touchpoints::id.gt(id))),
+        );
+    }
+    let rows: Vec<TouchpointRow> = q
+        .order((touchpoints::occurred_at, touchpoints::id))
+        .limit(limit)
         .load(conn)?;
-    Ok(rows.into_iter().rev().map(Touchpoint::from).collect())
+    Ok(rows.into_iter().map(Touchpoint::from).collect())
+}
+
+/// The id and time of every touch of `lead` that happened in `[from, to]`, in time order:
+/// what the journeys of its conversions are cut from.
+pub fn times_of_lead(
+    conn: &mut PgConnection,
+    lead: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> QueryResult<Vec<(Uuid, DateTime<Utc>)>> {
+    touchpoints::table
+        .filter(touchpoints::lead_id.eq(lead))
+        .filter(touchpoints::occurred_at.ge(from))
+        .filter(touchpoints::occurred_at.le(to))
+        .order((touchpoints::occurred_at, touchpoints::id))
+        .select((touchpoints::id, touchpoints::occurred_at))
+        .load(conn)
 }

@@ -8,12 +8,15 @@ use chrono::{DateTime, Utc};
 use contracts::touchpoints::ConversionAttributed;
 use diesel::prelude::*;
 use platform::{Db, TraceContext};
+use uuid::Uuid;
 
 use crate::domain::attribution::{GroupBy, StoredJourney, journeys};
 use crate::domain::deal_credit::{AttributionRule, attribute_deal, is_data_driven};
 use crate::domain::valuation::{Valuation, ValuedReport, by_currency, combine};
 use crate::error::TouchpointsError;
 use crate::store::attribution::{conversion_touches, journey_touches};
+use crate::store::conversions::ConversionRow;
+use crate::store::deal_attributions::{self, DealAttributionRow};
 
 pub use crate::domain::deal_credit::WonDeal;
 
@@ -41,7 +44,29 @@ pub fn attribute_won_deal(
     let event = attribute_deal(deal, &rows, training, rule)
         .map_err(|e| anyhow::anyhow!("attributing deal {}: {e}", deal.deal_id))?;
     platform::bus::outbox::enqueue(conn, &event, trace)?;
+    deal_attributions::insert(conn, &event)?;
     Ok(Some(event))
+}
+
+/// A won deal's conversion and the attributions stored for it (by model).
+pub struct DealAttribution {
+    pub conversion: ConversionRow,
+    pub results: Vec<DealAttributionRow>,
+}
+
+/// The attribution of deal `deal`: none when it was not won (or not seen yet).
+pub async fn of_deal(db: &Db, deal: Uuid) -> Result<Option<DealAttribution>, TouchpointsError> {
+    db.run(move |conn| {
+        let Some(conversion) = deal_attributions::won_conversion(conn, deal)? else {
+            return Ok(None);
+        };
+        let results = deal_attributions::of_conversion(conn, conversion.id)?;
+        Ok(Some(DealAttribution {
+            conversion,
+            results,
+        }))
+    })
+    .await
 }
 
 /// Which stored journeys a report covers: those ending in `[from, to)` (open ends

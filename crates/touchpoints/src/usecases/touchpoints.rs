@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::config::TouchpointsConfig;
 use crate::domain::Touchpoint;
 use crate::error::TouchpointsError;
+pub use crate::store::touchpoints::TouchpointFilter;
 use crate::store::{conversions, identity, touchpoints as store};
 
 /// What a write did: the touches stored now (with the lead they were stitched to) and how
@@ -76,8 +77,50 @@ pub fn record_in(
     })
 }
 
+/// Records `touches` in the caller's transaction (an idempotent request's, see
+/// `platform::http::idempotency::run`) and, for a single touch, reads it back as stored
+/// (stitched, or as it already was when its id was known).
+pub fn record_in_tx(
+    conn: &mut PgConnection,
+    touches: &[Touchpoint],
+    config: &TouchpointsConfig,
+    trace: &TraceContext,
+) -> Result<(Written, Option<Touchpoint>), TouchpointsError> {
+    let written = record_in(conn, touches, config, Some(trace))?;
+    let stored = match touches {
+        [one] => {
+            let id = one.get().touchpoint_id;
+            let stored = store::find(conn, id)?
+                .ok_or_else(|| anyhow::anyhow!("touchpoint {id} vanished after insert"))?;
+            Some(stored)
+        }
+        _ => None,
+    };
+    Ok((written, stored))
+}
+
 /// The stored touchpoint `id`, if any.
 pub async fn find(db: &Db, id: Uuid) -> Result<Option<Touchpoint>, TouchpointsError> {
     db.run(move |conn| store::find(conn, id).map_err(TouchpointsError::from))
         .await
+}
+
+/// Up to `limit` touches matching `filter` after the id `after`, in id order.
+pub async fn list(
+    db: &Db,
+    filter: TouchpointFilter,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<Touchpoint>, TouchpointsError> {
+    db.run(move |conn| store::list(conn, &filter, after, limit).map_err(TouchpointsError::from))
+        .await
+}
+
+/// Whether an import keyed `key` has already answered (its response is stored for replay).
+pub async fn import_answered(db: &Db, scope: &str, key: &str) -> Result<bool, TouchpointsError> {
+    let (scope, key) = (scope.to_string(), key.to_string());
+    db.run(move |conn| {
+        crate::store::idempotency::seen(conn, &scope, &key).map_err(TouchpointsError::from)
+    })
+    .await
 }

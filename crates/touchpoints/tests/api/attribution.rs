@@ -497,7 +497,7 @@ async fn conversion_attributed_is_published_once_per_won_deal() {
     config.attribution.min_conversions = 0;
     let app = spawn_with(config).await;
     let mut tap = app.tap(ATTRIBUTED).await;
-    let [(a, deal_a), (b, deal_b), _] = three_journeys(&app).await;
+    let [(a, deal_a), (b, deal_b), (_, deal_c)] = three_journeys(&app).await;
 
     // A redelivered deal.won (same event) and a second event for the same deal publish
     // nothing more.
@@ -544,6 +544,32 @@ async fn conversion_attributed_is_published_once_per_won_deal() {
     assert_eq!(value, decimal(&e["value"]));
     let share: Decimal = credits.iter().map(|c| decimal(&c["conversions"])).sum();
     assert_eq!(share, Decimal::ONE);
+
+    // Each won deal's attribution is served as published.
+    for e in &events {
+        let deal = e["deal_id"].as_str().unwrap();
+        let got = app.get_json(&format!("/v1/deals/{deal}/attribution")).await;
+        assert_eq!(got["deal_id"], e["deal_id"]);
+        assert_eq!(got["conversion_id"], e["conversion_id"]);
+        assert_eq!(got["lead_id"], e["lead_id"]);
+        assert_eq!(
+            (&got["value"], &got["currency"]),
+            (&e["value"], &e["currency"])
+        );
+        let results = got["results"].as_array().unwrap();
+        assert_eq!(results.len(), 1, "{got}");
+        assert_eq!(
+            (&results[0]["model"], &results[0]["order"]),
+            (&json!("markov"), &json!(1))
+        );
+        assert_eq!(results[0]["touch_count"], e["touch_count"]);
+        assert_eq!(results[0]["credits"], e["credits"]);
+    }
+    // A lost deal and an unknown one have no attribution.
+    for deal in [deal_c, Uuid::now_v7()] {
+        let resp = app.get(&format!("/v1/deals/{deal}/attribution")).await;
+        assert_problem(resp, 404, "").await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

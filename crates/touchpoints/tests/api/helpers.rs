@@ -79,6 +79,36 @@ impl TestApp {
         body
     }
 
+    /// `PUT path` with one conditional header (`If-Match` or `If-None-Match`).
+    pub async fn put_if(
+        &self,
+        path: &str,
+        header: (&str, &str),
+        body: &Value,
+    ) -> reqwest::Response {
+        self.client
+            .put(self.url(path))
+            .header(header.0, header.1)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Creates an affiliate (`If-None-Match: *`) and expects it created.
+    pub async fn create_affiliate(&self, id: &str, body: &Value) -> Value {
+        let resp = self
+            .put_if(
+                &format!("/v1/affiliates/{id}"),
+                ("if-none-match", "*"),
+                body,
+            )
+            .await;
+        assert_eq!(resp.status().as_u16(), 201);
+        assert_eq!(resp.headers()["etag"], "\"1\"");
+        resp.json().await.unwrap()
+    }
+
     pub async fn bulk(&self, body: Vec<u8>) -> Value {
         let resp = self
             .client

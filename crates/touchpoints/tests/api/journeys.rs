@@ -1,6 +1,6 @@
 //! Journeys: ordered touches and conversions (won, lost, micro) with their lookback window.
 
-use serde_json::json;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::helpers::events::{deal_lost, deal_won};
@@ -53,7 +53,7 @@ async fn a_journey_lists_ordered_touches_and_the_touches_of_each_conversion() {
     app.wait_inbox(2).await;
 
     let j = app.get_json(&format!("/v1/leads/{lead}/journey")).await;
-    let order: Vec<&str> = j["touches"]
+    let order: Vec<&str> = j["touches"]["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -61,6 +61,7 @@ async fn a_journey_lists_ordered_touches_and_the_touches_of_each_conversion() {
         .collect();
     let expected: Vec<String> = ids.iter().map(Uuid::to_string).collect();
     assert_eq!(order, expected);
+    assert_eq!(j["touches"]["next_cursor"], Value::Null);
     assert_eq!(j["lookback_days"], 90);
     let conversions = j["conversions"].as_array().unwrap();
     let kinds: Vec<&str> = conversions
@@ -102,4 +103,38 @@ async fn a_journey_lists_ordered_touches_and_the_touches_of_each_conversion() {
         .await
         .unwrap();
     assert_eq!(bad.status().as_u16(), 422);
+
+    // Touches page oldest first, two at a time; the conversions and their journeys are whole
+    // on every page.
+    let mut pages = Vec::new();
+    let mut path = format!("/v1/leads/{lead}/journey?limit=2");
+    loop {
+        let j = app.get_json(&path).await;
+        let page: Vec<String> = j["touches"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(j["conversions"][2]["journey"].as_array().unwrap().len(), 3);
+        assert_eq!(j["conversions"][1]["journey"].as_array().unwrap().len(), 3);
+        pages.push(page);
+        match j["touches"]["next_cursor"].as_str() {
+            Some(c) => path = format!("/v1/leads/{lead}/journey?limit=2&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(
+        pages,
+        [
+            expected[0..2].to_vec(),
+            expected[2..4].to_vec(),
+            expected[4..5].to_vec()
+        ]
+    );
+    for bad in ["limit=0", "limit=501", "cursor=nonsense", "truncated=true"] {
+        let resp = app.get(&format!("/v1/leads/{lead}/journey?{bad}")).await;
+        let field = bad.split('=').next().unwrap();
+        platform::testing::assert_problem(resp, 422, field).await;
+    }
 }

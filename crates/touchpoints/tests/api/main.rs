@@ -2,6 +2,7 @@
 
 mod attribution;
 mod bulk;
+mod conventions;
 mod helpers;
 mod ingest;
 mod input_edges;

@@ -120,27 +120,18 @@ async fn campaign_performance_matches_hand_computed_figures() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn affiliate_commission_respects_cookie_windows_and_clawbacks() {
     let app = spawn_app().await;
-    let put = app
-        .put_json(
-            "/v1/affiliates/a1",
-            &json!({"name": "Deals Blog", "model": "flat_cpa", "amount": "100", "currency": "EUR"}),
-        )
-        .await;
-    assert_eq!(put.status().as_u16(), 201);
-    let put = app
-        .put_json(
-            "/v1/affiliates/a2",
-            &json!({"model": "revenue_share", "revenue_share_percent": "10", "currency": "EUR", "cookie_window_days": 7}),
-        )
-        .await;
-    assert_eq!(put.status().as_u16(), 201);
+    app.create_affiliate(
+        "a1",
+        &json!({"name": "Deals Blog", "model": "flat_cpa", "amount": "100", "currency": "EUR"}),
+    )
+    .await;
+    let terms = json!({"model": "revenue_share", "revenue_share_percent": "10", "currency": "EUR", "cookie_window_days": 7});
+    app.create_affiliate("a2", &terms).await;
     let again = app
-        .put_json(
-            "/v1/affiliates/a2",
-            &json!({"model": "revenue_share", "revenue_share_percent": "10", "currency": "EUR", "cookie_window_days": 7}),
-        )
+        .put_if("/v1/affiliates/a2", ("if-match", "\"1\""), &terms)
         .await;
     assert_eq!(again.status().as_u16(), 200);
+    assert_eq!(again.headers()["etag"], "\"2\"");
     let a2 = app.get_json("/v1/affiliates/a2").await;
     assert_eq!(a2["cookie_window_days"], 7);
     assert_eq!(a2["revenue_share_percent"], "10");

@@ -159,7 +159,8 @@ async fn a_merge_moves_touches_and_later_touches_follow_it() {
     let j = app.get_json(&format!("/v1/leads/{merged}/journey")).await;
     assert_eq!(j["lead_id"], survivor.to_string());
     assert_eq!(j["merged_from"], merged.to_string());
-    assert_eq!(j["touches"].as_array().unwrap().len(), 5);
+    assert_eq!(j["touches"]["items"].as_array().unwrap().len(), 5);
+    assert_eq!(j["touches"]["next_cursor"], serde_json::Value::Null);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

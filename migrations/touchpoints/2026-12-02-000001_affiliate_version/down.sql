@@ -1,0 +1,1 @@
+ALTER TABLE affiliates DROP COLUMN version;
