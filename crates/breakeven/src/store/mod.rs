@@ -12,13 +12,7 @@ pub mod scenarios;
 pub mod schema;
 pub mod spend;
 
-use chrono::{DateTime, SubsecRound, Utc};
-
-/// The time a write records. PostgreSQL keeps microseconds: truncated so that the write's
-/// answer equals later reads.
-pub fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
-}
+pub use platform::time::now;
 
 /// `find` and `lock` (by primary key) and `page` (in key order, after a key) of a
 /// table's rows, as the records tables all read them.

@@ -1,0 +1,1 @@
+ALTER TABLE funnels DROP COLUMN revision;
