@@ -322,7 +322,7 @@ pub async fn load_progress(
                 .json()
                 .await
                 .unwrap_or(Value::Null);
-            let done = history
+            let done = history["items"]
                 .as_array()
                 .is_some_and(|h| h.iter().any(|c| c["to_stage"] == *first));
             if done {
@@ -331,32 +331,18 @@ pub async fn load_progress(
             }
         }
         for stage in moves {
-            let status = client
-                .post(format!("{base}/v1/leads/{id}/lifecycle"))
-                .json(&json!({"to_stage": stage}))
-                .send()
-                .await?
-                .status()
-                .as_u16();
-            match status {
-                200 => report.created += 1,
-                409 => report.already_there += 1,
-                _ => report.failed += 1,
-            }
+            let (status, body) = suite::http::send(
+                client
+                    .post(format!("{base}/v1/leads/{id}/lifecycle"))
+                    .json(&json!({"to_stage": stage})),
+            )
+            .await?;
+            suite::http::tally(&mut report, status, "lifecycle move", &body);
         }
         if let Some(card) = card {
-            let status = client
-                .put(format!("{base}/v1/leads/{id}/meddicc"))
-                .json(&card)
-                .send()
-                .await?
-                .status()
-                .as_u16();
-            if status == 200 {
-                report.created += 1
-            } else {
-                report.failed += 1
-            }
+            let url = format!("{base}/v1/leads/{id}/meddicc");
+            let (status, body) = suite::http::put_as_read(&client, &url, &card).await?;
+            suite::http::tally(&mut report, status, "MEDDICC card", &body);
         }
     }
     Ok(report)

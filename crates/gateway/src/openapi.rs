@@ -410,7 +410,7 @@ pub fn generate(docs: &[ServiceDoc]) -> anyhow::Result<Generated> {
         "info": {
             "title": "Touchstone API",
             "version": docs.iter().find_map(|d| d.doc.pointer("/info/version").and_then(Value::as_str)).unwrap_or("0.0.0"),
-            "description": "Every service of the Touchstone suite behind one gateway. Authenticate with `Authorization: Bearer <key>`. Errors are RFC 9457 problems (`application/problem+json`).",
+            "description": "Every service of the Touchstone suite behind one gateway. Authenticate with `Authorization: Bearer <key>`. Errors are RFC 9457 problems (`application/problem+json`). Every route keeps the same conventions for errors, pages (`limit`, `cursor`, `{items, next_cursor}`), `Idempotency-Key`, `If-Match`/`ETag` and dates: see docs/api-conventions.md in the repository.",
             "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"}
         },
         "servers": [{"url": GATEWAY_URL, "description": "The gateway started by `make run`."}],

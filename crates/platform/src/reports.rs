@@ -14,6 +14,13 @@ use serde_json::Value;
 #[allow(dead_code)]
 pub struct JsonRows(Vec<serde_json::Value>);
 
+/// A report as NDJSON (documentation only: the body of a `format=ndjson` answer): one row
+/// object per line, keys in column order, so that a large report can be read row by row.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String)]
+#[allow(dead_code)]
+pub struct NdjsonRows(String);
+
 /// A report as CSV (documentation only: the body of a `format=csv` answer).
 #[derive(utoipa::ToSchema)]
 #[schema(value_type = String)]
@@ -31,6 +38,7 @@ pub struct ParquetFile(Vec<u8>);
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Json,
+    Ndjson,
     Csv,
     Parquet,
 }
@@ -41,10 +49,11 @@ impl Format {
         match s {
             None => Ok(Format::Json),
             Some(s) if s.eq_ignore_ascii_case("json") => Ok(Format::Json),
+            Some(s) if s.eq_ignore_ascii_case("ndjson") => Ok(Format::Ndjson),
             Some(s) if s.eq_ignore_ascii_case("csv") => Ok(Format::Csv),
             Some(s) if s.eq_ignore_ascii_case("parquet") => Ok(Format::Parquet),
             Some(s) => Err(format!(
-                "unknown report format {s:?}; expected one of json, csv, parquet"
+                "unknown report format {s:?}; expected one of json, ndjson, csv, parquet"
             )),
         }
     }
@@ -52,6 +61,7 @@ impl Format {
     pub fn content_type(self) -> &'static str {
         match self {
             Format::Json => "application/json",
+            Format::Ndjson => "application/x-ndjson",
             Format::Csv => "text/csv; charset=utf-8",
             Format::Parquet => "application/vnd.apache.parquet",
         }
@@ -62,12 +72,14 @@ impl Format {
 ///
 /// - JSON: an array of row objects whose keys follow the column order; nulls, NaN and ±inf are
 ///   `null`, numbers are JSON numbers, datetimes are RFC 3339 strings in UTC.
+/// - NDJSON: the same row objects, one per line, each line ended by `\n`.
 /// - CSV: a header line, then one line per row; nulls are empty fields.
 /// - Parquet: one file (zstd-compressed), readable by pyarrow and pandas.
 pub fn render(df: &mut DataFrame, format: Format) -> PolarsResult<Vec<u8>> {
     let mut out = Vec::new();
     match format {
-        Format::Json => write_json(df, &mut out)?,
+        Format::Json => write_json(df, &mut out, Layout::Array)?,
+        Format::Ndjson => write_json(df, &mut out, Layout::Lines)?,
         Format::Csv => CsvWriter::new(&mut out).include_header(true).finish(df)?,
         Format::Parquet => {
             ParquetWriter::new(&mut out).finish(df)?;
@@ -76,9 +88,16 @@ pub fn render(df: &mut DataFrame, format: Format) -> PolarsResult<Vec<u8>> {
     Ok(out)
 }
 
+/// Rows as one JSON array, or as one object per line (NDJSON).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    Array,
+    Lines,
+}
+
 /// Written by hand rather than with polars' JSON writer: that needs the `json` feature (and
 /// `dtype-struct`), and serde_json's map would sort the keys instead of keeping column order.
-fn write_json(df: &DataFrame, out: &mut Vec<u8>) -> PolarsResult<()> {
+fn write_json(df: &DataFrame, out: &mut Vec<u8>, layout: Layout) -> PolarsResult<()> {
     let names: Vec<String> = df
         .get_column_names()
         .iter()
@@ -90,9 +109,11 @@ fn write_json(df: &DataFrame, out: &mut Vec<u8>) -> PolarsResult<()> {
         .map(json_values)
         .collect::<PolarsResult<_>>()?;
 
-    out.push(b'[');
+    if layout == Layout::Array {
+        out.push(b'[');
+    }
     for row in 0..df.height() {
-        if row > 0 {
+        if row > 0 && layout == Layout::Array {
             out.push(b',');
         }
         out.push(b'{');
@@ -105,8 +126,13 @@ fn write_json(df: &DataFrame, out: &mut Vec<u8>) -> PolarsResult<()> {
             serde_json::to_writer(&mut *out, &values[row]).map_err(to_polars)?;
         }
         out.push(b'}');
+        if layout == Layout::Lines {
+            out.push(b'\n');
+        }
     }
-    out.push(b']');
+    if layout == Layout::Array {
+        out.push(b']');
+    }
     out.flush().map_err(to_polars)?;
     Ok(())
 }
@@ -191,7 +217,7 @@ pub fn respond(name: &str, format: Format, body: Vec<u8>) -> actix_web::HttpResp
     let ext = match format {
         Format::Csv => Some("csv"),
         Format::Parquet => Some("parquet"),
-        Format::Json => None,
+        Format::Json | Format::Ndjson => None,
     };
     if let Some(ext) = ext {
         r.insert_header((

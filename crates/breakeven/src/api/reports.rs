@@ -85,6 +85,7 @@ platform::page!(
     responses(
         (status = 200, description = "One row per campaign", content(
             (ProfitabilityPage = "application/json"),
+            (platform::reports::NdjsonRows = "application/x-ndjson"),
             (platform::reports::CsvFile = "text/csv"),
             (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
         )),
@@ -102,7 +103,7 @@ pub async fn campaign_profitability(
             if query.contains_key(p) {
                 q.errors.add(
                     p,
-                    "pages the JSON report only: CSV and Parquet are whole files",
+                    "pages the JSON report only: NDJSON, CSV and Parquet are whole files",
                 );
             }
         }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
-use super::http::{base, send, tally};
+use super::http::{base, put_as_read, send, tally};
 use crate::LoadReport;
 use crate::catalog::{self, CAMPAIGN_SPECS, CURRENCY, CampaignSpec, FIXED_COSTS, PRODUCTS};
 use crate::journeys::{self, Touch};
@@ -75,6 +75,35 @@ pub(super) async fn load_fixed_costs(
     Ok(report)
 }
 
+/// Two what-if scenarios of the Growth plan over one month's salaries and retainer: at list
+/// price, and at a 15% discount (matched by name, so a rerun adds none).
+pub(super) async fn load_scenarios(
+    client: &reqwest::Client,
+    url: &str,
+) -> anyhow::Result<LoadReport> {
+    let list = format!("{}/v1/scenarios", base(url));
+    let existing = by_name(client, &list).await?;
+    let mut report = LoadReport::default();
+    let growth = PRODUCTS.iter().find(|p| p.key == "growth").expect("growth");
+    for (name, percent_off) in [("Growth at list price", 0), ("Growth at 15% off", 15)] {
+        if existing.contains_key(name) {
+            report.already_there += 1;
+            continue;
+        }
+        let price = growth.price_cents * (100 - percent_off) / 100;
+        let body = json!({"name": name, "inputs": {
+            "currency": CURRENCY,
+            "price": catalog::cents(price),
+            "variable_cost": catalog::cents(growth.variable_cost_cents),
+            "fixed_costs": "91000.00",
+            "planned_units": "12",
+        }});
+        let (status, r) = send(client.post(&list).json(&body)).await?;
+        tally(&mut report, status, "scenario", &r);
+    }
+    Ok(report)
+}
+
 /// Budget in cents: the touches' spend over the campaign's budget share, in whole hundreds.
 pub fn budget_cents(spend_micros: i64, share: f64) -> i64 {
     let cents = spend_micros as f64 / 10_000.0 / share;
@@ -136,12 +165,8 @@ pub(super) async fn load_campaigns(
         )
         .await?;
         if status == 409 {
-            let (status, r) = send(
-                client
-                    .put(format!("{}/v1/campaigns/{}", base(url), c.id))
-                    .json(&body),
-            )
-            .await?;
+            let url = format!("{}/v1/campaigns/{}", base(url), c.id);
+            let (status, r) = put_as_read(client, &url, &body).await?;
             if status == 200 {
                 report.already_there += 1;
             } else {

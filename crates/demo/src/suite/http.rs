@@ -9,7 +9,7 @@ pub(super) fn base(url: &str) -> &str {
     url.trim_end_matches('/')
 }
 
-pub(super) fn tally(report: &mut LoadReport, status: u16, what: &str, body: &Value) {
+pub(crate) fn tally(report: &mut LoadReport, status: u16, what: &str, body: &Value) {
     match status {
         200 | 201 => report.created += 1,
         409 => report.already_there += 1,
@@ -22,11 +22,34 @@ pub(super) fn tally(report: &mut LoadReport, status: u16, what: &str, body: &Val
     }
 }
 
-pub(super) async fn send(req: reqwest::RequestBuilder) -> anyhow::Result<(u16, Value)> {
+pub(crate) async fn send(req: reqwest::RequestBuilder) -> anyhow::Result<(u16, Value)> {
     let r = req.send().await?;
     let status = r.status().as_u16();
     let body = r.json().await.unwrap_or(Value::Null);
     Ok((status, body))
+}
+
+/// Replaces the resource at `url` with `body` as of its current state, as a client that
+/// has just read it: `If-Match` with the ETag a GET answers, or `If-None-Match: *` when
+/// the resource does not exist yet (the API's concurrency rule, docs/api-conventions.md).
+pub(crate) async fn put_as_read(
+    client: &reqwest::Client,
+    url: &str,
+    body: &Value,
+) -> anyhow::Result<(u16, Value)> {
+    let read = client.get(url).send().await?;
+    let etag = read
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let put = client.put(url).json(body);
+    let put = match (read.status().as_u16(), etag) {
+        (404, _) => put.header("if-none-match", "*"),
+        (_, Some(etag)) => put.header("if-match", etag),
+        (status, None) => anyhow::bail!("GET {url}: {status} without an ETag"),
+    };
+    send(put).await
 }
 
 pub(super) async fn ready(client: &reqwest::Client, url: &str) -> bool {

@@ -7,7 +7,7 @@
 
 mod breakeven;
 mod funnel;
-mod http;
+pub(crate) mod http;
 mod summary;
 mod touchpoints;
 mod tracking;
@@ -98,6 +98,11 @@ pub async fn load(urls: &Urls, seed: u64, leads: usize) -> anyhow::Result<Outcom
             "breakeven",
             "fixed costs",
             breakeven::load_fixed_costs(&client, &urls.breakeven).await?,
+        );
+        out.add(
+            "breakeven",
+            "scenarios",
+            breakeven::load_scenarios(&client, &urls.breakeven).await?,
         );
         out.add(
             "breakeven",

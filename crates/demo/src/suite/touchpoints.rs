@@ -1,6 +1,6 @@
 //! Touchpoints: affiliates and the touches of the planned journeys.
 
-use super::http::{base, post_ndjson, send, tally};
+use super::http::{base, post_ndjson, put_as_read, tally};
 use crate::journeys::Touch;
 use crate::{LoadReport, catalog};
 
@@ -10,12 +10,8 @@ pub(super) async fn load_affiliates(
 ) -> anyhow::Result<LoadReport> {
     let mut report = LoadReport::default();
     for (id, terms) in catalog::affiliates() {
-        let (status, r) = send(
-            client
-                .put(format!("{}/v1/affiliates/{id}", base(url)))
-                .json(&terms),
-        )
-        .await?;
+        let url = format!("{}/v1/affiliates/{id}", base(url));
+        let (status, r) = put_as_read(client, &url, &terms).await?;
         match status {
             201 => report.created += 1,
             200 => report.already_there += 1,

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::Urls;
 use super::breakeven::{budget_cents, campaign_body};
-use super::http::{base, send, tally};
+use super::http::{base, put_as_read, send, tally};
 use super::touchpoints::load_touches;
 use crate::LoadReport;
 use crate::catalog::{self, CAMPAIGN_SPECS};
@@ -106,12 +106,8 @@ pub(super) async fn top_up(
             .collect();
         let budget = budget_cents(now_spent.max(target), c.budget_share);
         let body = campaign_body(c, budget, mix, now);
-        let (status, r) = send(
-            client
-                .put(format!("{}/v1/campaigns/{}", base(&urls.breakeven), c.id))
-                .json(&body),
-        )
-        .await?;
+        let url = format!("{}/v1/campaigns/{}", base(&urls.breakeven), c.id);
+        let (status, r) = put_as_read(client, &url, &body).await?;
         if status != 200 {
             tally(&mut report, status, "campaign budget", &r);
         }

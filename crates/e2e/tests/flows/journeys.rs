@@ -55,7 +55,7 @@ async fn touches_then_lead_then_won_deal_give_a_converting_journey() {
                 .is_some_and(|c| c.iter().any(|c| c["kind"] == "won"))
         })
         .await;
-    let touches = journey["touches"].as_array().unwrap();
+    let touches = journey["touches"]["items"].as_array().unwrap();
     assert_eq!(touches.len(), 3, "{journey}");
     let channels: Vec<&str> = touches
         .iter()

@@ -153,6 +153,7 @@ fn parse(id: &str, raw: &HashMap<String, String>) -> Result<(ReportRequest, Form
     responses(
         (status = 200, description = "The report: JSON by default, or its rows as CSV or Parquet with `format`", content(
             (ReportResponse = "application/json"),
+            (platform::reports::NdjsonRows = "application/x-ndjson"),
             (platform::reports::CsvFile = "text/csv"),
             (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
         )),

@@ -6,14 +6,12 @@ pub mod qualification;
 pub mod reports;
 pub mod scoring;
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::error::LeadsError;
 use crate::store::order::{Keyset, Sort, SortKey};
-use actix_web::{HttpRequest, web};
+use actix_web::web;
 use platform::http::json::merge_patch;
 use platform::openapi::ProblemResponses;
 use platform::validation::Invalid;
@@ -176,17 +174,8 @@ where
     Ok(parse(merged.into())?)
 }
 
-pub use platform::http::query::{PageParams, Query, paginate, paginate_by_key, path_id};
+pub use platform::http::query::{PageParams, Query, no_query, paginate, paginate_by_key, path_id};
 pub use platform::http::versioning;
-
-/// A route that takes no query parameters refuses any, as every route refuses an unknown
-/// one: a 422 naming each.
-pub fn no_query(req: &HttpRequest) -> Result<(), LeadsError> {
-    let params = web::Query::<HashMap<String, String>>::from_query(req.query_string())
-        .map(web::Query::into_inner)
-        .unwrap_or_default();
-    Ok(Query::new(&params, &[]).finish()?)
-}
 
 /// The values of `sort` on the lists of leads and accounts.
 pub const SORTS: [&str; 4] = ["created_at", "-created_at", "updated_at", "-updated_at"];

@@ -211,7 +211,7 @@ impl MeddiccResponse {
 
 /// Stores the lead's MEDDICC (or MEDDPICC, with `paper_process`) scores as the card's next
 /// version. `If-Match` names the card's current version; a lead without a card is at
-/// version 0, so the first card is sent with `If-Match: "0"`. When the rule passes for the
+/// version 0, so the first card is sent with `If-None-Match: *` (or `If-Match: "0"`). When the rule passes for the
 /// first time, `lead.qualified` is published and the lead moves to `sql`.
 #[utoipa::path(
     put, path = "/v1/leads/{id}/meddicc", tag = "scoring",
@@ -231,7 +231,7 @@ pub async fn put_meddicc(
 ) -> Result<HttpResponse, LeadsError> {
     no_query(&req)?;
     let id = path_id(&id)?;
-    let expected = versioning::if_match(&req)?;
+    let expected = versioning::if_match_or_new(&req)?;
     let card = domain::Meddicc::parse(body.into_inner().into())?;
     let q = db
         .run(move |conn| usecases::put_card(conn, id, expected, card, &trace))

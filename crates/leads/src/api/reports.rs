@@ -55,11 +55,12 @@ where
     params(
         ("from" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Leads created at or after (RFC 3339)"),
         ("to" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Leads created before (RFC 3339)"),
-        ("format" = Option<platform::reports::Format>, Query, description = "json (default), csv or parquet"),
+        ("format" = Option<platform::reports::Format>, Query, description = "json (default), ndjson (one row object per line), csv or parquet"),
     ),
     responses(
         (status = 200, description = "One row per (dimension, value)", content(
             (platform::reports::JsonRows = "application/json"),
+            (platform::reports::NdjsonRows = "application/x-ndjson"),
             (platform::reports::CsvFile = "text/csv"),
             (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
         )),
@@ -90,13 +91,14 @@ pub async fn lead_quality(
     get, path = "/v1/reports/score-distribution", tag = "reports",
     params(
         ("from" = Option<chrono::DateTime<chrono::Utc>>, Query), ("to" = Option<chrono::DateTime<chrono::Utc>>, Query),
-        ("format" = Option<platform::reports::Format>, Query, description = "json (default), csv or parquet"),
+        ("format" = Option<platform::reports::Format>, Query, description = "json (default), ndjson (one row object per line), csv or parquet"),
         ("part" = Option<String>, Query, description = "histogram or grades; required for csv and parquet"),
         ("bucket_width" = Option<f64>, Query, exclusive_minimum = 0, description = "Histogram bucket width (default 10)"),
     ),
     responses(
         (status = 200, description = "Histogram and grade matrix", content(
             (serde_json::Value = "application/json"),
+            (platform::reports::NdjsonRows = "application/x-ndjson"),
             (platform::reports::CsvFile = "text/csv"),
             (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
         )),
@@ -120,7 +122,7 @@ pub async fn score_distribution(
     if part.is_none() && format != Format::Json && !q.errors.has("part") {
         q.errors.add(
             "part",
-            "is required for csv and parquet: histogram or grades",
+            "is required for ndjson, csv and parquet: histogram or grades",
         );
     }
     q.finish()?;
@@ -163,13 +165,14 @@ pub async fn score_distribution(
     get, path = "/v1/reports/abm-engagement", tag = "reports",
     params(
         ("tier" = Option<AbmTier>, Query, description = "Only this ABM tier"),
-        ("format" = Option<platform::reports::Format>, Query, description = "json (default), csv or parquet"),
+        ("format" = Option<platform::reports::Format>, Query, description = "json (default), ndjson (one row object per line), csv or parquet"),
         ("from" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Accepted for symmetry; engagement is as of now"),
         ("to" = Option<chrono::DateTime<chrono::Utc>>, Query),
     ),
     responses(
         (status = 200, description = "One row per target account", content(
             (platform::reports::JsonRows = "application/json"),
+            (platform::reports::NdjsonRows = "application/x-ndjson"),
             (platform::reports::CsvFile = "text/csv"),
             (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
         )),

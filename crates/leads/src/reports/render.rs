@@ -21,9 +21,10 @@ mod tests {
         assert_eq!(Format::parse(Some("json")), Ok(Format::Json));
         assert_eq!(Format::parse(Some("CSV")), Ok(Format::Csv));
         assert_eq!(Format::parse(Some("parquet")), Ok(Format::Parquet));
+        assert_eq!(Format::parse(Some("NDJSON")), Ok(Format::Ndjson));
         let err = Format::parse(Some("xlsx")).unwrap_err();
         assert!(
-            err.contains("xlsx") && err.contains("json, csv, parquet"),
+            err.contains("xlsx") && err.contains("json, ndjson, csv, parquet"),
             "{err}"
         );
     }
@@ -36,6 +37,21 @@ mod tests {
             Format::Parquet.content_type(),
             "application/vnd.apache.parquet"
         );
+    }
+
+    #[test]
+    fn ndjson_is_the_json_rows_one_per_line() {
+        let json = render(&mut report(), Format::Json).unwrap();
+        let rows: Vec<Value> = serde_json::from_slice(&json).unwrap();
+        let text = String::from_utf8(render(&mut report(), Format::Ndjson).unwrap()).unwrap();
+        assert!(text.ends_with('\n'), "{text}");
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 6);
+        assert_eq!(lines, rows);
+        assert_eq!(Format::Ndjson.content_type(), "application/x-ndjson");
     }
 
     #[test]

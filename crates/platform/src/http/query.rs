@@ -98,6 +98,15 @@ pub fn decode_cursor(s: &str) -> Result<Uuid, String> {
         .ok_or_else(|| "is not a cursor returned by this endpoint".to_string())
 }
 
+/// A route that takes no query parameters refuses any, as every route refuses an unknown
+/// one: a 422 naming each.
+pub fn no_query(req: &actix_web::HttpRequest) -> Result<(), Problem> {
+    let params = actix_web::web::Query::<HashMap<String, String>>::from_query(req.query_string())
+        .map(actix_web::web::Query::into_inner)
+        .unwrap_or_default();
+    Query::new(&params, &[]).finish()
+}
+
 /// Typed access to a query string that reports every bad or unknown parameter by name.
 pub struct Query<'a> {
     pub params: &'a HashMap<String, String>,

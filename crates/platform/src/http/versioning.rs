@@ -19,6 +19,20 @@ pub fn if_match(req: &HttpRequest) -> Result<i32, Problem> {
         .ok_or_else(|| Problem::precondition_failed("If-Match is not an ETag of this resource"))
 }
 
+/// For a resource that may not exist yet (version 0): `If-None-Match: *` asks to create it,
+/// the same as `If-Match: "0"`; otherwise as [`if_match`].
+pub fn if_match_or_new(req: &HttpRequest) -> Result<i32, Problem> {
+    let create = req
+        .headers()
+        .get("if-none-match")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim() == "*");
+    if create && req.headers().get("if-match").is_none() {
+        return Ok(0);
+    }
+    if_match(req)
+}
+
 /// 428: a PUT or PATCH sent without `If-Match`.
 pub fn precondition_required() -> Problem {
     Problem {
@@ -126,5 +140,20 @@ mod tests {
         assert!(!not_modified(&req, 3));
         assert_eq!(read(&req, 2, &1).status(), StatusCode::NOT_MODIFIED);
         assert_eq!(read(&req, 3, &1).status(), StatusCode::OK);
+    }
+
+    #[test]
+    fn if_none_match_star_asks_for_version_zero() {
+        let create = TestRequest::default()
+            .insert_header(("if-none-match", "*"))
+            .to_http_request();
+        assert_eq!(if_match_or_new(&create).unwrap(), 0);
+        let both = TestRequest::default()
+            .insert_header(("if-none-match", "*"))
+            .insert_header(("if-match", "\"4\""))
+            .to_http_request();
+        assert_eq!(if_match_or_new(&both).unwrap(), 4);
+        let none = TestRequest::default().to_http_request();
+        assert_eq!(if_match_or_new(&none).unwrap_err().status, 428);
     }
 }

@@ -260,6 +260,7 @@ fn stored_scope(
     responses(
         (status = 200, description = "The report as JSON, or its credits as rows (model, order, channel, conversions and a value_<CURRENCY> decimal column per currency) in CSV or Parquet with `format`", content(
             (AttributionReport = "application/json"),
+            (platform::reports::NdjsonRows = "application/x-ndjson"),
             (platform::reports::CsvFile = "text/csv"),
             (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
         )),
@@ -294,7 +295,7 @@ pub async fn get_attribution(
     params(
         ("models" = Option<String>, Query, description = "Comma-separated models; default every model that reads only paths"),
         ("order" = Option<u8>, Query, minimum = 1, maximum = 4, description = "Markov order, 1 to 4 (default 1)"),
-        ("format" = Option<platform::reports::Format>, Query, description = "json (default), csv or parquet"),
+        ("format" = Option<platform::reports::Format>, Query, description = "json (default), ndjson (one row object per line), csv or parquet"),
     ),
     request_body(
         content(
@@ -305,6 +306,7 @@ pub async fn get_attribution(
     responses(
         (status = 200, description = "The report as JSON, or its credits as rows (model, order, channel, conversions, and value: a decimal column, the paths' values carrying no currency) in CSV or Parquet with `format`", content(
             (AttributionReport = "application/json"),
+            (platform::reports::NdjsonRows = "application/x-ndjson"),
             (platform::reports::CsvFile = "text/csv"),
             (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
         )),
@@ -371,11 +373,12 @@ fn comparison_query<'a>(
         ("to" = Option<chrono::DateTime<chrono::Utc>>, Query),
         ("order" = Option<u8>, Query, minimum = 1, maximum = 4, description = "Markov order, 1 to 4 (default 1)"),
         ("group_by" = Option<String>, Query, description = "channel (default) or campaign"),
-        ("format" = Option<platform::reports::Format>, Query, description = "json (default), csv or parquet"),
+        ("format" = Option<platform::reports::Format>, Query, description = "json (default), ndjson (one row object per line), csv or parquet"),
     ),
     responses(
         (status = 200, description = "One row per channel: channel, <model>_conversions and <model>_share for each model, spread", content(
             (platform::reports::JsonRows = "application/json"),
+            (platform::reports::NdjsonRows = "application/x-ndjson"),
             (platform::reports::CsvFile = "text/csv"),
             (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
         )),

@@ -14,7 +14,7 @@ use crate::error::TouchpointsError;
 use crate::usecases::reports::{self as usecase, Report, Window};
 
 /// What a report request asks for: its window and format, and the `limit` of a report that
-/// takes one (1 to 1000, default 20).
+/// takes one (1 to 500, default 20).
 struct Asked {
     window: Window,
     format: Format,
@@ -34,7 +34,7 @@ fn read_query(query: &HashMap<String, String>, with_limit: bool) -> Result<Asked
     };
     let format = q.format();
     let limit = if with_limit {
-        int_param(&mut q, "limit", 1, 1000).unwrap_or(20)
+        int_param(&mut q, "limit", 1, 500).unwrap_or(20)
     } else {
         0
     };
@@ -68,11 +68,12 @@ async fn answer(
     params(
         ("from" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Touches and conversions at or after (RFC 3339)"),
         ("to" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "… and before (RFC 3339)"),
-        ("format" = Option<platform::reports::Format>, Query, description = "json (default), csv or parquet"),
+        ("format" = Option<platform::reports::Format>, Query, description = "json (default), ndjson (one row object per line), csv or parquet"),
     ),
     responses(
         (status = 200, description = "One row per (campaign_id, channel, day); money as decimal strings, rates as numbers, null when undefined", content(
             (platform::reports::JsonRows = "application/json"),
+            (platform::reports::NdjsonRows = "application/x-ndjson"),
             (platform::reports::CsvFile = "text/csv"),
             (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
         )),
@@ -104,11 +105,12 @@ pub async fn campaign_performance(
     params(
         ("from" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Affiliate touches and conversions at or after (RFC 3339)"),
         ("to" = Option<chrono::DateTime<chrono::Utc>>, Query),
-        ("format" = Option<platform::reports::Format>, Query, description = "json (default), csv or parquet"),
+        ("format" = Option<platform::reports::Format>, Query, description = "json (default), ndjson (one row object per line), csv or parquet"),
     ),
     responses(
         (status = 200, description = "One row per affiliate with terms or activity", content(
             (platform::reports::JsonRows = "application/json"),
+            (platform::reports::NdjsonRows = "application/x-ndjson"),
             (platform::reports::CsvFile = "text/csv"),
             (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
         )),
@@ -131,11 +133,12 @@ pub async fn affiliates(
     params(
         ("from" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Conversions at or after (RFC 3339)"),
         ("to" = Option<chrono::DateTime<chrono::Utc>>, Query),
-        ("format" = Option<platform::reports::Format>, Query, description = "json (default), csv or parquet"),
+        ("format" = Option<platform::reports::Format>, Query, description = "json (default), ndjson (one row object per line), csv or parquet"),
     ),
     responses(
         (status = 200, description = "Rows of kind, touches, journeys", content(
             (platform::reports::JsonRows = "application/json"),
+            (platform::reports::NdjsonRows = "application/x-ndjson"),
             (platform::reports::CsvFile = "text/csv"),
             (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
         )),
@@ -158,12 +161,13 @@ pub async fn journey_lengths(
     params(
         ("from" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Conversions at or after (RFC 3339)"),
         ("to" = Option<chrono::DateTime<chrono::Utc>>, Query),
-        ("format" = Option<platform::reports::Format>, Query, description = "json (default), csv or parquet"),
-        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Paths returned, 1 to 1000 (default 20)"),
+        ("format" = Option<platform::reports::Format>, Query, description = "json (default), ndjson (one row object per line), csv or parquet"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "Paths returned, 1 to 500 (default 20)"),
     ),
     responses(
         (status = 200, description = "Rows of path, touches, conversions, non_conversions, micro_conversions, conversion_rate, conversion_value", content(
             (platform::reports::JsonRows = "application/json"),
+            (platform::reports::NdjsonRows = "application/x-ndjson"),
             (platform::reports::CsvFile = "text/csv"),
             (platform::reports::ParquetFile = "application/vnd.apache.parquet"),
         )),

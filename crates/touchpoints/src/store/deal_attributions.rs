@@ -46,23 +46,25 @@ pub fn won_conversion(conn: &mut PgConnection, deal: Uuid) -> QueryResult<Option
         .optional()
 }
 
+/// A stored attribution as read: model, Markov order, touch count, credits (JSON) and when.
+type StoredAttribution = (String, Option<i16>, i32, serde_json::Value, DateTime<Utc>);
+
 /// The attributions stored for conversion `conversion`, by model.
 pub fn of_conversion(
     conn: &mut PgConnection,
     conversion: Uuid,
 ) -> QueryResult<Vec<DealAttributionRow>> {
-    let rows: Vec<(String, Option<i16>, i32, serde_json::Value, DateTime<Utc>)> =
-        deal_attributions::table
-            .filter(deal_attributions::conversion_id.eq(conversion))
-            .order(deal_attributions::model)
-            .select((
-                deal_attributions::model,
-                deal_attributions::markov_order,
-                deal_attributions::touch_count,
-                deal_attributions::credits,
-                deal_attributions::attributed_at,
-            ))
-            .load(conn)?;
+    let rows: Vec<StoredAttribution> = deal_attributions::table
+        .filter(deal_attributions::conversion_id.eq(conversion))
+        .order(deal_attributions::model)
+        .select((
+            deal_attributions::model,
+            deal_attributions::markov_order,
+            deal_attributions::touch_count,
+            deal_attributions::credits,
+            deal_attributions::attributed_at,
+        ))
+        .load(conn)?;
     rows.into_iter()
         .map(|(model, order, touch_count, credits, attributed_at)| {
             // Written from the event's credits, so they read back.

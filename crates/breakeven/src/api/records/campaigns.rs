@@ -168,6 +168,7 @@ pub async fn get_campaign(
     db: web::Data<Db>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, BreakevenError> {
+    platform::http::query::no_query(&req)?;
     let row = usecase::get(&db, path_campaign(&id)?).await?;
     Ok(versioning::read(
         &req,

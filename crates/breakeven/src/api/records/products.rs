@@ -114,6 +114,7 @@ pub async fn get_product(
     db: web::Data<Db>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, BreakevenError> {
+    platform::http::query::no_query(&req)?;
     let row = usecase::get(&db, path_id(&id)?).await?;
     Ok(versioning::read(
         &req,

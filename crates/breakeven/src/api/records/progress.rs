@@ -79,10 +79,12 @@ impl From<CampaignStatus> for CampaignBreakeven {
     )
 )]
 pub async fn campaign_breakeven(
+    req: actix_web::HttpRequest,
     db: web::Data<Db>,
     tracking: web::Data<Tracking>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, BreakevenError> {
+    platform::http::query::no_query(&req)?;
     let status = usecase::of_campaign(&db, &tracking, path_campaign(&id)?).await?;
     Ok(HttpResponse::Ok().json(CampaignBreakeven::from(status)))
 }
