@@ -212,7 +212,10 @@ impl Reader {
                 self.reject(n, "deal_id or external_id is required".into())
             }
             Ok(l) => self.pending.push((n, l)),
-            Err(e) => self.reject(n, format!("not a valid event: {e}")),
+            Err(e) => self.reject(
+                n,
+                format!("not a valid event: {}", platform::http::json::at_column(&e)),
+            ),
         }
     }
 }

@@ -112,13 +112,16 @@ pub fn parse<T: DeserializeOwned>(raw: &[u8]) -> Result<T, Problem> {
         Err(err) => {
             let path = err.path().to_string();
             let inner = err.into_inner();
-            let message = strip_position(&inner.to_string());
+            let raw_message = strip_position(&inner.to_string());
             if inner.is_syntax() || inner.is_eof() || inner.is_io() {
-                return Err(Problem::malformed(message));
+                return Err(Problem::malformed(at_column(&inner)));
             }
+            let message = humanize(&raw_message);
             // serde's path stops at the parent for a missing field, but includes an unknown one.
-            let field = match field_from_message(&message) {
-                Some(f) if message.starts_with("missing") && path != "." => format!("{path}.{f}"),
+            let field = match field_from_message(&raw_message) {
+                Some(f) if raw_message.starts_with("missing") && path != "." => {
+                    format!("{path}.{f}")
+                }
                 Some(f) if path == "." => f,
                 _ if path == "." => "body".to_string(),
                 _ => path,
@@ -234,6 +237,118 @@ pub fn merge_patch<T: Serialize + DeserializeOwned>(
     parse(&bytes)
 }
 
+/// A parse error of a JSON body or NDJSON line with the column it is at (`column 12:
+/// expected `,` or `}``), humanized; the line is the caller's to name.
+pub fn at_column(e: &serde_json::Error) -> String {
+    let message = humanize(&strip_position(&e.to_string()));
+    if e.column() > 0 {
+        format!("column {}: {message}", e.column())
+    } else {
+        message
+    }
+}
+
+/// An example of the form times and dates are sent in.
+pub const TIME_FORM: &str = "an RFC 3339 time such as 2026-01-01T00:00:00Z (or a date such as 2026-01-01 where a day is meant)";
+
+/// serde's and chrono's messages as a client can act on them: no Rust type names, the form a
+/// time takes, the range of a number.
+pub fn humanize(message: &str) -> String {
+    // chrono's parse errors, from a time or date field.
+    const CHRONO: [&str; 6] = [
+        "premature end of input",
+        "input contains invalid characters",
+        "trailing input",
+        "input is out of range",
+        "no possible date and time matching input",
+        "input is not enough for unique date and time",
+    ];
+    if CHRONO.iter().any(|c| message.starts_with(c)) {
+        return format!("must be {TIME_FORM}");
+    }
+    if message.starts_with("missing field `") {
+        return "is required".to_string();
+    }
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let expected = rest
+            .split_once("expected ")
+            .map(|(_, e)| e.replace('`', ""))
+            .unwrap_or_default();
+        return if expected.is_empty() {
+            "is not a field of this request".to_string()
+        } else {
+            format!("is not a field of this request; expected {expected}")
+        };
+    }
+    if let Some(rest) = message.strip_prefix("invalid value: integer `") {
+        // An integer out of the field's range: say the range.
+        if let Some((value, expected)) = rest.split_once("`, expected ") {
+            if let Some(range) = integer_range(expected.trim()) {
+                return format!("{value} is out of range: must be a whole number from {range}");
+            }
+        }
+    }
+    if let Some((got, expected)) = message
+        .strip_prefix("invalid type: ")
+        .and_then(|r| r.split_once(", expected "))
+    {
+        return format!("must be {}, not {got}", plain_type(expected.trim()));
+    }
+    let expected = message.rsplit_once(", expected ").map(|(_, e)| e.trim());
+    match expected {
+        Some(e) if e != plain_type(e) => {
+            let head = message
+                .rsplit_once(", expected ")
+                .map_or(message, |(h, _)| h);
+            format!("{head}, expected {}", plain_type(e))
+        }
+        _ => message.to_string(),
+    }
+}
+
+/// The range of a Rust integer type named in a serde message.
+fn integer_range(name: &str) -> Option<String> {
+    let (lo, hi): (i128, i128) = match name {
+        "u8" => (0, u8::MAX.into()),
+        "u16" => (0, u16::MAX.into()),
+        "u32" => (0, u32::MAX.into()),
+        "u64" | "usize" => (0, u64::MAX.into()),
+        "i8" => (i8::MIN.into(), i8::MAX.into()),
+        "i16" => (i16::MIN.into(), i16::MAX.into()),
+        "i32" => (i32::MIN.into(), i32::MAX.into()),
+        "i64" | "isize" => (i64::MIN.into(), i64::MAX.into()),
+        _ => return None,
+    };
+    Some(format!("{lo} to {hi}"))
+}
+
+/// What a client sends for a type serde names in Rust terms.
+fn plain_type(expected: &str) -> String {
+    if integer_range(expected).is_some() {
+        return "a whole number".to_string();
+    }
+    match expected {
+        "f32" | "f64" => "a number".to_string(),
+        "a boolean" | "bool" => "true or false".to_string(),
+        "a sequence" => "an array".to_string(),
+        "a string" | "char" => "a string".to_string(),
+        "a map" => "an object".to_string(),
+        e if e.starts_with("struct ") || e.starts_with("a map") => "an object".to_string(),
+        e if e.starts_with("a Decimal") || e.contains("Decimal") => {
+            "a decimal string such as \"12.50\"".to_string()
+        }
+        e if e.contains("DateTime") || e.contains("RFC 3339") || e.contains("formatted date") => {
+            TIME_FORM.to_string()
+        }
+        e if e.starts_with("UUID") || e.contains("Uuid") => "a UUID".to_string(),
+        e if e.starts_with("enum ") || e.starts_with("internally tagged enum ") => {
+            "one of the values the field lists".to_string()
+        }
+        e if e.starts_with("tuple struct ") => "a value of the field's form".to_string(),
+        e => e.to_string(),
+    }
+}
+
 /// serde names missing and unknown fields only in the message.
 fn field_from_message(message: &str) -> Option<String> {
     for prefix in ["missing field `", "unknown field `"] {
@@ -275,7 +390,7 @@ mod tests {
         let p = parse::<Body>(br#"{"email":"a@b.co","tags":["x",5]}"#).unwrap_err();
         assert_eq!(p.errors[0].field, "tags[1]");
         assert!(
-            p.errors[0].message.contains("invalid type"),
+            p.errors[0].message == "must be a string, not integer `5`",
             "{}",
             p.errors[0].message
         );
@@ -318,5 +433,72 @@ mod tests {
         assert!(is_json("application/merge-patch+json"));
         assert!(!is_json("text/plain"));
         assert!(!is_json(""));
+    }
+
+    #[test]
+    fn messages_name_no_rust_types_and_show_the_form_to_send() {
+        assert_eq!(humanize("missing field `email`"), "is required");
+        assert_eq!(
+            humanize("unknown field `emial`, expected one of `email`, `tags`"),
+            "is not a field of this request; expected one of email, tags"
+        );
+        assert_eq!(
+            humanize("invalid type: string \"7\", expected i64"),
+            "must be a whole number, not string \"7\""
+        );
+        assert_eq!(
+            humanize("invalid type: integer `3`, expected a string"),
+            "must be a string, not integer `3`"
+        );
+        assert_eq!(
+            humanize("invalid type: map, expected a sequence"),
+            "must be an array, not map"
+        );
+        assert_eq!(
+            humanize("invalid value: integer `-1`, expected u32"),
+            "-1 is out of range: must be a whole number from 0 to 4294967295"
+        );
+        assert_eq!(
+            humanize("premature end of input"),
+            format!("must be {TIME_FORM}")
+        );
+        assert!(TIME_FORM.contains("2026-01-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn a_time_field_error_shows_the_rfc_3339_form() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct At {
+            at: chrono::DateTime<chrono::Utc>,
+        }
+        let p = parse::<At>(br#"{"at": "2026-01-01"}"#).unwrap_err();
+        assert_eq!(p.status, 422);
+        assert_eq!(p.errors[0].field, "at");
+        assert!(
+            p.errors[0].message.contains("2026-01-01T00:00:00Z"),
+            "{}",
+            p.errors[0].message
+        );
+        let p = parse::<At>(br#"{"at": 7}"#).unwrap_err();
+        assert!(
+            !p.errors[0].message.contains("DateTime"),
+            "{}",
+            p.errors[0].message
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_names_its_column() {
+        let p = parse::<Body>(br#"{"email": "a@b.c",, }"#).unwrap_err();
+        assert_eq!(p.status, 400);
+        assert!(
+            p.detail
+                .as_deref()
+                .unwrap_or_default()
+                .starts_with("column 19:"),
+            "{:?}",
+            p.detail
+        );
     }
 }

@@ -98,6 +98,20 @@ pub fn decode_cursor(s: &str) -> Result<Uuid, String> {
         .ok_or_else(|| "is not a cursor returned by this endpoint".to_string())
 }
 
+/// An RFC 3339 time, or a `YYYY-MM-DD` date as its midnight UTC; years 0000 to 9999.
+pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    let t = DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|| {
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc())
+        })?;
+    crate::time::year_in_range(chrono::Datelike::year(&t)).then_some(t)
+}
+
 /// A route that takes no query parameters refuses any, as every route refuses an unknown
 /// one: a 422 naming each.
 pub fn no_query(req: &actix_web::HttpRequest) -> Result<(), Problem> {
@@ -150,12 +164,10 @@ impl<'a> Query<'a> {
         self.errors.take(name, parsed)
     }
 
+    /// An RFC 3339 time, or a date (`2026-01-01`) meaning its midnight UTC, in years 0000
+    /// to 9999.
     pub fn time(&mut self, name: &str) -> Option<DateTime<Utc>> {
-        self.parse(name, "an RFC 3339 time", |s| {
-            DateTime::parse_from_rfc3339(s)
-                .ok()
-                .map(|t| t.with_timezone(&Utc))
-        })
+        self.parse(name, crate::http::json::TIME_FORM, parse_time)
     }
 
     pub fn uuid(&mut self, name: &str) -> Option<Uuid> {
@@ -220,6 +232,35 @@ impl<'a> Query<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_take_rfc_3339_or_a_date_and_say_the_form_when_wrong() {
+        let params = HashMap::from([
+            ("from".to_string(), "2026-03-01".to_string()),
+            ("to".to_string(), "2026-03-02T10:30:00+02:00".to_string()),
+            ("bad".to_string(), "2026-03-01 10:00".to_string()),
+            ("far".to_string(), "+20000-01-01T00:00:00Z".to_string()),
+        ]);
+        let mut q = Query::new(&params, &["from", "to", "bad", "far"]);
+        assert_eq!(
+            q.time("from"),
+            Some("2026-03-01T00:00:00Z".parse::<DateTime<Utc>>().unwrap())
+        );
+        assert_eq!(
+            q.time("to"),
+            Some("2026-03-02T08:30:00Z".parse::<DateTime<Utc>>().unwrap())
+        );
+        assert_eq!(q.time("bad"), None);
+        assert_eq!(q.time("far"), None);
+        let p = q.finish().unwrap_err();
+        let fields: Vec<&str> = p.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["bad", "far"]);
+        assert!(
+            p.errors[0].message.contains("2026-01-01T00:00:00Z"),
+            "{}",
+            p.errors[0].message
+        );
+    }
 
     #[test]
     fn nul_characters_and_unknown_parameters_are_named() {
