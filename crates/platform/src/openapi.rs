@@ -58,6 +58,14 @@ impl Modify for ProblemResponses {
                     "Replays the first response to the same key and body for 24 h; another body with the same key is a 422",
                 );
             }
+            // Every GET refuses an unknown query parameter, whether or not it takes any.
+            if let Some(op) = item.get.as_mut() {
+                add(
+                    op,
+                    422,
+                    "A query parameter is invalid or unknown; `errors` names it",
+                );
+            }
             if let Some(op) = item.get.as_mut().filter(|_| mutable) {
                 header(
                     op,

@@ -75,7 +75,11 @@ impl Format {
 /// - NDJSON: the same row objects, one per line, each line ended by `\n`.
 /// - CSV: a header line, then one line per row; nulls are empty fields.
 /// - Parquet: one file (zstd-compressed), readable by pyarrow and pandas.
+///
+/// Unsigned integer columns are written as signed 64-bit integers in every format: BigQuery,
+/// Spark and many SQL engines have no unsigned types.
 pub fn render(df: &mut DataFrame, format: Format) -> PolarsResult<Vec<u8>> {
+    signed(df)?;
     let mut out = Vec::new();
     match format {
         Format::Json => write_json(df, &mut out, Layout::Array)?,
@@ -86,6 +90,22 @@ pub fn render(df: &mut DataFrame, format: Format) -> PolarsResult<Vec<u8>> {
         }
     }
     Ok(out)
+}
+
+/// Casts every unsigned integer column to Int64 (every u8, u16 and u32 fits; a u64 over
+/// i64::MAX, which no report counts, would be null).
+fn signed(df: &mut DataFrame) -> PolarsResult<()> {
+    let unsigned: Vec<PlSmallStr> = df
+        .columns()
+        .iter()
+        .filter(|c| c.dtype().is_unsigned_integer())
+        .map(|c| c.name().clone())
+        .collect();
+    for name in unsigned {
+        let cast = df.column(&name)?.cast(&DataType::Int64)?;
+        df.with_column(cast)?;
+    }
+    Ok(())
 }
 
 /// Rows as one JSON array, or as one object per line (NDJSON).

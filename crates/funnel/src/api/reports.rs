@@ -15,7 +15,7 @@ use super::{Query, path_id, version};
 use crate::domain::funnel::Span;
 use crate::domain::matching::Order;
 use crate::error::FunnelError;
-use crate::reports::{self, BREAKDOWNS, Cohort, FunnelReport, Params};
+use crate::reports::{self, BREAKDOWNS, Cohort, FunnelReport, Params, Part};
 use crate::usecases::reports::{ReportRequest, funnel_report as report_of};
 
 /// Query of the funnel report.
@@ -41,8 +41,23 @@ pub struct ReportParams {
     /// Funnel version to report on; the current one by default.
     #[param(minimum = 1)]
     version: Option<i32>,
-    /// json (default), csv or parquet.
+    /// json (default), ndjson (one row object per line), csv or parquet.
     format: Option<Format>,
+    /// The table a file (ndjson, csv, parquet) holds: `stages` (default; a row per segment
+    /// and stage), `summary` (a row per currency: counts, win rate, cycle, average deal
+    /// size, sales velocity) or `loss_reasons`. JSON holds all three.
+    #[param(inline)]
+    part: Option<PartParam>,
+}
+
+/// `part`: stages, summary or loss_reasons.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum PartParam {
+    Stages,
+    Summary,
+    LossReasons,
 }
 
 /// `order`: ordered (matched stages in time order), strict (and each immediately after the
@@ -86,8 +101,11 @@ pub struct ReportResponse {
     pub report: FunnelReport,
 }
 
-/// The report's request and the format to answer in.
-fn parse(id: &str, raw: &HashMap<String, String>) -> Result<(ReportRequest, Format), FunnelError> {
+/// The report's request, the format to answer in and, for a file, its part.
+fn parse(
+    id: &str,
+    raw: &HashMap<String, String>,
+) -> Result<(ReportRequest, Format, Part), FunnelError> {
     let funnel_id = path_id(id)?;
     let mut q = Query::new(
         raw,
@@ -100,6 +118,7 @@ fn parse(id: &str, raw: &HashMap<String, String>) -> Result<(ReportRequest, Form
             "cohort",
             "version",
             "format",
+            "part",
         ],
     );
     let from = q.time("from");
@@ -125,6 +144,13 @@ fn parse(id: &str, raw: &HashMap<String, String>) -> Result<(ReportRequest, Form
         .and_then(|c| q.errors.take("cohort", Cohort::parse(&c)));
     let version = version(&mut q);
     let format = q.format();
+    let part = q.parse("part", "one of stages, summary, loss_reasons", Part::parse);
+    if part.is_some() && format == Format::Json {
+        q.errors.add(
+            "part",
+            "applies to ndjson, csv and parquet: the JSON report holds every part",
+        );
+    }
     if let (Some(f), Some(t)) = (from, to)
         && f >= t
     {
@@ -143,7 +169,7 @@ fn parse(id: &str, raw: &HashMap<String, String>) -> Result<(ReportRequest, Form
             cohort,
         },
     };
-    Ok((request, format))
+    Ok((request, format, part.unwrap_or_default()))
 }
 
 /// Per-stage conversion, drop-off and timing; breakdowns, cohort trends and the summary.
@@ -151,7 +177,7 @@ fn parse(id: &str, raw: &HashMap<String, String>) -> Result<(ReportRequest, Form
     get, path = "/v1/funnels/{id}/report", tag = "reports",
     params(("id" = Uuid, Path), ReportParams),
     responses(
-        (status = 200, description = "The report: JSON by default, or its rows as CSV or Parquet with `format`", content(
+        (status = 200, description = "The report: JSON by default, or one of its tables (`part`: stages by default, summary, loss_reasons) as NDJSON, CSV or Parquet with `format`", content(
             (ReportResponse = "application/json"),
             (platform::reports::NdjsonRows = "application/x-ndjson"),
             (platform::reports::CsvFile = "text/csv"),
@@ -165,7 +191,7 @@ pub async fn funnel_report(
     id: web::Path<String>,
     raw: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, FunnelError> {
-    let (r, format) = parse(&id, &raw)?;
+    let (r, format, part) = parse(&id, &raw)?;
     let (_, report) = report_of(&db, &r).await?;
     if format == Format::Json {
         return Ok(HttpResponse::Ok().json(ReportResponse {
@@ -175,7 +201,7 @@ pub async fn funnel_report(
             report,
         }));
     }
-    let frame = move || reports::frame(&report);
+    let frame = move || part.frame(&report);
     Ok(platform::reports::serve("funnel-report", format, frame).await?)
 }
 
@@ -192,7 +218,7 @@ pub async fn funnel_chart(
     id: web::Path<String>,
     raw: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, FunnelError> {
-    let (r, _) = parse(&id, &raw)?;
+    let (r, _, _) = parse(&id, &raw)?;
     let (name, report) = report_of(&db, &r).await?;
     Ok(HttpResponse::Ok()
         .content_type("image/svg+xml")

@@ -19,7 +19,7 @@ use crate::domain::funnel::Span;
 use crate::domain::log::Status;
 use crate::domain::matching::Order;
 
-pub use frame::frame;
+pub use frame::{Part, frame};
 pub use model::{FunnelReport, LossReason, MoneyFigure, Segment, StageStats, Summary, Timing};
 pub use stages::compute;
 

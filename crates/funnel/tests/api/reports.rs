@@ -530,6 +530,40 @@ async fn summary_is_worked_by_hand_and_formats_render() {
     let text = csv.text().await.unwrap();
     assert!(text.starts_with("segment,value,stage,entered,"), "{text}");
     assert!(text.contains("all,,lead,4,"), "{text}");
+    // The summary and the loss reasons are files of their own.
+    let summary = app
+        .get(&format!("/v1/funnels/{B2B}/report?format=csv&part=summary"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        summary,
+        "currency,deals,open,won,lost,win_rate,average_cycle_days,average_deal_size,sales_velocity_per_day\n\
+         EUR,4,1,2,1,0.6666666666666666,15.0,2000.00,88.89\n"
+    );
+    let reasons = app
+        .get(&format!(
+            "/v1/funnels/{B2B}/report?format=csv&part=loss_reasons"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(reasons, "reason,deals\nprice,1\n");
+    let lines = app
+        .get(&format!(
+            "/v1/funnels/{B2B}/report?format=ndjson&part=summary"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let row: Value = serde_json::from_str(lines.trim_end()).unwrap();
+    assert_eq!(
+        (&row["won"], &row["average_deal_size"], &row["currency"]),
+        (&json!(2), &json!("2000.00"), &json!("EUR"))
+    );
     let parquet = app
         .get(&format!("/v1/funnels/{B2B}/report?format=parquet"))
         .await;
@@ -548,6 +582,8 @@ async fn summary_is_worked_by_hand_and_formats_render() {
         ("breakdown=colour", "breakdown"),
         ("cohort=year", "cohort"),
         ("format=xlsx", "format"),
+        ("format=csv&part=totals", "part"),
+        ("part=summary", "part"),
         ("from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", "to"),
         ("version=9", "version"),
         ("bogus=1", "bogus"),

@@ -152,4 +152,30 @@ mod tests {
         assert_eq!(back.get_column_names(), df.get_column_names());
         assert!(back.equals_missing(&df));
     }
+
+    #[test]
+    fn unsigned_counts_are_written_as_signed_integers() {
+        let mut df = DataFrame::new(
+            2,
+            vec![
+                Column::new("leads".into(), [3u32, 4]),
+                Column::new("share".into(), [0.5f64, 0.25]),
+            ],
+        )
+        .unwrap();
+        let bytes = render(&mut df, Format::Parquet).unwrap();
+        let back = ParquetReader::new(Cursor::new(bytes)).finish().unwrap();
+        assert_eq!(back.column("leads").unwrap().dtype(), &DataType::Int64);
+        assert_eq!(back.column("share").unwrap().dtype(), &DataType::Float64);
+        let leads: Vec<Option<i64>> = back
+            .column("leads")
+            .unwrap()
+            .i64()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(leads, [Some(3), Some(4)]);
+        let csv = String::from_utf8(render(&mut df, Format::Csv).unwrap()).unwrap();
+        assert_eq!(csv, "leads,share\n3,0.5\n4,0.25\n");
+    }
 }

@@ -21,7 +21,7 @@ const EDGE_TOLERANCE: f64 = 1e-9;
 /// not counted.
 ///
 /// `grade_matrix` always has the three rows `A`, `B`, `C` in `fit_band` (str), and one u32
-/// count column per engagement level, `1`, `2` and `3`; a grade outside A–C × 1–3 is not counted.
+/// count column per engagement level, `engagement_1`, `engagement_2` and `engagement_3`; a grade outside A–C × 1–3 is not counted.
 ///
 /// `bucket_width` must be finite and positive.
 pub fn score_distribution(
@@ -118,7 +118,8 @@ fn grade_matrix(leads: LazyFrame) -> PolarsResult<DataFrame> {
                     .unwrap_or(0))
             })
             .collect::<PolarsResult<Vec<u32>>>()?;
-        columns.push(Column::new(level.into(), per_band));
+        // SQL-safe: a column name may not start with a digit.
+        columns.push(Column::new(format!("engagement_{level}").into(), per_band));
     }
     DataFrame::new(FIT_BANDS.len(), columns)
 }
@@ -148,9 +149,20 @@ mod tests {
 
     fn matrix_rows(matrix: &DataFrame) -> Vec<(String, [u32; 3])> {
         let names = column_names(matrix);
-        assert_eq!(names, ["fit_band", "1", "2", "3"]);
+        assert_eq!(
+            names,
+            ["fit_band", "engagement_1", "engagement_2", "engagement_3"]
+        );
         let band = matrix.column("fit_band").unwrap().str().unwrap();
-        let count = |level: &str, i| matrix.column(level).unwrap().u32().unwrap().get(i).unwrap();
+        let count = |level: &str, i| {
+            matrix
+                .column(&format!("engagement_{level}"))
+                .unwrap()
+                .u32()
+                .unwrap()
+                .get(i)
+                .unwrap()
+        };
         (0..matrix.height())
             .map(|i| {
                 (

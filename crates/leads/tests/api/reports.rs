@@ -75,7 +75,11 @@ async fn lead_quality_and_score_distribution_match_hand_computed_figures() {
     assert_eq!(grades.len(), 3);
     let c = grades.iter().find(|g| g["fit_band"] == "C").unwrap();
     assert_eq!(
-        (c["1"].clone(), c["2"].clone(), c["3"].clone()),
+        (
+            c["engagement_1"].clone(),
+            c["engagement_2"].clone(),
+            c["engagement_3"].clone(),
+        ),
         (json!(0), json!(0), json!(4))
     );
 

@@ -255,10 +255,10 @@ fn stored_scope(
         ("from" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "Conversions at or after (RFC 3339)"),
         ("to" = Option<chrono::DateTime<chrono::Utc>>, Query, description = "… and before (RFC 3339)"),
         ("group_by" = Option<String>, Query, description = "channel (default) or campaign: credits by the touches' campaign ids, `(none)` for touches without one"),
-        ("format" = Option<platform::reports::Format>, Query, description = "json (default: the report), csv or parquet (rows of model, order, channel, conversions and a value_<CURRENCY> column per currency)"),
+        ("format" = Option<platform::reports::Format>, Query, description = "json (default: the report), csv or parquet (rows of model, markov_order, channel, conversions and a value_<CURRENCY> column per currency)"),
     ),
     responses(
-        (status = 200, description = "The report as JSON, or its credits as rows (model, order, channel, conversions and a value_<CURRENCY> decimal column per currency) in CSV or Parquet with `format`", content(
+        (status = 200, description = "The report as JSON, or its credits as rows (model, markov_order, channel, conversions and a value_<CURRENCY> decimal column per currency) in CSV or Parquet with `format`", content(
             (AttributionReport = "application/json"),
             (platform::reports::NdjsonRows = "application/x-ndjson"),
             (platform::reports::CsvFile = "text/csv"),
@@ -304,7 +304,7 @@ pub async fn get_attribution(
         ),
     ),
     responses(
-        (status = 200, description = "The report as JSON, or its credits as rows (model, order, channel, conversions, and value: a decimal column, the paths' values carrying no currency) in CSV or Parquet with `format`", content(
+        (status = 200, description = "The report as JSON, or its credits as rows (model, markov_order, channel, conversions, and value: a decimal column, the paths' values carrying no currency) in CSV or Parquet with `format`", content(
             (AttributionReport = "application/json"),
             (platform::reports::NdjsonRows = "application/x-ndjson"),
             (platform::reports::CsvFile = "text/csv"),

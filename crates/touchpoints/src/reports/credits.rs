@@ -24,7 +24,7 @@ pub fn frame(report: &ValuedReport) -> PolarsResult<DataFrame> {
     let height = model.len();
     let mut columns = vec![
         Column::new("model".into(), model),
-        Column::new("order".into(), order),
+        Column::new("markov_order".into(), order),
         Column::new("channel".into(), channel),
         Column::new("conversions".into(), conversions),
     ];
@@ -78,7 +78,7 @@ mod tests {
             names,
             [
                 "model",
-                "order",
+                "markov_order",
                 "channel",
                 "conversions",
                 "value_EUR",

@@ -243,7 +243,7 @@ async fn stored_journeys_are_attributed_as_worked_by_hand() {
     );
     let csv = resp.text().await.unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "model,order,channel,conversions,value_EUR");
+    assert_eq!(lines[0], "model,markov_order,channel,conversions,value_EUR");
     assert_eq!(lines.len(), 1 + 2 * 3);
     assert!(lines.contains(&"linear,,email,0.5,50"), "{csv}");
     assert!(lines.iter().any(|l| l.starts_with("markov,1,paid_search,")));
@@ -318,7 +318,7 @@ async fn values_in_different_currencies_are_never_added() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "model,order,channel,conversions,value_EUR,value_USD"
+        "model,markov_order,channel,conversions,value_EUR,value_USD"
     );
     assert_eq!(lines[1], "linear,,email,1.5,100,15.25", "{csv}");
 }
