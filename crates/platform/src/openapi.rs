@@ -147,6 +147,21 @@ pub fn enumerate(openapi: &mut OpenApi, schema: &str, property: &str, values: &[
     field.enum_values = Some(list);
 }
 
+/// Declares `fields` required in schema `name`: an input whose fields are all `Option` in
+/// Rust (so that the domain names each missing one) still documents which it needs.
+pub fn require(openapi: &mut OpenApi, name: &str, fields: &[&str]) {
+    let Some(components) = openapi.components.as_mut() else {
+        return;
+    };
+    if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(name) {
+        for f in fields {
+            if object.properties.contains_key(*f) && !object.required.iter().any(|r| r == f) {
+                object.required.push((*f).to_string());
+            }
+        }
+    }
+}
+
 /// Lists the values a string query parameter of `GET path` takes, where its Rust type is a
 /// `String` checked against a domain vocabulary.
 pub fn enumerate_query(openapi: &mut OpenApi, path: &str, name: &str, values: &[&str]) {
@@ -384,8 +399,10 @@ mod tests {
             post["415"]["content"][PROBLEM_JSON]["schema"]["$ref"],
             "#/components/schemas/Problem"
         );
+        // A GET without parameters still refuses an unknown one: 200 and that 422 only.
         let get = &doc["paths"]["/things"]["get"]["responses"];
-        assert_eq!(get.as_object().unwrap().len(), 1, "{get}");
+        let codes: Vec<&String> = get.as_object().unwrap().keys().collect();
+        assert_eq!(codes, ["200", "422"], "{get}");
 
         let mut doc = Doc::openapi();
         never_answers(&mut doc, "/things/{id}", 404);
@@ -457,6 +474,27 @@ mod tests {
                 ("circle".to_string(), vec!["kind", "name", "radius"]),
                 ("square".to_string(), vec!["kind", "name", "side"]),
             ]
+        );
+    }
+
+    #[test]
+    fn require_lists_the_fields_an_all_optional_input_needs() {
+        #[derive(utoipa::ToSchema)]
+        #[allow(dead_code)]
+        struct Input {
+            email: Option<String>,
+            phone: Option<String>,
+        }
+        #[derive(utoipa::OpenApi)]
+        #[openapi(components(schemas(Input)))]
+        struct Doc;
+        let mut doc = Doc::openapi();
+        require(&mut doc, "Input", &["email", "no_such_field"]);
+        require(&mut doc, "Input", &["email"]);
+        let v = serde_json::to_value(&doc).unwrap();
+        assert_eq!(
+            v["components"]["schemas"]["Input"]["required"],
+            serde_json::json!(["email"])
         );
     }
 }
