@@ -63,6 +63,19 @@ if ! psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'SELECT 1' >/dev/null 2>&1;
   fi
 fi
 
+# The tests run several suites at once (the gateway's start four services each, each with
+# its pool, consumers and relay): PostgreSQL's default of 100 connections runs out. Raised
+# once, with a restart, on a local cluster this script may manage.
+want_connections=400
+have_connections=$(psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'SHOW max_connections' 2>/dev/null || echo 0)
+if [ "${have_connections:-0}" -lt "$want_connections" ] && is_root && ls /etc/postgresql/*/main >/dev/null 2>&1; then
+  version=$(ls /etc/postgresql | sort -V | tail -n1)
+  log "raising PostgreSQL max_connections from $have_connections to $want_connections (restart)"
+  psql -h 127.0.0.1 -U postgres -d postgres -Atqc "ALTER SYSTEM SET max_connections = $want_connections" >/dev/null
+  pg_ctlcluster --skip-systemctl-redirect "$version" main restart || true
+  wait_port 5432 PostgreSQL 30
+fi
+
 # RabbitMQ
 if ! port_open 5672; then
   if ! command -v rabbitmq-server >/dev/null 2>&1; then
