@@ -215,6 +215,70 @@ mod tests {
         PgConnection::establish(url.expose_secret()).expect("superuser connection")
     }
 
+    #[derive(Debug, thiserror::Error)]
+    enum TestError {
+        #[error("unexpected: {0}")]
+        Unexpected(anyhow::Error),
+        #[error("invalid")]
+        Invalid(crate::Problem),
+    }
+
+    impl crate::http::ServiceError for TestError {
+        fn problem(&self) -> crate::Problem {
+            match self {
+                TestError::Unexpected(_) => crate::Problem::internal(),
+                TestError::Invalid(p) => p.clone(),
+            }
+        }
+
+        fn is_unexpected(&self) -> bool {
+            matches!(self, TestError::Unexpected(_))
+        }
+    }
+
+    crate::service_error!(TestError, unexpected = Unexpected, invalid = Invalid);
+
+    /// Every connection held: a request waits `connect_timeout_ms`, then is a 503 with
+    /// `Retry-After`, not a 500.
+    #[tokio::test]
+    async fn a_busy_pool_is_a_503_with_retry_after() {
+        use actix_web::ResponseError;
+        let mut settings = Settings::defaults("platform").database;
+        settings.name = "postgres".into();
+        settings.connect_timeout_ms = 200;
+        let db = open_pool(&settings, 1).expect("pool");
+        let held = db.pool.get().expect("the one connection");
+        let err = db
+            .run(|conn| {
+                diesel::sql_query("SELECT 1")
+                    .execute(conn)
+                    .map_err(DbError::from)
+            })
+            .await
+            .map_err(TestError::from)
+            .unwrap_err();
+        drop(held);
+        let response = err.error_response();
+        assert_eq!(response.status().as_u16(), 503);
+        assert_eq!(
+            response.headers().get("retry-after").map(|v| v.as_bytes()),
+            Some(&b"1"[..])
+        );
+        assert_eq!(
+            crate::http::ServiceError::problem(&err).ty,
+            "https://touchstone.dev/problems/unavailable"
+        );
+        // A free connection answers again.
+        let ok: Result<usize, TestError> = db
+            .run(|conn| {
+                diesel::sql_query("SELECT 1")
+                    .execute(conn)
+                    .map_err(|e| TestError::from(DbError::from(e)))
+            })
+            .await;
+        assert_eq!(ok.unwrap(), 1);
+    }
+
     fn fresh_name(what: &str) -> String {
         format!(
             "test_{what}_{}",

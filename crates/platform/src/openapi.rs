@@ -272,6 +272,11 @@ fn add_problems(op: &mut Operation) {
             "A query parameter is invalid or unknown; `errors` names it",
         );
     }
+    add(
+        op,
+        503,
+        "The service is busy (no database connection came free in time): retry after `Retry-After` seconds",
+    );
 }
 
 fn add(op: &mut Operation, status: u16, description: &str) {
@@ -399,10 +404,10 @@ mod tests {
             post["415"]["content"][PROBLEM_JSON]["schema"]["$ref"],
             "#/components/schemas/Problem"
         );
-        // A GET without parameters still refuses an unknown one: 200 and that 422 only.
+        // A GET without parameters still refuses an unknown one (422), and may be busy (503).
         let get = &doc["paths"]["/things"]["get"]["responses"];
         let codes: Vec<&String> = get.as_object().unwrap().keys().collect();
-        assert_eq!(codes, ["200", "422"], "{get}");
+        assert_eq!(codes, ["200", "422", "503"], "{get}");
 
         let mut doc = Doc::openapi();
         never_answers(&mut doc, "/things/{id}", 404);

@@ -60,7 +60,16 @@ macro_rules! service_error {
 
         impl From<$crate::DbError> for $ty {
             fn from(e: $crate::DbError) -> Self {
-                $ty::$unexpected(e.into())
+                match e {
+                    // Every connection busy: the service is overloaded, not wrong.
+                    $crate::DbError::Pool(e) => {
+                        ::tracing::warn!(error = %e, "no database connection came free in time");
+                        $ty::$invalid($crate::Problem::unavailable(
+                            "the service is busy: retry after Retry-After seconds",
+                        ))
+                    }
+                    e => $ty::$unexpected(e.into()),
+                }
             }
         }
 

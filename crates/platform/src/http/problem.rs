@@ -159,7 +159,18 @@ impl Problem {
         p
     }
 
-    /// The only 5xx: the cause is logged by the caller, never returned.
+    /// 503: the service cannot take the request now (no database connection came free in
+    /// time); answered with `Retry-After`, and safe to retry.
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Service unavailable",
+            Some(detail.into()),
+        )
+    }
+
+    /// The only 5xx that is a bug: the cause is logged by the caller, never returned.
     pub fn internal() -> Self {
         Problem::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -184,9 +195,11 @@ impl ResponseError for Problem {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code())
-            .content_type(PROBLEM_JSON)
-            .json(self)
+        let mut response = HttpResponse::build(self.status_code());
+        if self.status == 503 {
+            response.insert_header(("retry-after", "1"));
+        }
+        response.content_type(PROBLEM_JSON).json(self)
     }
 }
 
