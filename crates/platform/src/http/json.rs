@@ -282,10 +282,10 @@ pub fn humanize(message: &str) -> String {
     }
     if let Some(rest) = message.strip_prefix("invalid value: integer `") {
         // An integer out of the field's range: say the range.
-        if let Some((value, expected)) = rest.split_once("`, expected ") {
-            if let Some(range) = integer_range(expected.trim()) {
-                return format!("{value} is out of range: must be a whole number from {range}");
-            }
+        if let Some((value, expected)) = rest.split_once("`, expected ")
+            && let Some(range) = integer_range(expected.trim())
+        {
+            return format!("{value} is out of range: must be a whole number from {range}");
         }
     }
     if let Some((got, expected)) = message
