@@ -2,7 +2,7 @@
 //! returns these; the HTTP layer turns them into a 422 problem (`impl From<Invalid> for
 //! Problem`), so no domain module needs to know about HTTP.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
 /// One invalid field of a request.
@@ -104,5 +104,66 @@ mod tests {
         let invalid = errors.check().unwrap_err();
         assert_eq!(invalid.to_string(), "b: is bad; c: is required");
         assert!(FieldErrors::new().check().is_ok());
+    }
+}
+
+/// An optional amount of money, sent as a decimal string (`"12.50"`). A JSON number is
+/// refused with the string to send instead: a float cannot carry an exact amount, and every
+/// amount on the wire has one form. Use with `#[serde(default, deserialize_with = ...)]`.
+pub fn option_decimal_string<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<rust_decimal::Decimal>, D::Error> {
+    use serde::de::Error;
+    match Option::<serde_json::Value>::deserialize(d)? {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) => s
+            .trim()
+            .parse::<rust_decimal::Decimal>()
+            .map(Some)
+            .map_err(|_| {
+                D::Error::custom(format!(
+                    "must be a decimal string such as \"12.50\", not {s:?}"
+                ))
+            }),
+        Some(serde_json::Value::Number(n)) => Err(D::Error::custom(format!(
+            "must be a decimal string, not a number: send \"{n}\""
+        ))),
+        Some(other) => Err(D::Error::custom(format!(
+            "must be a decimal string such as \"12.50\", not {other}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod money_tests {
+    use super::*;
+
+    #[derive(Deserialize, Debug)]
+    struct Cost {
+        #[serde(default, deserialize_with = "option_decimal_string")]
+        cost: Option<rust_decimal::Decimal>,
+    }
+
+    fn parse(json: &str) -> Result<Option<String>, String> {
+        serde_json::from_str::<Cost>(json)
+            .map(|c| c.cost.map(|d| d.to_string()))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn amounts_are_decimal_strings_and_a_number_is_refused_with_its_string_form() {
+        assert_eq!(parse(r#"{"cost": "0.0125"}"#), Ok(Some("0.0125".into())));
+        assert_eq!(parse(r#"{"cost": null}"#), Ok(None));
+        assert_eq!(parse(r#"{}"#), Ok(None));
+        let e = parse(r#"{"cost": 0.0125}"#).unwrap_err();
+        assert!(
+            e.starts_with("must be a decimal string, not a number: send \"0.0125\""),
+            "{e}"
+        );
+        let e = parse(r#"{"cost": "12,5"}"#).unwrap_err();
+        assert!(
+            e.starts_with("must be a decimal string such as \"12.50\", not \"12,5\""),
+            "{e}"
+        );
     }
 }

@@ -288,6 +288,18 @@ pub fn humanize(message: &str) -> String {
             return format!("{value} is out of range: must be a whole number from {range}");
         }
     }
+    // A number where a string is expected: amounts are decimal strings, so show one.
+    for number in ["floating point `", "integer `"] {
+        if let Some(n) = message
+            .strip_prefix("invalid type: ")
+            .and_then(|r| r.strip_prefix(number))
+            .and_then(|r| r.strip_suffix("`, expected a string"))
+        {
+            return format!(
+                "must be a string, not the number {n} (an amount is sent as a decimal string: \"{n}\")"
+            );
+        }
+    }
     if let Some((got, expected)) = message
         .strip_prefix("invalid type: ")
         .and_then(|r| r.split_once(", expected "))
@@ -390,7 +402,9 @@ mod tests {
         let p = parse::<Body>(br#"{"email":"a@b.co","tags":["x",5]}"#).unwrap_err();
         assert_eq!(p.errors[0].field, "tags[1]");
         assert!(
-            p.errors[0].message == "must be a string, not integer `5`",
+            p.errors[0]
+                .message
+                .starts_with("must be a string, not the number 5"),
             "{}",
             p.errors[0].message
         );
@@ -447,8 +461,8 @@ mod tests {
             "must be a whole number, not string \"7\""
         );
         assert_eq!(
-            humanize("invalid type: integer `3`, expected a string"),
-            "must be a string, not integer `3`"
+            humanize("invalid type: floating point `12.5`, expected a string"),
+            "must be a string, not the number 12.5 (an amount is sent as a decimal string: \"12.5\")"
         );
         assert_eq!(
             humanize("invalid type: map, expected a sequence"),

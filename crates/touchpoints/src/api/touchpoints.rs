@@ -50,8 +50,13 @@ pub struct TouchpointInput {
     pub account_id: Option<Uuid>,
     /// Required when `channel` is `affiliate`.
     pub affiliate_id: Option<String>,
-    /// Cost of a paid impression or click: a decimal string (or number), never negative.
+    /// Cost of a paid impression or click: a decimal string, never negative (a JSON number
+    /// is refused with the string to send).
     #[schema(value_type = Option<String>, example = "0.0125")]
+    #[serde(
+        default,
+        deserialize_with = "platform::validation::option_decimal_string"
+    )]
     pub cost: Option<Decimal>,
     /// ISO 4217 code; required with `cost`.
     pub currency: Option<String>,

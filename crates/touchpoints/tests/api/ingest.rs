@@ -64,6 +64,20 @@ async fn an_array_with_invalid_touches_stores_nothing_and_names_each_field() {
     let resp = app.post_json("/v1/touchpoints", &json!(touches)).await;
     let body = assert_problem(resp, 422, "").await;
     assert_eq!(fields(&body), ["[1].cost", "[2].affiliate_id"], "{body}");
+
+    // Money is a decimal string: a JSON number is refused with the string to send.
+    let numeric_cost = touch(
+        at,
+        "display",
+        "impression",
+        json!({"cost": 0.0125, "currency": "EUR"}),
+    );
+    let resp = app.post_json("/v1/touchpoints", &numeric_cost).await;
+    let body = assert_problem(resp, 422, "cost").await;
+    assert_eq!(
+        body["errors"][0]["message"], "must be a decimal string, not a number: send \"0.0125\"",
+        "{body}"
+    );
     app.assert_stored(0, 0).await;
 }
 
