@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod reports;
 pub mod schema;
+pub mod sort;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -20,5 +21,8 @@ pub mod validation;
 pub use app::{Application, ServiceDefinition};
 pub use config::Settings;
 pub use db::{Db, DbError};
+/// diesel, for the paths of [`keyset!`] in the crates that use it.
+#[doc(hidden)]
+pub use diesel as __diesel;
 pub use http::Problem;
 pub use telemetry::TraceContext;

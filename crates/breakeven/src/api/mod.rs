@@ -64,6 +64,12 @@ impl Modify for Vocabularies {
             "basis",
             &["actual", "planned"],
         );
+        platform::openapi::enumerate_query(
+            openapi,
+            "/v1/campaigns",
+            "sort",
+            &platform::sort::SORTS,
+        );
     }
 }
 

@@ -4,6 +4,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text};
+use platform::keyset;
+use platform::sort::{Keyset, Sort};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -84,6 +86,30 @@ pub fn insert(conn: &mut PgConnection, c: &Campaign) -> QueryResult<Option<Campa
 
 find_lock_and_page!(campaigns, CampaignRow, &str);
 
+/// Which campaigns `GET /v1/campaigns` asks for, and the page: `limit` campaigns after the
+/// keyset `after` in the order `sort`.
+#[derive(Debug, Clone, Default)]
+pub struct CampaignFilter {
+    /// Updated at or after.
+    pub updated_since: Option<DateTime<Utc>>,
+    pub sort: Sort,
+    pub after: Option<Keyset<String>>,
+    pub limit: i64,
+}
+
+/// A page of campaigns in `sort` order, ties by id.
+pub fn list(conn: &mut PgConnection, f: &CampaignFilter) -> QueryResult<Vec<CampaignRow>> {
+    let q = campaigns::table
+        .select(CampaignRow::as_select())
+        .limit(f.limit)
+        .into_boxed();
+    let mut q = keyset!(q, campaigns, f.sort, f.after.clone());
+    if let Some(t) = f.updated_since {
+        q = q.filter(campaigns::updated_at.ge(t));
+    }
+    q.load(conn)
+}
+
 /// The ids of the campaigns whose product mix names `product`.
 pub fn selling(conn: &mut PgConnection, product: Uuid) -> QueryResult<Vec<String>> {
     campaigns::table
@@ -93,7 +119,8 @@ pub fn selling(conn: &mut PgConnection, product: Uuid) -> QueryResult<Vec<String
         .load(conn)
 }
 
-/// Replaces a campaign (by its id) as its next version; `None` when it does not exist.
+/// Replaces a campaign (by its id) as its next version, updated now; `None` when it does
+/// not exist.
 pub fn update(conn: &mut PgConnection, c: &Campaign) -> QueryResult<Option<CampaignRow>> {
     diesel::update(campaigns::table.find(&c.id))
         .set((

@@ -10,6 +10,7 @@ use super::{alerts, current, found, get as get_row, read, transaction};
 use crate::Tracking;
 use crate::domain::records::Campaign;
 use crate::error::BreakevenError;
+pub use crate::store::campaigns::CampaignFilter;
 use crate::store::campaigns::{self as store, CampaignRow};
 use crate::store::products;
 
@@ -37,13 +38,9 @@ pub async fn get(db: &Db, id: String) -> Result<CampaignRow, BreakevenError> {
     .await
 }
 
-/// At most `limit` campaigns in id order, after the id `after`.
-pub async fn page(
-    db: &Db,
-    after: Option<String>,
-    limit: i64,
-) -> Result<Vec<CampaignRow>, BreakevenError> {
-    read(db, move |conn| store::page(conn, after.as_deref(), limit)).await
+/// One page of campaigns (`filter.limit` of them), in `filter.sort` order.
+pub async fn list(db: &Db, filter: CampaignFilter) -> Result<Vec<CampaignRow>, BreakevenError> {
+    read(db, move |conn| store::list(conn, &filter)).await
 }
 
 /// Replaces version `expected` of a campaign (its id cannot change) and evaluates its

@@ -361,3 +361,250 @@ async fn every_mutable_resource_takes_if_match_and_if_none_match() {
         .await;
     assert_problem(resp, 404, "").await;
 }
+
+/// An instant of a response.
+fn instant(v: &Value) -> chrono::DateTime<chrono::Utc> {
+    v.as_str()
+        .unwrap_or_else(|| panic!("an instant: {v}"))
+        .parse()
+        .unwrap()
+}
+
+/// The ids of every page of `path` (which has a query), `limit` at a time, following
+/// `next_cursor`; returns the number of pages too. Every page but the last is full.
+async fn paged_ids(app: &TestApp, path: &str, limit: u32) -> (usize, Vec<String>) {
+    let mut pages = vec![app.get_json(&format!("{path}&limit={limit}")).await];
+    while let Some(cursor) = pages.last().unwrap()["next_cursor"].as_str() {
+        let next = app
+            .get_json(&format!("{path}&limit={limit}&cursor={cursor}"))
+            .await;
+        pages.push(next);
+    }
+    for page in &pages[..pages.len() - 1] {
+        assert_eq!(ids(page).len(), limit as usize, "{path}: {page}");
+    }
+    (pages.len(), pages.iter().flat_map(ids).collect())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn campaigns_sort_by_created_or_updated_either_way_and_sync_by_updated_since() {
+    let app = spawn_app().await;
+    // The document declares both, in the query; sort with its values.
+    let doc = app.openapi_without_faults().await;
+    let params = doc["paths"]["/v1/campaigns"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let find = |name: &str| -> Value {
+        params
+            .iter()
+            .find(|p| p["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} not declared in {params:?}"))
+    };
+    let sort = find("sort");
+    assert_eq!(
+        (&sort["in"], &sort["required"]),
+        (&json!("query"), &json!(false))
+    );
+    assert_eq!(
+        sort["schema"]["enum"],
+        json!(["created_at", "-created_at", "updated_at", "-updated_at"])
+    );
+    let about = sort["description"].as_str().unwrap();
+    assert!(about.contains("`created_at` (the default)"), "{about}");
+    let since = find("updated_since");
+    assert_eq!(
+        (&since["in"], &since["required"]),
+        (&json!("query"), &json!(false))
+    );
+    assert_eq!(since["schema"]["format"], "date-time", "{since}");
+
+    let pid = app.birdbath().await;
+    // Created in an order that is not their ids' order.
+    let created: Vec<String> = ["cmp-e", "cmp-a", "cmp-d", "cmp-b", "cmp-c"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut opened = Vec::new();
+    for id in &created {
+        let c = app.campaign(id, &pid).await;
+        assert_eq!(c["updated_at"], c["created_at"], "{c}");
+        opened.push(c);
+    }
+    let path = |i: usize| format!("/v1/campaigns/{}", created[i]);
+    // Campaign 3 is replaced, then campaign 1 twice: every PUT moves updated_at, and only
+    // the campaign's; created_at stays.
+    let put = |i: usize, name: &str, etag: &str| {
+        let (app, path) = (&app, path(i));
+        let mut body = campaign_body(&created[i], &pid);
+        body["name"] = json!(name);
+        let etag = etag.to_string();
+        async move {
+            let resp = app.put_if(&path, &body, Some(&etag)).await;
+            assert_eq!(resp.status().as_u16(), 200, "{path}");
+            resp.json::<Value>().await.unwrap()
+        }
+    };
+    let three = put(3, "renamed", "\"1\"").await;
+    let since = instant(&three["updated_at"]);
+    assert!(since > instant(&opened[3]["created_at"]), "{three}");
+    assert_eq!(three["created_at"], opened[3]["created_at"]);
+    let one = put(1, "renamed", "\"1\"").await;
+    let one_again = put(1, "renamed", "\"2\"").await;
+    assert_eq!(one_again["version"], 3);
+    assert!(instant(&one["updated_at"]) > since, "{one}");
+    assert!(
+        instant(&one_again["updated_at"]) > instant(&one["updated_at"]),
+        "{one_again}"
+    );
+    assert_eq!(
+        app.get_json(&path(1)).await["updated_at"],
+        one_again["updated_at"]
+    );
+    // A refused PUT changes nothing, updated_at included.
+    let stale = put_stale(&app, &path(3), &campaign_body(&created[3], &pid)).await;
+    assert_eq!(stale, 412);
+    assert_eq!(
+        app.get_json(&path(3)).await["updated_at"],
+        three["updated_at"]
+    );
+    for i in [0, 2, 4] {
+        let c = app.get_json(&path(i)).await;
+        assert_eq!(c["updated_at"], c["created_at"], "{c}");
+    }
+
+    // The orders, from the order of the writes above.
+    let order =
+        |idx: &[usize]| -> Vec<String> { idx.iter().map(|&i| created[i].clone()).collect() };
+    let by_created = order(&[0, 1, 2, 3, 4]);
+    let by_updated = order(&[0, 2, 4, 3, 1]);
+    let rev = |v: &[String]| -> Vec<String> { v.iter().rev().cloned().collect() };
+    // And the same, from the values the API answers: the sort value, then id.
+    let all = app.get_json("/v1/campaigns?limit=500").await;
+    type Row = (
+        chrono::DateTime<chrono::Utc>,
+        chrono::DateTime<chrono::Utc>,
+        String,
+    );
+    let mut rows: Vec<Row> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                instant(&c["created_at"]),
+                instant(&c["updated_at"]),
+                c["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(rows.len(), 5);
+    rows.sort_by(|a, b| (a.0, &a.2).cmp(&(b.0, &b.2)));
+    assert_eq!(
+        rows.iter().map(|r| r.2.clone()).collect::<Vec<_>>(),
+        by_created
+    );
+    rows.sort_by(|a, b| (a.1, &a.2).cmp(&(b.1, &b.2)));
+    assert_eq!(
+        rows.iter().map(|r| r.2.clone()).collect::<Vec<_>>(),
+        by_updated
+    );
+
+    for (sort, want) in [
+        ("created_at", by_created.clone()),
+        ("-created_at", rev(&by_created)),
+        ("updated_at", by_updated.clone()),
+        ("-updated_at", rev(&by_updated)),
+    ] {
+        let (pages, got) = paged_ids(&app, &format!("/v1/campaigns?sort={sort}"), 2).await;
+        assert_eq!(pages, 3, "{sort}");
+        assert_eq!(got, want, "{sort}");
+    }
+    // No sort is created_at.
+    assert_eq!(ids(&all), by_created);
+
+    // updated_since: the campaigns replaced at or after the instant.
+    let since = since.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let (_, got) = paged_ids(
+        &app,
+        &format!("/v1/campaigns?sort=updated_at&updated_since={since}"),
+        1,
+    )
+    .await;
+    assert_eq!(got, order(&[3, 1]));
+    let later = (instant(&one_again["updated_at"]) + chrono::Duration::microseconds(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let none = app
+        .get_json(&format!("/v1/campaigns?updated_since={later}"))
+        .await;
+    assert_eq!(ids(&none), Vec::<String>::new());
+
+    // A cursor is bound to its sort; a bad sort or instant is named.
+    let first = app.get_json("/v1/campaigns?sort=-updated_at&limit=2").await;
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let resp = app
+        .get(&format!(
+            "/v1/campaigns?sort=updated_at&limit=2&cursor={cursor}"
+        ))
+        .await;
+    let body = assert_problem(resp, 422, "cursor").await;
+    assert!(body.to_string().contains("sort=-updated_at"), "{body}");
+    let resp = app
+        .get(&format!("/v1/campaigns?limit=2&cursor={cursor}"))
+        .await;
+    assert_problem(resp, 422, "cursor").await;
+    assert_problem(app.get("/v1/campaigns?sort=id").await, 422, "sort").await;
+    assert_problem(
+        app.get("/v1/campaigns?updated_since=yesterday").await,
+        422,
+        "updated_since",
+    )
+    .await;
+}
+
+/// A PUT of `path` under an If-Match no version has; its status.
+async fn put_stale(app: &TestApp, path: &str, body: &Value) -> u16 {
+    let resp = app.put_if(path, body, Some("\"99\"")).await;
+    resp.status().as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_keyset_cursor_is_exact_when_many_share_a_timestamp() {
+    let app = spawn_app().await;
+    let pid = app.birdbath().await;
+    let created = [
+        "tie-c", "tie-a", "tie-e", "tie-b", "tie-d", "tie-f", "tie-g",
+    ];
+    for id in created {
+        app.campaign(id, &pid).await;
+    }
+    // Five of them at one instant, for both times: only their text ids order them.
+    let n = app
+        .count(
+            "WITH u AS (UPDATE campaigns SET created_at = '2026-01-01T00:00:00.123456Z', \
+             updated_at = '2026-01-01T00:00:00.123456Z' WHERE id < 'tie-f' \
+             RETURNING 1) SELECT count(*) AS n FROM u",
+        )
+        .await;
+    assert_eq!(n, 5);
+    // The tied ones come first (their instant is earlier), by id; then the other two.
+    let ascending: Vec<String> = [
+        "tie-a", "tie-b", "tie-c", "tie-d", "tie-e", "tie-f", "tie-g",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let descending: Vec<String> = ascending.iter().rev().cloned().collect();
+    for (sort, want) in [
+        ("created_at", &ascending),
+        ("updated_at", &ascending),
+        ("-created_at", &descending),
+        ("-updated_at", &descending),
+    ] {
+        for limit in [1, 2, 3] {
+            let (_, got) = paged_ids(&app, &format!("/v1/campaigns?sort={sort}"), limit).await;
+            assert_eq!(&got, want, "{sort} limit {limit}");
+        }
+    }
+}

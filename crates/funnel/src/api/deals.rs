@@ -9,13 +9,14 @@ use contracts::funnel::{ProductLine, Stakeholder};
 use platform::http::idempotency::{self, IdempotencyKey, StoredResponse};
 use platform::http::json::Json;
 use platform::http::query::{PageParams, paginate_by_key};
+use platform::http::sort::{SORT_DOC_NEWEST_FIRST, Sort, keyset_key, sorted_page};
 use platform::validation::{FieldErrors, Invalid};
 use platform::{Db, TraceContext};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{Query, paginate, path_id};
+use super::{Query, path_id};
 use crate::domain::deal::{self, NewDeal};
 use crate::domain::log::Move;
 use crate::error::FunnelError;
@@ -141,6 +142,8 @@ pub struct DealResponse {
     pub cycle_time_secs: i64,
     pub transition_count: i32,
     pub created_at: DateTime<Utc>,
+    /// When the deal last changed: opened, moved, or its projections rebuilt.
+    pub updated_at: DateTime<Utc>,
 }
 
 impl From<DealRow> for DealResponse {
@@ -173,12 +176,13 @@ impl From<DealRow> for DealResponse {
             cycle_time_secs: p.cycle_time(now).num_seconds(),
             transition_count: d.transition_count,
             created_at: d.created_at,
+            updated_at: d.updated_at,
         }
     }
 }
 
 platform::page!(
-    /// A page of deals, newest first.
+    /// A page of deals, in the order of `sort` (newest first by default).
     DealPage,
     DealResponse
 );
@@ -251,6 +255,8 @@ pub struct DealParams {
     campaign_id: Option<String>,
     /// The deal's id in the client's system; unique within a funnel.
     external_id: Option<String>,
+    /// Updated at or after (RFC 3339).
+    updated_since: Option<DateTime<Utc>>,
 }
 
 /// A deal's status, as `GET /v1/deals` filters on it.
@@ -263,10 +269,21 @@ pub enum DealStatus {
     Lost,
 }
 
-/// Deals, newest first, filtered.
+/// Deals matching every filter given, a page at a time, newest first unless `sort` says
+/// otherwise.
+///
+/// `sort`: `-created_at` (the default), `created_at`, `updated_at` or `-updated_at`; ties
+/// are ordered by id in the same direction. The cursor remembers the order: pass it back
+/// with the same `sort`. To sync, page with
+/// `sort=updated_at&updated_since=<the largest updated_at you hold>`: a deal changed while
+/// you page moves to the end of that order, so it is seen again rather than missed.
 #[utoipa::path(
     get, path = "/v1/deals", tag = "deals",
-    params(DealParams, PageParams),
+    params(
+        DealParams,
+        ("sort" = Option<String>, Query, description = SORT_DOC_NEWEST_FIRST),
+        PageParams,
+    ),
     responses((status = 200, body = DealPage), (status = 422, description = "A bad filter, `limit` or `cursor`, or an unknown query parameter", body = platform::http::Problem, content_type = "application/problem+json"))
 )]
 pub async fn list_deals(
@@ -283,10 +300,13 @@ pub async fn list_deals(
             "account_id",
             "campaign_id",
             "external_id",
+            "updated_since",
+            "sort",
             "limit",
             "cursor",
         ],
     );
+    let (sort, limit, after) = sorted_page(&mut q, Sort::NEWEST_FIRST);
     let funnel_id = q.uuid("funnel_id");
     let lead_id = q.uuid("lead_id");
     let account_id = q.uuid("account_id");
@@ -299,7 +319,7 @@ pub async fn list_deals(
         q.errors.add("status", "must be open, won or lost");
     }
     let stage = q.text("stage");
-    let (limit, before) = q.page();
+    let updated_since = q.time("updated_since");
     q.finish()?;
     let filter = DealFilter {
         funnel_id,
@@ -309,11 +329,15 @@ pub async fn list_deals(
         account_id,
         campaign_id,
         external_id,
-        before,
+        updated_since,
+        sort,
+        after,
         limit: limit + 1,
     };
     let rows = usecase::list(&db, filter).await?;
-    let (rows, next_cursor) = paginate(rows, limit, |d| d.id);
+    let (rows, next_cursor) = paginate_by_key(rows, limit, |d| {
+        keyset_key(sort, d.created_at, d.updated_at, d.id)
+    });
     Ok(HttpResponse::Ok().json(DealPage {
         items: rows.into_iter().map(DealResponse::from).collect(),
         next_cursor,

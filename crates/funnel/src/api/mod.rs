@@ -42,7 +42,8 @@ struct Vocabularies;
 impl utoipa::Modify for Vocabularies {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use contracts::funnel::{METHODOLOGIES, STAKEHOLDER_ROLES};
-        use platform::openapi::enumerate;
+        use platform::openapi::{enumerate, enumerate_query};
+        use platform::sort::SORTS;
         enumerate(openapi, "DealInput", "methodology", &METHODOLOGIES);
         enumerate(openapi, "DealResponse", "methodology", &METHODOLOGIES);
         enumerate(openapi, "DealResponse", "status", &["open", "won", "lost"]);
@@ -53,6 +54,7 @@ impl utoipa::Modify for Vocabularies {
             "origin",
             &["api", "import", "lead_event"],
         );
+        enumerate_query(openapi, "/v1/deals", "sort", &SORTS);
     }
 }
 

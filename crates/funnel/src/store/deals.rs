@@ -5,6 +5,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use contracts::funnel::{ProductLine, Stakeholder};
 use contracts::money::Currency;
 use diesel::prelude::*;
+use platform::keyset;
+use platform::sort::{Keyset, Sort};
+use platform::time::now;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -38,6 +41,9 @@ pub struct DealRow {
     pub status: String,
     pub close_reason: Option<String>,
     pub transition_count: i32,
+    /// When the deal last changed: opened, moved, or its projections rebuilt. Every write
+    /// of the row here sets it ([`save`], [`save_projections`]).
+    pub updated_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -121,6 +127,7 @@ impl DealRow {
             status: Status::Open.as_str().to_string(),
             close_reason: None,
             transition_count: 1,
+            updated_at: now,
         })
     }
 
@@ -177,10 +184,12 @@ pub fn insert(conn: &mut PgConnection, deal: &DealRow) -> QueryResult<bool> {
     Ok(n == 1)
 }
 
-/// Writes the deal row back (its projections and value).
-pub fn save(conn: &mut PgConnection, deal: &DealRow) -> QueryResult<()> {
+/// Writes the deal row back (its projections and value), as changed now: `updated_at` is
+/// set on the row written and on `deal`.
+pub fn save(conn: &mut PgConnection, deal: &mut DealRow) -> QueryResult<()> {
+    deal.updated_at = now();
     diesel::update(deals::table.find(deal.id))
-        .set(deal)
+        .set(&*deal)
         .execute(conn)?;
     Ok(())
 }
@@ -217,16 +226,20 @@ pub fn append_many(conn: &mut PgConnection, moves: &[TransitionRow]) -> QueryRes
 }
 
 /// Writes the projections (stage, times, status, reason, count) of several deal rows back
-/// in one statement.
-pub fn save_projections(conn: &mut PgConnection, rows: &[DealRow]) -> QueryResult<()> {
+/// in one statement, as changed now: `updated_at` is set on the rows written and in `rows`.
+pub fn save_projections(conn: &mut PgConnection, rows: &mut [DealRow]) -> QueryResult<()> {
     use diesel::sql_types::{Array, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
     if rows.is_empty() {
         return Ok(());
     }
+    let at = now();
+    for row in rows.iter_mut() {
+        row.updated_at = at;
+    }
     diesel::sql_query(
         "UPDATE deals AS d SET stage = u.stage, stage_entered_at = u.stage_entered_at, \
          opened_at = u.opened_at, closed_at = u.closed_at, status = u.status, \
-         close_reason = u.close_reason, transition_count = u.transition_count \
+         close_reason = u.close_reason, transition_count = u.transition_count, updated_at = $9 \
          FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], \
          $5::timestamptz[], $6::text[], $7::text[], $8::int4[]) \
          AS u(id, stage, stage_entered_at, opened_at, closed_at, status, close_reason, transition_count) \
@@ -244,6 +257,7 @@ pub fn save_projections(conn: &mut PgConnection, rows: &[DealRow]) -> QueryResul
             .collect::<Vec<_>>(),
     )
     .bind::<Array<Int4>, _>(rows.iter().map(|d| d.transition_count).collect::<Vec<_>>())
+    .bind::<Timestamptz, _>(at)
     .execute(conn)?;
     Ok(())
 }
@@ -377,7 +391,8 @@ pub fn of_lead(conn: &mut PgConnection, lead_id: Uuid) -> QueryResult<Vec<DealRo
         .load(conn)
 }
 
-/// Which deals a list asks for, and the page: `limit` deals before the cursor `before`.
+/// Which deals a list asks for, and the page: `limit` deals after the keyset `after` in
+/// the order `sort`.
 #[derive(Debug, Clone, Default)]
 pub struct DealFilter {
     pub funnel_id: Option<Uuid>,
@@ -387,13 +402,20 @@ pub struct DealFilter {
     pub account_id: Option<Uuid>,
     pub campaign_id: Option<String>,
     pub external_id: Option<String>,
-    pub before: Option<Uuid>,
+    /// Updated at or after.
+    pub updated_since: Option<DateTime<Utc>>,
+    pub sort: Sort,
+    pub after: Option<Keyset<Uuid>>,
     pub limit: i64,
 }
 
-/// A page of deals, newest first by id.
+/// A page of deals in `sort` order, ties by id.
 pub fn list(conn: &mut PgConnection, f: &DealFilter) -> QueryResult<Vec<DealRow>> {
-    let mut q = deals::table.select(DealRow::as_select()).into_boxed();
+    let q = deals::table
+        .select(DealRow::as_select())
+        .limit(f.limit)
+        .into_boxed();
+    let mut q = keyset!(q, deals, f.sort, f.after);
     if let Some(id) = f.funnel_id {
         q = q.filter(deals::funnel_id.eq(id));
     }
@@ -415,8 +437,8 @@ pub fn list(conn: &mut PgConnection, f: &DealFilter) -> QueryResult<Vec<DealRow>
     if let Some(x) = &f.external_id {
         q = q.filter(deals::external_id.eq(x.clone()));
     }
-    if let Some(b) = f.before {
-        q = q.filter(deals::id.lt(b));
+    if let Some(t) = f.updated_since {
+        q = q.filter(deals::updated_at.ge(t));
     }
-    q.order(deals::id.desc()).limit(f.limit).load(conn)
+    q.load(conn)
 }

@@ -46,6 +46,7 @@ diesel::table! {
         status -> Text,
         close_reason -> Nullable<Text>,
         transition_count -> Int4,
+        updated_at -> Timestamptz,
     }
 }
 

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use chrono::Utc;
 use contracts::funnel::{DealCreated, DealLost, DealStageChanged, DealWon};
 use diesel::PgConnection;
 use platform::bus::outbox;
@@ -52,7 +51,7 @@ pub async fn find(db: &Db, id: Uuid) -> Result<DealRow, FunnelError> {
         .ok_or(FunnelError::DealNotFound(id))
 }
 
-/// One page of deals (`filter.limit` of them), newest first.
+/// One page of deals (`filter.limit` of them), in `filter.sort` order.
 pub async fn list(db: &Db, filter: DealFilter) -> Result<Vec<DealRow>, FunnelError> {
     read(db, move |conn| store::list(conn, &filter)).await
 }
@@ -82,7 +81,7 @@ pub fn create(
     trace: Option<&TraceContext>,
 ) -> Result<DealRow, FunnelError> {
     let funnel = funnels::find(conn, deal.funnel_id, None)?.ok_or(OpenError::NoSuchFunnel)?;
-    let now = Utc::now();
+    let now = platform::time::now();
     let (stage, opened_at) = deal.opening(&funnel.def, now)?;
     let row = DealRow::opening(deal, funnel.version, stage.clone(), opened_at, now)?;
     if !store::insert(conn, &row)? {
@@ -119,7 +118,7 @@ pub fn transition(
         .ok_or(FunnelError::FunnelNotFound(deal.funnel_id))?;
     let log = store::log_of(conn, id)?;
     let entries: Vec<Entry> = log.iter().map(TransitionRow::entry).collect();
-    let now = Utc::now();
+    let now = platform::time::now();
     let at = m.at.unwrap_or(now);
     let reason = m.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
     let checked = log::check_move(
@@ -156,7 +155,7 @@ pub fn transition(
     if let Some(p) = log::replay(&def, &all) {
         deal.apply(&p);
     }
-    store::save(conn, &deal)?;
+    store::save(conn, &mut deal)?;
     if origin.publishes() {
         publish_move(conn, &def, &deal, &row, trace)?;
     }
@@ -273,7 +272,7 @@ pub fn rebuild(conn: &mut PgConnection) -> Result<usize, FunnelError> {
                 && p != deal.projection()
             {
                 deal.apply(&p);
-                store::save(conn, &deal)?;
+                store::save(conn, &mut deal)?;
                 changed += 1;
             }
         }

@@ -135,7 +135,7 @@ impl Batch {
         )?);
         let mut batch = Batch {
             funnel_id,
-            now: Utc::now(),
+            now: platform::time::now(),
             funnel: None,
             deals: HashMap::new(),
             foreign: HashSet::new(),
@@ -371,7 +371,7 @@ impl Batch {
         moved.sort_by_key(|d| d.id);
         store::insert_many(conn, &opened)?;
         store::append_many(conn, &self.appended)?;
-        store::save_projections(conn, &moved)?;
+        store::save_projections(conn, &mut moved)?;
         Ok(())
     }
 }

@@ -550,6 +550,8 @@ async fn the_openapi_document_states_the_conventions() {
                 "account_id",
                 "campaign_id",
                 "external_id",
+                "updated_since",
+                "sort",
                 "limit",
                 "cursor",
             ],
@@ -627,6 +629,19 @@ async fn the_openapi_document_states_the_conventions() {
         values(find(&params("/v1/deals", "get"), "status")),
         ["open", "won", "lost"]
     );
+    let sort = find(&params("/v1/deals", "get"), "sort");
+    assert_eq!(
+        values(sort.clone()),
+        ["created_at", "-created_at", "updated_at", "-updated_at"]
+    );
+    let about = sort["description"].as_str().unwrap();
+    assert!(about.contains("`-created_at` (the default"), "{about}");
+    let since = find(&params("/v1/deals", "get"), "updated_since");
+    assert_eq!(since["schema"]["format"], "date-time", "{since}");
+    assert_eq!(
+        doc["components"]["schemas"]["DealResponse"]["properties"]["updated_at"]["format"],
+        "date-time"
+    );
     let schemas = &doc["components"]["schemas"];
     let field = |schema: &str, property: &str| -> Vec<String> {
         schemas[schema]["properties"][property]["enum"]
@@ -694,4 +709,209 @@ async fn the_openapi_document_states_the_conventions() {
             .get("304")
             .is_some()
     );
+}
+
+/// An instant of a response.
+fn instant(v: &Value) -> chrono::DateTime<chrono::Utc> {
+    v.as_str()
+        .unwrap_or_else(|| panic!("an instant: {v}"))
+        .parse()
+        .unwrap()
+}
+
+/// The ids of every page of `path` (which has a query), `limit` at a time; checks each page
+/// but the last is full.
+async fn paged_ids(app: &TestApp, path: &str, limit: u32) -> (usize, Vec<String>) {
+    let pages = all_pages(app, path, limit).await;
+    for page in &pages[..pages.len() - 1] {
+        assert_eq!(ids(page).len(), limit as usize, "{path}: {page}");
+    }
+    (pages.len(), pages.iter().flat_map(ids).collect())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deals_sort_by_created_or_updated_either_way_and_sync_by_updated_since() {
+    let app = spawn_app().await;
+    // Five B2B deals and a marketing one, opened in this order.
+    let mut opened = Vec::new();
+    for i in 0..5 {
+        let d = app
+            .deal(json!({"funnel_id": B2B, "external_id": format!("S{i}")}))
+            .await;
+        assert_eq!(d["updated_at"], d["created_at"], "{d}");
+        opened.push(d);
+    }
+    opened.push(
+        app.deal(json!({"funnel_id": MARKETING, "external_id": "M0"}))
+            .await,
+    );
+    let created: Vec<String> = opened
+        .iter()
+        .map(|d| d["id"].as_str().unwrap().to_string())
+        .collect();
+    let read = |i: usize| {
+        let (app, path) = (&app, format!("/v1/deals/{}", created[i]));
+        async move { app.get_json(&path).await }
+    };
+
+    // Deal 3 moves through the API, deal 1 through an import, then the marketing deal (5):
+    // each change moves the deal's updated_at, and only its.
+    let moved = app.move_ok(&created[3], json!({"to_stage": "mql"})).await;
+    let since = instant(&moved["deal"]["updated_at"]);
+    assert!(since > instant(&opened[3]["created_at"]), "{moved}");
+    assert_eq!(read(3).await["updated_at"], moved["deal"]["updated_at"]);
+    let at = chrono::Utc::now().to_rfc3339();
+    let line = format!(r#"{{"external_id":"S1","stage":"mql","at":"{at}"}}"#);
+    let imported = app.import(B2B, line.into_bytes()).await;
+    assert_eq!(imported["accepted"], 1, "{imported}");
+    let one = read(1).await;
+    assert_eq!(one["stage"], "mql");
+    assert!(instant(&one["updated_at"]) > since, "{one}");
+    let five = app
+        .move_ok(&created[5], json!({"to_stage": "interest"}))
+        .await["deal"]
+        .clone();
+    assert!(instant(&five["updated_at"]) > instant(&one["updated_at"]));
+    // A refused move changes nothing, updated_at included.
+    let resp = app
+        .transition(&created[3], json!({"to_stage": "mql"}))
+        .await;
+    assert_problem(resp, 409, "").await;
+    assert_eq!(read(3).await["updated_at"], moved["deal"]["updated_at"]);
+    for i in [0, 2, 4] {
+        let d = read(i).await;
+        assert_eq!(d["updated_at"], d["created_at"], "{d}");
+    }
+
+    // The orders, from the order of the writes above.
+    let order =
+        |idx: &[usize]| -> Vec<String> { idx.iter().map(|&i| created[i].clone()).collect() };
+    let by_created = order(&[0, 1, 2, 3, 4, 5]);
+    let by_updated = order(&[0, 2, 4, 3, 1, 5]);
+    let rev = |v: &[String]| -> Vec<String> { v.iter().rev().cloned().collect() };
+    // And the same, from the values the API answers: the sort value, then id.
+    let all = app.get_json("/v1/deals?limit=500").await;
+    let rows: Vec<(
+        chrono::DateTime<chrono::Utc>,
+        chrono::DateTime<chrono::Utc>,
+        String,
+    )> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                instant(&d["created_at"]),
+                instant(&d["updated_at"]),
+                d["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(rows.len(), 6);
+    let mut by_value = rows.clone();
+    by_value.sort_by(|a, b| (a.0, &a.2).cmp(&(b.0, &b.2)));
+    assert_eq!(
+        by_value.iter().map(|r| r.2.clone()).collect::<Vec<_>>(),
+        by_created
+    );
+    by_value.sort_by(|a, b| (a.1, &a.2).cmp(&(b.1, &b.2)));
+    assert_eq!(
+        by_value.iter().map(|r| r.2.clone()).collect::<Vec<_>>(),
+        by_updated
+    );
+
+    for (sort, want) in [
+        ("created_at", by_created.clone()),
+        ("-created_at", rev(&by_created)),
+        ("updated_at", by_updated.clone()),
+        ("-updated_at", rev(&by_updated)),
+    ] {
+        let (pages, got) = paged_ids(&app, &format!("/v1/deals?sort={sort}"), 2).await;
+        assert_eq!(pages, 3, "{sort}");
+        assert_eq!(got, want, "{sort}");
+    }
+    // No sort is newest first, as before sort existed.
+    assert_eq!(ids(&all), rev(&by_created));
+    assert_eq!(
+        paged_ids(&app, "/v1/deals?status=open", 4).await.1,
+        rev(&by_created)
+    );
+
+    // updated_since: the deals changed at or after the instant, with the other filters.
+    let since = since.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let (_, got) = paged_ids(
+        &app,
+        &format!("/v1/deals?sort=updated_at&updated_since={since}"),
+        1,
+    )
+    .await;
+    assert_eq!(got, order(&[3, 1, 5]));
+    let (_, got) = paged_ids(
+        &app,
+        &format!("/v1/deals?sort=-updated_at&updated_since={since}&funnel_id={B2B}&stage=mql"),
+        1,
+    )
+    .await;
+    assert_eq!(got, order(&[1, 3]));
+    let later = (instant(&five["updated_at"]) + chrono::Duration::microseconds(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let none = app
+        .get_json(&format!("/v1/deals?updated_since={later}"))
+        .await;
+    assert_eq!(ids(&none), Vec::<String>::new());
+
+    // A cursor is bound to its sort; a bad sort or instant is named.
+    let first = app.get_json("/v1/deals?sort=updated_at&limit=2").await;
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let resp = app
+        .get(&format!(
+            "/v1/deals?sort=created_at&limit=2&cursor={cursor}"
+        ))
+        .await;
+    let body = assert_problem(resp, 422, "cursor").await;
+    assert!(body.to_string().contains("sort=updated_at"), "{body}");
+    // Without sort, the default (-created_at) is the cursor's sort too.
+    let resp = app.get(&format!("/v1/deals?limit=2&cursor={cursor}")).await;
+    assert_problem(resp, 422, "cursor").await;
+    assert_problem(app.get("/v1/deals?sort=amount").await, 422, "sort").await;
+    assert_problem(app.get("/v1/deals?sort=").await, 422, "sort").await;
+    assert_problem(
+        app.get("/v1/deals?updated_since=yesterday").await,
+        422,
+        "updated_since",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deal_keyset_cursor_is_exact_when_many_deals_share_a_timestamp() {
+    let app = spawn_app().await;
+    let mut created = Vec::new();
+    for i in 0..7 {
+        let d = app
+            .deal(json!({"funnel_id": B2B, "external_id": format!("T{i}")}))
+            .await;
+        created.push(d["id"].as_str().unwrap().to_string());
+    }
+    // Five of them at one instant, for both times: only the id orders them.
+    let n = app
+        .count(
+            "WITH u AS (UPDATE deals SET created_at = '2026-01-01T00:00:00.123456Z', \
+             updated_at = '2026-01-01T00:00:00.123456Z' WHERE external_id < 'T5' \
+             RETURNING 1) SELECT count(*) AS n FROM u",
+        )
+        .await;
+    assert_eq!(n, 5);
+    // The tied ones come first (their instant is earlier), by id, which is creation order.
+    for (sort, want) in [
+        ("created_at", created.clone()),
+        ("updated_at", created.clone()),
+        ("-created_at", created.iter().rev().cloned().collect()),
+        ("-updated_at", created.iter().rev().cloned().collect()),
+    ] {
+        for limit in [1, 2, 3] {
+            let (_, got) = paged_ids(&app, &format!("/v1/deals?sort={sort}"), limit).await;
+            assert_eq!(got, want, "{sort} limit {limit}");
+        }
+    }
 }

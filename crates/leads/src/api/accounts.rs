@@ -14,8 +14,8 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{
-    PageParams, Query, apply_patch, keyset_key, no_query, paginate_by_key, path_id, sorted_page,
-    versioning,
+    PageParams, Query, Sort, apply_patch, keyset_key, no_query, paginate_by_key, path_id,
+    sorted_page, versioning,
 };
 use crate::domain::account::{self as domain, AccountDraft, MoneyDraft, NewAccount};
 use crate::error::LeadsError;
@@ -278,7 +278,7 @@ pub async fn patch_account(
 }
 
 fn filter_from(q: &mut Query<'_>) -> AccountFilter {
-    let (sort, limit, after) = sorted_page(q);
+    let (sort, limit, after) = sorted_page(q, Sort::default());
     AccountFilter {
         tier: q.parse(
             "tier",

@@ -13,8 +13,8 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{
-    PageParams, Query, apply_patch, keyset_key, no_query, paginate_by_key, path_id, sorted_page,
-    versioning,
+    PageParams, Query, Sort, apply_patch, keyset_key, no_query, paginate_by_key, path_id,
+    sorted_page, versioning,
 };
 use crate::domain::NewLead;
 use crate::domain::lead::{LeadDraft, LeadProfile, Utm};
@@ -333,7 +333,7 @@ pub async fn list_leads(
             "cursor",
         ],
     );
-    let (sort, limit, after) = sorted_page(&mut q);
+    let (sort, limit, after) = sorted_page(&mut q, Sort::default());
     let stage = q.parse("stage", "a lifecycle stage", |s| {
         Stage::parse(s).map(|s| s.as_str().to_string())
     });

@@ -6,11 +6,7 @@ pub mod qualification;
 pub mod reports;
 pub mod scoring;
 
-use chrono::{DateTime, Utc};
-use uuid::Uuid;
-
 use crate::error::LeadsError;
-use crate::store::order::{Keyset, Sort, SortKey};
 use actix_web::web;
 use platform::http::json::merge_patch;
 use platform::openapi::ProblemResponses;
@@ -175,70 +171,5 @@ where
 }
 
 pub use platform::http::query::{PageParams, Query, no_query, paginate, paginate_by_key, path_id};
+pub use platform::http::sort::{SORTS, Sort, keyset_key, sorted_page};
 pub use platform::http::versioning;
-
-/// The values of `sort` on the lists of leads and accounts.
-pub const SORTS: [&str; 4] = ["created_at", "-created_at", "updated_at", "-updated_at"];
-
-/// What `sort` means, for the OpenAPI description of the lists that take it.
-pub const SORT_DOC: &str = "Order of the list: `created_at` (the default), `updated_at`, or either with a leading `-` for newest first. Ties are ordered by id in the same direction. The cursor remembers the order: pass it back with the same `sort`. To sync, page with `sort=updated_at&updated_since=<the largest updated_at you hold>`: a row changed while you page moves to the end of the order, so it is seen again rather than missed.";
-
-fn sort_name(sort: Sort) -> &'static str {
-    match (sort.key, sort.descending) {
-        (SortKey::CreatedAt, false) => SORTS[0],
-        (SortKey::CreatedAt, true) => SORTS[1],
-        (SortKey::UpdatedAt, false) => SORTS[2],
-        (SortKey::UpdatedAt, true) => SORTS[3],
-    }
-}
-
-/// `sort` (default `created_at`) and the keyset cursor issued for it, with `limit`.
-pub fn sorted_page(q: &mut Query<'_>) -> (Sort, i64, Option<Keyset>) {
-    let sort = q
-        .parse(
-            "sort",
-            "one of created_at, -created_at, updated_at, -updated_at",
-            |s| {
-                let descending = s.starts_with('-');
-                let key = match s.trim_start_matches('-') {
-                    "created_at" => SortKey::CreatedAt,
-                    "updated_at" => SortKey::UpdatedAt,
-                    _ => return None,
-                };
-                Some(Sort { key, descending })
-            },
-        )
-        .unwrap_or_default();
-    let (limit, key) = q.page_by_key();
-    let after = key.and_then(|k| q.errors.take("cursor", decode_keyset(&k, sort)));
-    (sort, limit, after)
-}
-
-/// The cursor key after a row: the sort it was issued for, the row's sort value (in
-/// microseconds, PostgreSQL's precision, so that it compares exactly) and its id.
-pub fn keyset_key(
-    sort: Sort,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    id: Uuid,
-) -> String {
-    let at = sort.value(created_at, updated_at).timestamp_micros();
-    format!("{}|{at}|{id}", sort_name(sort))
-}
-
-fn decode_keyset(key: &str, sort: Sort) -> Result<Keyset, String> {
-    let mut parts = key.splitn(3, '|');
-    let (Some(name), Some(at), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err("is not a cursor returned by this endpoint".to_string());
-    };
-    if name != sort_name(sort) {
-        return Err(format!(
-            "was issued for sort={name}: pass the same sort with it"
-        ));
-    }
-    let at = at.parse().ok().and_then(DateTime::from_timestamp_micros);
-    match (at, Uuid::parse_str(id)) {
-        (Some(at), Ok(id)) => Ok(Keyset { at, id }),
-        _ => Err("is not a cursor returned by this endpoint".to_string()),
-    }
-}

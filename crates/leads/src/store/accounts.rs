@@ -3,10 +3,11 @@
 use chrono::{DateTime, Utc};
 use contracts::money::{Currency, Money};
 use diesel::prelude::*;
+use platform::keyset;
+use platform::sort::{Keyset, Sort};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::order::{Keyset, Sort, keyset};
 use super::schema::{account_domains, accounts};
 use crate::domain::account::NewAccount;
 
@@ -154,7 +155,7 @@ pub struct AccountFilter {
     /// Updated at or after.
     pub updated_since: Option<DateTime<Utc>>,
     pub sort: Sort,
-    pub after: Option<Keyset>,
+    pub after: Option<Keyset<Uuid>>,
     pub limit: i64,
 }
 

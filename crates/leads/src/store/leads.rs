@@ -2,9 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use platform::keyset;
+use platform::sort::{Keyset, Sort};
 use uuid::Uuid;
 
-use super::order::{Keyset, Sort, keyset};
 use super::schema::leads;
 use crate::domain::lead::{LeadProfile, Utm};
 use crate::domain::lifecycle::Stage;
@@ -318,7 +319,7 @@ pub struct LeadFilter {
     /// Case-insensitive substring of first name, last name or email.
     pub q: Option<String>,
     pub sort: Sort,
-    pub after: Option<Keyset>,
+    pub after: Option<Keyset<Uuid>>,
     pub limit: i64,
 }
 

@@ -8,7 +8,6 @@ pub mod leads;
 pub mod lifecycle;
 pub mod meddicc;
 pub mod merge;
-pub mod order;
 pub mod reports;
 pub mod schema;
 pub mod scoring;

@@ -7,6 +7,7 @@ pub mod json;
 pub mod middleware;
 pub mod problem;
 pub mod query;
+pub mod sort;
 pub mod versioning;
 
 use std::time::Duration;

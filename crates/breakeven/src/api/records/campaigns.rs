@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use platform::http::idempotency::IdempotencyKey;
 use platform::http::json::Json;
 use platform::http::query::{PageParams, Query, paginate_by_key};
+use platform::http::sort::{SORT_DOC, Sort, keyset_key, sorted_page};
 use platform::http::versioning;
 use platform::validation::Invalid;
 use platform::{Db, TraceContext};
@@ -22,7 +23,7 @@ use crate::api::{IfMatch, created, idempotent};
 use crate::domain::records::{Campaign, CampaignDraft};
 use crate::error::BreakevenError;
 use crate::store::campaigns::CampaignRow;
-use crate::usecases::campaigns as usecase;
+use crate::usecases::campaigns::{self as usecase, CampaignFilter};
 
 /// A campaign: a budget over dates, selling a mix of products.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -117,7 +118,7 @@ impl From<CampaignRow> for CampaignResponse {
 }
 
 platform::page!(
-    /// A page of campaigns in id order.
+    /// A page of campaigns, in the order of `sort` (oldest first by default).
     CampaignPage,
     CampaignResponse
 );
@@ -177,20 +178,39 @@ pub async fn get_campaign(
     ))
 }
 
-/// Campaigns in id order, a page at a time.
+/// Campaigns, a page at a time, oldest first unless `sort` says otherwise.
+///
+/// `sort`: `created_at` (the default), `updated_at`, or either with a leading `-` for newest
+/// first; ties are ordered by id in the same direction. The cursor remembers the order:
+/// pass it back with the same `sort`. To sync, page with
+/// `sort=updated_at&updated_since=<the largest updated_at you hold>`: a campaign replaced
+/// while you page moves to the end of that order, so it is seen again rather than missed.
 #[utoipa::path(
-    get, path = "/v1/campaigns", tag = "records", params(PageParams),
+    get, path = "/v1/campaigns", tag = "records",
+    params(
+        ("updated_since" = Option<DateTime<Utc>>, Query, description = "Updated at or after (RFC 3339)."),
+        ("sort" = Option<String>, Query, description = SORT_DOC),
+        PageParams,
+    ),
     responses((status = 200, body = CampaignPage))
 )]
 pub async fn list_campaigns(
     db: web::Data<Db>,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, BreakevenError> {
-    let mut q = Query::new(&query, &["limit", "cursor"]);
-    let (limit, after) = q.page_by_key();
+    let mut q = Query::new(&query, &["updated_since", "sort", "limit", "cursor"]);
+    let (sort, limit, after) = sorted_page(&mut q, Sort::default());
+    let filter = CampaignFilter {
+        updated_since: q.time("updated_since"),
+        sort,
+        after,
+        limit: limit + 1,
+    };
     q.finish()?;
-    let rows = usecase::page(&db, after, limit + 1).await?;
-    let (rows, next_cursor) = paginate_by_key(rows, limit, |r| r.id.clone());
+    let rows = usecase::list(&db, filter).await?;
+    let (rows, next_cursor) = paginate_by_key(rows, limit, |r| {
+        keyset_key(sort, r.created_at, r.updated_at, &r.id)
+    });
     Ok(HttpResponse::Ok().json(CampaignPage {
         items: rows.into_iter().map(Into::into).collect(),
         next_cursor,
