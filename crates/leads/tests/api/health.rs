@@ -73,10 +73,13 @@ async fn readiness_is_503_when_the_database_is_unreachable() {
     assert_eq!(resp.status().as_u16(), 503);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["checks"]["database"], "down");
-    // Writes fail cleanly too: a problem, not a hang.
+    // Writes fail cleanly too: a problem saying to retry, not a hang and not a 500.
     let resp = app.post_lead(&lead_body("x@example.com")).await;
-    assert_eq!(resp.status().as_u16(), 500);
+    assert_eq!(resp.status().as_u16(), 503);
     assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    assert_eq!(resp.headers()["retry-after"], "1");
+    let problem: Value = resp.json().await.unwrap();
+    assert_eq!(problem["type"], "https://touchstone.dev/problems/unavailable");
     toggle(true);
 }
 
