@@ -79,7 +79,10 @@ async fn readiness_is_503_when_the_database_is_unreachable() {
     assert_eq!(resp.headers()["content-type"], "application/problem+json");
     assert_eq!(resp.headers()["retry-after"], "1");
     let problem: Value = resp.json().await.unwrap();
-    assert_eq!(problem["type"], "https://touchstone.dev/problems/unavailable");
+    assert_eq!(
+        problem["type"],
+        "https://touchstone.dev/problems/unavailable"
+    );
     toggle(true);
 }
 
