@@ -55,6 +55,11 @@ pub fn record_attribution(
     c: &ConversionAttributed,
     tracking: &Tracking,
 ) -> Result<(), BreakevenError> {
+    // An attribution over no touches (a deal whose lead had none in the lookback window)
+    // credits nothing and decides nothing: the deal keeps counting for its own campaign.
+    if c.touch_count == 0 && c.credits.is_empty() {
+        return Ok(());
+    }
     if !attributions::keep_latest(conn, c)? {
         return Ok(());
     }

@@ -265,6 +265,48 @@ async fn attribution_moves_revenue_between_campaigns() {
     assert_eq!(app.outbox_count("campaign.breakeven_reached").await, 2);
 }
 
+/// An attribution over no touches credits nothing, so the won deal keeps counting for its
+/// own campaign, whichever arrives first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attribution_of_no_touches_leaves_the_deal_on_its_own_campaign() {
+    let app = spawn_app().await;
+    let product = app.birdbath().await;
+    app.campaign("a", &product).await;
+    app.campaign("b", &product).await;
+    app.publish_batch(&[cost("a", 100), cost("b", 100)]).await;
+    let empty = |deal_id: Uuid| {
+        RawEvent::new(
+            &ConversionAttributed {
+                conversion_id: Uuid::now_v7(),
+                deal_id,
+                lead_id: Uuid::now_v7(),
+                model: "linear".into(),
+                order: None,
+                value: Decimal::from(2000),
+                currency: usd(),
+                converted_at: Utc::now(),
+                touch_count: 0,
+                credits: vec![],
+            },
+            None,
+        )
+    };
+    // "a": the deal first, then its empty attribution; "b": the other way round.
+    let deal_a = won(Some("a"), 2000, vec![]);
+    let id_a = deal_a.data["deal_id"].as_str().unwrap().parse().unwrap();
+    app.publish(&deal_a).await;
+    app.publish(&empty(id_a)).await;
+    let deal_b = won(Some("b"), 1000, vec![]);
+    let id_b = deal_b.data["deal_id"].as_str().unwrap().parse().unwrap();
+    app.publish(&empty(id_b)).await;
+    app.publish(&deal_b).await;
+    settle(&app, 6).await;
+    let a = app.get_json("/v1/campaigns/a/breakeven").await;
+    let b = app.get_json("/v1/campaigns/b/breakeven").await;
+    assert_eq!(a["attributed_revenue"], "2000");
+    assert_eq!(b["attributed_revenue"], "1000");
+}
+
 /// The company month: fixed costs 500 a month; a deal of 20 birdbaths (contribution
 /// 20 × 40 = 800) covers them: `breakeven.reached` once for the month.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
