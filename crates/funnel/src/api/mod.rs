@@ -42,7 +42,7 @@ struct Vocabularies;
 impl utoipa::Modify for Vocabularies {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use contracts::funnel::{METHODOLOGIES, STAKEHOLDER_ROLES};
-        use platform::openapi::{enumerate, enumerate_query};
+        use platform::openapi::{enumerate, enumerate_query, require};
         use platform::sort::SORTS;
         enumerate(openapi, "DealInput", "methodology", &METHODOLOGIES);
         enumerate(openapi, "DealResponse", "methodology", &METHODOLOGIES);
@@ -55,6 +55,13 @@ impl utoipa::Modify for Vocabularies {
             &["api", "import", "lead_event"],
         );
         enumerate_query(openapi, "/v1/deals", "sort", &SORTS);
+        // Inputs are all-Option in Rust so that the domain names each missing field; these
+        // are the fields it requires.
+        require(openapi, "FunnelInput", &["name", "stages"]);
+        require(openapi, "StageInput", &["name"]);
+        require(openapi, "DealInput", &["funnel_id"]);
+        require(openapi, "TransitionInput", &["to_stage"]);
+        require(openapi, "StakeholderInput", &["person"]);
     }
 }
 

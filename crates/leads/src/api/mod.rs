@@ -54,7 +54,7 @@ impl utoipa::Modify for Vocabularies {
         use crate::domain::account::AbmTier;
         use crate::domain::lifecycle::Stage;
         use crate::domain::scoring::Grade;
-        use platform::openapi::{distribute_all_of, enumerate, enumerate_query};
+        use platform::openapi::{distribute_all_of, enumerate, enumerate_query, require};
         let sources: Vec<&str> = LeadSource::ALL.iter().map(|s| s.as_str()).collect();
         let stages: Vec<&str> = Stage::ALL.iter().map(|s| s.as_str()).collect();
         let tiers: Vec<&str> = AbmTier::ALL.iter().map(|t| t.as_str()).collect();
@@ -87,6 +87,23 @@ impl utoipa::Modify for Vocabularies {
             &["histogram", "grades"],
         );
         distribute_all_of(openapi, "FitRule");
+        // The card's elements are all-Option in Rust so that each missing one is named.
+        // (LeadInput and AccountInput also describe PATCH merge patches, so they keep every
+        // field optional.)
+        require(
+            openapi,
+            "MeddiccInput",
+            &[
+                "metrics",
+                "economic_buyer",
+                "decision_criteria",
+                "decision_process",
+                "identify_pain",
+                "champion",
+                "competition",
+            ],
+        );
+        require(openapi, "ElementInput", &["score"]);
     }
 }
 
