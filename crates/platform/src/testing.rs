@@ -124,6 +124,30 @@ impl RunningService {
         resp.json().await.expect("a JSON body")
     }
 
+    /// Every page of the collection at `path`, `limit` at a time, following `next_cursor`
+    /// to the end.
+    pub async fn all_pages(&self, path: &str, limit: u32) -> Vec<serde_json::Value> {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut pages = vec![self.get_json(&format!("{path}{sep}limit={limit}")).await];
+        while let Some(cursor) = pages.last().unwrap()["next_cursor"].as_str() {
+            let next = self
+                .get_json(&format!("{path}{sep}limit={limit}&cursor={cursor}"))
+                .await;
+            pages.push(next);
+        }
+        pages
+    }
+
+    /// The ids of every page of `path`, `limit` at a time, and the number of pages;
+    /// asserts every page but the last is full.
+    pub async fn paged_ids(&self, path: &str, limit: u32) -> (usize, Vec<String>) {
+        let pages = self.all_pages(path, limit).await;
+        for page in &pages[..pages.len() - 1] {
+            assert_eq!(page_ids(page).len(), limit as usize, "{path}: {page}");
+        }
+        (pages.len(), pages.iter().flat_map(page_ids).collect())
+    }
+
     /// The service's `/openapi.json`, asserting it has none of the faults `openapi_faults`
     /// finds.
     pub async fn openapi_without_faults(&self) -> serde_json::Value {
@@ -368,4 +392,22 @@ mod tests {
             ]
         );
     }
+}
+
+/// The `id`s of a page's items, in order.
+pub fn page_ids(page: &serde_json::Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a page: {page}"))
+        .iter()
+        .map(|i| i["id"].as_str().expect("an id").to_string())
+        .collect()
+}
+
+/// An RFC 3339 instant of a response.
+pub fn instant(v: &serde_json::Value) -> chrono::DateTime<chrono::Utc> {
+    v.as_str()
+        .unwrap_or_else(|| panic!("an instant: {v}"))
+        .parse()
+        .expect("RFC 3339")
 }

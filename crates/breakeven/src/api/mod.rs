@@ -180,3 +180,23 @@ where
 }
 
 pub use platform::http::query::Query;
+
+/// A page of a collection ordered by UUID id: reads `limit` and `cursor` (refusing any other
+/// parameter), loads one row more than the page with `load(after, n)`, and answers the
+/// page's items and next cursor.
+pub async fn page_by_id<R, T, Fut>(
+    query: &std::collections::HashMap<String, String>,
+    load: impl FnOnce(Option<uuid::Uuid>, i64) -> Fut,
+    id: impl Fn(&R) -> uuid::Uuid,
+) -> Result<(Vec<T>, Option<String>), BreakevenError>
+where
+    Fut: std::future::Future<Output = Result<Vec<R>, BreakevenError>>,
+    T: From<R>,
+{
+    let mut q = Query::new(query, &["limit", "cursor"]);
+    let (limit, after) = q.page();
+    q.finish()?;
+    let rows = load(after, limit + 1).await?;
+    let (rows, next_cursor) = platform::http::query::paginate(rows, limit, id);
+    Ok((rows.into_iter().map(Into::into).collect(), next_cursor))
+}

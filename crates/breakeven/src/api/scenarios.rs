@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use platform::Db;
 use platform::http::idempotency::IdempotencyKey;
 use platform::http::json::Json;
-use platform::http::query::{PageParams, paginate, path_id};
+use platform::http::query::{PageParams, path_id};
 use platform::http::versioning;
 use platform::validation::Invalid;
 use rust_decimal::Decimal;
@@ -168,15 +168,9 @@ pub async fn list_scenarios(
     db: web::Data<Db>,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, BreakevenError> {
-    let mut q = Query::new(&query, &["limit", "cursor"]);
-    let (limit, after) = q.page();
-    q.finish()?;
-    let rows = usecase::page(&db, after, limit + 1).await?;
-    let (rows, next_cursor) = paginate(rows, limit, |r| r.id);
-    Ok(HttpResponse::Ok().json(ScenarioPage {
-        items: rows.into_iter().map(Into::into).collect(),
-        next_cursor,
-    }))
+    let (items, next_cursor) =
+        crate::api::page_by_id(&query, |after, n| usecase::page(&db, after, n), |r| r.id).await?;
+    Ok(HttpResponse::Ok().json(ScenarioPage { items, next_cursor }))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -221,6 +221,31 @@ async fn events_before_the_campaign_count_when_it_is_defined() {
     assert_eq!(app.outbox_count("campaign.breakeven_reached").await, 1);
 }
 
+/// A `conversion.attributed` of deal `deal_id` (worth `value` USD) by the linear model,
+/// over `touch_count` touches, with `credits`.
+fn linear_attribution(
+    deal_id: Uuid,
+    value: i64,
+    touch_count: u32,
+    credits: Vec<AttributionCredit>,
+) -> RawEvent {
+    RawEvent::new(
+        &ConversionAttributed {
+            conversion_id: Uuid::now_v7(),
+            deal_id,
+            lead_id: Uuid::now_v7(),
+            model: "linear".into(),
+            order: None,
+            value: Decimal::from(value),
+            currency: usd(),
+            converted_at: Utc::now(),
+            touch_count,
+            credits,
+        },
+        None,
+    )
+}
+
 /// An attribution replaces the won deal's own campaign revenue: the deal was won for
 /// "a", but the attribution credits 1,500 to "b" and 500 to "a".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -238,21 +263,8 @@ async fn attribution_moves_revenue_between_campaigns() {
         conversions: Decimal::new(5, 1),
         value: Decimal::from(value),
     };
-    let attributed = RawEvent::new(
-        &ConversionAttributed {
-            conversion_id: Uuid::now_v7(),
-            deal_id,
-            lead_id: Uuid::now_v7(),
-            model: "linear".into(),
-            order: None,
-            value: Decimal::from(2000),
-            currency: usd(),
-            converted_at: Utc::now(),
-            touch_count: 2,
-            credits: vec![credit("a", 500), credit("b", 1500)],
-        },
-        None,
-    );
+    let attributed =
+        linear_attribution(deal_id, 2000, 2, vec![credit("a", 500), credit("b", 1500)]);
     // Attribution first, the deal after: the order does not matter.
     app.publish(&attributed).await;
     app.publish(&deal).await;
@@ -274,23 +286,7 @@ async fn an_attribution_of_no_touches_leaves_the_deal_on_its_own_campaign() {
     app.campaign("a", &product).await;
     app.campaign("b", &product).await;
     app.publish_batch(&[cost("a", 100), cost("b", 100)]).await;
-    let empty = |deal_id: Uuid| {
-        RawEvent::new(
-            &ConversionAttributed {
-                conversion_id: Uuid::now_v7(),
-                deal_id,
-                lead_id: Uuid::now_v7(),
-                model: "linear".into(),
-                order: None,
-                value: Decimal::from(2000),
-                currency: usd(),
-                converted_at: Utc::now(),
-                touch_count: 0,
-                credits: vec![],
-            },
-            None,
-        )
-    };
+    let empty = |deal_id: Uuid| linear_attribution(deal_id, 2000, 0, vec![]);
     // "a": the deal first, then its empty attribution; "b": the other way round.
     let deal_a = won(Some("a"), 2000, vec![]);
     let id_a = deal_a.data["deal_id"].as_str().unwrap().parse().unwrap();

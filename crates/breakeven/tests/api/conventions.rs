@@ -15,14 +15,7 @@ fn fixed_cost(name: &str) -> Value {
 }
 
 /// The ids of a page's items.
-fn ids(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .unwrap_or_else(|| panic!("a page: {page}"))
-        .iter()
-        .map(|i| i["id"].as_str().unwrap().to_string())
-        .collect()
-}
+use platform::testing::{instant, page_ids as ids};
 
 /// Pages `path` two at a time and checks the pages hold `expected` (in order), each page
 /// named by the previous page's cursor, the last with a null cursor.
@@ -363,29 +356,6 @@ async fn every_mutable_resource_takes_if_match_and_if_none_match() {
 }
 
 /// An instant of a response.
-fn instant(v: &Value) -> chrono::DateTime<chrono::Utc> {
-    v.as_str()
-        .unwrap_or_else(|| panic!("an instant: {v}"))
-        .parse()
-        .unwrap()
-}
-
-/// The ids of every page of `path` (which has a query), `limit` at a time, following
-/// `next_cursor`; returns the number of pages too. Every page but the last is full.
-async fn paged_ids(app: &TestApp, path: &str, limit: u32) -> (usize, Vec<String>) {
-    let mut pages = vec![app.get_json(&format!("{path}&limit={limit}")).await];
-    while let Some(cursor) = pages.last().unwrap()["next_cursor"].as_str() {
-        let next = app
-            .get_json(&format!("{path}&limit={limit}&cursor={cursor}"))
-            .await;
-        pages.push(next);
-    }
-    for page in &pages[..pages.len() - 1] {
-        assert_eq!(ids(page).len(), limit as usize, "{path}: {page}");
-    }
-    (pages.len(), pages.iter().flat_map(ids).collect())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn campaigns_sort_by_created_or_updated_either_way_and_sync_by_updated_since() {
     let app = spawn_app().await;
@@ -517,7 +487,9 @@ async fn campaigns_sort_by_created_or_updated_either_way_and_sync_by_updated_sin
         ("updated_at", by_updated.clone()),
         ("-updated_at", rev(&by_updated)),
     ] {
-        let (pages, got) = paged_ids(&app, &format!("/v1/campaigns?sort={sort}"), 2).await;
+        let (pages, got) = app
+            .paged_ids(&format!("/v1/campaigns?sort={sort}"), 2)
+            .await;
         assert_eq!(pages, 3, "{sort}");
         assert_eq!(got, want, "{sort}");
     }
@@ -526,12 +498,12 @@ async fn campaigns_sort_by_created_or_updated_either_way_and_sync_by_updated_sin
 
     // updated_since: the campaigns replaced at or after the instant.
     let since = since.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    let (_, got) = paged_ids(
-        &app,
-        &format!("/v1/campaigns?sort=updated_at&updated_since={since}"),
-        1,
-    )
-    .await;
+    let (_, got) = app
+        .paged_ids(
+            &format!("/v1/campaigns?sort=updated_at&updated_since={since}"),
+            1,
+        )
+        .await;
     assert_eq!(got, order(&[3, 1]));
     let later = (instant(&one_again["updated_at"]) + chrono::Duration::microseconds(1))
         .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
@@ -603,7 +575,9 @@ async fn a_campaign_keyset_cursor_is_exact_when_many_share_a_timestamp() {
         ("-updated_at", &descending),
     ] {
         for limit in [1, 2, 3] {
-            let (_, got) = paged_ids(&app, &format!("/v1/campaigns?sort={sort}"), limit).await;
+            let (_, got) = app
+                .paged_ids(&format!("/v1/campaigns?sort={sort}"), limit)
+                .await;
             assert_eq!(&got, want, "{sort} limit {limit}");
         }
     }

@@ -7,28 +7,10 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 /// The ids of a page's items.
-fn ids(page: &Value) -> Vec<String> {
-    strings(&page["items"], "id")
-        .into_iter()
-        .map(str::to_string)
-        .collect()
-}
+use platform::testing::{instant, page_ids as ids};
 
 fn trial(name: &str) -> Value {
     json!({"name": name, "stages": [{"name": "signup"}, {"name": "paid"}]})
-}
-
-/// Follows `next_cursor` from `first` to the end; returns every page.
-async fn all_pages(app: &TestApp, path: &str, limit: u32) -> Vec<Value> {
-    let sep = if path.contains('?') { '&' } else { '?' };
-    let mut pages = vec![app.get_json(&format!("{path}{sep}limit={limit}")).await];
-    while let Some(cursor) = pages.last().unwrap()["next_cursor"].as_str() {
-        let next = app
-            .get_json(&format!("{path}{sep}limit={limit}&cursor={cursor}"))
-            .await;
-        pages.push(next);
-    }
-    pages
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -45,7 +27,7 @@ async fn funnels_are_a_page_by_id() {
     expected.extend(created);
     expected.sort();
 
-    let pages = all_pages(&app, "/v1/funnels", 2).await;
+    let pages = app.all_pages("/v1/funnels", 2).await;
     let sizes: Vec<usize> = pages
         .iter()
         .map(|p| p["items"].as_array().unwrap().len())
@@ -80,7 +62,7 @@ async fn a_deal_log_is_a_page_by_seq() {
         app.move_ok(id, json!({"to_stage": to})).await;
     }
     let path = format!("/v1/deals/{id}/transitions");
-    let pages = all_pages(&app, &path, 2).await;
+    let pages = app.all_pages(&path, 2).await;
     let seqs: Vec<Vec<i64>> = pages
         .iter()
         .map(|p| {
@@ -507,7 +489,7 @@ async fn deals_filter_by_lead_account_campaign_and_external_id() {
         assert_eq!(ids(&page), expected, "{query}");
     }
     // Paging keeps the filter.
-    let pages = all_pages(&app, "/v1/deals?campaign_id=spring", 1).await;
+    let pages = app.all_pages("/v1/deals?campaign_id=spring", 1).await;
     let seen: Vec<String> = pages.iter().flat_map(ids).collect();
     assert_eq!(seen, [id(&c), id(&a)]);
     assert_problem(
@@ -712,23 +694,6 @@ async fn the_openapi_document_states_the_conventions() {
 }
 
 /// An instant of a response.
-fn instant(v: &Value) -> chrono::DateTime<chrono::Utc> {
-    v.as_str()
-        .unwrap_or_else(|| panic!("an instant: {v}"))
-        .parse()
-        .unwrap()
-}
-
-/// The ids of every page of `path` (which has a query), `limit` at a time; checks each page
-/// but the last is full.
-async fn paged_ids(app: &TestApp, path: &str, limit: u32) -> (usize, Vec<String>) {
-    let pages = all_pages(app, path, limit).await;
-    for page in &pages[..pages.len() - 1] {
-        assert_eq!(ids(page).len(), limit as usize, "{path}: {page}");
-    }
-    (pages.len(), pages.iter().flat_map(ids).collect())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deals_sort_by_created_or_updated_either_way_and_sync_by_updated_since() {
     let app = spawn_app().await;
@@ -826,32 +791,32 @@ async fn deals_sort_by_created_or_updated_either_way_and_sync_by_updated_since()
         ("updated_at", by_updated.clone()),
         ("-updated_at", rev(&by_updated)),
     ] {
-        let (pages, got) = paged_ids(&app, &format!("/v1/deals?sort={sort}"), 2).await;
+        let (pages, got) = app.paged_ids(&format!("/v1/deals?sort={sort}"), 2).await;
         assert_eq!(pages, 3, "{sort}");
         assert_eq!(got, want, "{sort}");
     }
     // No sort is newest first, as before sort existed.
     assert_eq!(ids(&all), rev(&by_created));
     assert_eq!(
-        paged_ids(&app, "/v1/deals?status=open", 4).await.1,
+        app.paged_ids("/v1/deals?status=open", 4).await.1,
         rev(&by_created)
     );
 
     // updated_since: the deals changed at or after the instant, with the other filters.
     let since = since.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    let (_, got) = paged_ids(
-        &app,
-        &format!("/v1/deals?sort=updated_at&updated_since={since}"),
-        1,
-    )
-    .await;
+    let (_, got) = app
+        .paged_ids(
+            &format!("/v1/deals?sort=updated_at&updated_since={since}"),
+            1,
+        )
+        .await;
     assert_eq!(got, order(&[3, 1, 5]));
-    let (_, got) = paged_ids(
-        &app,
-        &format!("/v1/deals?sort=-updated_at&updated_since={since}&funnel_id={B2B}&stage=mql"),
-        1,
-    )
-    .await;
+    let (_, got) = app
+        .paged_ids(
+            &format!("/v1/deals?sort=-updated_at&updated_since={since}&funnel_id={B2B}&stage=mql"),
+            1,
+        )
+        .await;
     assert_eq!(got, order(&[1, 3]));
     let later = (instant(&five["updated_at"]) + chrono::Duration::microseconds(1))
         .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
@@ -910,7 +875,9 @@ async fn a_deal_keyset_cursor_is_exact_when_many_deals_share_a_timestamp() {
         ("-updated_at", created.iter().rev().cloned().collect()),
     ] {
         for limit in [1, 2, 3] {
-            let (_, got) = paged_ids(&app, &format!("/v1/deals?sort={sort}"), limit).await;
+            let (_, got) = app
+                .paged_ids(&format!("/v1/deals?sort={sort}"), limit)
+                .await;
             assert_eq!(got, want, "{sort} limit {limit}");
         }
     }

@@ -345,7 +345,7 @@ fn plain_type(expected: &str) -> String {
         "a sequence" => "an array".to_string(),
         "a string" | "char" => "a string".to_string(),
         "a map" => "an object".to_string(),
-        e if e.starts_with("struct ") || e.starts_with("a map") => "an object".to_string(),
+        e if e.starts_with("struct ") => "an object".to_string(),
         e if e.starts_with("a Decimal") || e.contains("Decimal") => {
             "a decimal string such as \"12.50\"".to_string()
         }

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use platform::http::idempotency::IdempotencyKey;
 use platform::http::json::Json;
-use platform::http::query::{PageParams, Query, paginate, path_id};
+use platform::http::query::{PageParams, path_id};
 use platform::http::versioning;
 use platform::{Db, TraceContext};
 use rust_decimal::Decimal;
@@ -132,15 +132,9 @@ pub async fn list_products(
     db: web::Data<Db>,
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, BreakevenError> {
-    let mut q = Query::new(&query, &["limit", "cursor"]);
-    let (limit, after) = q.page();
-    q.finish()?;
-    let rows = usecase::page(&db, after, limit + 1).await?;
-    let (rows, next_cursor) = paginate(rows, limit, |r| r.id);
-    Ok(HttpResponse::Ok().json(ProductPage {
-        items: rows.into_iter().map(Into::into).collect(),
-        next_cursor,
-    }))
+    let (items, next_cursor) =
+        crate::api::page_by_id(&query, |after, n| usecase::page(&db, after, n), |r| r.id).await?;
+    Ok(HttpResponse::Ok().json(ProductPage { items, next_cursor }))
 }
 
 /// Replaces a product (the version in `If-Match`); the campaigns selling it are
