@@ -361,6 +361,24 @@ fn collect_refs(value: &serde_json::Value, f: &mut impl FnMut(&str)) {
     }
 }
 
+/// The `id`s of a page's items, in order.
+pub fn page_ids(page: &serde_json::Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a page: {page}"))
+        .iter()
+        .map(|i| i["id"].as_str().expect("an id").to_string())
+        .collect()
+}
+
+/// An RFC 3339 instant of a response.
+pub fn instant(v: &serde_json::Value) -> chrono::DateTime<chrono::Utc> {
+    v.as_str()
+        .unwrap_or_else(|| panic!("an instant: {v}"))
+        .parse()
+        .expect("RFC 3339")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,22 +410,4 @@ mod tests {
             ]
         );
     }
-}
-
-/// The `id`s of a page's items, in order.
-pub fn page_ids(page: &serde_json::Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .unwrap_or_else(|| panic!("a page: {page}"))
-        .iter()
-        .map(|i| i["id"].as_str().expect("an id").to_string())
-        .collect()
-}
-
-/// An RFC 3339 instant of a response.
-pub fn instant(v: &serde_json::Value) -> chrono::DateTime<chrono::Utc> {
-    v.as_str()
-        .unwrap_or_else(|| panic!("an instant: {v}"))
-        .parse()
-        .expect("RFC 3339")
 }
