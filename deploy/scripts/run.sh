@@ -4,9 +4,13 @@
 # with every scope, and a clean stop of everything on Ctrl-C.
 #
 # Instance i of a service listens on its port + 100 * i (leads: 8081, 8181, ...); all
-# instances of a service share its database and queue (competing consumers). Each service
-# connects with its own PostgreSQL role and RabbitMQ user when `deploy/scripts/provision.sh`
-# has written `.run/secrets/<service>.env` (make run runs it first).
+# instances of a service share its database and queue (competing consumers). The broker
+# topology is declared first (`touchstone bus setup`), so an event published before its
+# consumer's first start waits in that consumer's queue. Every process is supervised: one
+# that exits is started again within seconds, and the restart is logged
+# (deploy/scripts/supervise.sh). Each service connects with its own PostgreSQL role and
+# RabbitMQ user when `deploy/scripts/provision.sh` has written `.run/secrets/<service>.env`
+# (make run runs it first).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=${TOUCHSTONE_BIN_DIR:-target/debug}
@@ -20,6 +24,7 @@ done
 [ -x "$bin/touchstone" ] || cargo build -q -p cli --bins
 command -v haproxy >/dev/null || { echo "[run] haproxy is missing: run 'make services' (it installs it)"; exit 1; }
 
+. deploy/scripts/supervise.sh
 mkdir -p .run
 state=.run/gateway
 pids=()
@@ -47,6 +52,9 @@ if [ ${#busy[@]} -gt 0 ]; then
   echo "[run] ports already in use: ${busy[*]} (another 'make run'?); stop what listens there first"
   exit 1
 fi
+# Every queue, retry queue, DLQ and binding, before any service publishes.
+"$bin/touchstone" bus setup
+
 declare -A instances=()
 for s in "${services[@]}"; do
   list=()
@@ -58,7 +66,7 @@ for s in "${services[@]}"; do
       if [ -f ".run/secrets/$s.env" ]; then set -a; . ".run/secrets/$s.env"; set +a; fi
       export "TOUCHSTONE_${upper}__HTTP__PORT=$port"
       # Pretty logs would need a TTY; JSON lines are prefixed so the streams stay readable.
-      exec "$bin/touchstone-$s"
+      supervise "$name" "$bin/touchstone-$s"
     ) > >(sed -u "s/^/[$name] /") 2>&1 &
     pids+=($!)
     list+=("127.0.0.1:$port")
@@ -82,7 +90,7 @@ done
 # The gateway: HAProxy, configured by deploy/gateway/haproxy.cfg and the instance lists.
 (
   for s in "${services[@]}"; do export "TOUCHSTONE_GATEWAY_${s^^}_INSTANCES=${instances[$s]}"; done
-  exec "$bin/touchstone" gateway start --state "$state"
+  supervise gateway "$bin/touchstone" gateway start --state "$state"
 ) > >(sed -u "s/^/[gateway] /") 2>&1 &
 pids+=($!)
 for _ in $(seq 60); do

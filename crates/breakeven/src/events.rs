@@ -50,11 +50,7 @@ impl BreakevenHandler {
 
 impl EventHandler for BreakevenHandler {
     fn bindings(&self) -> Vec<String> {
-        vec![
-            <TouchpointRecorded as contracts::EventPayload>::TYPE.into(),
-            <ConversionAttributed as contracts::EventPayload>::TYPE.into(),
-            <DealWon as contracts::EventPayload>::TYPE.into(),
-        ]
+        platform::bus::topology::bindings_of(contracts::catalog::Service::Breakeven)
     }
 
     #[tracing::instrument(skip_all, fields(event_type = %event.ty, event_id = %event.id))]

@@ -47,6 +47,7 @@ pub fn definition_with(tracking: Tracking) -> ServiceDefinition {
         }),
         handler: Some(Arc::new(handler)),
         collectors,
+        tasks: Vec::new(),
     }
 }
 

@@ -57,6 +57,12 @@ enum Command {
         #[command(subcommand)]
         command: EventsCommand,
     },
+    /// The broker topology: declare it, and re-send events kept as unroutable. Uses the
+    /// `TOUCHSTONE_CLI__BUS__*` settings (URL, exchange, queue prefix).
+    Bus {
+        #[command(subcommand)]
+        command: BusCommand,
+    },
     /// Dead-letter queue tools. Uses the named service's bus configuration.
     Dlq {
         #[command(subcommand)]
@@ -82,6 +88,22 @@ enum EventsCommand {
         /// Routing-key pattern, e.g. `touchstone.leads.#`.
         #[arg(long, default_value = "#")]
         pattern: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum BusCommand {
+    /// Declares the exchange and every service's queues, retry queues, dead-letter queue and
+    /// bindings (from the contracts catalog), and the unroutable queue. Idempotent: run it
+    /// before the services, so an event published before its consumer's first start waits.
+    Setup,
+    /// Publishes the events kept in the services' unroutable queues again, under their own
+    /// types; those still routed nowhere stay.
+    ReplayUnroutable {
+        /// The publishing services (default: all).
+        services: Vec<String>,
+        #[arg(long, default_value_t = usize::MAX)]
+        limit: usize,
     },
 }
 
@@ -154,6 +176,37 @@ async fn main() -> anyhow::Result<()> {
                         err.to_string(),
                         d.routing_key.as_str()
                     ),
+                }
+            }
+        }
+        Command::Bus { command } => {
+            let settings = Settings::load("cli", 0)?;
+            match command {
+                BusCommand::Setup => {
+                    let conn = platform::bus::connect(&settings.bus, "touchstone-setup").await?;
+                    let queues = platform::bus::topology::declare_all(&conn, &settings.bus).await?;
+                    let _ = conn.close(200, "done".into()).await;
+                    println!(
+                        "[bus] exchange {} and {} queues declared: {}",
+                        settings.bus.exchange,
+                        queues.len(),
+                        queues.join(", ")
+                    );
+                }
+                BusCommand::ReplayUnroutable { services, limit } => {
+                    let services = if services.is_empty() {
+                        contracts::catalog::Service::ALL
+                            .map(|s| s.as_str().to_string())
+                            .to_vec()
+                    } else {
+                        services
+                    };
+                    for service in services {
+                        let n =
+                            platform::bus::dlq::replay_unroutable(&settings.bus, &service, limit)
+                                .await?;
+                        println!("[bus] {service}: re-sent {n} unroutable event message(s)");
+                    }
                 }
             }
         }

@@ -128,3 +128,12 @@ pub fn catalog() -> &'static [EventInfo] {
 pub fn lookup(ty: &str) -> Option<&'static EventInfo> {
     CATALOG.iter().find(|info| info.ty == ty)
 }
+
+/// The event types `service` consumes: the routing keys its queue is bound with.
+pub fn consumed_by(service: Service) -> Vec<&'static str> {
+    CATALOG
+        .iter()
+        .filter(|info| info.consumers.contains(&service))
+        .map(|info| info.ty)
+        .collect()
+}

@@ -16,14 +16,7 @@ pub struct FunnelHandler;
 
 impl EventHandler for FunnelHandler {
     fn bindings(&self) -> Vec<String> {
-        [
-            LeadCreated::TYPE,
-            LeadUpdated::TYPE,
-            LeadLifecycleChanged::TYPE,
-            LeadQualified::TYPE,
-        ]
-        .map(String::from)
-        .to_vec()
+        platform::bus::topology::bindings_of(contracts::catalog::Service::Funnel)
     }
 
     #[tracing::instrument(skip_all, fields(event_type = %event.ty, event_id = %event.id))]

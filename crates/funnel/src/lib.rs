@@ -30,6 +30,7 @@ pub fn definition() -> ServiceDefinition {
         routes: Arc::new(api::routes),
         handler: Some(Arc::new(events::FunnelHandler)),
         collectors: Vec::new(),
+        tasks: Vec::new(),
     }
 }
 

@@ -40,13 +40,7 @@ impl LeadsHandler {
 
 impl EventHandler for LeadsHandler {
     fn bindings(&self) -> Vec<String> {
-        vec![
-            "touchstone.touchpoints.touchpoint.recorded.v1".into(),
-            "touchstone.funnel.deal.created.v1".into(),
-            "touchstone.funnel.deal.stage_changed.v1".into(),
-            "touchstone.funnel.deal.won.v1".into(),
-            "touchstone.funnel.deal.lost.v1".into(),
-        ]
+        platform::bus::topology::bindings_of(contracts::catalog::Service::Leads)
     }
 
     fn handle(&self, conn: &mut PgConnection, event: &RawEvent) -> Result<(), HandlerError> {

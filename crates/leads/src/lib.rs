@@ -31,6 +31,7 @@ pub fn definition() -> ServiceDefinition {
         routes: Arc::new(api::routes),
         handler: Some(Arc::new(handler)),
         collectors,
+        tasks: Vec::new(),
     }
 }
 

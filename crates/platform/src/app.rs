@@ -9,7 +9,9 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use diesel_migrations::EmbeddedMigrations;
+use futures::future::BoxFuture;
 use tokio::sync::watch;
+use tokio::task::JoinSet;
 
 use crate::bus::BrokerStatus;
 use crate::bus::consumer::{Consumer, EventHandler};
@@ -31,6 +33,30 @@ pub struct ServiceDefinition {
     pub handler: Option<Arc<dyn EventHandler>>,
     /// The service's own metrics, served at `/metrics` beside the platform's.
     pub collectors: Vec<Box<dyn prometheus::core::Collector>>,
+    /// Long-running work of the service's own (e.g. refreshing a trained model), supervised
+    /// like the relay and the consumer.
+    pub tasks: Vec<BackgroundTask>,
+}
+
+/// A service's own long-running task: started with the service's database pool and the
+/// shutdown signal, it must run until that signal turns true. Returning earlier, or
+/// panicking, is a failure the supervisor acts on (see [`Application::run_until`]).
+pub struct BackgroundTask {
+    pub name: &'static str,
+    pub run: Box<dyn FnOnce(Db, watch::Receiver<bool>) -> BoxFuture<'static, ()> + Send>,
+}
+
+impl BackgroundTask {
+    pub fn new<F, Fut>(name: &'static str, run: F) -> Self
+    where
+        F: FnOnce(Db, watch::Receiver<bool>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        BackgroundTask {
+            name,
+            run: Box::new(move |db, stop| Box::pin(run(db, stop))),
+        }
+    }
 }
 
 pub struct Application {
@@ -38,6 +64,8 @@ pub struct Application {
     server: Server,
     relay: Option<Relay>,
     consumer: Option<Consumer>,
+    tasks: Vec<BackgroundTask>,
+    aborts: TaskAborter,
     db: Db,
     metrics: Metrics,
     settings: Settings,
@@ -126,6 +154,8 @@ impl Application {
             server,
             relay,
             consumer,
+            tasks: def.tasks,
+            aborts: TaskAborter::default(),
             db,
             metrics,
             settings,
@@ -159,20 +189,51 @@ impl Application {
     }
 
     /// Runs until `stop` resolves (tests pass their own future).
+    ///
+    /// The relay, the consumer and the service's own tasks are supervised: they run until
+    /// shutdown, so one that ends before it (a panic, or a bug that returns) leaves a
+    /// process that answers HTTP but no longer moves events. Readiness then turns 503 at
+    /// once, and after `runtime.task_grace_ms` (for in-flight requests and the load
+    /// balancer to notice) the server stops and this returns an error: the process exits
+    /// non-zero and its supervisor (`make run`, Kubernetes) starts a fresh one.
     pub async fn run_until(
         self,
         stop: impl std::future::Future<Output = ()>,
     ) -> anyhow::Result<()> {
         let (tx, rx) = watch::channel(false);
-        let mut tasks = Vec::new();
+        let mut tasks = JoinSet::new();
+        let aborts = self.aborts;
         if let Some(relay) = self.relay {
-            tasks.push(tokio::spawn(relay.run(rx.clone())));
+            let name = "outbox relay";
+            aborts.register(name, tasks.spawn(named(name, relay.run(rx.clone()))));
         }
         if let Some(consumer) = self.consumer {
-            tasks.push(tokio::spawn(consumer.run(rx.clone())));
+            let name = "consumer";
+            aborts.register(name, tasks.spawn(named(name, consumer.run(rx.clone()))));
         }
+        for task in self.tasks {
+            let run = (task.run)(self.db.clone(), rx.clone());
+            aborts.register(task.name, tasks.spawn(named(task.name, run)));
+        }
+        let grace = Duration::from_millis(self.settings.runtime.task_grace_ms);
         let handle = self.server.handle();
         let mut server = tokio::spawn(self.server);
+        let names = aborts.names();
+        let watched = async {
+            match tasks.join_next().await {
+                Some(Ok(name)) => format!("the {name} task stopped"),
+                Some(Err(e)) => {
+                    let name = names.get(&e.id()).copied().unwrap_or("background");
+                    let how = if e.is_panic() {
+                        "panicked"
+                    } else {
+                        "was cancelled"
+                    };
+                    format!("the {name} task {how}")
+                }
+                None => std::future::pending().await,
+            }
+        };
         let result = tokio::select! {
             r = &mut server => r.map_err(anyhow::Error::from).and_then(|r| r.map_err(Into::into)),
             () = stop => {
@@ -180,13 +241,59 @@ impl Application {
                 handle.stop(true).await;
                 Ok(())
             }
+            failure = watched => {
+                self.status.set_failed();
+                tracing::error!(%failure, ?grace, "a bus task died; not ready, exiting after the grace period");
+                tokio::time::sleep(grace).await;
+                handle.stop(true).await;
+                Err(anyhow::anyhow!("{failure}; exiting so that a supervisor restarts the service"))
+            }
         };
         let _ = tx.send(true);
-        for t in tasks {
-            let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
-        }
+        let _ = tokio::time::timeout(Duration::from_secs(5), async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await;
         result
     }
+
+    /// Ends the supervised tasks from outside, as a crash would: how tests check the
+    /// supervisor. Take it before [`run_until`](Self::run_until).
+    pub fn task_aborter(&self) -> TaskAborter {
+        self.aborts.clone()
+    }
+}
+
+/// Aborts a supervised task by name (`outbox relay`, `consumer` or a service task's).
+#[derive(Clone, Default)]
+pub struct TaskAborter(Arc<std::sync::Mutex<Vec<(&'static str, tokio::task::AbortHandle)>>>);
+
+impl TaskAborter {
+    fn register(&self, name: &'static str, handle: tokio::task::AbortHandle) {
+        self.0.lock().expect("aborter lock").push((name, handle));
+    }
+
+    fn names(&self) -> std::collections::HashMap<tokio::task::Id, &'static str> {
+        let tasks = self.0.lock().expect("aborter lock");
+        tasks.iter().map(|(name, h)| (h.id(), *name)).collect()
+    }
+
+    /// Whether a running task of that name was found and aborted.
+    pub fn abort(&self, name: &str) -> bool {
+        let tasks = self.0.lock().expect("aborter lock");
+        let found = tasks.iter().filter(|(n, _)| *n == name);
+        let mut any = false;
+        for (_, handle) in found {
+            handle.abort();
+            any = true;
+        }
+        any
+    }
+}
+
+async fn named(name: &'static str, task: impl std::future::Future<Output = ()>) -> &'static str {
+    task.await;
+    name
 }
 
 /// The document a service serves at `/openapi.json`.

@@ -11,6 +11,14 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub bus: BusSettings,
     pub outbox: OutboxSettings,
+    pub runtime: RuntimeSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RuntimeSettings {
+    /// When the relay, the consumer or a service task dies, how long the process stays up
+    /// (not ready, finishing requests) before it exits non-zero.
+    pub task_grace_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -30,6 +38,9 @@ pub struct DatabaseSettings {
     pub name: String,
     pub pool_size: u32,
     pub connect_timeout_ms: u64,
+    /// A call that gets no answer from the database in this long fails (503 to a client,
+    /// a retry to a consumer): what bounds a request when the network drops packets.
+    pub query_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -159,6 +170,7 @@ impl Settings {
             .set_default("database.name", format!("touchstone_{service}"))?
             .set_default("database.pool_size", 16)?
             .set_default("database.connect_timeout_ms", 5000)?
+            .set_default("database.query_timeout_ms", 60_000)?
             .set_default("bus.url", "amqp://guest:guest@127.0.0.1:5672/%2f")?
             .set_default("bus.exchange", "touchstone.events")?
             .set_default("bus.queue_prefix", "touchstone")?
@@ -171,7 +183,8 @@ impl Settings {
             .set_default("outbox.poll_ms", 1000)?
             .set_default("outbox.batch_size", 500)?
             .set_default("outbox.retention_hours", 72)?
-            .set_default("outbox.enabled", true)
+            .set_default("outbox.enabled", true)?
+            .set_default("runtime.task_grace_ms", 5000)
     }
 }
 

@@ -1,6 +1,8 @@
 //! PostgreSQL access: one database per service, created and migrated at start-up, used
 //! through an r2d2 pool on tokio's blocking threads with the caller's tracing span kept.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use diesel::prelude::*;
@@ -25,17 +27,55 @@ pub enum DbError {
     Query(#[from] diesel::result::Error),
     #[error("blocking task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
+    #[error("the database did not answer within {0:?}")]
+    Timeout(Duration),
+}
+
+impl DbError {
+    /// The database is unreachable or overloaded, not the request wrong: a 503 with
+    /// `Retry-After` to a client, a transient failure to a consumer.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            DbError::Pool(_) | DbError::Timeout(_) => true,
+            DbError::Query(e) => connection_lost(e),
+            DbError::Join(_) => false,
+        }
+    }
+}
+
+/// Whether a query failed because its connection broke (the server went away or
+/// restarted), rather than because of the query.
+pub fn connection_lost(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    matches!(
+        e,
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+            | Error::BrokenTransactionManager
+    )
 }
 
 /// The handle services use for every query.
 #[derive(Clone)]
 pub struct Db {
     pool: PgPool,
+    timeout: Duration,
 }
 
 impl Db {
+    /// A handle whose calls give up after a minute (see [`with_timeout`](Self::with_timeout)).
     pub fn new(pool: PgPool) -> Self {
-        Db { pool }
+        Db {
+            pool,
+            timeout: Duration::from_secs(60),
+        }
+    }
+
+    /// Calls that get no answer within `timeout` fail with [`DbError::Timeout`]: when the
+    /// network to the database drops packets, a query never fails by itself. (The blocking
+    /// thread stays with its query until the connection answers or breaks.)
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -51,14 +91,27 @@ impl Db {
     {
         let pool = self.pool.clone();
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
+        // Set when the caller stops waiting: work that only then gets its connection is
+        // not started, so a request answered 503 does not go on to change data.
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let given_up = abandoned.clone();
+        let timeout = self.timeout;
+        let call = tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
             let mut conn = pool.get().map_err(DbError::from)?;
+            if given_up.load(Ordering::Acquire) {
+                return Err(DbError::Timeout(timeout).into());
+            }
             f(&mut conn)
         })
-        .instrument(tracing::Span::current())
-        .await
-        .map_err(DbError::from)?
+        .instrument(tracing::Span::current());
+        match tokio::time::timeout(timeout, call).await {
+            Ok(joined) => joined.map_err(DbError::from)?,
+            Err(_) => {
+                abandoned.store(true, Ordering::Release);
+                Err(DbError::Timeout(timeout).into())
+            }
+        }
     }
 
     /// `SELECT 1` within the pool's timeout: the readiness probe.
@@ -164,7 +217,7 @@ pub fn open_pool(settings: &DatabaseSettings, size: u32) -> anyhow::Result<Db> {
         .connection_customizer(Box::new(SessionSettings))
         .connection_timeout(Duration::from_millis(settings.connect_timeout_ms))
         .build(manager)?;
-    Ok(Db::new(pool))
+    Ok(Db::new(pool).with_timeout(Duration::from_millis(settings.query_timeout_ms)))
 }
 
 /// Settings of every pooled session. JIT is off: PostgreSQL compiled the bulk ingest's

@@ -6,6 +6,8 @@ pub mod bus;
 pub mod charts;
 pub mod config;
 pub mod db;
+#[cfg(feature = "testing")]
+mod fault_proxy;
 pub mod http;
 pub mod metrics;
 pub mod openapi;
@@ -18,7 +20,7 @@ pub mod testing;
 pub mod time;
 pub mod validation;
 
-pub use app::{Application, ServiceDefinition};
+pub use app::{Application, BackgroundTask, ServiceDefinition, TaskAborter};
 pub use config::Settings;
 pub use db::{Db, DbError};
 /// diesel, for the paths of [`keyset!`] in the crates that use it.

@@ -11,6 +11,7 @@ pub struct Metrics {
     pub http_requests_total: IntCounterVec,
     pub http_request_duration_seconds: HistogramVec,
     pub events_published_total: IntCounterVec,
+    pub events_unroutable_total: IntCounterVec,
     pub outbox_backlog: IntGauge,
     pub publish_lag_seconds: HistogramVec,
     pub events_consumed_total: IntCounterVec,
@@ -47,6 +48,14 @@ impl Metrics {
             Opts::new(
                 "events_published_total",
                 "Events confirmed by the broker, by type",
+            ),
+            &["type"],
+        )
+        .unwrap();
+        let events_unroutable_total = IntCounterVec::new(
+            Opts::new(
+                "events_unroutable_total",
+                "Events no queue was bound for, kept in the unroutable queue, by type",
             ),
             &["type"],
         )
@@ -89,6 +98,7 @@ impl Metrics {
             Box::new(http_requests_total.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(http_request_duration_seconds.clone()),
             Box::new(events_published_total.clone()),
+            Box::new(events_unroutable_total.clone()),
             Box::new(outbox_backlog.clone()),
             Box::new(publish_lag_seconds.clone()),
             Box::new(events_consumed_total.clone()),
@@ -102,6 +112,7 @@ impl Metrics {
             http_requests_total,
             http_request_duration_seconds,
             events_published_total,
+            events_unroutable_total,
             outbox_backlog,
             publish_lag_seconds,
             events_consumed_total,

@@ -275,7 +275,7 @@ fn add_problems(op: &mut Operation) {
     add(
         op,
         503,
-        "The service is busy (no database connection came free in time): retry after `Retry-After` seconds",
+        "The service is busy or its database unreachable: retry after `Retry-After` seconds",
     );
 }
 

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use crate::app::{Application, ServiceDefinition};
+pub use crate::fault_proxy::FaultProxy;
+
+use crate::app::{Application, ServiceDefinition, TaskAborter};
 use crate::config::Settings;
 use crate::db::Db;
 
@@ -54,6 +56,8 @@ pub struct RunningService {
     pub settings: Settings,
     pub db: Db,
     pub client: reqwest::Client,
+    /// Ends the relay, the consumer or a service task as a crash would.
+    pub tasks: TaskAborter,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     keep_database: bool,
@@ -67,6 +71,7 @@ impl RunningService {
         let port = app.port();
         let db = app.db().clone();
         let status = app.broker_status();
+        let tasks = app.task_aborter();
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(app.run_until(async {
             let _ = rx.await;
@@ -83,6 +88,7 @@ impl RunningService {
             settings,
             db,
             client: reqwest::Client::new(),
+            tasks,
             stop: Some(tx),
             task: Some(task),
             keep_database: false,
@@ -94,6 +100,19 @@ impl RunningService {
         self.keep_database = true;
         self.shutdown().await;
         self.settings.clone()
+    }
+
+    /// How the service's run ended, if it ended on its own within `within` (the
+    /// supervisor's exit after a task died).
+    pub async fn exited(&mut self, within: Duration) -> Option<anyhow::Result<()>> {
+        let task = self.task.as_mut()?;
+        match tokio::time::timeout(within, task).await {
+            Ok(joined) => {
+                self.task = None;
+                Some(joined.expect("the service task is not aborted"))
+            }
+            Err(_) => None,
+        }
     }
 
     async fn shutdown(&mut self) {

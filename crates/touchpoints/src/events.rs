@@ -48,14 +48,7 @@ fn is<T: contracts::EventPayload>(event: &RawEvent) -> bool {
 
 impl EventHandler for TouchpointsHandler {
     fn bindings(&self) -> Vec<String> {
-        [
-            <LeadCreated as contracts::EventPayload>::TYPE,
-            <LeadMerged as contracts::EventPayload>::TYPE,
-            <DealWon as contracts::EventPayload>::TYPE,
-            <DealLost as contracts::EventPayload>::TYPE,
-        ]
-        .map(String::from)
-        .to_vec()
+        platform::bus::topology::bindings_of(contracts::catalog::Service::Touchpoints)
     }
 
     #[tracing::instrument(skip_all, fields(event_type = %event.ty, event_id = %event.id))]

@@ -42,6 +42,7 @@ pub fn definition_with(config: TouchpointsConfig) -> ServiceDefinition {
         routes: Arc::new(move |cfg| api::routes(cfg, config.clone())),
         handler: Some(Arc::new(handler)),
         collectors,
+        tasks: Vec::new(),
     }
 }
 

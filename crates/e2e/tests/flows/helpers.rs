@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use platform::ServiceDefinition;
 use platform::testing::{RunningService, TestNamespace};
+use platform::{ServiceDefinition, Settings};
 use serde_json::Value;
 
 pub const B2B: &str = "00000000-0000-4000-8000-00000000b2b0";
@@ -20,8 +20,14 @@ impl Suite {
     }
 
     pub async fn start(&self, def: ServiceDefinition) -> RunningService {
-        let settings = self.namespace.settings(def.name);
+        let settings = self.settings(def.name);
         RunningService::start(def, settings).await
+    }
+
+    /// The settings a service of this suite starts with, to change before
+    /// [`RunningService::start`].
+    pub fn settings(&self, service: &str) -> Settings {
+        self.namespace.settings(service)
     }
 
     pub async fn post(&self, svc: &RunningService, path: &str, body: &Value) -> Value {

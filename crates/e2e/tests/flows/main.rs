@@ -6,3 +6,4 @@ mod helpers;
 mod journeys;
 mod leads_funnel;
 mod privilege;
+mod reliability;

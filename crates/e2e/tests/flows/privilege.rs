@@ -474,17 +474,24 @@ async fn a_bus_user_cannot_reach_another_services_queues() {
     let leads = p.settings(&namespace, "leads").bus;
     let funnel = p.settings(&namespace, "funnel").bus;
 
-    // Each declares its topology as its consumer does on start-up.
+    // Each declares its topology as its consumer and relay do on start-up.
     let funnel_conn = bus::connect(&funnel, "funnel").await.expect("funnel user");
-    let ch = funnel_conn.create_channel().await.expect("channel");
-    bus::declare_service_queues(&ch, &funnel, "funnel", &["touchstone.leads.#".into()])
-        .await
-        .expect("funnel declares its queues");
+    bus::topology::declare_service(
+        &funnel_conn,
+        &funnel,
+        "funnel",
+        &["touchstone.leads.#".into()],
+    )
+    .await
+    .expect("funnel declares its queues");
     let conn = bus::connect(&leads, "leads").await.expect("leads user");
-    let ch = conn.create_channel().await.expect("channel");
-    bus::declare_service_queues(&ch, &leads, "leads", &["touchstone.funnel.#".into()])
+    bus::topology::declare_service(&conn, &leads, "leads", &["touchstone.funnel.#".into()])
         .await
         .expect("leads declares its queues");
+    bus::topology::declare_unroutable(&conn, &leads, "leads")
+        .await
+        .expect("leads declares the queue that keeps its unroutable events");
+    let ch = conn.create_channel().await.expect("channel");
     ch.basic_consume(
         leads.queue("leads").as_str().into(),
         "own".into(),

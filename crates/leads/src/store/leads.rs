@@ -224,19 +224,23 @@ pub fn lock(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<LeadRow>> {
         .optional()
 }
 
-/// The leads with these ids or emails, locked in id order, so that concurrent callers
-/// cannot deadlock.
-pub fn lock_matching(
+/// The leads with these ids or emails, in id order; with `lock`, locked `FOR UPDATE` in
+/// that order, so that concurrent callers cannot deadlock.
+pub fn matching(
     conn: &mut PgConnection,
     ids: &[Uuid],
     emails: &[String],
+    lock: bool,
 ) -> QueryResult<Vec<LeadRow>> {
-    leads::table
+    let query = leads::table
         .filter(leads::id.eq_any(ids).or(leads::email.eq_any(emails)))
         .order(leads::id)
-        .select(LeadRow::as_select())
-        .for_update()
-        .load(conn)
+        .select(LeadRow::as_select());
+    if lock {
+        query.for_update().load(conn)
+    } else {
+        query.load(conn)
+    }
 }
 
 /// The live leads of an account.

@@ -147,10 +147,33 @@ fn lock_leads(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let mut found = store::leads::lock_matching(conn, &ids, &emails)?;
-    let survivors: Vec<Uuid> = found.iter().filter_map(|l| l.merged_into).collect();
-    if !survivors.is_empty() {
-        found.extend(store::leads::lock_matching(conn, &survivors, &[])?);
+    // Every lead is locked in one statement, in id order, so that two consumers (two
+    // replicas, or two groups) lock in the same order and never deadlock. The leads that
+    // merged ones live on in are found first without a lock, so that they join that
+    // statement; a merge committed in between is caught afterwards.
+    let mut wanted: BTreeSet<Uuid> = ids.iter().copied().collect();
+    let mut seen = store::leads::matching(conn, &ids, &emails, false)?;
+    for _ in 0..8 {
+        let survivors: Vec<Uuid> = seen
+            .iter()
+            .filter_map(|l| l.merged_into)
+            .filter(|s| wanted.insert(*s))
+            .collect();
+        if survivors.is_empty() {
+            break;
+        }
+        seen = store::leads::matching(conn, &survivors, &[], false)?;
+    }
+    let wanted: Vec<Uuid> = wanted.into_iter().collect();
+    let mut found = store::leads::matching(conn, &wanted, &emails, true)?;
+    let locked: BTreeSet<Uuid> = found.iter().map(|l| l.id).collect();
+    let late: Vec<Uuid> = found
+        .iter()
+        .filter_map(|l| l.merged_into)
+        .filter(|s| !locked.contains(s))
+        .collect();
+    if !late.is_empty() {
+        found.extend(store::leads::matching(conn, &late, &[], true)?);
     }
     Ok(found)
 }

@@ -30,26 +30,59 @@ pub enum HandlerError {
     /// May succeed later (e.g. a lock timeout): retried with growing delay.
     #[error("transient: {0}")]
     Transient(#[from] anyhow::Error),
+    /// The database is unreachable: no message can succeed until it is back, so none is
+    /// retried or dead-lettered. The consumer stops, its unacked messages return to the
+    /// queue, and it starts again (not ready meanwhile) once the database answers.
+    #[error("database unavailable: {0}")]
+    Unavailable(anyhow::Error),
 }
 
 impl From<diesel::result::Error> for HandlerError {
+    /// A row the event would write breaks a check or not-null constraint whatever the
+    /// timing: permanent. Every other database error (a lost connection, a deadlock, a
+    /// serialization failure, a unique violation raced by a replica) may pass on a retry.
     fn from(e: diesel::result::Error) -> Self {
-        HandlerError::Transient(e.into())
+        use diesel::result::{DatabaseErrorKind, Error};
+        if crate::db::connection_lost(&e) {
+            return HandlerError::Unavailable(e.into());
+        }
+        match &e {
+            Error::DatabaseError(
+                DatabaseErrorKind::CheckViolation | DatabaseErrorKind::NotNullViolation,
+                info,
+            ) => HandlerError::Permanent(format!(
+                "the event's data breaks a rule: {}",
+                info.message()
+            )),
+            _ => HandlerError::Transient(e.into()),
+        }
     }
 }
 
 impl From<DbError> for HandlerError {
+    /// A handler that panics has a bug the same input will hit again: permanent, so the
+    /// message waits in the DLQ for a fix and a replay instead of failing three more times.
     fn from(e: DbError) -> Self {
-        HandlerError::Transient(e.into())
+        match e {
+            DbError::Join(join) if join.is_panic() => {
+                HandlerError::Permanent(format!("handler panicked: {join}"))
+            }
+            DbError::Query(e) => e.into(),
+            e if e.is_unavailable() => HandlerError::Unavailable(e.into()),
+            e => HandlerError::Transient(e.into()),
+        }
     }
 }
 
 impl HandlerError {
     /// A service error as the consumer sees it: unexpected (infrastructure) errors are
-    /// transient and retried; every other error breaks a rule and goes to the DLQ at once.
+    /// transient and retried; a 503 (the database unreachable or busy) waits for the
+    /// database; every other error breaks a rule and goes to the DLQ at once.
     pub fn classify<E: crate::http::ServiceError>(e: E) -> HandlerError {
         if e.is_unexpected() {
             HandlerError::Transient(anyhow::Error::new(e))
+        } else if e.problem().status == 503 {
+            HandlerError::Unavailable(anyhow::Error::new(e))
         } else {
             HandlerError::Permanent(e.to_string())
         }
@@ -82,7 +115,8 @@ pub fn decode_batch<T: contracts::EventPayload>(
 /// A service's reaction to the events it consumes. `handle` runs inside the
 /// transaction that also records the event id in the inbox.
 pub trait EventHandler: Send + Sync + 'static {
-    /// Routing-key patterns the service's queue is bound with.
+    /// Routing-key patterns the service's queue is bound with: a service's come from the
+    /// contracts catalog ([`topology::bindings_of`](super::topology::bindings_of)).
     fn bindings(&self) -> Vec<String>;
     fn handle(&self, conn: &mut PgConnection, event: &RawEvent) -> Result<(), HandlerError>;
 
@@ -159,16 +193,18 @@ impl Consumer {
         shutdown: &mut watch::Receiver<bool>,
         backoff: &mut super::Backoff,
     ) -> anyhow::Result<()> {
+        // No point taking messages the database cannot take: wait for it first.
+        self.db.ping().await?;
         let conn =
             super::connect(&self.settings.bus, &format!("{}-consumer", self.service)).await?;
-        let channel = conn.create_channel().await?;
-        super::declare_service_queues(
-            &channel,
+        super::topology::declare_service(
+            &conn,
             &self.settings.bus,
             &self.service,
             &self.handler.bindings(),
         )
         .await?;
+        let channel = conn.create_channel().await?;
         channel
             .basic_qos(self.settings.bus.prefetch, BasicQosOptions::default())
             .await?;
@@ -333,6 +369,7 @@ impl Consumer {
                     .await?;
                 Ok(Outcome::DeadLettered { reason })
             }
+            Err(HandlerError::Unavailable(e)) => Err(e.context("the database is unavailable")),
             Err(HandlerError::Transient(e)) => {
                 let reason = format!("{e:#}");
                 let tries = header_u32(props.headers(), HEADER_RETRY_COUNT).unwrap_or(0);

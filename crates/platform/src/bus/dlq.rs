@@ -1,8 +1,12 @@
-//! Inspecting and replaying a service's dead-letter queue once the cause is fixed.
+//! Inspecting and replaying a service's dead-letter queue once the cause is fixed, and the
+//! events kept as unroutable once their consumer's queue exists.
 
-use lapin::options::{BasicAckOptions, BasicGetOptions, BasicNackOptions, ConfirmSelectOptions};
+use lapin::Confirmation;
+use lapin::options::{
+    BasicAckOptions, BasicGetOptions, BasicNackOptions, BasicPublishOptions, ConfirmSelectOptions,
+};
 
-use super::{HEADER_DEATH_REASON, HEADER_ORIGINAL_ROUTING_KEY, header_str, publish_confirmed};
+use super::{HEADER_DEATH_REASON, HEADER_ORIGINAL_ROUTING_KEY, header_str};
 use crate::config::BusSettings;
 
 /// One dead-lettered message, as shown to a person.
@@ -20,45 +24,94 @@ pub struct DeadLetter {
 /// queue with a fresh retry budget. Each is acked on the DLQ only after the broker
 /// confirmed the copy, so a crash part-way duplicates at worst (the inbox absorbs that).
 pub async fn replay(settings: &BusSettings, service: &str, limit: usize) -> anyhow::Result<usize> {
-    let conn = super::connect(settings, "touchstone-dlq-replay").await?;
+    let target = settings.queue(service);
+    move_messages(settings, &settings.dlq(service), limit, |_| {
+        Some(("", target.clone()))
+    })
+    .await
+}
+
+/// Publishes up to `limit` events `service` published that were kept in its unroutable
+/// queue again to the exchange, under their original routing keys, for when the queue of
+/// their consumer exists at last (`touchstone bus setup`). One still routed nowhere stays.
+pub async fn replay_unroutable(
+    settings: &BusSettings,
+    service: &str,
+    limit: usize,
+) -> anyhow::Result<usize> {
+    let exchange = settings.exchange.clone();
+    let queue = super::topology::unroutable_queue(settings, service);
+    move_messages(settings, &queue, limit, |headers| {
+        header_str(headers, HEADER_ORIGINAL_ROUTING_KEY).map(|key| (exchange.as_str(), key))
+    })
+    .await
+}
+
+/// Moves messages out of `from`, each to the (exchange, routing key) `to` gives it, with
+/// `mandatory` and a confirm; acks the original only once the copy is routed. Messages it
+/// cannot place stay in `from`.
+async fn move_messages<'a>(
+    settings: &BusSettings,
+    from: &str,
+    limit: usize,
+    to: impl Fn(&Option<lapin::types::FieldTable>) -> Option<(&'a str, String)>,
+) -> anyhow::Result<usize> {
+    let conn = super::connect(settings, "touchstone-requeue").await?;
     let channel = conn.create_channel().await?;
     channel
         .confirm_select(ConfirmSelectOptions::default())
         .await?;
-    let dlq = settings.dlq(service);
-    let target = settings.queue(service);
     let mut moved = 0;
+    // Unacked until the channel closes, so basic_get does not hand them out again.
+    let mut left = Vec::new();
     while moved < limit {
         let Some(msg) = channel
-            .basic_get(dlq.as_str().into(), BasicGetOptions::default())
+            .basic_get(from.into(), BasicGetOptions::default())
             .await?
         else {
             break;
         };
         let delivery = msg.delivery;
         let props = &delivery.properties;
-        let mut headers = props.headers().clone().unwrap_or_default();
-        let mut inner = headers.inner().clone();
+        let Some((exchange, routing_key)) = to(props.headers()) else {
+            left.push(delivery);
+            continue;
+        };
+        let mut inner = props.headers().clone().unwrap_or_default().inner().clone();
         inner.remove(super::HEADER_RETRY_COUNT);
         inner.remove(HEADER_DEATH_REASON);
-        headers = lapin::types::FieldTable::from(inner);
-        let out = super::consumer::persistent_copy(props, headers);
-        match publish_confirmed(&channel, "", &target, &delivery.data, out).await {
-            Ok(()) => {
+        let out = super::consumer::persistent_copy(props, lapin::types::FieldTable::from(inner));
+        let confirm = channel
+            .basic_publish(
+                exchange.into(),
+                routing_key.as_str().into(),
+                BasicPublishOptions {
+                    mandatory: true,
+                    ..Default::default()
+                },
+                &delivery.data,
+                out,
+            )
+            .await?
+            .await?;
+        match confirm {
+            Confirmation::Ack(None) => {
                 delivery.ack(BasicAckOptions::default()).await?;
                 moved += 1;
             }
-            Err(e) => {
+            Confirmation::Ack(Some(_)) => left.push(delivery),
+            _ => {
                 delivery
                     .nack(BasicNackOptions {
                         requeue: true,
                         ..Default::default()
                     })
                     .await?;
-                return Err(e);
+                anyhow::bail!("the broker refused a copy of a message from {from}");
             }
         }
     }
+    drop(left);
     let _ = channel.close(200, "done".into()).await;
     let _ = conn.close(200, "done".into()).await;
     Ok(moved)

@@ -5,6 +5,7 @@ pub mod consumer;
 pub mod dlq;
 pub mod outbox;
 pub mod relay;
+pub mod topology;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,6 +35,8 @@ pub struct BrokerStatus {
     consumer: Arc<AtomicBool>,
     consumer_expected: Arc<AtomicBool>,
     relay_expected: Arc<AtomicBool>,
+    /// A supervised task died: the process is on its way out and never ready again.
+    failed: Arc<AtomicBool>,
 }
 
 impl BrokerStatus {
@@ -45,6 +48,10 @@ impl BrokerStatus {
         self.consumer_expected.store(true, Ordering::Relaxed);
         self.consumer.store(up, Ordering::Relaxed);
     }
+    /// A bus or service task died; readiness stays 503 until the process exits.
+    pub fn set_failed(&self) {
+        self.failed.store(true, Ordering::Relaxed);
+    }
     /// Whether the consumer is connected and consuming.
     pub fn consumer_connected(&self) -> bool {
         self.consumer.load(Ordering::Relaxed)
@@ -55,7 +62,7 @@ impl BrokerStatus {
             !self.relay_expected.load(Ordering::Relaxed) || self.relay.load(Ordering::Relaxed);
         let consumer_ok = !self.consumer_expected.load(Ordering::Relaxed)
             || self.consumer.load(Ordering::Relaxed);
-        relay_ok && consumer_ok
+        relay_ok && consumer_ok && !self.failed.load(Ordering::Relaxed)
     }
 }
 
@@ -81,85 +88,6 @@ pub async fn declare_exchange(channel: &Channel, settings: &BusSettings) -> lapi
             FieldTable::default(),
         )
         .await
-}
-
-/// The queues of one consuming service: a quorum queue bound to the exchange by
-/// `bindings`, one retry queue per attempt that dead-letters back into it, and a DLQ.
-pub async fn declare_service_queues(
-    channel: &Channel,
-    settings: &BusSettings,
-    service: &str,
-    bindings: &[String],
-) -> lapin::Result<()> {
-    declare_exchange(channel, settings).await?;
-    let main = settings.queue(service);
-    let mut args = quorum_args(settings);
-    declare_queue(channel, &main, &mut args).await?;
-    for pattern in bindings {
-        channel
-            .queue_bind(
-                main.as_str().into(),
-                settings.exchange.as_str().into(),
-                pattern.as_str().into(),
-                QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await?;
-    }
-    let mut dlq_args = quorum_args(settings);
-    declare_queue(channel, &settings.dlq(service), &mut dlq_args).await?;
-    for attempt in 1..=settings.max_retries {
-        let mut retry_args = FieldTable::default();
-        // Every message in one retry queue has the same TTL, so none waits behind a longer one.
-        retry_args.insert(
-            "x-dead-letter-exchange".into(),
-            AMQPValue::LongString("".into()),
-        );
-        retry_args.insert(
-            "x-dead-letter-routing-key".into(),
-            AMQPValue::LongString(main.as_str().into()),
-        );
-        retry_args.insert(
-            "x-message-ttl".into(),
-            AMQPValue::LongLongInt(settings.retry_delay_ms(attempt) as i64),
-        );
-        if let Some(ms) = settings.ephemeral_ms {
-            retry_args.insert("x-expires".into(), AMQPValue::LongLongInt(ms as i64));
-        }
-        declare_queue(
-            channel,
-            &settings.retry_queue(service, attempt),
-            &mut retry_args,
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-fn quorum_args(settings: &BusSettings) -> FieldTable {
-    let mut args = FieldTable::default();
-    args.insert(
-        "x-queue-type".into(),
-        AMQPValue::LongString("quorum".into()),
-    );
-    if let Some(ms) = settings.ephemeral_ms {
-        args.insert("x-expires".into(), AMQPValue::LongLongInt(ms as i64));
-    }
-    args
-}
-
-async fn declare_queue(channel: &Channel, name: &str, args: &mut FieldTable) -> lapin::Result<()> {
-    channel
-        .queue_declare(
-            name.into(),
-            QueueDeclareOptions {
-                durable: true,
-                ..Default::default()
-            },
-            std::mem::take(args),
-        )
-        .await?;
-    Ok(())
 }
 
 /// Properties of a persistent message whose AMQP `message_id` is the event id.

@@ -7,12 +7,15 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use futures::StreamExt;
+use lapin::Confirmation;
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::FieldTable;
 use secrecy::ExposeSecret;
 use tokio::sync::{Notify, watch};
 
-use super::{BrokerStatus, HEADER_TRACEPARENT, long_string, message_properties};
+use super::{
+    BrokerStatus, HEADER_ORIGINAL_ROUTING_KEY, HEADER_TRACEPARENT, long_string, message_properties,
+};
 use crate::config::Settings;
 use crate::db::{Db, DbError};
 use crate::metrics::Metrics;
@@ -134,14 +137,15 @@ impl Relay {
         listener.abort();
     }
 
-    /// A confirm-mode channel on a fresh connection, with the exchange declared.
-    pub async fn open_channel(&self) -> lapin::Result<lapin::Channel> {
+    /// A confirm-mode channel on a fresh connection, with the exchange and the service's
+    /// unroutable queue declared.
+    pub async fn open_channel(&self) -> anyhow::Result<lapin::Channel> {
         let conn = super::connect(&self.settings.bus, &format!("{}-relay", self.name)).await?;
+        super::topology::declare_unroutable(&conn, &self.settings.bus, &self.name).await?;
         let channel = conn.create_channel().await?;
         channel
             .confirm_select(ConfirmSelectOptions::default())
             .await?;
-        super::declare_exchange(&channel, &self.settings.bus).await?;
         Ok(channel)
     }
 
@@ -152,6 +156,7 @@ impl Relay {
         let handle = tokio::runtime::Handle::current();
         let channel = channel.clone();
         let exchange = self.settings.bus.exchange.clone();
+        let unroutable = super::topology::unroutable_queue(&self.settings.bus, &self.name);
         let limit = self.settings.outbox.batch_size;
         let metrics = self.metrics.clone();
         self.db
@@ -177,14 +182,24 @@ impl Relay {
                     if rows.is_empty() {
                         return Ok(DrainOutcome::default());
                     }
-                    let results = handle.block_on(publish_all(&channel, &exchange, &rows));
+                    let results = handle.block_on(publish_all(&channel, &exchange, &unroutable, &rows));
                     let confirmed_at = Utc::now();
                     let mut acked = Vec::with_capacity(rows.len());
                     let mut failure = None;
                     for (row, result) in rows.iter().zip(&results) {
                         match result {
-                            Ok(()) => {
+                            Ok(published) => {
                                 acked.push(row.id);
+                                if let Published::Kept = published {
+                                    tracing::warn!(
+                                        event_type = %row.routing_key,
+                                        "no queue is bound for this event type; kept in the unroutable queue"
+                                    );
+                                    metrics
+                                        .events_unroutable_total
+                                        .with_label_values(&[row.routing_key.as_str()])
+                                        .inc_by(row.event_count as u64);
+                                }
                                 metrics
                                     .events_published_total
                                     .with_label_values(&[row.routing_key.as_str()])
@@ -260,25 +275,37 @@ impl Relay {
     }
 }
 
+/// What became of one published row.
+enum Published {
+    /// A queue took it.
+    Routed,
+    /// No queue was bound for its type; a copy waits in the unroutable queue.
+    Kept,
+}
+
+/// Publishes every row with `mandatory`, so the broker returns one no queue is bound for
+/// rather than dropping it; a returned row is copied into the unroutable queue (with its
+/// routing key in a header, for `touchstone bus replay-unroutable`), and counts as published
+/// once that copy is confirmed.
 async fn publish_all(
     channel: &lapin::Channel,
     exchange: &str,
+    unroutable: &str,
     rows: &[PendingRow],
-) -> Vec<anyhow::Result<()>> {
+) -> Vec<anyhow::Result<Published>> {
     // Publish everything first and only then wait, so confirms arrive pipelined.
     let mut pending = Vec::with_capacity(rows.len());
     for row in rows {
-        let mut headers = FieldTable::default();
-        if let Some(tp) = &row.traceparent {
-            headers.insert(HEADER_TRACEPARENT.into(), long_string(tp));
-        }
-        let props = message_properties(&row.message_id.to_string(), &row.content_type, headers);
+        let props = row_properties(row, None);
         pending.push(
             channel
                 .basic_publish(
                     exchange.into(),
                     row.routing_key.as_str().into(),
-                    BasicPublishOptions::default(),
+                    BasicPublishOptions {
+                        mandatory: true,
+                        ..Default::default()
+                    },
                     &row.body,
                     props,
                 )
@@ -286,10 +313,16 @@ async fn publish_all(
         );
     }
     let mut results = Vec::with_capacity(rows.len());
-    for p in pending {
+    for (row, p) in rows.iter().zip(pending) {
         results.push(match p {
             Ok(confirm) => match confirm.await {
-                Ok(c) if c.is_ack() => Ok(()),
+                Ok(Confirmation::Ack(None)) => Ok(Published::Routed),
+                Ok(Confirmation::Ack(Some(_))) => {
+                    let props = row_properties(row, Some(&row.routing_key));
+                    super::publish_confirmed(channel, "", unroutable, &row.body, props)
+                        .await
+                        .map(|()| Published::Kept)
+                }
                 Ok(_) => Err(anyhow::anyhow!("broker nacked the message")),
                 Err(e) => Err(e.into()),
             },
@@ -297,6 +330,17 @@ async fn publish_all(
         });
     }
     results
+}
+
+fn row_properties(row: &PendingRow, original_routing_key: Option<&str>) -> lapin::BasicProperties {
+    let mut headers = FieldTable::default();
+    if let Some(tp) = &row.traceparent {
+        headers.insert(HEADER_TRACEPARENT.into(), long_string(tp));
+    }
+    if let Some(key) = original_routing_key {
+        headers.insert(HEADER_ORIGINAL_ROUTING_KEY.into(), long_string(key));
+    }
+    message_properties(&row.message_id.to_string(), &row.content_type, headers)
 }
 
 /// Keeps a LISTEN connection open and turns each NOTIFY into a wake-up of the relay.

@@ -54,21 +54,21 @@ macro_rules! service_error {
 
         impl From<::diesel::result::Error> for $ty {
             fn from(e: ::diesel::result::Error) -> Self {
-                $ty::$unexpected(e.into())
+                $crate::DbError::Query(e).into()
             }
         }
 
         impl From<$crate::DbError> for $ty {
             fn from(e: $crate::DbError) -> Self {
-                match e {
-                    // Every connection busy: the service is overloaded, not wrong.
-                    $crate::DbError::Pool(e) => {
-                        ::tracing::warn!(error = %e, "no database connection came free in time");
-                        $ty::$invalid($crate::Problem::unavailable(
-                            "the service is busy: retry after Retry-After seconds",
-                        ))
-                    }
-                    e => $ty::$unexpected(e.into()),
+                // Every connection busy, or the database unreachable: the service cannot
+                // answer now, the request is not wrong.
+                if e.is_unavailable() {
+                    ::tracing::warn!(error = %e, "the database is unavailable");
+                    $ty::$invalid($crate::Problem::unavailable(
+                        "the database is unavailable or busy: retry after Retry-After seconds",
+                    ))
+                } else {
+                    $ty::$unexpected(e.into())
                 }
             }
         }

@@ -25,13 +25,15 @@ use platform::{Db, DbError, Settings};
 use tokio::sync::watch;
 use uuid::Uuid;
 
+mod topology;
+
 const FIXTURE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("tests/bus/migrations");
 const SERVICE: &str = "fixture";
 const LEAD_CREATED: &str = "touchstone.leads.lead.created.v1";
 
 /// Applies `lead.created` by inserting a row into `effects`, then decides by the lead's
 /// first name whether to keep it: `fail` is a transient error (until `fixed`), `reject`
-/// a permanent one, `panic` panics, `slow` takes half a second. The insert happens first so that the tests also see
+/// a permanent one, `check` breaks a check constraint of `effects`, `panic` panics, `slow` takes half a second. The insert happens first so that the tests also see
 /// the rollback.
 struct TestHandler {
     fixed: Arc<AtomicBool>,
@@ -348,20 +350,34 @@ async fn a_permanent_failure_and_a_panicking_handler_both_reach_the_dlq() {
     let fx = Fixture::start().await;
     let rejected = lead_created("reject");
     let panicking = lead_created("panic");
+    let breaking = lead_created("check");
     fx.publish(&rejected).await;
     fx.publish(&panicking).await;
+    fx.publish(&breaking).await;
     let after = lead_created("Edsger");
     fx.publish(&after).await;
     fx.wait_effect(after.id).await;
 
-    let dead = fx.wait_dead_letters(2).await;
+    let dead = fx.wait_dead_letters(3).await;
     let by_id: HashMap<String, String> = dead
         .iter()
         .map(|d| (d.message_id.clone().unwrap(), d.reason.clone().unwrap()))
         .collect();
-    // A permanent error skips the retries.
+    // A permanent error skips the retries; so does a panic, a bug the same input hits again.
     assert_eq!(by_id[&rejected.id.to_string()], "lead is not acceptable");
-    assert!(by_id[&panicking.id.to_string()].starts_with("failed after 3 retries"));
+    let panicked = &by_id[&panicking.id.to_string()];
+    assert!(panicked.starts_with("handler panicked"), "{panicked}");
+    let retries: HashMap<String, Option<u32>> = dead
+        .iter()
+        .map(|d| (d.message_id.clone().unwrap(), d.retries))
+        .collect();
+    assert_eq!(retries[&panicking.id.to_string()], Some(0));
+    assert_eq!(retries[&rejected.id.to_string()], Some(0));
+    // Data that breaks a constraint breaks it on every try: no retries either.
+    let broke = &by_id[&breaking.id.to_string()];
+    assert!(broke.contains("breaks a rule"), "{broke}");
+    assert_eq!(retries[&breaking.id.to_string()], Some(0));
+    assert_eq!(fx.effects_of(breaking.id).await, 0);
     assert_eq!(fx.effects_of(rejected.id).await, 0);
     assert_eq!(fx.effects_of(panicking.id).await, 0);
 }
