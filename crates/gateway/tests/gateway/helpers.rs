@@ -67,6 +67,13 @@ impl ServiceProcess {
     }
 
     pub async fn start_on(service: &str, ns: &str, port: u16) -> ServiceProcess {
+        let mut s = Self::prepare(service, ns, port);
+        s.restart().await;
+        s
+    }
+
+    /// The instance, configured but not started.
+    pub fn prepare(service: &str, ns: &str, port: u16) -> ServiceProcess {
         let upper = service.to_uppercase();
         let p = |k: &str| format!("TOUCHSTONE_{upper}__{k}");
         let env = vec![
@@ -80,14 +87,12 @@ impl ServiceProcess {
             (p("OUTBOX__POLL_MS"), "200".into()),
             ("RUST_LOG".into(), "warn".into()),
         ];
-        let mut s = ServiceProcess {
+        ServiceProcess {
             service: service.to_string(),
             port,
             env,
             child: None,
-        };
-        s.restart().await;
-        s
+        }
     }
 
     pub fn address(&self) -> String {
@@ -112,6 +117,47 @@ impl ServiceProcess {
             .spawn()
             .expect("service starts");
         self.child = Some(child);
+        self.wait_ready().await;
+    }
+
+    /// Starts the service under `make run`'s supervisor (deploy/scripts/supervise.sh),
+    /// with the supervisor's output piped, and waits until ready. The child is the
+    /// supervising shell.
+    pub async fn start_supervised(&mut self) -> std::process::ChildStdout {
+        let binary = bin(&format!("touchstone-{}", self.service));
+        let mut child = Command::new("bash")
+            .current_dir(repo())
+            .arg("-c")
+            .arg(r#". deploy/scripts/supervise.sh; supervise "$0" "$1""#)
+            .arg(&self.service)
+            .arg(binary)
+            .envs(self.env.iter().cloned())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(quiet())
+            .spawn()
+            .expect("the supervisor starts");
+        let out = child.stdout.take().expect("piped");
+        self.child = Some(child);
+        self.wait_ready().await;
+        out
+    }
+
+    /// The process id of the child (the service, or its supervisor).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// Sends SIGTERM to the child and waits for it to end; its exit code.
+    pub fn terminate(&mut self) -> Option<i32> {
+        let mut child = self.child.take()?;
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        child.wait().ok()?.code()
+    }
+
+    async fn wait_ready(&self) {
         let url = format!("http://{}/health/ready", self.address());
         wait_for(Duration::from_secs(60), || answers_ok(&url))
             .await

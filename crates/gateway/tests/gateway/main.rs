@@ -8,3 +8,4 @@ mod contract;
 mod conventions;
 mod helpers;
 mod routing;
+mod supervision;
