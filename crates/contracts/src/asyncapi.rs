@@ -139,13 +139,14 @@ fn send_operation(info: &EventInfo, messages: &[Value]) -> Value {
         "channel": {"$ref": format!("#/channels/{}", info.ty)},
         "summary": format!("{} publishes {}.", info.service, info.ty),
         "description": format!(
-            "Published by the {} service {mode}, as persistent messages with publisher confirms, to the exchange {EXCHANGE} with routing key {}.",
-            info.service, info.ty,
+            "Published by the {} service {mode}, as persistent mandatory messages with publisher confirms, to the exchange {EXCHANGE} with routing key {}. A message no queue is bound for is kept in touchstone.{}.unroutable and counted, never dropped.",
+            info.service, info.ty, info.service,
         ),
         "messages": messages,
         "bindings": {
             "amqp": {
                 "deliveryMode": 2,
+                "mandatory": true,
                 "bindingVersion": AMQP_BINDING_VERSION,
             },
         },
@@ -158,7 +159,7 @@ fn receive_operation(info: &EventInfo, consumer: Service, messages: &[Value]) ->
         "channel": {"$ref": format!("#/channels/{}", info.ty)},
         "summary": format!("{consumer} consumes {}.", info.ty),
         "description": format!(
-            "The {consumer} service's durable quorum queue touchstone.{consumer} is bound to {EXCHANGE} with routing key {}. It handles each message in one transaction together with its inbox row (dedup by event id), acks after commit, and dead-letters to touchstone.{consumer}.dlq after bounded retries.",
+            "The {consumer} service's durable quorum queue touchstone.{consumer} is bound to {EXCHANGE} with routing key {} (declared up front by `touchstone bus setup`, so events published before the service first starts wait for it). It handles each message in one transaction together with its inbox row (dedup by event id), acks after commit, sends a message it can never apply to touchstone.{consumer}.dlq at once, and retries transient failures through quorum retry queues before dead-lettering them.",
             info.ty,
         ),
         "messages": messages,
