@@ -25,6 +25,12 @@ pub enum BreakevenError {
     /// client whose create timed out can find what it made.
     #[error("a {what} with id {id:?} exists")]
     Exists { what: &'static str, id: String },
+    /// Stored data that breaks the service's own rules (e.g. a campaign currency that does
+    /// not parse). A 500 to an API client, yet not unexpected: a consumer would read the
+    /// same data on every retry, so it dead-letters the event with this reason, to replay
+    /// once the data is corrected.
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -78,6 +84,10 @@ impl ServiceError for BreakevenError {
             BreakevenError::NotFound(what) => Problem::not_found(format!("{what} does not exist")),
             BreakevenError::Exists { id, .. } => {
                 Problem::conflict(self.to_string()).with("existing_id", id)
+            }
+            BreakevenError::Corrupt(what) => {
+                tracing::error!(error = %what, "invalid stored data");
+                Problem::internal()
             }
             BreakevenError::Unexpected(e) => {
                 tracing::error!(error = ?e, "unexpected error");

@@ -5,6 +5,7 @@
 //! out of range fails at start with a message naming its key.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use attribution::{MarkovOrder, Model};
 use contracts::touchpoints::TOUCH_TYPES;
@@ -61,6 +62,35 @@ pub struct AttributionSettings {
     pub markov_order: u32,
     pub training_days: u32,
     pub min_conversions: u32,
+    /// Seconds between trainings of a data-driven model (at least 1).
+    pub model_refresh_secs: u64,
+    /// Won deals attributed after which a data-driven model is trained again sooner
+    /// (at least 1).
+    pub model_refresh_conversions: u64,
+}
+
+/// When a data-driven model (markov, shapley) that attributes won deals is trained again.
+///
+/// It is trained once, kept in memory and applied to each won deal, so a deal is attributed
+/// with a model at most `every` old that lacks at most the last `after_conversions`
+/// attributed deals (a training sees every deal attributed before it began). A backdated
+/// deal (a history import) is attributed with this current model, trained on the window
+/// ending now, not with one trained on the window before its own `won_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelRefresh {
+    /// `attribution.model_refresh_secs` (default 300).
+    pub every: Duration,
+    /// `attribution.model_refresh_conversions` (default 200).
+    pub after_conversions: u64,
+}
+
+impl Default for ModelRefresh {
+    fn default() -> Self {
+        ModelRefresh {
+            every: Duration::from_secs(300),
+            after_conversions: 200,
+        }
+    }
 }
 
 /// The settings as the service runs with them.
@@ -76,6 +106,9 @@ pub struct TouchpointsConfig {
     /// name, default `markov`), `attribution.markov_order` (1 to 4, default 1),
     /// `attribution.training_days` (default 90) and `attribution.min_conversions` (default 30).
     pub attribution: AttributionRule,
+    /// When a data-driven `attribution` model is trained again, and so how stale it may be
+    /// (see [`ModelRefresh`]).
+    pub model_refresh: ModelRefresh,
 }
 
 impl Default for JourneySettings {
@@ -103,11 +136,14 @@ impl Default for IngestSettings {
 impl Default for AttributionSettings {
     fn default() -> Self {
         let rule = AttributionRule::default();
+        let refresh = ModelRefresh::default();
         AttributionSettings {
             model: rule.model.name().to_string(),
             markov_order: 1,
             training_days: rule.training_days,
             min_conversions: rule.min_conversions,
+            model_refresh_secs: refresh.every.as_secs(),
+            model_refresh_conversions: refresh.after_conversions,
         }
     }
 }
@@ -160,6 +196,16 @@ impl TouchpointsConfig {
             attribution.training_days as usize,
             1,
         )?;
+        at_least(
+            "attribution.model_refresh_secs",
+            usize::try_from(attribution.model_refresh_secs).unwrap_or(usize::MAX),
+            1,
+        )?;
+        at_least(
+            "attribution.model_refresh_conversions",
+            usize::try_from(attribution.model_refresh_conversions).unwrap_or(usize::MAX),
+            1,
+        )?;
         let model = Model::parse(attribution.model.trim())
             .map_err(|e| anyhow::anyhow!("{}: {e}", name("attribution.model")))?;
         let order = MarkovOrder::new(i64::from(attribution.markov_order))
@@ -175,6 +221,10 @@ impl TouchpointsConfig {
                 },
                 training_days: attribution.training_days,
                 min_conversions: attribution.min_conversions,
+            },
+            model_refresh: ModelRefresh {
+                every: Duration::from_secs(attribution.model_refresh_secs),
+                after_conversions: attribution.model_refresh_conversions,
             },
         })
     }
@@ -233,6 +283,8 @@ mod tests {
             HashSet::from(["form_submit".into()])
         );
         assert_eq!(c.attribution, AttributionRule::default());
+        assert_eq!(c.model_refresh.every, Duration::from_secs(300));
+        assert_eq!(c.model_refresh.after_conversions, 200);
         let c = with(
             JourneySettings {
                 lookback_days: 30,
@@ -241,10 +293,19 @@ mod tests {
             AttributionSettings {
                 markov_order: 2,
                 min_conversions: 0,
+                model_refresh_secs: 5,
+                model_refresh_conversions: 1,
                 ..AttributionSettings::default()
             },
         )
         .unwrap();
+        assert_eq!(
+            c.model_refresh,
+            ModelRefresh {
+                every: Duration::from_secs(5),
+                after_conversions: 1
+            }
+        );
         assert_eq!(c.lookback_days, 30);
         assert_eq!(c.micro_conversion_types.len(), 2);
         assert_eq!(
@@ -293,6 +354,21 @@ mod tests {
         };
         let e = err(JourneySettings::default(), order);
         assert!(e.contains("attribution.markov_order"), "{e}");
+        let never = AttributionSettings {
+            model_refresh_secs: 0,
+            ..AttributionSettings::default()
+        };
+        let e = err(JourneySettings::default(), never);
+        assert!(
+            e.contains("TOUCHSTONE_TOUCHPOINTS__ATTRIBUTION__MODEL_REFRESH_SECS"),
+            "{e}"
+        );
+        let never = AttributionSettings {
+            model_refresh_conversions: 0,
+            ..AttributionSettings::default()
+        };
+        let e = err(JourneySettings::default(), never);
+        assert!(e.contains("attribution.model_refresh_conversions"), "{e}");
     }
 
     #[test]
@@ -309,7 +385,9 @@ mod tests {
         set("JOURNEY__MICRO_CONVERSIONS", "download, call");
         set("INGEST__CHUNK_LINES", "7");
         set("ATTRIBUTION__MODEL", "linear");
+        set("ATTRIBUTION__MODEL_REFRESH_SECS", "60");
         let c = TouchpointsConfig::load_for(SVC).unwrap();
+        assert_eq!(c.model_refresh.every, Duration::from_secs(60));
         assert_eq!(c.lookback_days, 30);
         assert_eq!(c.micro_conversion_types.len(), 2);
         assert_eq!(c.ingest.chunk_lines, 7);

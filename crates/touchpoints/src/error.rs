@@ -7,6 +7,7 @@ use platform::http::ServiceError;
 use platform::http::idempotency::IdempotencyError;
 use platform::http::versioning;
 use platform::validation::FieldError;
+use uuid::Uuid;
 
 use crate::domain::precondition::PreconditionError;
 
@@ -23,6 +24,14 @@ pub enum TouchpointsError {
     /// paths it could not read.
     #[error(transparent)]
     Attribution(attribution::Error),
+    /// The engine refused a won deal's journey. Not unexpected: the same journey and model
+    /// fail the same way on every try, so the consumer sends the `deal.won` to the
+    /// dead-letter queue at once, with this reason, instead of retrying it.
+    #[error("attributing deal {deal_id}: {source}")]
+    DealAttribution {
+        deal_id: Uuid,
+        source: attribution::Error,
+    },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -36,6 +45,11 @@ impl ServiceError for TouchpointsError {
             }
             TouchpointsError::Precondition(e) => precondition_problem(e),
             TouchpointsError::Attribution(e) => engine_problem(e),
+            // Only the consumer attributes won deals; were a request to, it is our failure.
+            TouchpointsError::DealAttribution { .. } => {
+                tracing::error!(error = %self, "attribution of a won deal failed");
+                Problem::internal()
+            }
             TouchpointsError::Unexpected(e) => {
                 tracing::error!(error = ?e, "unexpected error");
                 Problem::internal()

@@ -12,10 +12,13 @@ use diesel::prelude::*;
 use platform::bus::consumer::{EventHandler, HandlerError, decode};
 
 use crate::config::TouchpointsConfig;
+use crate::usecases::deal_model::DealModel;
 use crate::usecases::{deals, identity};
 
 pub struct TouchpointsHandler {
     config: Arc<TouchpointsConfig>,
+    /// The model won deals are attributed with, refreshed by [`tasks`](Self::tasks).
+    model: Arc<DealModel>,
     stitched: prometheus::IntCounter,
 }
 
@@ -28,6 +31,7 @@ impl Default for TouchpointsHandler {
 impl TouchpointsHandler {
     pub fn new(config: Arc<TouchpointsConfig>) -> Self {
         TouchpointsHandler {
+            model: Arc::new(DealModel::new(&config)),
             config,
             stitched: prometheus::IntCounter::new(
                 "touchpoints_stitched_total",
@@ -38,7 +42,16 @@ impl TouchpointsHandler {
     }
 
     pub fn collectors(&self) -> Vec<Box<dyn prometheus::core::Collector>> {
-        vec![Box::new(self.stitched.clone())]
+        let mut collectors: Vec<Box<dyn prometheus::core::Collector>> =
+            vec![Box::new(self.stitched.clone())];
+        collectors.extend(self.model.collectors());
+        collectors
+    }
+
+    /// The service's background tasks: the refresh of the won-deal model (when it is
+    /// data-driven).
+    pub fn tasks(&self) -> Vec<platform::BackgroundTask> {
+        self.model.refresh_task().into_iter().collect()
     }
 }
 
@@ -63,8 +76,14 @@ impl EventHandler for TouchpointsHandler {
                 .traceparent
                 .as_deref()
                 .and_then(platform::TraceContext::continue_from);
-            deals::won(conn, &decode(event)?, &self.config, trace.as_ref())
-                .map_err(HandlerError::classify)?;
+            deals::won(
+                conn,
+                &decode(event)?,
+                &self.config,
+                &self.model,
+                trace.as_ref(),
+            )
+            .map_err(HandlerError::classify)?;
         } else if is::<DealLost>(event) {
             deals::lost(conn, &decode::<DealLost>(event)?)?;
         } else {

@@ -35,6 +35,7 @@ pub fn definition_with(config: TouchpointsConfig) -> ServiceDefinition {
     let config = Arc::new(config);
     let handler = events::TouchpointsHandler::new(config.clone());
     let collectors = handler.collectors();
+    let tasks = handler.tasks();
     ServiceDefinition {
         name: SERVICE,
         migrations: MIGRATIONS,
@@ -42,7 +43,7 @@ pub fn definition_with(config: TouchpointsConfig) -> ServiceDefinition {
         routes: Arc::new(move |cfg| api::routes(cfg, config.clone())),
         handler: Some(Arc::new(handler)),
         collectors,
-        tasks: Vec::new(),
+        tasks,
     }
 }
 

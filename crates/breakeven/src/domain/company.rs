@@ -6,6 +6,7 @@ use contracts::funnel::ProductLine;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use super::cvp::{Calc, add, div, mul, sub};
 use super::records::{Period, PricedProduct};
 
 /// The month a time falls in, `YYYY-MM` (company periods are calendar months, UTC).
@@ -22,28 +23,35 @@ pub fn month_bounds(month: &str) -> Option<(NaiveDate, NaiveDate)> {
 
 /// Contribution of a deal's product lines: each line's revenue (its amount, or units ×
 /// list price) minus units × variable cost. `None` when the deal has no lines, or a line
-/// names a product not in `known` or priced in another currency than `currency`.
+/// names a product not in `known` or priced in another currency than `currency`. Figures
+/// past `Decimal`'s range are an overflow.
 pub fn deal_contribution(
     lines: &[ProductLine],
     currency: &str,
     known: &[PricedProduct],
-) -> Option<Decimal> {
+) -> Calc<Option<Decimal>> {
     if lines.is_empty() {
-        return None;
+        return Ok(None);
     }
     let mut total = Decimal::ZERO;
     for line in lines {
-        let product = Uuid::parse_str(&line.product_id)
+        let Some(product) = Uuid::parse_str(&line.product_id)
             .ok()
-            .and_then(|id| known.iter().find(|k| k.id == id))?;
+            .and_then(|id| known.iter().find(|k| k.id == id))
+        else {
+            return Ok(None);
+        };
         if product.currency != currency {
-            return None;
+            return Ok(None);
         }
         let units = Decimal::from(line.units);
-        let revenue = line.amount.unwrap_or(units * product.price);
-        total += revenue - units * product.variable_cost;
+        let revenue = match line.amount {
+            Some(amount) => amount,
+            None => mul(units, product.price)?,
+        };
+        total = add(total, sub(revenue, mul(units, product.variable_cost)?)?)?;
     }
-    Some(total)
+    Ok(Some(total))
 }
 
 /// A month's figures in one currency.
@@ -60,27 +68,32 @@ impl MonthFigures {
     /// deals' revenue (`unknown_revenue`) counts at the average CM ratio of the products
     /// priced in the currency (`prices` as price and variable cost, price > 0), or not at
     /// all with no products. Fixed costs (`amount`, `period`) are spread over months.
+    /// Figures past `Decimal`'s range are an overflow.
     pub fn new(
         revenue: Decimal,
         known: Decimal,
         unknown_revenue: Decimal,
         prices: &[(Decimal, Decimal)],
         fixed_costs: &[(Decimal, String)],
-    ) -> MonthFigures {
+    ) -> Calc<MonthFigures> {
         let ratio = if prices.is_empty() {
             Decimal::ZERO
         } else {
-            prices.iter().map(|(p, v)| (p - v) / p).sum::<Decimal>() / Decimal::from(prices.len())
+            let mut sum = Decimal::ZERO;
+            for (p, v) in prices {
+                sum = add(sum, div(sub(*p, *v)?, *p)?)?;
+            }
+            div(sum, Decimal::from(prices.len()))?
         };
-        let fixed = fixed_costs
-            .iter()
-            .map(|(a, p)| Period::parse(p).map_or(*a, |p| p.monthly(*a)))
-            .sum();
-        MonthFigures {
-            revenue,
-            contribution: known + unknown_revenue * ratio,
-            fixed_costs: fixed,
+        let mut fixed = Decimal::ZERO;
+        for (a, p) in fixed_costs {
+            fixed = add(fixed, Period::parse(p).map_or(*a, |p| p.monthly(*a)))?;
         }
+        Ok(MonthFigures {
+            revenue,
+            contribution: add(known, mul(unknown_revenue, ratio)?)?,
+            fixed_costs: fixed,
+        })
     }
 
     /// Whether the contribution covers the fixed costs (and there are fixed costs at all).
@@ -124,15 +137,25 @@ mod tests {
             amount,
         };
         let lines = [line(10, None), line(5, Some(d("450")))];
-        assert_eq!(deal_contribution(&lines, "USD", &known), Some(d("550")));
-        assert_eq!(deal_contribution(&lines, "EUR", &known), None);
-        assert_eq!(deal_contribution(&[], "USD", &known), None);
+        assert_eq!(deal_contribution(&lines, "USD", &known), Ok(Some(d("550"))));
+        assert_eq!(deal_contribution(&lines, "EUR", &known), Ok(None));
+        assert_eq!(deal_contribution(&[], "USD", &known), Ok(None));
         let unknown = ProductLine {
             product_id: "nope".into(),
             units: 1,
             amount: None,
         };
-        assert_eq!(deal_contribution(&[unknown], "USD", &known), None);
+        assert_eq!(deal_contribution(&[unknown], "USD", &known), Ok(None));
+        // A deal's lines past the decimal range: an overflow, not a panic.
+        let huge = ProductLine {
+            product_id: id.to_string(),
+            units: u64::MAX,
+            amount: Some(Decimal::MAX),
+        };
+        assert_eq!(
+            deal_contribution(&[huge.clone(), huge], "USD", &known),
+            Err(super::super::cvp::CalcError::Overflow)
+        );
     }
 
     /// Rent 1,500 a quarter = 500 a month; known contribution 400 plus 500 of other
@@ -145,10 +168,11 @@ mod tests {
             d("500"),
             &[(d("100"), d("60")), (d("10"), d("8"))],
             &[(d("1500"), "quarter".into())],
-        );
+        )
+        .unwrap();
         assert_eq!((m.contribution, m.fixed_costs), (d("550"), d("500")));
         assert!(m.breaks_even());
-        let none = MonthFigures::new(d("1"), d("1"), d("0"), &[], &[]);
+        let none = MonthFigures::new(d("1"), d("1"), d("0"), &[], &[]).unwrap();
         assert!(!none.breaks_even(), "no fixed costs, nothing to break even");
     }
 }

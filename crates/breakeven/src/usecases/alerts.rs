@@ -31,7 +31,10 @@ pub fn evaluate_campaign(
         return Ok(());
     };
     let (next, fired) = campaign::alerts(status.alerts, progress);
-    let currency = Currency::parse(&c.currency).map_err(|e| anyhow::anyhow!(e))?;
+    // Written only once parsed: a stored currency that no longer parses is bad data, which
+    // a retry would read again.
+    let currency = Currency::parse(&c.currency)
+        .map_err(|e| BreakevenError::Corrupt(format!("campaign {campaign_id}: {e}")))?;
     for alert in &fired {
         match alert {
             Alert::BreakevenReached => {

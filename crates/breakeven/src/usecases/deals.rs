@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 
 use contracts::funnel::DealWon;
 use contracts::touchpoints::ConversionAttributed;
-use diesel::{PgConnection, QueryResult};
+use diesel::PgConnection;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::{alerts, months};
 use crate::Tracking;
 use crate::domain::company::{deal_contribution, month_of};
+use crate::domain::cvp::add;
 use crate::error::BreakevenError;
 use crate::store::{attributions, deals, products};
 
@@ -34,7 +35,10 @@ pub fn record_deal(
 }
 
 /// The contribution of a deal's product lines, priced from the catalogue.
-fn line_contribution(conn: &mut PgConnection, d: &DealWon) -> QueryResult<Option<Decimal>> {
+fn line_contribution(
+    conn: &mut PgConnection,
+    d: &DealWon,
+) -> Result<Option<Decimal>, BreakevenError> {
     if d.products.is_empty() {
         return Ok(None);
     }
@@ -44,7 +48,7 @@ fn line_contribution(conn: &mut PgConnection, d: &DealWon) -> QueryResult<Option
         .filter_map(|p| Uuid::parse_str(&p.product_id).ok())
         .collect();
     let known = products::priced(conn, &ids)?;
-    Ok(deal_contribution(&d.products, d.currency.as_str(), &known))
+    Ok(deal_contribution(&d.products, d.currency.as_str(), &known)?)
 }
 
 /// Keeps the latest attribution of a deal under a model (by conversion time, then id, so
@@ -67,7 +71,8 @@ pub fn record_attribution(
     let mut credits: BTreeMap<&str, Decimal> = BTreeMap::new();
     for credit in &c.credits {
         if let Some(campaign) = &credit.campaign_id {
-            *credits.entry(campaign.as_str()).or_default() += credit.value;
+            let sum = credits.entry(campaign.as_str()).or_default();
+            *sum = add(*sum, credit.value)?;
         }
     }
     for (campaign, value) in &credits {

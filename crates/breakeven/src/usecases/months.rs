@@ -27,7 +27,7 @@ fn month_figures(
         sums.unknown_revenue,
         &products::prices_in(conn, currency)?,
         &fixed_costs::in_currency(conn, currency)?,
-    ))
+    )?)
 }
 
 /// Sends `breakeven.reached` for a month the first time it breaks even.

@@ -17,7 +17,7 @@ pub fn record_costs(
     touches: &[TouchpointRecorded],
     tracking: &Tracking,
 ) -> Result<Vec<String>, BreakevenError> {
-    let sums = sum_costs(touches);
+    let sums = sum_costs(touches)?;
     // Key order: concurrent batches lock rows in the same order and cannot deadlock.
     for ((campaign, currency), s) in &sums {
         store::add(conn, campaign, currency, s)?;

@@ -5,8 +5,28 @@ use contracts::touchpoints::{AttributionCredit, ConversionAttributed};
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::ATTRIBUTE_LOCK;
 use super::conversions::ConversionRow;
 use super::schema::{conversions, deal_attributions};
+
+/// Takes the attribution lock shared until the transaction ends: this transaction
+/// attributes won deals.
+pub fn lock_attributing(conn: &mut PgConnection) -> QueryResult<()> {
+    diesel::sql_query(format!(
+        "SELECT pg_advisory_xact_lock_shared({ATTRIBUTE_LOCK})"
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Waits until every transaction attributing won deals when called has ended (the lock is
+/// taken exclusively and let go at once), so that a read after it sees their deals.
+pub fn wait_for_attributing(conn: &mut PgConnection) -> QueryResult<()> {
+    conn.transaction(|tx| {
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({ATTRIBUTE_LOCK})")).execute(tx)
+    })?;
+    Ok(())
+}
 
 /// One model's credits of a won deal.
 #[derive(Debug, Clone)]

@@ -16,3 +16,8 @@ pub mod touchpoints;
 /// a stitching change (lead.created, lead.merged) holds it exclusively, so that no touch
 /// committed concurrently with a new identity can miss it, whichever commits first.
 pub const STITCH_LOCK: i64 = 0x7470_5f73_7469_7463;
+
+/// Lets a training of the won-deal model see every deal attributed before it began:
+/// transactions that attribute a won deal hold it shared; a training takes it exclusively
+/// for an instant before it reads, which waits for those in flight to commit.
+pub const ATTRIBUTE_LOCK: i64 = 0x7470_5f61_7474_7269;

@@ -1,5 +1,6 @@
 //! Attribution: of a newly won deal (published as `conversion.attributed` in the transaction
-//! that records the deal), and reports over the stored journeys or ad-hoc paths.
+//! that records the deal, with the model of [`deal_model`](super::deal_model)), and reports
+//! over the stored journeys or ad-hoc paths.
 
 use attribution::{
     Journey, JourneySet, Model, PathSet, Report, attribute_journeys, attribute_paths, formats,
@@ -11,22 +12,24 @@ use platform::{Db, TraceContext};
 use uuid::Uuid;
 
 use crate::domain::attribution::{GroupBy, StoredJourney, journeys};
-use crate::domain::deal_credit::{AttributionRule, attribute_deal, is_data_driven};
+use crate::domain::deal_credit::apply;
 use crate::domain::valuation::{Valuation, ValuedReport, by_currency, combine};
 use crate::error::TouchpointsError;
 use crate::store::attribution::{conversion_touches, journey_touches};
 use crate::store::conversions::ConversionRow;
 use crate::store::deal_attributions::{self, DealAttributionRow};
+use crate::usecases::deal_model::DealModel;
 
 pub use crate::domain::deal_credit::WonDeal;
 
-/// Attributes a newly won deal and queues `conversion.attributed`, in the caller's
-/// transaction (see [`attribute_deal`] for how). A deal whose lead has no touch in the
-/// lookback window is not attributed.
+/// Attributes a newly won deal with the current model and queues `conversion.attributed`,
+/// in the caller's transaction (see [`apply`] for how). A deal whose lead has no touch in
+/// the lookback window is not attributed. The engine refusing the journey is a
+/// [`DealAttribution`](TouchpointsError::DealAttribution) error: it would refuse it again.
 pub fn attribute_won_deal(
     conn: &mut PgConnection,
     deal: &WonDeal,
-    rule: &AttributionRule,
+    model: &DealModel,
     lookback_days: u32,
     trace: Option<&TraceContext>,
 ) -> Result<Option<ConversionAttributed>, TouchpointsError> {
@@ -34,17 +37,16 @@ pub fn attribute_won_deal(
     if rows.is_empty() {
         return Ok(None);
     }
-    let training = if is_data_driven(&rule.model) {
-        let (from, to) = rule.training_window(deal.converted_at);
-        let rows = journey_touches(conn, Some(from), Some(to), lookback_days)?;
-        Some(journeys(&rows, GroupBy::Channel))
-    } else {
-        None
-    };
-    let event = attribute_deal(deal, &rows, training, rule)
-        .map_err(|e| anyhow::anyhow!("attributing deal {}: {e}", deal.deal_id))?;
+    let trained = model.current_or_train(conn)?;
+    let event = apply(deal, &rows, trained.as_deref(), model.rule()).map_err(|source| {
+        TouchpointsError::DealAttribution {
+            deal_id: deal.deal_id,
+            source,
+        }
+    })?;
     platform::bus::outbox::enqueue(conn, &event, trace)?;
     deal_attributions::insert(conn, &event)?;
+    model.count_attributed();
     Ok(Some(event))
 }
 

@@ -1,6 +1,6 @@
-//! Won and lost deals from the funnel end journeys; a newly won deal is attributed and
-//! `conversion.attributed` queued, all in the consumer's transaction, so a redelivered
-//! `deal.won` publishes nothing twice.
+//! Won and lost deals from the funnel end journeys; a newly won deal is attributed (with the
+//! model kept in memory) and `conversion.attributed` queued, all in the consumer's
+//! transaction, so a redelivered `deal.won` publishes nothing twice.
 
 use contracts::funnel::{DealLost, DealWon};
 use diesel::prelude::*;
@@ -10,12 +10,14 @@ use super::attribution::{WonDeal, attribute_won_deal};
 use crate::config::TouchpointsConfig;
 use crate::error::TouchpointsError;
 use crate::store::conversions::{DealOutcome, record_deal};
+use crate::usecases::deal_model::DealModel;
 
 /// Records a won deal once and attributes it when its lead is known.
 pub fn won(
     conn: &mut PgConnection,
     d: &DealWon,
     config: &TouchpointsConfig,
+    model: &DealModel,
     trace: Option<&TraceContext>,
 ) -> Result<(), TouchpointsError> {
     let recorded = record_deal(
@@ -41,7 +43,7 @@ pub fn won(
                 currency: d.currency.clone(),
                 converted_at: d.won_at,
             },
-            &config.attribution,
+            model,
             config.lookback_days,
             trace,
         )?;

@@ -4,6 +4,7 @@
 
 pub mod affiliates;
 pub mod attribution;
+pub mod deal_model;
 pub mod deals;
 pub mod identity;
 pub mod journeys;

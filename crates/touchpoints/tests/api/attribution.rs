@@ -490,14 +490,80 @@ fn decimal(v: &Value) -> Decimal {
     v.as_str().unwrap().parse().unwrap()
 }
 
+/// The touches of a lead on the path `email (c1, form_submit) > paid_search (c2)`, A's in
+/// [`three_journeys`].
+fn email_then_paid_search(lead: Uuid) -> [Value; 2] {
+    [
+        lead_touch(
+            lead,
+            "2026-05-01T00:00:00Z",
+            "email",
+            "form_submit",
+            Some("c1"),
+        ),
+        lead_touch(
+            lead,
+            "2026-05-02T00:00:00Z",
+            "paid_search",
+            "click",
+            Some("c2"),
+        ),
+    ]
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conversion_attributed_is_published_once_per_won_deal() {
-    // Markov however thin the data, so that the hand-worked chain applies.
+    // Markov however thin the data, so that the hand-worked chain applies; a training window
+    // that holds the tests' fixed dates whatever today is; the model trained again after
+    // every attributed deal.
     let mut config = test_config();
     config.attribution.min_conversions = 0;
+    config.attribution.training_days = 36_500;
+    config.model_refresh.after_conversions = 1;
     let app = spawn_with(config).await;
     let mut tap = app.tap(ATTRIBUTED).await;
-    let [(a, deal_a), (b, deal_b), (_, deal_c)] = three_journeys(&app).await;
+
+    // The journeys of `three_journeys`, and T, a twin of A (same path) won before it. A deal
+    // is attributed with the model trained before it, which has not seen the deal itself:
+    // T stands in for A in A's training window, so A meets the hand-worked chain of A, B, C.
+    let [a, b, c, t] = [(); 4].map(|()| Uuid::now_v7());
+    let [deal_a, deal_b, deal_c, deal_t] = [(); 4].map(|()| Uuid::now_v7());
+    let mut touches = Vec::new();
+    touches.extend(email_then_paid_search(a));
+    touches.extend(email_then_paid_search(t));
+    touches.extend([
+        lead_touch(
+            b,
+            "2026-05-01T00:00:00Z",
+            "paid_search",
+            "click",
+            Some("c2"),
+        ),
+        lead_touch(c, "2026-05-01T00:00:00Z", "display", "impression", None),
+        lead_touch(
+            c,
+            "2026-05-02T00:00:00Z",
+            "paid_search",
+            "click",
+            Some("c2"),
+        ),
+    ]);
+    app.ingest(&touches).await;
+    // B is the first won deal the service sees: the model is trained for it in its own
+    // transaction, on B's win and C's loss.
+    app.publish(&deal_lost(deal_c, c, "2026-05-08T00:00:00Z"))
+        .await;
+    app.publish(&deal_won(deal_b, b, "50", "2026-05-09T00:00:00Z"))
+        .await;
+    app.wait_inbox(2).await;
+    // T is attributed with the model of B and C, and the model is trained again after it.
+    app.publish(&deal_won(deal_t, t, "80", "2026-05-09T12:00:00Z"))
+        .await;
+    app.wait_inbox(3).await;
+    app.wait_for_model_of(3).await;
+    app.publish(&deal_won(deal_a, a, "100", "2026-05-10T00:00:00Z"))
+        .await;
+    app.wait_inbox(4).await;
 
     // A redelivered deal.won (same event) and a second event for the same deal publish
     // nothing more.
@@ -505,15 +571,15 @@ async fn conversion_attributed_is_published_once_per_won_deal() {
     let raw = contracts::RawEvent::new(&again, None);
     app.service.publish(&raw).await;
     app.service.publish(&raw).await;
-    app.wait_inbox(4).await;
+    app.wait_inbox(5).await;
 
     let mut events = attributed_events(&mut tap, Duration::from_secs(5)).await;
     events.sort_by_key(|e| e["value"].as_str().unwrap().parse::<Decimal>().unwrap());
-    assert_eq!(events.len(), 2, "{events:?}");
-    assert_eq!(app.queued(ATTRIBUTED).await, 2);
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert_eq!(app.queued(ATTRIBUTED).await, 3);
 
-    // B: one touch on paid_search (c2) takes all of the 50. At B's win the training window
-    // holds B's win and C's loss only.
+    // B: one touch on paid_search (c2) takes all of the 50. Its model learnt from B's win
+    // and C's loss.
     let e = &events[0];
     assert_eq!(e["deal_id"], deal_b.to_string());
     assert_eq!(e["lead_id"], b.to_string());
@@ -526,10 +592,24 @@ async fn conversion_attributed_is_published_once_per_won_deal() {
         json!([{"channel": "paid_search", "campaign_id": "c2", "conversions": "1", "value": "50"}])
     );
 
-    // A: removal effects of email 1/3 and paid_search 1 (all three journeys), so email gets
-    // 1/3 / (1/3 + 1) = 1/4 of the deal and paid_search 3/4.
+    // T: the model of B and C has never seen email convert (removal effect 0), so
+    // paid_search takes all of the 80.
     let e = &events[1];
+    assert_eq!(e["deal_id"], deal_t.to_string());
+    assert_eq!((&e["model"], &e["order"]), (&json!("markov"), &json!(1)));
+    assert_eq!(
+        e["credits"],
+        json!([
+            {"channel": "email", "campaign_id": "c1", "conversions": "0", "value": "0"},
+            {"channel": "paid_search", "campaign_id": "c2", "conversions": "1", "value": "80"}
+        ])
+    );
+
+    // A: removal effects of email 1/3 and paid_search 1 (the journeys of T, B and C), so
+    // email gets 1/3 / (1/3 + 1) = 1/4 of the deal and paid_search 3/4.
+    let e = &events[2];
     assert_eq!(e["deal_id"], deal_a.to_string());
+    assert_eq!((&e["model"], &e["order"]), (&json!("markov"), &json!(1)));
     assert_eq!(e["touch_count"], 2);
     let credits = e["credits"].as_array().unwrap();
     assert_eq!(credits.len(), 2, "{e}");

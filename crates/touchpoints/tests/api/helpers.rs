@@ -154,6 +154,36 @@ impl TestApp {
             .await;
     }
 
+    /// A counter or gauge of this service (summed over its labels), from `/metrics`.
+    pub async fn metric(&self, name: &str) -> i64 {
+        let text = self.get("/metrics").await.text().await.unwrap();
+        text.lines()
+            .filter_map(|l| l.strip_prefix(name))
+            .filter(|rest| rest.starts_with([' ', '{']))
+            .filter_map(|rest| rest.rsplit(' ').next()?.parse::<i64>().ok())
+            .sum()
+    }
+
+    /// Waits up to 15 s until `metric` satisfies `done`; panics with its last value.
+    pub async fn wait_metric(&self, metric: &str, done: impl Fn(i64) -> bool) -> i64 {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let v = self.metric(metric).await;
+            if done(v) {
+                return v;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{metric}: {v}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the model that attributes won deals was last trained on `journeys`
+    /// journeys.
+    pub async fn wait_for_model_of(&self, journeys: i64) {
+        self.wait_metric("touchpoints_attribution_model_journeys", |n| n == journeys)
+            .await;
+    }
+
     /// Publishes an event onto this test's exchange, as another service would.
     pub async fn publish<T: contracts::EventPayload>(&self, payload: &T) -> contracts::RawEvent {
         let event = contracts::RawEvent::new(payload, None);

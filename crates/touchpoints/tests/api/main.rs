@@ -3,6 +3,7 @@
 mod attribution;
 mod bulk;
 mod conventions;
+mod deal_model;
 mod helpers;
 mod ingest;
 mod input_edges;
