@@ -42,21 +42,35 @@ impl From<diesel::result::Error> for HandlerError {
     /// timing: permanent. Every other database error (a lost connection, a deadlock, a
     /// serialization failure, a unique violation raced by a replica) may pass on a retry.
     fn from(e: diesel::result::Error) -> Self {
-        use diesel::result::{DatabaseErrorKind, Error};
         if crate::db::connection_lost(&e) {
             return HandlerError::Unavailable(e.into());
         }
-        match &e {
-            Error::DatabaseError(
-                DatabaseErrorKind::CheckViolation | DatabaseErrorKind::NotNullViolation,
-                info,
-            ) => HandlerError::Permanent(format!(
-                "the event's data breaks a rule: {}",
-                info.message()
-            )),
-            _ => HandlerError::Transient(e.into()),
+        match broken_constraint(&e) {
+            Some(reason) => HandlerError::Permanent(reason),
+            None => HandlerError::Transient(e.into()),
         }
     }
+}
+
+/// The reason, when `e` or an error it was caused by is a check or not-null constraint
+/// violation: the same data breaks it on every try.
+fn broken_constraint(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    use diesel::result::{DatabaseErrorKind, Error};
+    let mut cause = Some(e);
+    while let Some(err) = cause {
+        if let Some(Error::DatabaseError(
+            DatabaseErrorKind::CheckViolation | DatabaseErrorKind::NotNullViolation,
+            info,
+        )) = err.downcast_ref::<Error>()
+        {
+            return Some(format!(
+                "the event's data breaks a rule: {}",
+                info.message()
+            ));
+        }
+        cause = err.source();
+    }
+    None
 }
 
 impl From<DbError> for HandlerError {
@@ -80,7 +94,10 @@ impl HandlerError {
     /// database; every other error breaks a rule and goes to the DLQ at once.
     pub fn classify<E: crate::http::ServiceError>(e: E) -> HandlerError {
         if e.is_unexpected() {
-            HandlerError::Transient(anyhow::Error::new(e))
+            match broken_constraint(&e) {
+                Some(reason) => HandlerError::Permanent(reason),
+                None => HandlerError::Transient(anyhow::Error::new(e)),
+            }
         } else if e.problem().status == 503 {
             HandlerError::Unavailable(anyhow::Error::new(e))
         } else {
@@ -604,6 +621,60 @@ mod tests {
             merged_anonymous_id: None,
             merged_at: chrono::Utc::now(),
         }
+    }
+
+    struct Violation(&'static str);
+
+    impl diesel::result::DatabaseErrorInformation for Violation {
+        fn message(&self) -> &str {
+            self.0
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            None
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            None
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    fn database_error(kind: diesel::result::DatabaseErrorKind) -> diesel::result::Error {
+        diesel::result::Error::DatabaseError(kind, Box::new(Violation("violates check")))
+    }
+
+    /// A constraint the data breaks is permanent however deep in a service error it sits;
+    /// a race or a lost connection is not.
+    #[test]
+    fn constraint_violations_are_found_through_the_error_chain() {
+        use diesel::result::DatabaseErrorKind as Kind;
+        let wrapped = anyhow::Error::from(DbError::Query(database_error(Kind::CheckViolation)));
+        let reason = broken_constraint(wrapped.as_ref()).expect("found under DbError");
+        assert!(reason.contains("violates check"), "{reason}");
+        assert!(matches!(
+            HandlerError::from(database_error(Kind::NotNullViolation)),
+            HandlerError::Permanent(_)
+        ));
+        assert!(matches!(
+            HandlerError::from(database_error(Kind::UniqueViolation)),
+            HandlerError::Transient(_)
+        ));
+        assert!(matches!(
+            HandlerError::from(database_error(Kind::ClosedConnection)),
+            HandlerError::Unavailable(_)
+        ));
+        let race = anyhow::Error::from(DbError::Query(database_error(Kind::SerializationFailure)));
+        assert!(broken_constraint(race.as_ref()).is_none());
     }
 
     #[test]
