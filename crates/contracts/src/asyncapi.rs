@@ -129,6 +129,7 @@ fn channel(info: &EventInfo, messages: Map<String, Value>) -> Value {
 }
 
 fn send_operation(info: &EventInfo, messages: &[Value]) -> Value {
+    let internal = !info.consumers.is_empty();
     let mode = if info.batched {
         "in batch mode, many events per message, through its transactional outbox"
     } else {
@@ -139,14 +140,18 @@ fn send_operation(info: &EventInfo, messages: &[Value]) -> Value {
         "channel": {"$ref": format!("#/channels/{}", info.ty)},
         "summary": format!("{} publishes {}.", info.service, info.ty),
         "description": format!(
-            "Published by the {} service {mode}, as persistent mandatory messages with publisher confirms, to the exchange {EXCHANGE} with routing key {}. A message no queue is bound for is kept in touchstone.{}.unroutable and counted, never dropped.",
-            info.service, info.ty, info.service,
+            "Published by the {} service {mode}, as persistent messages with publisher confirms, to the exchange {EXCHANGE} with routing key {}. {}",
+            info.service, info.ty, if internal {
+                format!("Published mandatory: a message no queue is bound for is kept in touchstone.{}.unroutable and counted, never dropped.", info.service)
+            } else {
+                "No service of the suite consumes it: a third party binds its own queue before it expects events.".to_string()
+            },
         ),
         "messages": messages,
         "bindings": {
             "amqp": {
                 "deliveryMode": 2,
-                "mandatory": true,
+                "mandatory": internal,
                 "bindingVersion": AMQP_BINDING_VERSION,
             },
         },

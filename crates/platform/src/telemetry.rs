@@ -8,7 +8,10 @@ use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 /// JSON logs when stdout is not a terminal, pretty logs on a TTY. `RUST_LOG` filters;
 /// the default is `info`. Safe to call twice (the second call is a no-op).
 pub fn init(service: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // The relay logs an unroutable event itself, in a line; lapin's own warning dumps the
+    // whole returned message as bytes.
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,lapin::returned_messages=error"));
     let registry = tracing_subscriber::registry().with(filter);
     let result = if std::io::stdout().is_terminal() {
         registry.with(fmt::layer().pretty()).try_init()

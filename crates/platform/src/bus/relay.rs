@@ -283,10 +283,13 @@ enum Published {
     Kept,
 }
 
-/// Publishes every row with `mandatory`, so the broker returns one no queue is bound for
-/// rather than dropping it; a returned row is copied into the unroutable queue (with its
-/// routing key in a header, for `touchstone bus replay-unroutable`), and counts as published
-/// once that copy is confirmed.
+/// Publishes every row of a type some service consumes (per the contracts catalog, or of a
+/// type the catalog does not know) with `mandatory`, so the broker returns one no queue is
+/// bound for rather than dropping it; a returned row is copied into the unroutable queue
+/// (with its routing key in a header, for `touchstone bus replay-unroutable`), and counts as
+/// published once that copy is confirmed. A type no service consumes (`lead.scored`, the
+/// alerts) is published for third parties, who bind their own queues: nobody is expected to
+/// be listening, so it is not kept.
 async fn publish_all(
     channel: &lapin::Channel,
     exchange: &str,
@@ -303,7 +306,7 @@ async fn publish_all(
                     exchange.into(),
                     row.routing_key.as_str().into(),
                     BasicPublishOptions {
-                        mandatory: true,
+                        mandatory: expects_a_consumer(&row.routing_key),
                         ..Default::default()
                     },
                     &row.body,
@@ -330,6 +333,12 @@ async fn publish_all(
         });
     }
     results
+}
+
+/// Whether a queue must be bound for events of this type: a service consumes it, or the
+/// catalog does not know it (so no rule says nobody does).
+fn expects_a_consumer(ty: &str) -> bool {
+    contracts::catalog::lookup(ty).is_none_or(|info| !info.consumers.is_empty())
 }
 
 fn row_properties(row: &PendingRow, original_routing_key: Option<&str>) -> lapin::BasicProperties {

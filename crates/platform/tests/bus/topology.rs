@@ -235,6 +235,44 @@ async fn an_event_no_queue_is_bound_for_is_kept_counted_and_resent_once_its_queu
     };
     assert_eq!(depth(channel.clone(), kept.clone()).await, 1);
 
+    // A type no service consumes (published for third parties) is not kept.
+    let scored = "touchstone.leads.lead.scored.v1";
+    db.run(move |conn| {
+        diesel::sql_query(
+            "INSERT INTO outbox (message_id, routing_key, content_type, body, event_count) \
+             VALUES (gen_random_uuid(), $1, 'application/cloudevents+json', '\\x7b7d', 1)",
+        )
+        .bind::<diesel::sql_types::Text, _>(scored)
+        .execute(conn)
+        .map_err(DbError::from)
+    })
+    .await
+    .unwrap();
+    wait_for(
+        "the third-party event to be published",
+        Duration::from_secs(15),
+        || {
+            let db = db.clone();
+            async move {
+                count(
+                    &db,
+                    "SELECT count(*) AS n FROM outbox WHERE published_at IS NULL".into(),
+                )
+                .await
+                    == 0
+            }
+        },
+    )
+    .await;
+    assert_eq!(
+        metrics
+            .events_unroutable_total
+            .with_label_values(&[scored])
+            .get(),
+        0
+    );
+    assert_eq!(depth(channel.clone(), kept.clone()).await, 1);
+
     // The consumer's queue appears; the kept event is re-sent and applied once.
     let fixed = Arc::new(AtomicBool::new(false));
     let (stop_consumer, consumer) = run_consumer(&settings, &db, &fixed, &metrics).await;
