@@ -131,6 +131,19 @@ impl Suite {
         body: Option<&Value>,
         key: Option<&str>,
     ) -> Option<Answer> {
+        let body = body.map(|b| ("application/json", b.to_string()));
+        self.send_body(service, method, path, body, key).await
+    }
+
+    /// [`send`](Self::send) with a body of its own content type.
+    pub async fn send_body(
+        &self,
+        service: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<(&str, String)>,
+        key: Option<&str>,
+    ) -> Option<Answer> {
         let ports = self.ports(service);
         let first = self.next.fetch_add(1, Ordering::Relaxed) as usize;
         let start = Instant::now();
@@ -140,8 +153,10 @@ impl Suite {
             let mut req = self
                 .client
                 .request(method.clone(), format!("http://127.0.0.1:{port}{path}"));
-            if let Some(b) = body {
-                req = req.json(b);
+            if let Some((content_type, b)) = &body {
+                req = req
+                    .header(reqwest::header::CONTENT_TYPE, *content_type)
+                    .body(b.clone());
             }
             if let Some(k) = key {
                 req = req.header("Idempotency-Key", k);
@@ -316,6 +331,19 @@ pub fn spawn(
             async move { send_touches(&suite, &ledger, &setup, &rng, i, per_request).await }
         }
     })));
+    tasks.push(tokio::spawn(paced(
+        Duration::from_secs(BULK_EVERY_SECONDS),
+        stop.clone(),
+        {
+            let (suite, ledger, setup) = (suite.clone(), ledger.clone(), setup.clone());
+            let rng = Arc::new(Mutex::new(Rng::new(args.seed ^ 0xb01c)));
+            move |i| {
+                let (suite, ledger, setup, rng) =
+                    (suite.clone(), ledger.clone(), setup.clone(), rng.clone());
+                async move { bulk_touches(&suite, &ledger, &setup, &rng, i).await }
+            }
+        },
+    )));
     tasks.push(tokio::spawn(paced(Duration::from_millis(400), stop, {
         let (suite, ledger) = (suite.clone(), ledger.clone());
         let rng = Arc::new(Mutex::new(Rng::new(args.seed ^ 0xdea1)));
@@ -377,14 +405,15 @@ async fn create_lead(suite: &Suite, ledger: &Ledger, i: u64, campaign: String) {
     }
 }
 
-async fn send_touches(
-    suite: &Suite,
-    ledger: &Ledger,
-    setup: &Setup,
-    rng: &Mutex<Rng>,
-    i: u64,
-    n: u32,
-) {
+/// A bulk import every this many seconds, of [`BULK_TOUCHES`] touchpoints.
+pub const BULK_EVERY_SECONDS: u64 = 5;
+pub const BULK_TOUCHES: u32 = 250;
+
+/// A touch drawn for the run: (its JSON, its lead, campaign and cost).
+type Touch = (Value, Uuid, String, Decimal);
+
+/// `n` paid-search clicks with a cost, on leads created so far and the run's campaigns.
+fn draw_touches(ledger: &Ledger, setup: &Setup, rng: &Mutex<Rng>, n: u32) -> Vec<Touch> {
     let leads: Vec<Uuid> = ledger
         .inner
         .lock()
@@ -394,25 +423,47 @@ async fn send_touches(
         .copied()
         .collect();
     if leads.is_empty() {
-        return;
+        return Vec::new();
     }
-    let mut batch = Vec::new();
-    let mut touches = Vec::new();
-    {
-        let mut rng = rng.lock().expect("rng");
-        for _ in 0..n {
+    let mut rng = rng.lock().expect("rng");
+    (0..n)
+        .map(|_| {
             let lead = leads[rng.below(leads.len() as u64) as usize];
             let campaign =
                 setup.campaigns[rng.below(setup.campaigns.len() as u64) as usize].clone();
             let cost = Decimal::new(1 + rng.below(999) as i64, 2);
-            batch.push(json!({
+            let json = json!({
                 "id": Uuid::now_v7(), "occurred_at": setup.touched_at.to_rfc3339(),
                 "channel": CHANNEL, "type": TOUCH_TYPE, "campaign_id": campaign,
                 "lead_id": lead, "cost": cost.to_string(), "currency": CURRENCY,
-            }));
-            touches.push((lead, campaign, cost));
-        }
+            });
+            (json, lead, campaign, cost)
+        })
+        .collect()
+}
+
+/// Records touches the service accepted.
+fn record_touches(ledger: &Ledger, touches: Vec<Touch>) {
+    let mut entries = ledger.inner.lock().expect("ledger");
+    for (_, lead, campaign, cost) in touches {
+        *entries.touches.entry(lead).or_default() += 1;
+        *entries.spend.entry(campaign).or_default() += cost;
     }
+}
+
+async fn send_touches(
+    suite: &Suite,
+    ledger: &Ledger,
+    setup: &Setup,
+    rng: &Mutex<Rng>,
+    i: u64,
+    n: u32,
+) {
+    let touches = draw_touches(ledger, setup, rng, n);
+    if touches.is_empty() {
+        return;
+    }
+    let batch: Vec<&Value> = touches.iter().map(|t| &t.0).collect();
     let key = format!("{}-touches-{i}", suite.run);
     let Some(answer) = suite
         .post("touchpoints", "/v1/touchpoints", &json!(batch), &key)
@@ -424,11 +475,35 @@ async fn send_touches(
         eprintln!("[chaos] touches {i}: {} {}", answer.status, answer.body);
         return;
     }
-    let mut entries = ledger.inner.lock().expect("ledger");
-    for (lead, campaign, cost) in touches {
-        *entries.touches.entry(lead).or_default() += 1;
-        *entries.spend.entry(campaign).or_default() += cost;
+    record_touches(ledger, touches);
+}
+
+/// A bulk import (NDJSON, streamed in one request) of [`BULK_TOUCHES`] touchpoints.
+async fn bulk_touches(suite: &Suite, ledger: &Ledger, setup: &Setup, rng: &Mutex<Rng>, i: u64) {
+    let touches = draw_touches(ledger, setup, rng, BULK_TOUCHES);
+    if touches.is_empty() {
+        return;
     }
+    let body: String = touches.iter().map(|t| format!("{}\n", t.0)).collect();
+    let key = format!("{}-bulk-{i}", suite.run);
+    let Some(answer) = suite
+        .send_body(
+            "touchpoints",
+            reqwest::Method::POST,
+            "/v1/touchpoints/bulk",
+            Some(("application/x-ndjson", body)),
+            Some(&key),
+        )
+        .await
+    else {
+        return;
+    };
+    let accepted = answer.body["accepted"].as_u64();
+    if answer.status != 200 || accepted != Some(u64::from(BULK_TOUCHES)) {
+        eprintln!("[chaos] bulk {i}: {} {}", answer.status, answer.body);
+        return;
+    }
+    record_touches(ledger, touches);
 }
 
 /// Takes a lead created at least three seconds ago whose deal has not moved yet, and wins

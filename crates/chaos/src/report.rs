@@ -78,6 +78,12 @@ pub fn render(
     );
     let _ = writeln!(
         s,
+        "| bulk imports (`POST /v1/touchpoints/bulk`, NDJSON) | {} touchpoints every {} s | (in the touchpoints above) |",
+        crate::load::BULK_TOUCHES,
+        crate::load::BULK_EVERY_SECONDS
+    );
+    let _ = writeln!(
+        s,
         "| deal transitions (`POST /v1/deals/{{id}}/transitions`), 2 in 3 won | 2.5/s | {} won, {} lost |\n",
         entries.won.len(),
         entries.lost
