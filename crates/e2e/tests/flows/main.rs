@@ -7,3 +7,4 @@ mod journeys;
 mod leads_funnel;
 mod privilege;
 mod reliability;
+mod replicas;
