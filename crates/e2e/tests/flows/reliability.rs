@@ -367,3 +367,47 @@ async fn rabbitmq_cut_and_blackhole_under_a_consumer_apply_every_event_once_afte
     one_deal_each(&suite, &funnel, &ids).await;
     assert_eq!(dead_letters(&funnel_settings, "funnel").await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_blackhole_and_latency_under_a_consumer_apply_every_event_once() {
+    let suite = Suite::new();
+    let proxy = FaultProxy::start(POSTGRES).await;
+    let leads = suite.start(leads::definition()).await;
+    let funnel_settings = database_through(&proxy, suite.settings("funnel"));
+    let funnel = RunningService::start(funnel::definition(), funnel_settings.clone()).await;
+
+    // A partition: the funnel's database connections stay open and silent.
+    proxy.blackhole();
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(
+            suite
+                .create_lead(
+                    &leads,
+                    &json!({"email": format!("silent{i}@pg.example"), "source": "webinar"}),
+                )
+                .await,
+        );
+    }
+    published(&leads, 3).await;
+    wait_ready_status(&funnel, 503, Duration::from_secs(10)).await;
+    proxy.restore();
+    wait_ready_status(&funnel, 200, Duration::from_secs(30)).await;
+    one_deal_each(&suite, &funnel, &ids).await;
+
+    // A slow network: every chunk each way waits 20 ms.
+    proxy.latency(Duration::from_millis(20));
+    for i in 0..3 {
+        ids.push(
+            suite
+                .create_lead(
+                    &leads,
+                    &json!({"email": format!("slow{i}@pg.example"), "source": "webinar"}),
+                )
+                .await,
+        );
+    }
+    one_deal_each(&suite, &funnel, &ids).await;
+    proxy.restore();
+    assert_eq!(dead_letters(&funnel_settings, "funnel").await, 0);
+}

@@ -358,6 +358,7 @@ async fn listen_for_commits(url: String, wake: Arc<Notify>, shutdown: watch::Rec
     while !*shutdown.borrow() {
         match tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
             Ok((client, mut connection)) => {
+                backoff.reset();
                 let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
                 let sql = format!("LISTEN {}", super::outbox::NOTIFY_CHANNEL);
                 let listen = client.batch_execute(&sql);
