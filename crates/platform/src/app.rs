@@ -85,6 +85,7 @@ impl Application {
         let status = BrokerStatus::default();
         let listener = TcpListener::bind((settings.http.host.as_str(), settings.http.port))?;
         let port = listener.local_addr()?.port();
+        let write_queries = web::Data::new(middleware::WriteQueries::from_openapi(&def.openapi));
         let openapi = OpenApiJson(openapi_json(def.openapi)?);
         let routes = def.routes.clone();
         let data = (
@@ -97,6 +98,7 @@ impl Application {
         );
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(middleware::refuse_unknown_write_queries))
                 .wrap(from_fn(middleware::problem_instance))
                 .wrap(from_fn(middleware::observe))
                 .app_data(data.0.clone())
@@ -105,6 +107,7 @@ impl Application {
                 .app_data(data.3.clone())
                 .app_data(data.4.clone())
                 .app_data(data.5.clone())
+                .app_data(write_queries.clone())
                 .configure(platform_routes)
                 .configure(|cfg| routes(cfg))
                 .default_service(web::to(not_found))

@@ -5,7 +5,7 @@
 //!   bounded, no collection is a bare array and every page takes `limit` and `cursor`,
 //!   every creating POST takes `Idempotency-Key`, every PUT and PATCH requires `If-Match`;
 //! - through the gateway, against the real services loaded with the demo data: every GET
-//!   refuses an unknown query parameter by name, every page pages with its cursor and
+//!   refuses an unknown query parameter by name (and so does every write), every page pages with its cursor and
 //!   bounds `limit`, every mutable resource answers ETag, 304, 428 and 412, and every
 //!   top-level creating POST replays its response for the same key and body and refuses
 //!   another body with the same key.
@@ -396,6 +396,24 @@ async fn every_route_keeps_the_conventions_through_the_gateway() {
         }
         let name = op.name();
         let path = suite.concrete(op.path).await;
+        if matches!(op.method, "post" | "put" | "patch" | "delete") {
+            // A write refuses an unknown query parameter by name too, before its body.
+            let method = reqwest::Method::from_bytes(op.method.to_uppercase().as_bytes())
+                .expect("an HTTP method");
+            let (s, _, body) = send(
+                suite
+                    .request(method, &format!("{path}?zz_unknown=1"))
+                    .json(&json!({})),
+            )
+            .await;
+            if s != 422 || !named(&body, "zz_unknown") {
+                broken.push(format!("{name}: unknown query parameter gave {s}: {body}"));
+            }
+            checked
+                .entry("unknown query on writes")
+                .or_default()
+                .push(name.clone());
+        }
         match op.method {
             "get" => {
                 // An unknown query parameter is a 422 that names it.
@@ -455,6 +473,7 @@ async fn every_route_keeps_the_conventions_through_the_gateway() {
     eprintln!("conventions checked: {checked:#?}");
     for (what, at_least) in [
         ("unknown query", 40),
+        ("unknown query on writes", 25),
         ("pages", 12),
         ("ETag and 304", 8),
         ("If-Match", 10),

@@ -128,3 +128,67 @@ impl FromRequest for TraceContext {
             .unwrap_or_else(TraceContext::new_root)))
     }
 }
+
+/// The query parameters each write operation (`POST`, `PUT`, `PATCH`, `DELETE`) declares in
+/// the service's OpenAPI document, by method and route template. Read handlers check their
+/// own query strings ([`Query`](crate::http::query::Query)); this holds the rest to the same
+/// rule.
+#[derive(Debug, Default, Clone)]
+pub struct WriteQueries(std::collections::HashMap<(String, String), Vec<String>>);
+
+impl WriteQueries {
+    pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> WriteQueries {
+        use utoipa::openapi::path::ParameterIn;
+        let mut rules = std::collections::HashMap::new();
+        for (path, item) in &doc.paths.paths {
+            let ops = [
+                ("POST", &item.post),
+                ("PUT", &item.put),
+                ("PATCH", &item.patch),
+                ("DELETE", &item.delete),
+            ];
+            for (method, op) in ops {
+                let Some(op) = op else { continue };
+                let names = op
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .chain(item.parameters.iter().flatten())
+                    .filter(|p| matches!(p.parameter_in, ParameterIn::Query))
+                    .map(|p| p.name.clone())
+                    .collect();
+                rules.insert((method.to_string(), path.clone()), names);
+            }
+        }
+        WriteQueries(rules)
+    }
+}
+
+/// Refuses a write request whose query string holds a parameter its operation does not
+/// declare: a 422 problem naming it, as every read already answers.
+pub async fn refuse_unknown_write_queries(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let method = req.method().as_str().to_string();
+    let query = req.query_string();
+    if !query.is_empty()
+        && matches!(method.as_str(), "POST" | "PUT" | "PATCH" | "DELETE")
+        && let (Some(rules), Some(route)) = (
+            req.app_data::<web::Data<WriteQueries>>(),
+            req.match_pattern(),
+        )
+        && let Some(allowed) = rules.0.get(&(method, route))
+    {
+        let params = web::Query::<std::collections::HashMap<String, String>>::from_query(query)
+            .map(web::Query::into_inner)
+            .unwrap_or_default();
+        let allowed: Vec<&str> = allowed.iter().map(String::as_str).collect();
+        if let Err(problem) = crate::http::query::Query::new(&params, &allowed).finish() {
+            let (req, _) = req.into_parts();
+            let res = actix_web::ResponseError::error_response(&problem);
+            return Ok(ServiceResponse::new(req, res));
+        }
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
