@@ -73,9 +73,11 @@ pub async fn declare_service(
     bindings: &[String],
 ) -> anyhow::Result<Vec<String>> {
     let mut channel = conn.create_channel().await?;
-    super::declare_exchange(&channel, settings).await?;
     let main = settings.queue(service);
     channel = declare_queue(conn, channel, &main, queue_args(settings, None)).await?;
+    // After the queue: replacing an old one drops its bindings, and a test's auto-deleted
+    // exchange goes with its last binding.
+    super::declare_exchange(&channel, settings).await?;
     for pattern in bindings {
         channel
             .queue_bind(
@@ -126,8 +128,9 @@ pub fn queue_args(settings: &BusSettings, retry_into: Option<(&str, u64)>) -> Fi
 
 /// Declares a durable queue with `args`. A queue left by an earlier version with other
 /// arguments (a classic retry queue, say) makes the broker refuse the declaration and close
-/// the channel: when that queue is empty it is replaced; when it holds messages, nothing is
-/// deleted and the error says how to proceed. Returns a usable channel.
+/// the channel: when that queue is empty it is replaced; when it holds messages it is kept
+/// as it is, with a warning, so that nothing is lost and its consumer can drain it. Returns
+/// a usable channel.
 async fn declare_queue(
     conn: &Connection,
     channel: Channel,
@@ -159,10 +162,14 @@ async fn declare_queue(
         .await?
         .message_count();
     if held > 0 {
-        anyhow::bail!(
-            "queue {name} exists with other arguments and holds {held} message(s); let its \
-             consumer drain it (or move them with `touchstone dlq replay`), then start again"
+        // Its messages matter more than its arguments: it keeps working as it is (its
+        // consumer drains it), and is replaced at the first start that finds it empty.
+        tracing::warn!(
+            queue = name,
+            messages = held,
+            "queue declared with other arguments still holds messages; kept as it is until empty"
         );
+        return Ok(channel);
     }
     tracing::warn!(
         queue = name,
