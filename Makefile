@@ -14,8 +14,11 @@ services:
 	@bash deploy/scripts/ensure-services.sh
 	@bash deploy/scripts/provision.sh
 
+# Optimised binaries, the same ones `make bench` measures (the release profile), so every
+# figure in docs/benchmarks.md holds for what `make run` starts. `make test` stays on the
+# debug profile.
 build: services
-	$(CARGO) build --workspace --bins
+	$(CARGO) build --release --workspace --bins
 
 # REPLICAS instances of every service behind the gateway (make run REPLICAS=2).
 REPLICAS ?= 1

@@ -6,7 +6,7 @@
 #   CHAOS_SEED (7), CHAOS_SECONDS (240): the schedule's seed and the load's length.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-bin=${TOUCHSTONE_BIN_DIR:-target/debug}
+bin=${TOUCHSTONE_BIN_DIR:-target/release}
 mkdir -p .run
 log=.run/chaos-suite.log
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -13,15 +13,16 @@
 # (make run runs it first).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-bin=${TOUCHSTONE_BIN_DIR:-target/debug}
+# Release binaries (`make build`): the code `make bench` measures.
+bin=${TOUCHSTONE_BIN_DIR:-target/release}
 services=(leads funnel touchpoints breakeven)
 replicas=${REPLICAS:-1}
 [[ "$replicas" =~ ^[1-9]$ ]] || { echo "[run] REPLICAS must be 1-9, not '$replicas'"; exit 2; }
 # `make run` builds first; when the script runs on its own, build whatever is missing.
 for s in "${services[@]}"; do
-  [ -x "$bin/touchstone-$s" ] || cargo build -q -p "$s" --bins
+  [ -x "$bin/touchstone-$s" ] || cargo build -q --release -p "$s" --bins
 done
-[ -x "$bin/touchstone" ] || cargo build -q -p cli --bins
+[ -x "$bin/touchstone" ] || cargo build -q --release -p cli --bins
 command -v haproxy >/dev/null || { echo "[run] haproxy is missing: run 'make services' (it installs it)"; exit 1; }
 
 . deploy/scripts/supervise.sh
@@ -126,7 +127,7 @@ Try (the demo's hints above use the same key as \$KEY):
   KEY=\$(cat .run/demo-key)
   curl -s -H "Authorization: Bearer \$KEY" 'http://127.0.0.1:8080/v1/leads?limit=3&stage=mql'
   curl -s -H "Authorization: Bearer \$KEY" 'http://127.0.0.1:8080/v1/reports/lead-quality?format=csv'
-  target/debug/touchstone keys create --name analyst --scope leads:read --scope funnel:read --rate-limit 600/min
+  target/release/touchstone keys create --name analyst --scope leads:read --scope funnel:read --rate-limit 600/min
 Watch events in another terminal:  make events
 TXT
 wait
