@@ -59,7 +59,7 @@ fn validate_as<T: EventPayload>(data: &serde_json::Value) -> Result<(), String> 
 
 use Service::{Breakeven, Funnel, Leads, Touchpoints};
 
-static CATALOG: [EventInfo; 17] = [
+static CATALOG: [EventInfo; 18] = [
     entry::<leads::LeadCreated>(
         &[Funnel, Touchpoints],
         "A lead was created. Funnel may open a deal for it; touchpoints stitches anonymous touches to it.",
@@ -87,6 +87,10 @@ static CATALOG: [EventInfo; 17] = [
         "An account changed; carries the full account after the change.",
     ),
     entry::<funnel::DealCreated>(&[Leads], "A deal was opened in a funnel."),
+    entry::<funnel::DealUpdated>(
+        &[],
+        "A deal's terms (value, owner, expected close, methodology, stakeholders) changed; carries the whole deal after the change.",
+    ),
     entry::<funnel::DealStageChanged>(
         &[Leads],
         "A deal moved between stages of its funnel (possibly backdated).",

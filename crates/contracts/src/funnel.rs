@@ -101,6 +101,49 @@ deal_event! {
 }
 
 deal_event! {
+    /// A deal's terms changed (`PATCH /v1/deals/{id}`): carries the whole deal after the
+    /// change, so a consumer keeps its copy by replacing it.
+    DealUpdated = "touchstone.funnel.deal.updated.v1" {
+        /// The deal's version after this change (its ETag). A deal opens at version 1 and
+        /// every change of its row (moves too) bumps it, so a consumer can drop an update
+        /// older than what it already holds.
+        pub version: u64,
+        /// Names of the fields this change touched: `amount`, `currency`, `owner`,
+        /// `expected_close`, `methodology`, `stakeholders`.
+        #[serde(default)]
+        pub changed: Vec<String>,
+        /// Version of the funnel definition the deal was opened in.
+        pub funnel_version: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub external_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub lead_id: Option<Uuid>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub account_id: Option<Uuid>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub campaign_id: Option<String>,
+        /// The deal's current stage, a stage name of its funnel (or `lost`).
+        pub stage: String,
+        /// `open`, `won` or `lost`.
+        pub status: String,
+        /// Deal value, absent when unknown; `currency` is present whenever this is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub amount: Option<Decimal>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub currency: Option<Currency>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub expected_close: Option<NaiveDate>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub owner: Option<String>,
+        /// One of `challenger`, `solution`, `spin`, `meddicc`, `none`.
+        pub methodology: String,
+        #[serde(default)]
+        pub stakeholders: Vec<Stakeholder>,
+        pub updated_at: DateTime<Utc>,
+    }
+}
+
+deal_event! {
     /// A deal moved between stages of its funnel. Moves may skip stages, go backwards, or be
     /// backdated: `changed_at` is when the move took effect and may be earlier than the event.
     DealStageChanged = "touchstone.funnel.deal.stage_changed.v1" {

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use contracts::breakeven::{BreakevenReached, CampaignAtRisk, CampaignBreakevenReached};
 use contracts::funnel::{
-    DealCreated, DealLost, DealStageChanged, DealWon, ProductLine, Stakeholder,
+    DealCreated, DealLost, DealStageChanged, DealUpdated, DealWon, ProductLine, Stakeholder,
 };
 use contracts::leads::{
     AccountCreated, AccountUpdated, LeadCreated, LeadLifecycleChanged, LeadMerged, LeadQualified,
@@ -353,6 +353,37 @@ fn deal_created_round_trips() {
         },
         &["/amount"],
         &["/created_at"],
+    );
+}
+
+#[test]
+fn deal_updated_round_trips() {
+    round_trip(
+        DealUpdated {
+            deal_id: id(200),
+            funnel_id: id(300),
+            version: 4,
+            changed: vec!["amount".into(), "currency".into(), "methodology".into()],
+            funnel_version: 2,
+            external_id: Some("crm-88812".into()),
+            lead_id: Some(id(1)),
+            account_id: None,
+            campaign_id: Some("spring-launch-2025".into()),
+            stage: "opportunity".into(),
+            status: "open".into(),
+            amount: Some(dec("52000.00")),
+            currency: Some(eur()),
+            expected_close: NaiveDate::from_ymd_opt(2025, 7, 31),
+            owner: Some("kim@touchstone.test".into()),
+            methodology: "challenger".into(),
+            stakeholders: vec![Stakeholder {
+                person: "Grace Hopper".into(),
+                role: "champion".into(),
+            }],
+            updated_at: at("2025-03-28T10:00:00Z"),
+        },
+        &["/amount"],
+        &["/updated_at"],
     );
 }
 
@@ -830,6 +861,7 @@ fn every_payload_type_is_in_the_catalog_exactly_once() {
         AccountCreated::TYPE,
         AccountUpdated::TYPE,
         DealCreated::TYPE,
+        DealUpdated::TYPE,
         DealStageChanged::TYPE,
         DealWon::TYPE,
         DealLost::TYPE,
