@@ -1,4 +1,5 @@
-//! Deals: open, read with their projections, list, move between stages, read the log.
+//! Deals: open, read with their projections, list, revise their terms (PATCH), move between
+//! stages, read the log. A deal's ETag is its `version`, which every change of it bumps.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -7,9 +8,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use contracts::funnel::{ProductLine, Stakeholder};
 use platform::http::idempotency::{self, IdempotencyKey, StoredResponse};
-use platform::http::json::Json;
+use platform::http::json::{Json, merge_patch};
 use platform::http::query::{PageParams, paginate_by_key};
 use platform::http::sort::{SORT_DOC_NEWEST_FIRST, Sort, keyset_key, sorted_page};
+use platform::http::versioning;
 use platform::validation::{FieldErrors, Invalid};
 use platform::{Db, TraceContext};
 use serde::{Deserialize, Serialize};
@@ -17,7 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{Query, path_id};
-use crate::domain::deal::{self, NewDeal};
+use crate::domain::deal::{self, NewDeal, TermsInput};
 use crate::domain::log::Move;
 use crate::error::FunnelError;
 use crate::usecases::deals::{self as usecase, DealFilter, DealRow, TransitionRow};
@@ -142,8 +144,11 @@ pub struct DealResponse {
     pub cycle_time_secs: i64,
     pub transition_count: i32,
     pub created_at: DateTime<Utc>,
-    /// When the deal last changed: opened, moved, or its projections rebuilt.
+    /// When the deal last changed: opened, moved, patched, or its projections rebuilt.
     pub updated_at: DateTime<Utc>,
+    /// Bumped by every change of the deal (moves too): its ETag (`"<version>"`), to send in
+    /// `If-Match` to PATCH it.
+    pub version: i32,
 }
 
 impl From<DealRow> for DealResponse {
@@ -177,6 +182,7 @@ impl From<DealRow> for DealResponse {
             transition_count: d.transition_count,
             created_at: d.created_at,
             updated_at: d.updated_at,
+            version: d.version,
         }
     }
 }
@@ -192,7 +198,10 @@ platform::page!(
     post, path = "/v1/deals", tag = "deals",
     request_body = DealInput,
     responses(
-        (status = 201, body = DealResponse, headers(("location" = String, description = "The new deal"))),
+        (status = 201, body = DealResponse, headers(
+            ("etag" = String, description = "The deal's version: send it in If-Match to PATCH it"),
+            ("location" = String, description = "The new deal"),
+        )),
         (status = 409, description = "external_id taken in this funnel; `existing_id` names the deal that has it", body = platform::http::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or Idempotency-Key reused with another body", body = platform::http::Problem, content_type = "application/problem+json"),
     )
@@ -212,9 +221,11 @@ pub async fn create_deal(
                 let row = usecase::open(tx, &deal, &trace)?;
                 tracing::Span::current().record("deal_id", tracing::field::display(row.id));
                 let location = format!("/v1/deals/{}", row.id);
+                let (etag, value) = versioning::etag(row.version);
                 Ok::<_, FunnelError>(
                     StoredResponse::json(StatusCode::CREATED, &DealResponse::from(row))
-                        .header("location", location),
+                        .header("location", location)
+                        .header(etag, value),
                 )
             })
         })
@@ -226,11 +237,12 @@ pub async fn create_deal(
     get, path = "/v1/deals/{id}", tag = "deals",
     params(("id" = Uuid, Path)),
     responses(
-        (status = 200, body = DealResponse),
+        (status = 200, body = DealResponse, headers(("etag" = String, description = "The deal's version: send it in If-Match to PATCH it"))),
         (status = 422, description = "The id is not a UUID, or an unknown query parameter", body = platform::http::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn get_deal(
+    req: HttpRequest,
     db: web::Data<Db>,
     id: web::Path<String>,
     query: web::Query<HashMap<String, String>>,
@@ -238,7 +250,123 @@ pub async fn get_deal(
     let id = path_id(&id)?;
     Query::new(&query, &[]).finish()?;
     let d = usecase::find(&db, id).await?;
-    Ok(HttpResponse::Ok().json(DealResponse::from(d)))
+    let version = d.version;
+    Ok(versioning::read(&req, version, &DealResponse::from(d)))
+}
+
+/// The terms of a deal a PATCH may change, as a JSON merge patch of them: a field sent
+/// replaces the deal's, `null` clears it, a field left out stays. `amount` and `currency`
+/// are sent together.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DealPatch {
+    /// Decimal string, e.g. "12500.00"; sent with `currency` (both null clears the value).
+    /// A won deal's value is fixed.
+    pub amount: Option<String>,
+    /// ISO 4217, sent with `amount`.
+    pub currency: Option<String>,
+    pub owner: Option<String>,
+    #[serde(default, deserialize_with = "platform::time::option_date")]
+    pub expected_close: Option<NaiveDate>,
+    /// challenger, solution, spin, meddicc or none.
+    pub methodology: Option<String>,
+    /// The whole buying group: replaces the deal's.
+    pub stakeholders: Option<Vec<StakeholderInput>>,
+}
+
+impl From<&DealRow> for DealPatch {
+    fn from(d: &DealRow) -> Self {
+        DealPatch {
+            amount: d.amount.map(|a| a.to_string()),
+            currency: d.currency.clone(),
+            owner: d.owner.clone(),
+            expected_close: d.expected_close,
+            methodology: Some(d.methodology.clone()),
+            stakeholders: Some(
+                d.stakeholders()
+                    .into_iter()
+                    .map(|s| StakeholderInput {
+                        person: Some(s.person),
+                        role: Some(s.role),
+                    })
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl From<DealPatch> for TermsInput {
+    fn from(p: DealPatch) -> Self {
+        TermsInput {
+            amount: p.amount,
+            currency: p.currency,
+            owner: p.owner,
+            expected_close: p.expected_close,
+            methodology: p.methodology,
+            stakeholders: into_all(p.stakeholders),
+        }
+    }
+}
+
+/// Fields of a deal a PATCH cannot change, and why; any other field it does not know is
+/// named as unknown.
+const READ_ONLY: [(&str, &str); 4] = [
+    (
+        "stage",
+        "is changed by a move: POST /v1/deals/{id}/transitions",
+    ),
+    (
+        "status",
+        "is changed by a move: POST /v1/deals/{id}/transitions",
+    ),
+    (
+        "products",
+        "is set by a move: POST /v1/deals/{id}/transitions",
+    ),
+    ("funnel_id", "is fixed when the deal opens"),
+];
+
+/// Revises a deal's terms with a JSON merge patch, if `If-Match` names its current version,
+/// and publishes `deal.updated` with the whole deal. A patch that changes nothing answers
+/// the deal as it is, with no new version and no event.
+#[utoipa::path(
+    patch, path = "/v1/deals/{id}", tag = "deals",
+    request_body(content = DealPatch, description = "Any subset of the deal's terms; null clears one", content_type = "application/merge-patch+json"),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = DealResponse, headers(("etag" = String, description = "The deal's new version"))),
+        (status = 404, description = "No such deal", body = platform::http::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid or unknown fields, amount without currency (or the reverse), or a won deal's value", body = platform::http::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[tracing::instrument(skip_all, fields(deal_id = %id))]
+pub async fn patch_deal(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    trace: TraceContext,
+    id: web::Path<String>,
+    query: web::Query<HashMap<String, String>>,
+    body: Json<serde_json::Value>,
+) -> Result<HttpResponse, FunnelError> {
+    let id = path_id(&id)?;
+    Query::new(&query, &[]).finish()?;
+    let expected = versioning::if_match(&req)?;
+    let patch = body.into_inner();
+    let sent: Vec<String> = patch
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    let merge = move |current: &DealRow| -> Result<TermsInput, FunnelError> {
+        let merged = merge_patch(&DealPatch::from(current), &patch, &READ_ONLY)?;
+        Ok(TermsInput::from(merged))
+    };
+    let d = usecase::revise(&db, id, expected, sent, merge, trace).await?;
+    let version = d.version;
+    Ok(versioning::versioned(
+        StatusCode::OK,
+        version,
+        &DealResponse::from(d),
+    ))
 }
 
 /// Query of `GET /v1/deals`.

@@ -21,7 +21,7 @@ pub use platform::http::query::{Query, paginate, path_id};
     paths(
         funnels::create_funnel, funnels::get_funnel, funnels::put_funnel, funnels::list_funnels,
         import::import_events,
-        deals::create_deal, deals::get_deal, deals::list_deals,
+        deals::create_deal, deals::get_deal, deals::patch_deal, deals::list_deals,
         deals::post_transition, deals::list_transitions,
         reports::funnel_report, reports::funnel_chart,
     ),
@@ -46,6 +46,7 @@ impl utoipa::Modify for Vocabularies {
         use platform::sort::SORTS;
         enumerate(openapi, "DealInput", "methodology", &METHODOLOGIES);
         enumerate(openapi, "DealResponse", "methodology", &METHODOLOGIES);
+        enumerate(openapi, "DealPatch", "methodology", &METHODOLOGIES);
         enumerate(openapi, "DealResponse", "status", &["open", "won", "lost"]);
         enumerate(openapi, "StakeholderInput", "role", &STAKEHOLDER_ROLES);
         enumerate(
@@ -93,7 +94,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(deals::create_deal))
             .route(web::get().to(deals::list_deals)),
     )
-    .route("/v1/deals/{id}", web::get().to(deals::get_deal))
+    .service(
+        web::resource("/v1/deals/{id}")
+            .route(web::get().to(deals::get_deal))
+            .route(web::patch().to(deals::patch_deal)),
+    )
     .service(
         web::resource("/v1/deals/{id}/transitions")
             .route(web::post().to(deals::post_transition))

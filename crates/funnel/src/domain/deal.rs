@@ -1,4 +1,5 @@
-//! Deals: what a client asks to open, validated into a `NewDeal`.
+//! Deals: what a client asks to open, validated into a `NewDeal`, and the terms a PATCH
+//! may change, validated into `Terms`.
 
 use std::collections::BTreeMap;
 
@@ -135,40 +136,8 @@ impl NewDeal {
         let campaign_id = text(&mut errors, "campaign_id", input.campaign_id, 200);
         let owner = text(&mut errors, "owner", input.owner, 200);
         let amount = money(&mut errors, "amount", input.amount, input.currency);
-        let methodology = input.methodology.unwrap_or_else(|| "none".into());
-        if !METHODOLOGIES.contains(&methodology.as_str()) {
-            errors.add(
-                "methodology",
-                format!("must be one of {}", METHODOLOGIES.join(", ")),
-            );
-        }
-        let mut stakeholders = Vec::new();
-        for (i, s) in input
-            .stakeholders
-            .unwrap_or_default()
-            .into_iter()
-            .enumerate()
-        {
-            let person = text(
-                &mut errors,
-                &format!("stakeholders[{i}].person"),
-                s.person,
-                200,
-            );
-            if person.is_none() {
-                errors.add(&format!("stakeholders[{i}].person"), "is required");
-            }
-            let role = s.role.unwrap_or_default();
-            if !STAKEHOLDER_ROLES.contains(&role.as_str()) {
-                errors.add(
-                    &format!("stakeholders[{i}].role"),
-                    format!("must be one of {}", STAKEHOLDER_ROLES.join(", ")),
-                );
-            }
-            if let Some(person) = person {
-                stakeholders.push(Stakeholder { person, role });
-            }
-        }
+        let methodology = methodology(&mut errors, input.methodology);
+        let stakeholders = stakeholders(&mut errors, input.stakeholders.unwrap_or_default());
         let products = products(&mut errors, input.products.unwrap_or_default());
         let attributes = input.attributes.unwrap_or_default();
         for k in attributes.keys() {
@@ -221,6 +190,132 @@ impl NewDeal {
             return Err(OpenError::InFuture);
         }
         Ok((stage, opened_at))
+    }
+}
+
+/// One of `METHODOLOGIES`, `none` when absent.
+fn methodology(errors: &mut FieldErrors, m: Option<String>) -> String {
+    let m = m.unwrap_or_else(|| "none".into());
+    if !METHODOLOGIES.contains(&m.as_str()) {
+        errors.add(
+            "methodology",
+            format!("must be one of {}", METHODOLOGIES.join(", ")),
+        );
+    }
+    m
+}
+
+/// The buying group: each member named, with one of `STAKEHOLDER_ROLES`.
+fn stakeholders(errors: &mut FieldErrors, inputs: Vec<StakeholderInput>) -> Vec<Stakeholder> {
+    let mut out = Vec::new();
+    for (i, s) in inputs.into_iter().enumerate() {
+        let person = text(errors, &format!("stakeholders[{i}].person"), s.person, 200);
+        if person.is_none() {
+            errors.add(&format!("stakeholders[{i}].person"), "is required");
+        }
+        let role = s.role.unwrap_or_default();
+        if !STAKEHOLDER_ROLES.contains(&role.as_str()) {
+            errors.add(
+                &format!("stakeholders[{i}].role"),
+                format!("must be one of {}", STAKEHOLDER_ROLES.join(", ")),
+            );
+        }
+        if let Some(person) = person {
+            out.push(Stakeholder { person, role });
+        }
+    }
+    out
+}
+
+/// A deal's terms as a PATCH leaves them, before validation: the current terms with the
+/// patch merged on.
+#[derive(Debug, Clone, Default)]
+pub struct TermsInput {
+    /// Decimal string; needs `currency`.
+    pub amount: Option<String>,
+    pub currency: Option<String>,
+    pub owner: Option<String>,
+    pub expected_close: Option<NaiveDate>,
+    pub methodology: Option<String>,
+    pub stakeholders: Option<Vec<StakeholderInput>>,
+}
+
+/// The terms of a deal a PATCH may change, validated. The rest of a deal is fixed when it
+/// opens (funnel, ids, attributes) or changed by its moves (stage, products).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Terms {
+    pub amount: Option<(Decimal, Currency)>,
+    pub owner: Option<String>,
+    pub expected_close: Option<NaiveDate>,
+    pub methodology: String,
+    pub stakeholders: Vec<Stakeholder>,
+}
+
+impl Terms {
+    /// The terms a PATCH makes of these: `merged` is these terms with the patch merged on,
+    /// `sent` the fields the patch names. The rules of a deal's opening apply, and two more:
+    /// amount and currency are sent together (both, or neither; both null clears the value),
+    /// so that an amount is never read in a currency it was not meant in; and a won deal's
+    /// value is fixed, because `deal.won` already carried it to attribution and break-even.
+    pub fn revise(&self, merged: TermsInput, sent: &[String], won: bool) -> Result<Terms, Invalid> {
+        let mut errors = FieldErrors::new();
+        let has = |f: &str| sent.iter().any(|s| s == f);
+        match (has("amount"), has("currency")) {
+            (true, false) => errors.add("currency", "is required with amount: send both"),
+            (false, true) => errors.add("amount", "is required with currency: send both"),
+            _ => {}
+        }
+        let owner = text(&mut errors, "owner", merged.owner, 200);
+        let amount = match (merged.amount, merged.currency) {
+            (None, None) => None,
+            (None, Some(_)) if !errors.has("amount") => {
+                errors.add("amount", "is required with a currency");
+                None
+            }
+            (a, c) => money(&mut errors, "amount", a, c),
+        };
+        let methodology = methodology(&mut errors, merged.methodology);
+        let stakeholders = stakeholders(&mut errors, merged.stakeholders.unwrap_or_default());
+        if won && amount != self.amount && !errors.has("amount") && !errors.has("currency") {
+            errors.add(
+                "amount",
+                "is fixed once the deal is won: deal.won carried it to attribution and break-even",
+            );
+        }
+        errors.check()?;
+        Ok(Terms {
+            amount,
+            owner,
+            expected_close: merged.expected_close,
+            methodology,
+            stakeholders,
+        })
+    }
+
+    /// The names of the fields `after` changes, in the order of the API.
+    pub fn changed(&self, after: &Terms) -> Vec<String> {
+        let (a, b) = (self.amount.as_ref(), after.amount.as_ref());
+        let mut out = Vec::new();
+        // 1000 and 1000.00 are one value: a changed scale is not a change.
+        if a.map(|m| m.0) != b.map(|m| m.0) {
+            out.push("amount");
+        }
+        if a.map(|m| &m.1) != b.map(|m| &m.1) {
+            out.push("currency");
+        }
+        if self.owner != after.owner {
+            out.push("owner");
+        }
+        if self.expected_close != after.expected_close {
+            out.push("expected_close");
+        }
+        if self.methodology != after.methodology {
+            out.push("methodology");
+        }
+        if self.stakeholders != after.stakeholders {
+            out.push("stakeholders");
+        }
+        out.into_iter().map(str::to_string).collect()
     }
 }
 
@@ -332,5 +427,101 @@ mod tests {
         })
         .unwrap();
         assert_eq!(ok.amount.unwrap().0, Decimal::new(1050, 2));
+    }
+
+    fn terms() -> Terms {
+        Terms {
+            amount: Some((Decimal::new(100_000, 2), Currency::parse("EUR").unwrap())),
+            owner: Some("ann".into()),
+            expected_close: None,
+            methodology: "none".into(),
+            stakeholders: Vec::new(),
+        }
+    }
+
+    fn merged(amount: Option<&str>, currency: Option<&str>) -> TermsInput {
+        TermsInput {
+            amount: amount.map(str::to_string),
+            currency: currency.map(str::to_string),
+            owner: Some("ann".into()),
+            methodology: Some("spin".into()),
+            ..Default::default()
+        }
+    }
+
+    fn sent(fields: &[&str]) -> Vec<String> {
+        fields.iter().map(|f| f.to_string()).collect()
+    }
+
+    #[test]
+    fn a_patch_sends_amount_and_currency_together() {
+        let t = terms();
+        let err = t
+            .revise(merged(Some("5"), Some("EUR")), &sent(&["amount"]), false)
+            .unwrap_err();
+        assert_eq!(
+            err,
+            Invalid::field("currency", "is required with amount: send both")
+        );
+        let err = t
+            .revise(
+                merged(Some("1000"), Some("USD")),
+                &sent(&["currency"]),
+                false,
+            )
+            .unwrap_err();
+        assert_eq!(
+            err,
+            Invalid::field("amount", "is required with currency: send both")
+        );
+        let after = t
+            .revise(
+                merged(Some("5"), Some("USD")),
+                &sent(&["amount", "currency"]),
+                false,
+            )
+            .unwrap();
+        assert_eq!(after.changed(&t), ["amount", "currency", "methodology"]);
+        let cleared = t
+            .revise(merged(None, None), &sent(&["amount", "currency"]), false)
+            .unwrap();
+        assert_eq!(cleared.amount, None);
+    }
+
+    #[test]
+    fn a_won_deal_keeps_its_value_but_not_its_other_terms() {
+        let t = terms();
+        let err = t
+            .revise(
+                merged(Some("5"), Some("EUR")),
+                &sent(&["amount", "currency"]),
+                true,
+            )
+            .unwrap_err();
+        assert_eq!(err.0[0].field, "amount");
+        // The same value at another scale is no change.
+        let after = t
+            .revise(
+                merged(Some("1000"), Some("EUR")),
+                &sent(&["amount", "currency"]),
+                true,
+            )
+            .unwrap();
+        assert_eq!(t.changed(&after), ["methodology"]);
+    }
+
+    #[test]
+    fn an_unknown_methodology_or_role_is_named() {
+        let mut m = merged(None, None);
+        m.methodology = Some("vibes".into());
+        m.stakeholders = Some(vec![StakeholderInput {
+            person: Some("Ann".into()),
+            role: Some("boss".into()),
+        }]);
+        let err = terms()
+            .revise(m, &sent(&["methodology"]), false)
+            .unwrap_err();
+        let fields: Vec<_> = err.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["methodology", "stakeholders[0].role"]);
     }
 }

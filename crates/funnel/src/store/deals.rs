@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::schema::{deals, transitions};
-use crate::domain::deal::NewDeal;
+use crate::domain::deal::{NewDeal, Terms};
 use crate::domain::log::{Entry, Projection, Status};
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable, AsChangeset)]
@@ -41,9 +41,11 @@ pub struct DealRow {
     pub status: String,
     pub close_reason: Option<String>,
     pub transition_count: i32,
-    /// When the deal last changed: opened, moved, or its projections rebuilt. Every write
-    /// of the row here sets it ([`save`], [`save_projections`]).
+    /// When the deal last changed: opened, moved, patched, or its projections rebuilt.
+    /// Every write of the row here sets it ([`save`], [`save_projections`]).
     pub updated_at: DateTime<Utc>,
+    /// The deal's ETag: 1 when opened, bumped by every write of the row here.
+    pub version: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -128,6 +130,7 @@ impl DealRow {
             close_reason: None,
             transition_count: 1,
             updated_at: now,
+            version: 1,
         })
     }
 
@@ -161,6 +164,27 @@ impl DealRow {
         serde_json::from_value(self.products.clone()).unwrap_or_default()
     }
 
+    /// The terms a PATCH may change, as they stand.
+    pub fn terms(&self) -> Terms {
+        Terms {
+            amount: self.amount.zip(self.currency()),
+            owner: self.owner.clone(),
+            expected_close: self.expected_close,
+            methodology: self.methodology.clone(),
+            stakeholders: self.stakeholders(),
+        }
+    }
+
+    pub fn set_terms(&mut self, t: &Terms) -> QueryResult<()> {
+        self.amount = t.amount.as_ref().map(|m| m.0);
+        self.currency = t.amount.as_ref().map(|m| m.1.to_string());
+        self.owner = t.owner.clone();
+        self.expected_close = t.expected_close;
+        self.methodology = t.methodology.clone();
+        self.stakeholders = json(&t.stakeholders)?;
+        Ok(())
+    }
+
     pub fn set_product_lines(&mut self, lines: &[ProductLine]) -> QueryResult<()> {
         self.products = json(&lines)?;
         Ok(())
@@ -184,10 +208,11 @@ pub fn insert(conn: &mut PgConnection, deal: &DealRow) -> QueryResult<bool> {
     Ok(n == 1)
 }
 
-/// Writes the deal row back (its projections and value), as changed now: `updated_at` is
-/// set on the row written and on `deal`.
+/// Writes the deal row back (its projections, value and terms), as changed now:
+/// `updated_at` is set and `version` bumped on the row written and on `deal`.
 pub fn save(conn: &mut PgConnection, deal: &mut DealRow) -> QueryResult<()> {
     deal.updated_at = now();
+    deal.version += 1;
     diesel::update(deals::table.find(deal.id))
         .set(&*deal)
         .execute(conn)?;
@@ -226,7 +251,8 @@ pub fn append_many(conn: &mut PgConnection, moves: &[TransitionRow]) -> QueryRes
 }
 
 /// Writes the projections (stage, times, status, reason, count) of several deal rows back
-/// in one statement, as changed now: `updated_at` is set on the rows written and in `rows`.
+/// in one statement, as changed now: `updated_at` is set and `version` bumped on the rows
+/// written and in `rows`.
 pub fn save_projections(conn: &mut PgConnection, rows: &mut [DealRow]) -> QueryResult<()> {
     use diesel::sql_types::{Array, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid};
     if rows.is_empty() {
@@ -235,11 +261,13 @@ pub fn save_projections(conn: &mut PgConnection, rows: &mut [DealRow]) -> QueryR
     let at = now();
     for row in rows.iter_mut() {
         row.updated_at = at;
+        row.version += 1;
     }
     diesel::sql_query(
         "UPDATE deals AS d SET stage = u.stage, stage_entered_at = u.stage_entered_at, \
          opened_at = u.opened_at, closed_at = u.closed_at, status = u.status, \
-         close_reason = u.close_reason, transition_count = u.transition_count, updated_at = $9 \
+         close_reason = u.close_reason, transition_count = u.transition_count, updated_at = $9, \
+         version = d.version + 1 \
          FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], \
          $5::timestamptz[], $6::text[], $7::text[], $8::int4[]) \
          AS u(id, stage, stage_entered_at, opened_at, closed_at, status, close_reason, transition_count) \

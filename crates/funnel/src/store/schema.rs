@@ -47,6 +47,7 @@ diesel::table! {
         close_reason -> Nullable<Text>,
         transition_count -> Int4,
         updated_at -> Timestamptz,
+        version -> Int4,
     }
 }
 

@@ -1,19 +1,20 @@
-//! Deals: open one, move it, read it and its log, rebuild the projections. Every change
-//! appends to the log, replays the deal's log into its row, and queues its events, all in
-//! one transaction.
+//! Deals: open one, move it, revise its terms, read it and its log, rebuild the
+//! projections. Every move appends to the log, replays the deal's log into its row, and
+//! queues its events, all in one transaction; so does a revision, with its one event.
 
 use std::collections::HashMap;
 
-use contracts::funnel::{DealCreated, DealLost, DealStageChanged, DealWon};
+use contracts::funnel::{DealCreated, DealLost, DealStageChanged, DealUpdated, DealWon};
 use diesel::PgConnection;
 use platform::bus::outbox;
+use platform::http::versioning;
 use platform::{Db, TraceContext};
 use uuid::Uuid;
 
-use super::read;
-use crate::domain::deal::{NewDeal, OpenError};
+use super::{read, transaction};
+use crate::domain::deal::{NewDeal, OpenError, TermsInput};
 use crate::domain::funnel::{FunnelDef, LOST};
-use crate::domain::log::{self, Entry, Move, Origin};
+use crate::domain::log::{self, Entry, Move, Origin, Status};
 use crate::error::FunnelError;
 use crate::store::{deals as store, funnels};
 
@@ -43,6 +44,37 @@ pub fn record_move(
     trace: &TraceContext,
 ) -> Result<Moved, FunnelError> {
     transition(conn, id, m, Origin::Api, Some(trace))
+}
+
+/// Applies a PATCH to a deal's terms, if the deal is still at `expected_version`: `patch`
+/// turns the deal as it stands into its merged terms, `sent` names the fields the patch
+/// carries. When something changed, the deal is saved (a new version) and `deal.updated`
+/// queued, in one transaction; otherwise the deal is answered as it is.
+pub async fn revise(
+    db: &Db,
+    id: Uuid,
+    expected_version: i32,
+    sent: Vec<String>,
+    patch: impl FnOnce(&DealRow) -> Result<TermsInput, FunnelError> + Send + 'static,
+    trace: TraceContext,
+) -> Result<DealRow, FunnelError> {
+    transaction(db, move |tx| {
+        let mut deal = store::find_for_update(tx, id)?.ok_or(FunnelError::DealNotFound(id))?;
+        versioning::check(expected_version, deal.version)?;
+        let merged = patch(&deal)?;
+        let before = deal.terms();
+        let won = Status::parse(&deal.status) == Status::Won;
+        let after = before.revise(merged, &sent, won)?;
+        let changed = before.changed(&after);
+        if changed.is_empty() {
+            return Ok(deal);
+        }
+        deal.set_terms(&after)?;
+        store::save(tx, &mut deal)?;
+        outbox::enqueue(tx, &updated_event(&deal, changed), Some(&trace))?;
+        Ok(deal)
+    })
+    .await
 }
 
 pub async fn find(db: &Db, id: Uuid) -> Result<DealRow, FunnelError> {
@@ -182,6 +214,29 @@ fn created_event(d: &DealRow) -> DealCreated {
         methodology: d.methodology.clone(),
         stakeholders: d.stakeholders(),
         created_at: d.opened_at,
+    }
+}
+
+fn updated_event(d: &DealRow, changed: Vec<String>) -> DealUpdated {
+    DealUpdated {
+        deal_id: d.id,
+        funnel_id: d.funnel_id,
+        version: d.version as u64,
+        changed,
+        funnel_version: d.funnel_version as u32,
+        external_id: d.external_id.clone(),
+        lead_id: d.lead_id,
+        account_id: d.account_id,
+        campaign_id: d.campaign_id.clone(),
+        stage: d.stage.clone(),
+        status: d.status.clone(),
+        amount: d.amount,
+        currency: d.currency(),
+        expected_close: d.expected_close,
+        owner: d.owner.clone(),
+        methodology: d.methodology.clone(),
+        stakeholders: d.stakeholders(),
+        updated_at: d.updated_at,
     }
 }
 

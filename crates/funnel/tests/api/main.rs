@@ -9,5 +9,6 @@ mod helpers;
 mod import;
 mod import_batches;
 mod input_edges;
+mod patch;
 mod projections;
 mod reports;
