@@ -32,7 +32,10 @@ pub struct ReportParams {
     order: Option<OrderParam>,
     /// Conversion window from the first to the last matched step, e.g. `30d`.
     window: Option<String>,
-    /// The attribute to break the report down by.
+    /// What to break the report down by, each value with its stage table and its summary
+    /// (win rate, cycle, average deal size per currency): a deal attribute, the deal's
+    /// `methodology`, or its `stakeholder_coverage` (`covered` when its stakeholders include
+    /// a champion and an economic buyer, else `not_covered`).
     #[param(inline)]
     breakdown: Option<BreakdownParam>,
     /// Conversion trends by the deals' open date, by week or month.
@@ -45,12 +48,14 @@ pub struct ReportParams {
     format: Option<Format>,
     /// The table a file (ndjson, csv, parquet) holds: `stages` (default; a row per segment
     /// and stage), `summary` (a row per currency: counts, win rate, cycle, average deal
-    /// size, sales velocity) or `loss_reasons`. JSON holds all three.
+    /// size, sales velocity), `loss_reasons`, or `segment_summary` (the summary of each
+    /// breakdown value and cohort, a row per segment, value and currency; needs `breakdown`
+    /// or `cohort`). JSON holds them all.
     #[param(inline)]
     part: Option<PartParam>,
 }
 
-/// `part`: stages, summary or loss_reasons.
+/// `part`: stages, summary, loss_reasons or segment_summary.
 #[derive(Debug, ToSchema)]
 #[schema(rename_all = "snake_case")]
 #[allow(dead_code)]
@@ -58,6 +63,7 @@ pub enum PartParam {
     Stages,
     Summary,
     LossReasons,
+    SegmentSummary,
 }
 
 /// `order`: ordered (matched stages in time order), strict (and each immediately after the
@@ -73,7 +79,7 @@ pub enum OrderParam {
 
 /// `breakdown`: one of `reports::BREAKDOWNS`.
 #[derive(Debug, ToSchema)]
-#[schema(rename_all = "lowercase")]
+#[schema(rename_all = "snake_case")]
 #[allow(dead_code)]
 pub enum BreakdownParam {
     Source,
@@ -81,6 +87,8 @@ pub enum BreakdownParam {
     Channel,
     Owner,
     Segment,
+    Methodology,
+    StakeholderCoverage,
 }
 
 /// `cohort`: week or month.
@@ -144,11 +152,20 @@ fn parse(
         .and_then(|c| q.errors.take("cohort", Cohort::parse(&c)));
     let version = version(&mut q);
     let format = q.format();
-    let part = q.parse("part", "one of stages, summary, loss_reasons", Part::parse);
+    let part = q.parse(
+        "part",
+        "one of stages, summary, loss_reasons, segment_summary",
+        Part::parse,
+    );
     if part.is_some() && format == Format::Json {
         q.errors.add(
             "part",
             "applies to ndjson, csv and parquet: the JSON report holds every part",
+        );
+    } else if part == Some(Part::SegmentSummary) && breakdown.is_none() && cohort.is_none() {
+        q.errors.add(
+            "part",
+            "segment_summary needs breakdown or cohort: it summarises their segments",
         );
     }
     if let (Some(f), Some(t)) = (from, to)
@@ -177,7 +194,7 @@ fn parse(
     get, path = "/v1/funnels/{id}/report", tag = "reports",
     params(("id" = Uuid, Path), ReportParams),
     responses(
-        (status = 200, description = "The report: JSON by default, or one of its tables (`part`: stages by default, summary, loss_reasons) as NDJSON, CSV or Parquet with `format`", content(
+        (status = 200, description = "The report: JSON by default, or one of its tables (`part`: stages by default, summary, loss_reasons, segment_summary) as NDJSON, CSV or Parquet with `format`", content(
             (ReportResponse = "application/json"),
             (platform::reports::NdjsonRows = "application/x-ndjson"),
             (platform::reports::CsvFile = "text/csv"),

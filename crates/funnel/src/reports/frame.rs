@@ -2,26 +2,29 @@
 
 use polars::prelude::*;
 
-use super::{FunnelReport, Segment};
+use super::{FunnelReport, MoneyFigure, Segment, Summary};
 
-/// The part of the report a file holds (`part`): its stage table, its summary, or its loss
-/// reasons. JSON holds all three in one object.
+/// The part of the report a file holds (`part`): its stage table, its summary, its loss
+/// reasons, or the summary of each segment (breakdown value or cohort). JSON holds them all
+/// in one object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Part {
     #[default]
     Stages,
     Summary,
     LossReasons,
+    SegmentSummary,
 }
 
 impl Part {
-    pub const NAMES: [&str; 3] = ["stages", "summary", "loss_reasons"];
+    pub const NAMES: [&str; 4] = ["stages", "summary", "loss_reasons", "segment_summary"];
 
     pub fn parse(s: &str) -> Option<Part> {
         match s {
             "stages" => Some(Part::Stages),
             "summary" => Some(Part::Summary),
             "loss_reasons" => Some(Part::LossReasons),
+            "segment_summary" => Some(Part::SegmentSummary),
             _ => None,
         }
     }
@@ -32,44 +35,106 @@ impl Part {
             Part::Stages => frame(r),
             Part::Summary => summary_frame(r),
             Part::LossReasons => loss_reasons_frame(r),
+            Part::SegmentSummary => segment_summary_frame(r),
         }
     }
 }
 
-/// The summary as a table: one row per currency of the won deals (a single row with a null
+/// Summary rows: one per currency of a summary's won deals (a single row with a null
 /// currency when none was won), each with the deal counts, win rate and cycle, and that
-/// currency's average deal size and sales velocity (decimal strings).
-pub fn summary_frame(r: &FunnelReport) -> PolarsResult<DataFrame> {
-    let s = &r.summary;
-    let mut currencies: Vec<Option<String>> = s
-        .average_deal_size
-        .iter()
-        .chain(&s.sales_velocity_per_day)
-        .map(|m| Some(m.currency.clone()))
-        .collect();
-    currencies.sort();
-    currencies.dedup();
-    if currencies.is_empty() {
-        currencies.push(None);
-    }
-    let of = |figures: &[super::MoneyFigure], c: &Option<String>| {
-        figures
+/// currency's average deal size and sales velocity (decimal strings). Amounts in different
+/// currencies are never added up.
+#[derive(Default)]
+struct SummaryRows {
+    currency: Vec<Option<String>>,
+    deals: Vec<i64>,
+    open: Vec<i64>,
+    won: Vec<i64>,
+    lost: Vec<i64>,
+    win_rate: Vec<Option<f64>>,
+    average_cycle_days: Vec<Option<f64>>,
+    average_deal_size: Vec<Option<String>>,
+    sales_velocity_per_day: Vec<Option<String>>,
+}
+
+impl SummaryRows {
+    /// Adds the rows of `s`, a summary of `deals` deals; returns how many.
+    fn push(&mut self, deals: u64, s: &Summary) -> usize {
+        let mut currencies: Vec<Option<String>> = s
+            .average_deal_size
             .iter()
-            .find(|m| Some(&m.currency) == c.as_ref())
-            .map(|m| m.amount.to_string())
-    };
-    let n = currencies.len();
-    df![
-        "currency" => currencies.clone(),
-        "deals" => vec![r.deals as i64; n],
-        "open" => vec![s.open as i64; n],
-        "won" => vec![s.won as i64; n],
-        "lost" => vec![s.lost as i64; n],
-        "win_rate" => vec![s.win_rate; n],
-        "average_cycle_days" => vec![s.average_cycle_days; n],
-        "average_deal_size" => currencies.iter().map(|c| of(&s.average_deal_size, c)).collect::<Vec<_>>(),
-        "sales_velocity_per_day" => currencies.iter().map(|c| of(&s.sales_velocity_per_day, c)).collect::<Vec<_>>(),
-    ]
+            .chain(&s.sales_velocity_per_day)
+            .map(|m| Some(m.currency.clone()))
+            .collect();
+        currencies.sort();
+        currencies.dedup();
+        if currencies.is_empty() {
+            currencies.push(None);
+        }
+        let of = |figures: &[MoneyFigure], c: &Option<String>| {
+            figures
+                .iter()
+                .find(|m| Some(&m.currency) == c.as_ref())
+                .map(|m| m.amount.to_string())
+        };
+        let n = currencies.len();
+        for c in currencies {
+            self.average_deal_size.push(of(&s.average_deal_size, &c));
+            self.sales_velocity_per_day
+                .push(of(&s.sales_velocity_per_day, &c));
+            self.currency.push(c);
+            self.deals.push(deals as i64);
+            self.open.push(s.open as i64);
+            self.won.push(s.won as i64);
+            self.lost.push(s.lost as i64);
+            self.win_rate.push(s.win_rate);
+            self.average_cycle_days.push(s.average_cycle_days);
+        }
+        n
+    }
+
+    fn columns(self) -> Vec<Column> {
+        vec![
+            Column::new("currency".into(), self.currency),
+            Column::new("deals".into(), self.deals),
+            Column::new("open".into(), self.open),
+            Column::new("won".into(), self.won),
+            Column::new("lost".into(), self.lost),
+            Column::new("win_rate".into(), self.win_rate),
+            Column::new("average_cycle_days".into(), self.average_cycle_days),
+            Column::new("average_deal_size".into(), self.average_deal_size),
+            Column::new("sales_velocity_per_day".into(), self.sales_velocity_per_day),
+        ]
+    }
+}
+
+/// The summary as a table: a row per currency (see [`SummaryRows`]).
+pub fn summary_frame(r: &FunnelReport) -> PolarsResult<DataFrame> {
+    let mut rows = SummaryRows::default();
+    let n = rows.push(r.deals, &r.summary);
+    DataFrame::new(n, rows.columns())
+}
+
+/// Each segment's summary as a table: a row per (segment, value, currency), the segment
+/// being `breakdown` (a value of `breakdown`) or `cohort`, in the order of the JSON report.
+pub fn segment_summary_frame(r: &FunnelReport) -> PolarsResult<DataFrame> {
+    let mut rows = SummaryRows::default();
+    let (mut kind, mut value) = (Vec::new(), Vec::new());
+    for (k, segments) in [("breakdown", &r.breakdowns), ("cohort", &r.trends)] {
+        for seg in segments {
+            let n = rows.push(seg.deals, &seg.summary);
+            kind.extend(std::iter::repeat_n(k, n));
+            value.extend(std::iter::repeat_n(seg.value.clone(), n));
+        }
+    }
+    let kind_len = kind.len();
+    let mut columns = vec![
+        Column::new("segment".into(), kind),
+        Column::new("value".into(), value),
+    ];
+    let n = kind_len;
+    columns.extend(rows.columns());
+    DataFrame::new(n, columns)
 }
 
 /// The lost deals by reason, most first.
@@ -97,6 +162,7 @@ pub fn frame(r: &FunnelReport) -> PolarsResult<DataFrame> {
         value: String::new(),
         deals: r.deals,
         stages: r.stages.clone(),
+        summary: r.summary.clone(),
     }];
     let groups: [(&str, &[Segment]); 3] = [
         ("all", &all),

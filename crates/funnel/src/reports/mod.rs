@@ -23,8 +23,22 @@ pub use frame::{Part, frame};
 pub use model::{FunnelReport, LossReason, MoneyFigure, Segment, StageStats, Summary, Timing};
 pub use stages::compute;
 
-/// Deal attributes a report can break down by.
-pub const BREAKDOWNS: [&str; 5] = ["source", "campaign", "channel", "owner", "segment"];
+/// What a report can break down by: the deal attributes, the deal's selling methodology, and
+/// its stakeholder coverage.
+pub const BREAKDOWNS: [&str; 7] = [
+    "source",
+    "campaign",
+    "channel",
+    "owner",
+    "segment",
+    "methodology",
+    "stakeholder_coverage",
+];
+
+/// The values of the `stakeholder_coverage` breakdown: a deal is covered when its
+/// stakeholders include a champion and an economic buyer (the two a deal most needs on its
+/// side), not covered otherwise.
+pub const COVERAGE: [&str; 2] = ["covered", "not_covered"];
 
 /// Value of a breakdown for deals that lack the attribute.
 pub const NONE_KEY: &str = "(none)";

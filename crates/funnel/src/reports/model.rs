@@ -36,6 +36,9 @@ pub struct Segment {
     pub value: String,
     pub deals: u64,
     pub stages: Vec<StageStats>,
+    /// The segment's own summary: win rate, cycle, average deal size per currency, sales
+    /// velocity and loss reasons of its deals.
+    pub summary: Summary,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -76,7 +79,9 @@ pub struct FunnelReport {
     pub cohort: Option<String>,
     pub deals: u64,
     pub stages: Vec<StageStats>,
-    /// Per breakdown value, when `breakdown` is given, most deals first.
+    /// Per breakdown value, when `breakdown` is given, most deals first. By
+    /// `stakeholder_coverage` the values are `covered` (the deal's stakeholders include a
+    /// champion and an economic buyer) and `not_covered`.
     pub breakdowns: Vec<Segment>,
     /// Per cohort of the deals' open date, oldest first, when `cohort` is given.
     pub trends: Vec<Segment>,

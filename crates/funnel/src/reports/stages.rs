@@ -7,7 +7,9 @@ use polars::prelude::*;
 
 use super::rows::{Dictionary, Rows, match_rows, steps_of};
 use super::summary::summary;
-use super::{DealFacts, FunnelReport, NONE_KEY, Params, Segment, StageStats, Timing, ratio};
+use super::{
+    DealFacts, FunnelReport, NONE_KEY, Params, Segment, StageStats, Summary, Timing, ratio,
+};
 use crate::domain::funnel::FunnelDef;
 
 /// The report of `deals` in the funnel `def` (at `version`) under the parameters `p`.
@@ -96,6 +98,18 @@ pub fn compute(
     };
     let overall = table(def, &entered(&[])?, Some(&stayed(&[])?), None)?;
     let (deals_per_key, deals_per_cohort) = (keys.counts(), cohorts.counts());
+    // Each segment's summary, from its own deals.
+    let summaries = |of: fn(&(u32, u32)) -> u32, names: &[String]| {
+        let mut members: Vec<Vec<&DealFacts>> = vec![Vec::new(); names.len()];
+        for (d, s) in deals.iter().zip(&segments) {
+            members[of(s) as usize].push(d);
+        }
+        names
+            .iter()
+            .cloned()
+            .zip(members.into_iter().map(summary))
+            .collect::<HashMap<String, Summary>>()
+    };
     let stages = overall
         .get("")
         .cloned()
@@ -108,6 +122,7 @@ pub fn compute(
             Some(&stayed(&["key"])?),
             Some(("key", &keys.names)),
         )?;
+        let mut summary_of = summaries(|s| s.0, &keys.names);
         for (value, deals) in &deals_per_key {
             breakdowns.push(Segment {
                 value: value.to_string(),
@@ -116,6 +131,7 @@ pub fn compute(
                     .get(*value)
                     .cloned()
                     .unwrap_or_else(|| empty_stages(def)),
+                summary: summary_of.remove(*value).unwrap_or_else(|| summary([])),
             });
         }
         breakdowns.sort_by(|a, b| b.deals.cmp(&a.deals).then(a.value.cmp(&b.value)));
@@ -128,6 +144,7 @@ pub fn compute(
             None,
             Some(("cohort", &cohorts.names)),
         )?;
+        let mut summary_of = summaries(|s| s.1, &cohorts.names);
         for (value, deals) in &deals_per_cohort {
             trends.push(Segment {
                 value: value.to_string(),
@@ -136,6 +153,7 @@ pub fn compute(
                     .get(*value)
                     .cloned()
                     .unwrap_or_else(|| empty_stages(def)),
+                summary: summary_of.remove(*value).unwrap_or_else(|| summary([])),
             });
         }
     }

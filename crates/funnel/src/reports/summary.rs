@@ -15,7 +15,7 @@ fn cents(d: Decimal) -> Decimal {
     d
 }
 
-pub(super) fn summary(deals: &[DealFacts]) -> Summary {
+pub(super) fn summary<'a>(deals: impl IntoIterator<Item = &'a DealFacts>) -> Summary {
     let (mut open, mut won, mut lost) = (0u64, 0u64, 0u64);
     let mut won_amounts: BTreeMap<String, (Decimal, u64)> = BTreeMap::new();
     let (mut cycle_secs, mut cycles) = (0i64, 0i64);

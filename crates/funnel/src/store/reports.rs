@@ -1,5 +1,6 @@
 //! Loads what the funnel report reads: a funnel's deals opened in a window, with the
-//! breakdown attribute resolved (the deal's own first, then the lead's), and their moves.
+//! breakdown value resolved (an attribute: the deal's own first, then the lead's; or the
+//! deal's methodology, or its stakeholder coverage), and their moves.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -59,6 +60,12 @@ pub fn load(
              WHEN 'channel' THEN COALESCE(d.attributes->>'channel', lf.channel)
              WHEN 'owner' THEN COALESCE(d.attributes->>'owner', d.owner, lf.owner)
              WHEN 'segment' THEN COALESCE(d.attributes->>'segment', lf.segment)
+             WHEN 'methodology' THEN d.methodology
+             -- reports::COVERAGE: a champion and an economic buyer, or not.
+             WHEN 'stakeholder_coverage' THEN
+               CASE WHEN d.stakeholders @> '[{{\"role\": \"champion\"}}]'
+                     AND d.stakeholders @> '[{{\"role\": \"economic_buyer\"}}]'
+                 THEN 'covered' ELSE 'not_covered' END
            END AS key
          FROM deals d LEFT JOIN lead_facts lf ON lf.lead_id = d.lead_id
          WHERE {SCOPE}

@@ -605,7 +605,26 @@ async fn the_openapi_document_states_the_conventions() {
     assert_eq!(values(find(&report, "cohort")), ["week", "month"]);
     assert_eq!(
         values(find(&report, "breakdown")),
-        ["source", "campaign", "channel", "owner", "segment"]
+        [
+            "source",
+            "campaign",
+            "channel",
+            "owner",
+            "segment",
+            "methodology",
+            "stakeholder_coverage"
+        ]
+    );
+    assert_eq!(
+        values(find(&report, "part")),
+        ["stages", "summary", "loss_reasons", "segment_summary"]
+    );
+    let segment = &doc["components"]["schemas"]["Segment"];
+    assert!(
+        segment["required"]
+            .as_array()
+            .is_some_and(|r| r.contains(&json!("summary"))),
+        "{segment}"
     );
     assert_eq!(
         values(find(&params("/v1/deals", "get"), "status")),
@@ -659,8 +678,8 @@ async fn the_openapi_document_states_the_conventions() {
         );
     }
 
-    // Idempotency-Key on the creating POSTs and the import; If-Match on the PUT;
-    // If-None-Match on the funnel's GET.
+    // Idempotency-Key on the creating POSTs and the import; If-Match on the PUT and the
+    // PATCH; If-None-Match on the GETs of the funnel and the deal.
     for path in [
         "/v1/funnels",
         "/v1/deals",
@@ -685,12 +704,31 @@ async fn the_openapi_document_states_the_conventions() {
                 .is_some()
         );
     }
-    find(&params("/v1/funnels/{id}", "get"), "If-None-Match");
-    assert!(
-        paths["/v1/funnels/{id}"]["get"]["responses"]
-            .get("304")
-            .is_some()
+    let patch = params("/v1/deals/{id}", "patch");
+    assert_eq!(find(&patch, "If-Match")["required"], true);
+    for code in ["412", "428"] {
+        assert!(
+            paths["/v1/deals/{id}"]["patch"]["responses"]
+                .get(code)
+                .is_some()
+        );
+    }
+    assert_eq!(
+        paths["/v1/deals/{id}"]["patch"]["requestBody"]["content"]["application/merge-patch+json"]
+            ["schema"]["$ref"],
+        "#/components/schemas/DealPatch"
     );
+    assert_eq!(
+        field("DealPatch", "methodology"),
+        ["challenger", "solution", "spin", "meddicc", "none"]
+    );
+    for path in ["/v1/funnels/{id}", "/v1/deals/{id}"] {
+        find(&params(path, "get"), "If-None-Match");
+        assert!(
+            paths[path]["get"]["responses"].get("304").is_some(),
+            "{path}"
+        );
+    }
 }
 
 /// An instant of a response.

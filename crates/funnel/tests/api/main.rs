@@ -1,5 +1,6 @@
 //! Integration tests of the funnel service against the real PostgreSQL and RabbitMQ.
 
+mod breakdowns;
 mod conventions;
 mod deals;
 mod events;
