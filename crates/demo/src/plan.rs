@@ -288,6 +288,91 @@ fn marketing_deal(
     }
 }
 
+/// How a deal was sold: its methodology and its buying group, as the funnel report breaks
+/// them down.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selling {
+    pub methodology: &'static str,
+    /// (person, role).
+    pub stakeholders: Vec<(&'static str, &'static str)>,
+}
+
+impl Selling {
+    /// The deal's `methodology` and `stakeholders` as the deal API takes them.
+    pub fn fields(&self) -> (Value, Value) {
+        let group: Vec<Value> = self
+            .stakeholders
+            .iter()
+            .map(|(person, role)| serde_json::json!({"person": person, "role": role}))
+            .collect();
+        (Value::from(self.methodology), Value::from(group))
+    }
+}
+
+/// Which funnel a deal's selling is drawn for: each its own RNG part, so that drawing it
+/// shifts nothing else of the plan.
+#[derive(Debug, Clone, Copy)]
+pub enum SellingOf {
+    B2b,
+    Marketing,
+}
+
+/// How deal `i` was sold, drawn from the seed apart from the rest of its plan, and weighted
+/// by its outcome: the story the breakdowns tell is that disciplined methodologies and a
+/// buying group with a champion and an economic buyer win more often.
+pub fn selling(seed: u64, of: SellingOf, i: usize, outcome: &Outcome) -> Selling {
+    let part = match of {
+        SellingOf::B2b => 6,
+        SellingOf::Marketing => 7,
+    };
+    let mut rng = rng_for(seed, part, i);
+    // Weights of challenger, solution, spin, meddicc, none; champion and economic buyer odds.
+    let (weights, champion, buyer) = match outcome {
+        Outcome::Won(_) => ([30, 15, 10, 35, 10], 0.85, 0.8),
+        Outcome::Lost(_) => ([15, 20, 20, 10, 35], 0.4, 0.3),
+        Outcome::Stalled => ([20, 20, 20, 20, 20], 0.6, 0.45),
+    };
+    const METHODOLOGIES: [&str; 5] = ["challenger", "solution", "spin", "meddicc", "none"];
+    let mut pick = rng.random_range(0..weights.iter().sum::<u32>());
+    let mut methodology = METHODOLOGIES[4];
+    for (m, w) in METHODOLOGIES.iter().zip(weights) {
+        if pick < w {
+            methodology = m;
+            break;
+        }
+        pick -= w;
+    }
+    let people = [
+        "Ada Byron",
+        "Grace Hopper",
+        "Alan Turing",
+        "Edsger Dijkstra",
+        "Barbara Liskov",
+        "Ken Thompson",
+    ];
+    let mut stakeholders = Vec::new();
+    let mut person = rng.random_range(0..people.len());
+    let mut add = |role: &'static str, stakeholders: &mut Vec<(&'static str, &'static str)>| {
+        stakeholders.push((people[person % people.len()], role));
+        person += 1;
+    };
+    if rng.random_bool(champion) {
+        add("champion", &mut stakeholders);
+    }
+    if rng.random_bool(buyer) {
+        add("economic_buyer", &mut stakeholders);
+    }
+    for role in ["mobilizer", "talker", "blocker"] {
+        if rng.random_bool(0.25) {
+            add(role, &mut stakeholders);
+        }
+    }
+    Selling {
+        methodology,
+        stakeholders,
+    }
+}
+
 /// Planned won value per campaign id, in cents (what the break-even service will count).
 pub fn revenue_by_campaign(plans: &[LeadPlan]) -> std::collections::BTreeMap<String, i64> {
     let mut out = std::collections::BTreeMap::new();
@@ -401,6 +486,35 @@ mod tests {
             .count();
         assert!(mkt_won > 0);
         assert!(revenue_by_campaign(&a)["cmp-search-brand"] > 0);
+    }
+
+    #[test]
+    fn selling_is_deterministic_and_wins_have_fuller_buying_groups() {
+        let a = plans(42, 300, now());
+        let sold = |p: &LeadPlan| selling(42, SellingOf::B2b, p.index, &p.b2b);
+        assert_eq!(
+            a.iter().map(sold).collect::<Vec<_>>(),
+            a.iter().map(sold).collect::<Vec<_>>()
+        );
+        let covered = |won: bool| {
+            let deals: Vec<Selling> = a
+                .iter()
+                .filter(|p| matches!(p.b2b, Outcome::Won(_)) == won)
+                .map(sold)
+                .collect();
+            let n = deals
+                .iter()
+                .filter(|s| {
+                    let has = |r| s.stakeholders.iter().any(|(_, role)| *role == r);
+                    has("champion") && has("economic_buyer")
+                })
+                .count();
+            n as f64 / deals.len() as f64
+        };
+        assert!(covered(true) > covered(false) + 0.2);
+        let methodologies: std::collections::BTreeSet<&str> =
+            a.iter().map(|p| sold(p).methodology).collect();
+        assert_eq!(methodologies.len(), 5, "{methodologies:?}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Funnel deals: the backdated B2B history, the marketing deals, and the moves of the B2B
-//! deals that `lead.created` opened.
+//! deals that `lead.created` opened. The marketing deals open with their methodology and
+//! stakeholders; the B2B deals get theirs by a PATCH before they move.
 
 use std::collections::HashMap;
 use std::time::Duration as StdDuration;
@@ -12,6 +13,7 @@ use crate::LoadReport;
 use crate::catalog::{self, CURRENCY};
 use crate::plan::{
     self, B2B_FUNNEL, B2B_STAGES, LeadPlan, MARKETING_FUNNEL, MarketingDeal, Outcome, Sale,
+    Selling, SellingOf,
 };
 
 /// Deals in the B2B history import.
@@ -99,6 +101,7 @@ fn closing_move(
 async fn marketing_deal(
     client: &reqwest::Client,
     url: &str,
+    seed: u64,
     p: &LeadPlan,
     m: &MarketingDeal,
     lead_id: Option<&String>,
@@ -109,8 +112,12 @@ async fn marketing_deal(
     if let Some(c) = &p.campaign_id {
         attributes["campaign"] = json!(c);
     }
+    let selling = plan::selling(seed, SellingOf::Marketing, p.index, &m.outcome);
+    let (methodology, stakeholders) = selling.fields();
     let body = json!({
         "funnel_id": MARKETING_FUNNEL,
+        "methodology": methodology,
+        "stakeholders": stakeholders,
         "external_id": m.external_id,
         "lead_id": lead_id,
         "campaign_id": p.campaign_id,
@@ -139,6 +146,7 @@ async fn marketing_deal(
 pub(super) async fn load_marketing_deals(
     client: &reqwest::Client,
     url: &str,
+    seed: u64,
     plans: &[LeadPlan],
     lead_ids: &HashMap<usize, String>,
     products: &HashMap<&'static str, String>,
@@ -148,6 +156,7 @@ pub(super) async fn load_marketing_deals(
         Some(marketing_deal(
             client,
             url,
+            seed,
             p,
             m,
             lead_ids.get(&p.index),
@@ -234,6 +243,7 @@ async fn settled_b2b_deals(
 pub(super) async fn move_b2b_deals(
     client: &reqwest::Client,
     url: &str,
+    seed: u64,
     plans: &[LeadPlan],
     lead_ids: &HashMap<usize, String>,
     products: &HashMap<&'static str, String>,
@@ -243,9 +253,48 @@ pub(super) async fn move_b2b_deals(
         plans
             .iter()
             .filter_map(|p| Some((p, deals.get(lead_ids.get(&p.index)?)?)))
-            .map(|(p, deal)| move_b2b_deal(client, url, p, deal, products)),
+            .map(|(p, deal)| {
+                let selling = plan::selling(seed, SellingOf::B2b, p.index, &p.b2b);
+                move_b2b_deal(client, url, p, deal, selling, products)
+            }),
     )
     .await
+}
+
+/// Sets a B2B deal's methodology and stakeholders with a PATCH under the version it was
+/// read at; a lead event that moved it since (412) is retried once at the version the
+/// problem names. Counted only when it fails: the deal is not new, and the counts of a
+/// load stay what they were before deals carried a methodology.
+async fn sell_b2b_deal(
+    client: &reqwest::Client,
+    url: &str,
+    d: &Value,
+    selling: &Selling,
+    report: &mut LoadReport,
+) -> anyhow::Result<()> {
+    let id = d["id"].as_str().unwrap_or_default();
+    let (methodology, stakeholders) = selling.fields();
+    let body = json!({"methodology": methodology, "stakeholders": stakeholders});
+    let mut etag = format!("\"{}\"", d["version"].as_i64().unwrap_or(1));
+    for _ in 0..2 {
+        let (status, r) = send(
+            client
+                .patch(format!("{}/v1/deals/{id}", base(url)))
+                .header("if-match", &etag)
+                .json(&body),
+        )
+        .await?;
+        match (status, r["current_etag"].as_str()) {
+            (200, _) => return Ok(()),
+            (412, Some(current)) => etag = current.to_string(),
+            _ => {
+                tally(report, status, "B2B deal methodology", &r);
+                return Ok(());
+            }
+        }
+    }
+    tally(report, 412, "B2B deal methodology", &Value::Null);
+    Ok(())
 }
 
 /// Moves one B2B deal on to the lead's planned last stage and closes it as planned.
@@ -254,6 +303,7 @@ async fn move_b2b_deal(
     url: &str,
     p: &LeadPlan,
     d: &Value,
+    selling: Selling,
     products: &HashMap<&'static str, String>,
 ) -> anyhow::Result<LoadReport> {
     let mut report = LoadReport::default();
@@ -261,6 +311,7 @@ async fn move_b2b_deal(
         report.already_there += 1;
         return Ok(report);
     }
+    sell_b2b_deal(client, url, d, &selling, &mut report).await?;
     let id = d["id"].as_str().unwrap_or_default();
     let moves = format!("{}/v1/deals/{id}/transitions", base(url));
     let here = stage_index(d["stage"].as_str().unwrap_or("")).unwrap_or(0);

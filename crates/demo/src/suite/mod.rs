@@ -148,13 +148,15 @@ pub async fn load(urls: &Urls, seed: u64, leads: usize) -> anyhow::Result<Outcom
         out.add(
             "funnel",
             "marketing deals (backdated)",
-            funnel::load_marketing_deals(&client, &urls.funnel, &plans, &ids, &products).await?,
+            funnel::load_marketing_deals(&client, &urls.funnel, seed, &plans, &ids, &products)
+                .await?,
         );
         if leads_up {
             out.add(
                 "funnel",
                 "B2B deal moves",
-                funnel::move_b2b_deals(&client, &urls.funnel, &plans, &ids, &products).await?,
+                funnel::move_b2b_deals(&client, &urls.funnel, seed, &plans, &ids, &products)
+                    .await?,
             );
         }
     }

@@ -109,6 +109,10 @@ pub(super) async fn summary(
             "  curl -s {}/v1/funnels/{MARKETING_FUNNEL}/report?cohort=month&format=csv'",
             at(&urls.funnel)
         );
+        println!(
+            "  curl -s {}/v1/funnels/{B2B_FUNNEL}/report?breakdown=stakeholder_coverage&format=csv&part=segment_summary'",
+            at(&urls.funnel)
+        );
     }
     if touchpoints_up {
         if let Some(lead) = &won_lead {
