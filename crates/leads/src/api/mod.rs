@@ -1,6 +1,7 @@
 //! HTTP routes of the leads service and its OpenAPI document.
 
 pub mod accounts;
+pub mod import;
 pub mod leads;
 pub mod qualification;
 pub mod reports;
@@ -23,7 +24,7 @@ use utoipa::OpenApi;
         description = "Accounts (ABM), leads, lifecycle, scoring, MEDDICC qualification and lead reports. Errors are RFC 9457 problems."
     ),
     paths(
-        leads::create_lead, leads::get_lead, leads::list_leads, leads::patch_lead,
+        leads::create_lead, import::import_leads, leads::get_lead, leads::list_leads, leads::patch_lead,
         leads::move_lead, leads::lifecycle_history, leads::merge_lead, leads::get_score,
         accounts::create_account, accounts::get_account, accounts::patch_account,
         accounts::list_accounts, accounts::target_accounts, accounts::account_engagement,
@@ -34,7 +35,7 @@ use utoipa::OpenApi;
     ),
     // The schemas of bodies are collected from the paths; these are used by parameters or
     // referenced by name only.
-    components(schemas(accounts::AbmTier, platform::reports::Format, platform::http::Problem, platform::http::FieldError)),
+    components(schemas(accounts::AbmTier, import::ImportModeName, platform::reports::Format, platform::http::Problem, platform::http::FieldError)),
     tags(
         (name = "leads", description = "Leads, lifecycle, merge and scores"),
         (name = "accounts", description = "Accounts and account-based marketing"),
@@ -113,6 +114,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(leads::create_lead))
             .route(web::get().to(leads::list_leads)),
     )
+    .route("/v1/leads/import", web::post().to(import::import_leads))
     .service(
         web::resource("/v1/leads/{id}")
             .route(web::get().to(leads::get_lead))

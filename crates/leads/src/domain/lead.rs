@@ -171,6 +171,39 @@ impl NewLead {
     }
 }
 
+impl LeadDraft {
+    /// This draft written over `base`: each field the draft gives wins, the others keep
+    /// `base`'s. What an upserting import line does to the lead that holds its email.
+    pub fn over(self, base: LeadProfile) -> LeadDraft {
+        let d = self;
+        LeadDraft {
+            email: d.email.or(Some(base.email)),
+            first_name: d.first_name.or(base.first_name),
+            last_name: d.last_name.or(base.last_name),
+            title: d.title.or(base.title),
+            phone: d.phone.or(base.phone),
+            company: d.company.or(base.company),
+            source: d.source.or(Some(base.source)),
+            campaign_id: d.campaign_id.or(base.campaign_id),
+            anonymous_id: d.anonymous_id.or(base.anonymous_id),
+            affiliate_id: d.affiliate_id.or(base.affiliate_id),
+            utm: Utm {
+                utm_source: d.utm.utm_source.or(base.utm.utm_source),
+                utm_medium: d.utm.utm_medium.or(base.utm.utm_medium),
+                utm_campaign: d.utm.utm_campaign.or(base.utm.utm_campaign),
+                utm_term: d.utm.utm_term.or(base.utm.utm_term),
+                utm_content: d.utm.utm_content.or(base.utm.utm_content),
+            },
+            account_id: d.account_id.or(base.account_id),
+            owner: d.owner.or(base.owner),
+            consent: d.consent.or(Some(base.consent)),
+            properties: d.properties.or(Some(base.properties)),
+            // A lead's stage changes through its lifecycle, never by an import.
+            lifecycle_stage: None,
+        }
+    }
+}
+
 impl LeadProfile {
     /// The email's domain when it may identify the lead's account: never a free-mail one.
     pub fn company_domain(&self) -> Option<&str> {
@@ -310,6 +343,24 @@ mod tests {
             before.changed_fields(&after),
             ["title", "utm_term", "consent"]
         );
+    }
+
+    #[test]
+    fn a_draft_over_a_profile_keeps_what_it_does_not_give() {
+        let mut base = NewLead::parse(input()).unwrap().profile;
+        base.title = Some("Admiral".into());
+        base.company = Some("Navy".into());
+        let draft = LeadDraft {
+            email: Some("grace@hopper.dev".into()),
+            title: Some("Rear admiral".into()),
+            lifecycle_stage: Some("subscriber".into()),
+            ..Default::default()
+        };
+        let merged = NewLead::parse(draft.over(base.clone())).unwrap();
+        assert_eq!(merged.profile.title.as_deref(), Some("Rear admiral"));
+        assert_eq!(merged.profile.company.as_deref(), Some("Navy"));
+        assert_eq!(merged.profile.source, base.source);
+        assert_eq!(base.changed_fields(&merged.profile), ["title"]);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod email;
+pub mod import;
 pub mod lead;
 pub mod lifecycle;
 pub mod meddicc;

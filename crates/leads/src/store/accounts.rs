@@ -212,3 +212,22 @@ pub fn account_for_domain(conn: &mut PgConnection, domain: &str) -> QueryResult<
         .first(conn)
         .optional()
 }
+
+/// The accounts owning any of `domains`, as (domain, account).
+pub fn accounts_for_domains(
+    conn: &mut PgConnection,
+    domains: &[&str],
+) -> QueryResult<Vec<(String, Uuid)>> {
+    account_domains::table
+        .filter(account_domains::domain.eq_any(domains))
+        .select((account_domains::domain, account_domains::account_id))
+        .load(conn)
+}
+
+/// Those of `ids` that name an account.
+pub fn existing(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+    accounts::table
+        .filter(accounts::id.eq_any(ids))
+        .select(accounts::id)
+        .load(conn)
+}

@@ -164,6 +164,24 @@ pub fn insert(conn: &mut PgConnection, row: &LeadRow) -> QueryResult<bool> {
     Ok(inserted > 0)
 }
 
+/// Inserts new leads with one statement; returns the ids of those inserted, leaving out
+/// each whose email is taken (by a lead stored before, or by an earlier row of `rows`).
+/// 32 columns a row: at most 2,000 rows, within PostgreSQL's 65,535 bind parameters.
+pub fn insert_many(conn: &mut PgConnection, rows: &[LeadRow]) -> QueryResult<Vec<Uuid>> {
+    let mut ids = Vec::with_capacity(rows.len());
+    for part in rows.chunks(2000) {
+        ids.extend(
+            diesel::insert_into(leads::table)
+                .values(part)
+                .on_conflict(leads::email)
+                .do_nothing()
+                .returning(leads::id)
+                .get_results::<Uuid>(conn)?,
+        );
+    }
+    Ok(ids)
+}
+
 /// Writes every column of the lead.
 pub fn save(conn: &mut PgConnection, row: &LeadRow) -> QueryResult<()> {
     diesel::update(leads::table.find(row.id))

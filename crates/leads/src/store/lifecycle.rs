@@ -41,6 +41,17 @@ pub fn record(conn: &mut PgConnection, change: &NewStageChange<'_>) -> QueryResu
         .map(drop)
 }
 
+/// Records many stage changes with one statement.
+pub fn record_many(conn: &mut PgConnection, changes: &[NewStageChange<'_>]) -> QueryResult<()> {
+    // 7 columns a row: within PostgreSQL's 65,535 bind parameters.
+    for part in changes.chunks(9000) {
+        diesel::insert_into(lifecycle_history::table)
+            .values(part)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Up to `limit` changes of a lead's lifecycle history after `after`, oldest first.
 pub fn history(
     conn: &mut PgConnection,

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod deals;
 pub mod engagement;
+pub mod idempotency;
 pub mod leads;
 pub mod lifecycle;
 pub mod meddicc;

@@ -1,6 +1,8 @@
 //! Scoring data: the versioned scoring model and qualification rule (stored as JSON), the
 //! account attributes fit rules read, and each lead's score history.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -93,39 +95,72 @@ pub fn save_rule(
     Ok(inserted > 0)
 }
 
+/// The attributes of an account that fit rules read.
+#[derive(Debug, Clone, Queryable)]
+pub struct AccountFacts {
+    pub industry: Option<String>,
+    pub employees: Option<i32>,
+    pub region: Option<String>,
+    pub target: bool,
+    pub abm_tier: String,
+}
+
+type FactColumns = (
+    accounts::industry,
+    accounts::employees,
+    accounts::region,
+    accounts::target,
+    accounts::abm_tier,
+);
+
+const FACT_COLUMNS: FactColumns = (
+    accounts::industry,
+    accounts::employees,
+    accounts::region,
+    accounts::target,
+    accounts::abm_tier,
+);
+
 /// What fit rules look at: the lead's title and its account's attributes.
 pub fn fit_facts(
     conn: &mut PgConnection,
     title: Option<&str>,
     account_id: Option<Uuid>,
 ) -> QueryResult<FitFacts> {
-    type AccountFacts = (Option<String>, Option<i32>, Option<String>, bool, String);
     let account: Option<AccountFacts> = match account_id {
         None => None,
         Some(id) => accounts::table
             .find(id)
-            .select((
-                accounts::industry,
-                accounts::employees,
-                accounts::region,
-                accounts::target,
-                accounts::abm_tier,
-            ))
+            .select(FACT_COLUMNS)
             .first(conn)
             .optional()?,
     };
-    let (industry, employees, region, abm_target, abm_tier) = match account {
-        Some((i, e, r, t, tier)) => (i, e.map(i64::from), r, t, Some(tier)),
-        None => (None, None, None, false, None),
-    };
-    Ok(FitFacts {
+    Ok(facts(title, account.as_ref()))
+}
+
+/// The fit facts of many accounts with one query, by account id.
+pub fn account_facts(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> QueryResult<HashMap<Uuid, AccountFacts>> {
+    let (id, (industry, employees, region, target, abm_tier)) = (accounts::id, FACT_COLUMNS);
+    let rows: Vec<(Uuid, AccountFacts)> = accounts::table
+        .filter(accounts::id.eq_any(ids))
+        .select((id, (industry, employees, region, target, abm_tier)))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// What fit rules look at, from a lead's title and its account's attributes (if any).
+pub fn facts(title: Option<&str>, account: Option<&AccountFacts>) -> FitFacts {
+    FitFacts {
         title: title.map(str::to_string),
-        industry,
-        employees,
-        region,
-        abm_target,
-        abm_tier,
-    })
+        industry: account.and_then(|a| a.industry.clone()),
+        employees: account.and_then(|a| a.employees.map(i64::from)),
+        region: account.and_then(|a| a.region.clone()),
+        abm_target: account.is_some_and(|a| a.target),
+        abm_tier: account.map(|a| a.abm_tier.clone()),
+    }
 }
 
 /// One entry of a lead's score history.

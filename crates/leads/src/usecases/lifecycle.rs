@@ -92,20 +92,18 @@ pub fn change_stage(
     Ok(lead)
 }
 
-/// Records the stage a new lead starts in.
-pub fn record_creation(conn: &mut PgConnection, lead: &LeadRow) -> Result<(), LeadsError> {
-    Ok(store::record(
-        conn,
-        &NewStageChange {
-            lead_id: lead.id,
-            from_stage: None,
-            to_stage: &lead.lifecycle_stage,
-            cause: "created",
-            reason: None,
-            deal_id: None,
-            at: lead.created_at,
-        },
-    )?)
+/// The record of the stage a new lead starts in (written with its siblings in one
+/// statement by the create).
+pub(crate) fn creation(lead: &LeadRow) -> NewStageChange<'_> {
+    NewStageChange {
+        lead_id: lead.id,
+        from_stage: None,
+        to_stage: &lead.lifecycle_stage,
+        cause: "created",
+        reason: None,
+        deal_id: None,
+        at: lead.created_at,
+    }
 }
 
 /// `POST /v1/leads/{id}/lifecycle`: a manual move.

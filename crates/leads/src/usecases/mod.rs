@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod deals;
 pub mod engagement;
+pub mod import;
 pub mod leads;
 pub mod lifecycle;
 mod live;

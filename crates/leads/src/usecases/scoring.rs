@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::lifecycle::{self, StageMove};
 use super::live;
 use crate::domain::lifecycle::Stage;
-use crate::domain::scoring::{FiredRule, Grade, ScoringModel};
+use crate::domain::scoring::{FiredRule, FitFacts, Grade, ScoringModel};
 use crate::error::LeadsError;
 use crate::store::LeadRow;
 use crate::store::scoring::{self as store, ScoreEntry};
@@ -82,21 +82,32 @@ pub struct ScoreCard {
 
 pub fn score_card(
     conn: &mut PgConnection,
-    (model_version, model): &Versioned,
+    versioned: &Versioned,
     lead: &LeadRow,
     now: DateTime<Utc>,
 ) -> Result<ScoreCard, LeadsError> {
     let facts = store::fit_facts(conn, lead.title.as_deref(), lead.account_id)?;
-    let (fit, fired) = model.fit(&facts);
+    Ok(card(versioned, lead, &facts, now))
+}
+
+/// What the model says about a lead whose fit facts are read already (for many leads at
+/// once, with one query).
+pub fn card(
+    (model_version, model): &Versioned,
+    lead: &LeadRow,
+    facts: &FitFacts,
+    now: DateTime<Utc>,
+) -> ScoreCard {
+    let (fit, fired) = model.fit(facts);
     let engagement = lead.engagement().value_at(now, model.half_life_days);
-    Ok(ScoreCard {
+    ScoreCard {
         model_version: *model_version,
         fit,
         fired,
         engagement,
         grade: model.grade(fit, engagement),
         qualifies_for_mql: model.qualifies_for_mql(fit, engagement),
-    })
+    }
 }
 
 /// A lead's (fit, engagement now) as stored: what a change is compared with.

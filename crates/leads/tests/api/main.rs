@@ -5,6 +5,7 @@ mod conventions;
 mod events;
 mod health;
 mod helpers;
+mod import;
 mod input_edges;
 mod leads;
 mod lifecycle;
