@@ -9,6 +9,7 @@ pub mod db;
 #[cfg(feature = "testing")]
 mod fault_proxy;
 pub mod http;
+pub mod import;
 pub mod metrics;
 pub mod openapi;
 pub mod reports;

@@ -26,13 +26,12 @@ use tokio::task::JoinHandle;
 use utoipa::ToSchema;
 
 use super::media_type;
-use super::ndjson::{LineError, Lines};
 use super::touchpoints::TouchpointInput;
 use crate::config::TouchpointsConfig;
 use crate::domain::Touchpoint;
-use crate::domain::import::{Fingerprint, line_id};
 use crate::error::TouchpointsError;
 use crate::usecases::touchpoints::{self as usecase, Written};
+use platform::import::{Fingerprint, LineError, Lines, line_id};
 
 /// Content types accepted for NDJSON.
 const NDJSON_TYPES: [&str; 3] = [

@@ -5,7 +5,6 @@ pub mod attribution;
 pub mod bulk;
 pub mod deals;
 pub mod journeys;
-pub mod ndjson;
 pub mod reports;
 pub mod touchpoints;
 

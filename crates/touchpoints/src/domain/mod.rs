@@ -3,7 +3,6 @@
 pub mod affiliate;
 pub mod attribution;
 pub mod deal_credit;
-pub mod import;
 pub mod journey;
 pub mod precondition;
 pub mod touchpoint;

@@ -28,7 +28,9 @@ use tokio::task::JoinHandle;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use self::records::{CsvRecords, Lines, RecordError};
+use platform::import::Lines;
+
+use self::records::{CsvRecords, RecordError};
 use super::Query;
 use super::leads::LeadInput;
 use crate::domain::NewLead;
@@ -250,7 +252,9 @@ pub async fn import_leads(
         if csv {
             records.push(&bytes, &mut |n, r| import.record(n, r));
         } else {
-            ndjson.push(&bytes, &mut |n, l| import.line(n, l));
+            ndjson.push(&bytes, &mut |n, l| {
+                import.line(n, l.map_err(RecordError::from))
+            });
         }
         if let Some(problem) = import.header_error.take() {
             return Err(problem.into());
@@ -260,7 +264,7 @@ pub async fn import_leads(
     if csv {
         records.finish(&mut |n, r| import.record(n, r));
     } else {
-        ndjson.finish(&mut |n, l| import.line(n, l));
+        ndjson.finish(&mut |n, l| import.line(n, l.map_err(RecordError::from)));
     }
     if let Some(problem) = import.header_error.take() {
         return Err(problem.into());

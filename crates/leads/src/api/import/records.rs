@@ -1,6 +1,6 @@
 //! Splitting an import's byte stream into records however its chunks fall, holding no more
-//! than one record (up to a limit) at a time: NDJSON lines, or CSV records (RFC 4180: a
-//! quoted field may hold commas, doubled quotes and line breaks).
+//! than one record (up to a limit) at a time: CSV records (RFC 4180: a quoted field may hold
+//! commas, doubled quotes and line breaks). NDJSON lines are `platform::import::Lines`.
 
 /// Why a record could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -13,67 +13,12 @@ pub enum RecordError {
     Unclosed,
 }
 
-/// NDJSON lines, numbered from 1. A longer line than the limit is reported once and its
-/// bytes dropped as they come.
-pub struct Lines {
-    carry: Vec<u8>,
-    number: u64,
-    overlong: bool,
-    max: usize,
-}
-
-impl Lines {
-    pub fn new(max: usize) -> Self {
-        Lines {
-            carry: Vec::new(),
-            number: 0,
-            overlong: false,
-            max,
+impl From<platform::import::LineError> for RecordError {
+    fn from(e: platform::import::LineError) -> Self {
+        match e {
+            platform::import::LineError::TooLong(max) => RecordError::TooLong(max),
         }
     }
-
-    pub fn push(&mut self, mut data: &[u8], f: &mut impl FnMut(u64, Result<&[u8], RecordError>)) {
-        while let Some(pos) = data.iter().position(|b| *b == b'\n') {
-            let piece = &data[..pos];
-            data = &data[pos + 1..];
-            self.number += 1;
-            if self.overlong || self.carry.len() + piece.len() > self.max {
-                f(self.number, Err(RecordError::TooLong(self.max)));
-            } else if self.carry.is_empty() {
-                f(self.number, Ok(trim_cr(piece)));
-            } else {
-                self.carry.extend_from_slice(piece);
-                f(self.number, Ok(trim_cr(&self.carry)));
-            }
-            self.carry.clear();
-            self.overlong = false;
-        }
-        if !self.overlong {
-            if self.carry.len() + data.len() > self.max {
-                self.overlong = true;
-                self.carry = Vec::new();
-            } else {
-                self.carry.extend_from_slice(data);
-            }
-        }
-    }
-
-    /// The last line, when the body does not end with a newline.
-    pub fn finish(&mut self, f: &mut impl FnMut(u64, Result<&[u8], RecordError>)) {
-        if self.overlong {
-            self.number += 1;
-            f(self.number, Err(RecordError::TooLong(self.max)));
-        } else if !self.carry.is_empty() {
-            self.number += 1;
-            f(self.number, Ok(trim_cr(&self.carry)));
-        }
-        self.carry.clear();
-        self.overlong = false;
-    }
-}
-
-fn trim_cr(line: &[u8]) -> &[u8] {
-    line.strip_suffix(b"\r").unwrap_or(line)
 }
 
 /// CSV records, each numbered by the line it starts on (from 1). A record of more bytes
@@ -199,17 +144,6 @@ impl CsvRecords {
 mod tests {
     use super::*;
 
-    fn lines(parts: &[&[u8]], max: usize) -> Vec<(u64, Result<Vec<u8>, RecordError>)> {
-        let mut out = Vec::new();
-        let mut lines = Lines::new(max);
-        let mut f = |n: u64, l: Result<&[u8], RecordError>| out.push((n, l.map(<[u8]>::to_vec)));
-        for p in parts {
-            lines.push(p, &mut f);
-        }
-        lines.finish(&mut f);
-        out
-    }
-
     fn csv(parts: &[&[u8]], max: usize) -> Vec<(u64, Result<Vec<String>, RecordError>)> {
         let mut out = Vec::new();
         let mut records = CsvRecords::new(max);
@@ -223,27 +157,6 @@ mod tests {
 
     fn row(fields: &[&str]) -> Result<Vec<String>, RecordError> {
         Ok(fields.iter().map(|s| s.to_string()).collect())
-    }
-
-    #[test]
-    fn lines_split_across_chunks_and_crlf_and_overlong_ones_are_reported_once() {
-        assert_eq!(
-            lines(&[b"ab", b"c\r\nde", b"f\n\ng"], 10),
-            vec![
-                (1, Ok(b"abc".to_vec())),
-                (2, Ok(b"def".to_vec())),
-                (3, Ok(b"".to_vec())),
-                (4, Ok(b"g".to_vec())),
-            ]
-        );
-        assert_eq!(
-            lines(&[b"0123456", b"789abc", b"def\nok\n", b"0123456789ab"], 8),
-            vec![
-                (1, Err(RecordError::TooLong(8))),
-                (2, Ok(b"ok".to_vec())),
-                (3, Err(RecordError::TooLong(8))),
-            ]
-        );
     }
 
     #[test]
