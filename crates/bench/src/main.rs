@@ -11,6 +11,7 @@ mod leads;
 mod peer;
 mod process;
 mod report;
+mod soak;
 mod touchpoints;
 
 use clap::Parser;
@@ -28,10 +29,13 @@ struct Args {
     seconds: u64,
     /// Run only these groups (comma-separated: `bus`, `lag`, `http`, `touches`, `reports`,
     /// `gateway`, `rss`, `funnel`, `touchpoints`, `touchpoints-e2e`, `touchpoints-rss`, `attribution`,
-    /// `breakeven`); all by default. A partial run prints its table but does not rewrite
+    /// `breakeven`, `soak`); all by default. A partial run prints its table but does not rewrite
     /// `--output` unless `--write` is given.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Seconds of the soak's mixed load.
+    #[arg(long, default_value_t = 600)]
+    soak_seconds: u64,
     /// Rewrite `--output` even for a partial run (the table then holds only its rows).
     #[arg(long)]
     write: bool,
@@ -94,11 +98,20 @@ async fn main() -> anyhow::Result<()> {
     if run("touchpoints-rss") {
         rows.push(touchpoints::rss_1gb().await?);
     }
+    // The soak's rows have a section of their own too (`--only soak --write`).
+    let mut soak_rows = Vec::new();
+    if run("soak") {
+        soak_rows = soak::run(args.soak_seconds).await?;
+    }
     let table = report::render(&rows);
     println!("{table}");
     let gateway_table = report::render(&gateway_rows);
     if !gateway_rows.is_empty() {
         println!("{gateway_table}");
+    }
+    let soak_table = report::render(&soak_rows);
+    if !soak_rows.is_empty() {
+        println!("{soak_table}");
     }
     if let Some(gap) = &gap {
         println!("{gap}");
@@ -109,11 +122,19 @@ async fn main() -> anyhow::Result<()> {
         } else {
             format!("bench --only {} --write", args.only.join(","))
         };
+        let command = if run("soak") && args.soak_seconds != 600 {
+            format!("{command} --soak-seconds {}", args.soak_seconds)
+        } else {
+            command
+        };
         if !rows.is_empty() {
             report::write(&args.output, &table, &command)?;
         }
         if !gateway_rows.is_empty() {
             report::write_section(&args.output, "bench:gateway", &gateway_table, &command)?;
+        }
+        if !soak_rows.is_empty() {
+            report::write_section(&args.output, "bench:soak", &soak_table, &command)?;
         }
         if let Some(gap) = &gap {
             report::write_section(&args.output, "bench:attribution-gap", gap, &command)?;
