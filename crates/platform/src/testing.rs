@@ -250,9 +250,10 @@ impl RunningService {
             .expect("count query")
     }
 
-    /// Waits up to 15 s until the count `sql` reaches `n`; panics with the last count.
+    /// Waits up to 30 s (a loaded CI machine) until the count `sql` reaches `n`; panics with
+    /// the last count.
     pub async fn wait_count(&self, sql: &str, n: i64) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
             let c = self.count(sql).await;
             if c >= n {
