@@ -77,8 +77,9 @@ impl RunningService {
             let _ = rx.await;
         }));
         // Events published by a test must find the exchange and the bound queue; a test of
-        // an unreachable broker goes on after the wait.
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        // an unreachable broker goes on after the wait. A service declares six quorum queues
+        // at start, which a broker serving a whole loaded test run can take a while to do.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         while !status.is_up() && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
