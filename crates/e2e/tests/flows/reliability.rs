@@ -93,6 +93,22 @@ async fn one_deal_each(suite: &Suite, funnel: &RunningService, lead_ids: &[Strin
     );
 }
 
+/// Creates `n` leads `<prefix><i>@<domain>`; their ids.
+async fn create_leads(
+    suite: &Suite,
+    leads: &RunningService,
+    prefix: &str,
+    domain: &str,
+    n: usize,
+) -> Vec<String> {
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let body = json!({"email": format!("{prefix}{i}@{domain}"), "source": "webinar"});
+        ids.push(suite.create_lead(leads, &body).await);
+    }
+    ids
+}
+
 /// Waits until the broker has confirmed `n` `lead.created` events of the leads service.
 async fn published(leads: &RunningService, n: i64) {
     leads
@@ -276,17 +292,7 @@ async fn postgres_cut_under_a_consumer_holds_its_events_until_it_heals() {
     let funnel = RunningService::start(funnel::definition(), funnel_settings.clone()).await;
 
     proxy.cut();
-    let mut ids = Vec::new();
-    for i in 0..5 {
-        ids.push(
-            suite
-                .create_lead(
-                    &leads,
-                    &json!({"email": format!("held{i}@cut.example"), "source": "webinar"}),
-                )
-                .await,
-        );
-    }
+    let ids = create_leads(&suite, &leads, "held", "cut.example", 5).await;
     wait_ready_status(&funnel, 503, Duration::from_secs(5)).await;
     assert_unavailable(funnel.get("/v1/deals").await).await;
     // The events reach the funnel's queue while its database is away: none may burn its
@@ -311,17 +317,7 @@ async fn rabbitmq_cut_under_a_publisher_keeps_writes_and_publishes_them_after() 
     proxy.cut();
     wait_ready_status(&leads, 503, Duration::from_secs(10)).await;
     // Writes go on: their events wait in the outbox.
-    let mut ids = Vec::new();
-    for i in 0..5 {
-        ids.push(
-            suite
-                .create_lead(
-                    &leads,
-                    &json!({"email": format!("queued{i}@cut.example"), "source": "webinar"}),
-                )
-                .await,
-        );
-    }
+    let ids = create_leads(&suite, &leads, "queued", "cut.example", 5).await;
     assert_eq!(
         leads
             .count(
@@ -348,32 +344,14 @@ async fn rabbitmq_cut_and_blackhole_under_a_consumer_apply_every_event_once_afte
     let mut ids = Vec::new();
     proxy.cut();
     wait_ready_status(&funnel, 503, Duration::from_secs(10)).await;
-    for i in 0..3 {
-        ids.push(
-            suite
-                .create_lead(
-                    &leads,
-                    &json!({"email": format!("cut{i}@amqp.example"), "source": "webinar"}),
-                )
-                .await,
-        );
-    }
+    ids.extend(create_leads(&suite, &leads, "cut", "amqp.example", 3).await);
     proxy.restore();
     wait_ready_status(&funnel, 200, Duration::from_secs(45)).await;
     one_deal_each(&suite, &funnel, &ids).await;
 
     // A partition: the connection stays open but silent, then heals.
     proxy.blackhole();
-    for i in 0..3 {
-        ids.push(
-            suite
-                .create_lead(
-                    &leads,
-                    &json!({"email": format!("hole{i}@amqp.example"), "source": "webinar"}),
-                )
-                .await,
-        );
-    }
+    ids.extend(create_leads(&suite, &leads, "hole", "amqp.example", 3).await);
     published(&leads, 6).await;
     proxy.restore();
     one_deal_each(&suite, &funnel, &ids).await;
@@ -390,17 +368,7 @@ async fn postgres_blackhole_and_latency_under_a_consumer_apply_every_event_once(
 
     // A partition: the funnel's database connections stay open and silent.
     proxy.blackhole();
-    let mut ids = Vec::new();
-    for i in 0..3 {
-        ids.push(
-            suite
-                .create_lead(
-                    &leads,
-                    &json!({"email": format!("silent{i}@pg.example"), "source": "webinar"}),
-                )
-                .await,
-        );
-    }
+    let mut ids = create_leads(&suite, &leads, "silent", "pg.example", 3).await;
     published(&leads, 3).await;
     wait_ready_status(&funnel, 503, Duration::from_secs(10)).await;
     proxy.restore();
@@ -409,16 +377,7 @@ async fn postgres_blackhole_and_latency_under_a_consumer_apply_every_event_once(
 
     // A slow network: every chunk each way waits 20 ms.
     proxy.latency(Duration::from_millis(20));
-    for i in 0..3 {
-        ids.push(
-            suite
-                .create_lead(
-                    &leads,
-                    &json!({"email": format!("slow{i}@pg.example"), "source": "webinar"}),
-                )
-                .await,
-        );
-    }
+    ids.extend(create_leads(&suite, &leads, "slow", "pg.example", 3).await);
     one_deal_each(&suite, &funnel, &ids).await;
     proxy.restore();
     assert_eq!(dead_letters(&funnel_settings, "funnel").await, 0);
