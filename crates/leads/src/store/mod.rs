@@ -4,7 +4,6 @@
 pub mod accounts;
 pub mod deals;
 pub mod engagement;
-pub mod idempotency;
 pub mod leads;
 pub mod lifecycle;
 pub mod meddicc;

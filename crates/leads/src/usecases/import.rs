@@ -50,7 +50,7 @@ pub struct ChunkOutcome {
 /// Whether `key` has answered an import in `scope` already (its body is then only read).
 pub async fn answered(db: &Db, scope: &str, key: &str) -> Result<bool, LeadsError> {
     let (scope, key) = (scope.to_string(), key.to_string());
-    db.run(move |conn| Ok(store::idempotency::seen(conn, &scope, &key)?))
+    db.run(move |conn| Ok(platform::http::idempotency::answered(conn, &scope, &key)?))
         .await
 }
 

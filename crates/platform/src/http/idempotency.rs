@@ -163,3 +163,16 @@ impl From<IdempotencyError> for Problem {
         }
     }
 }
+
+/// Whether a response is stored for `key` in `scope` (records live 24 hours): how a
+/// streamed import tells a retry before it reads its body.
+pub fn answered(conn: &mut PgConnection, scope: &str, key: &str) -> QueryResult<bool> {
+    let cutoff = chrono::Utc::now() - chrono::Duration::hours(24);
+    diesel::select(diesel::dsl::exists(
+        keys::table
+            .filter(keys::scope.eq(scope))
+            .filter(keys::key.eq(key))
+            .filter(keys::created_at.gt(cutoff)),
+    ))
+    .get_result(conn)
+}

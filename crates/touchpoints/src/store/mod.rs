@@ -6,7 +6,6 @@ pub mod affiliates;
 pub mod attribution;
 pub mod conversions;
 pub mod deal_attributions;
-pub mod idempotency;
 pub mod identity;
 pub mod reports;
 pub mod schema;

@@ -120,7 +120,7 @@ pub async fn list(
 pub async fn import_answered(db: &Db, scope: &str, key: &str) -> Result<bool, TouchpointsError> {
     let (scope, key) = (scope.to_string(), key.to_string());
     db.run(move |conn| {
-        crate::store::idempotency::seen(conn, &scope, &key).map_err(TouchpointsError::from)
+        platform::http::idempotency::answered(conn, &scope, &key).map_err(TouchpointsError::from)
     })
     .await
 }
