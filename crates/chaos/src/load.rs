@@ -266,6 +266,19 @@ pub struct Ledger {
     pub inner: Mutex<Entries>,
 }
 
+impl Ledger {
+    /// The leads created so far, oldest first.
+    pub fn lead_ids(&self) -> Vec<Uuid> {
+        self.inner
+            .lock()
+            .expect("ledger")
+            .leads
+            .keys()
+            .copied()
+            .collect()
+    }
+}
+
 #[derive(Default)]
 pub struct Entries {
     /// Lead id → its campaign.
@@ -414,14 +427,7 @@ type Touch = (Value, Uuid, String, Decimal);
 
 /// `n` paid-search clicks with a cost, on leads created so far and the run's campaigns.
 fn draw_touches(ledger: &Ledger, setup: &Setup, rng: &Mutex<Rng>, n: u32) -> Vec<Touch> {
-    let leads: Vec<Uuid> = ledger
-        .inner
-        .lock()
-        .expect("ledger")
-        .leads
-        .keys()
-        .copied()
-        .collect();
+    let leads = ledger.lead_ids();
     if leads.is_empty() {
         return Vec::new();
     }

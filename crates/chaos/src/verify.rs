@@ -105,14 +105,7 @@ pub async fn settle(
 
 /// Every lead the load created has exactly one deal in the funnel.
 async fn deals(suite: &Suite, ledger: &Ledger) -> anyhow::Result<Check> {
-    let leads: BTreeSet<Uuid> = ledger
-        .inner
-        .lock()
-        .expect("ledger")
-        .leads
-        .keys()
-        .copied()
-        .collect();
+    let leads: BTreeSet<Uuid> = ledger.lead_ids().into_iter().collect();
     let mut per_lead: BTreeMap<Uuid, u64> = BTreeMap::new();
     for deal in all_items(suite, "funnel", "/v1/deals").await? {
         if let Some(lead) = deal["lead_id"].as_str().and_then(|s| s.parse().ok())
@@ -219,14 +212,7 @@ async fn engagement(
     points: f64,
 ) -> anyhow::Result<Check> {
     let touches = ledger.inner.lock().expect("ledger").touches.clone();
-    let leads: Vec<Uuid> = ledger
-        .inner
-        .lock()
-        .expect("ledger")
-        .leads
-        .keys()
-        .copied()
-        .collect();
+    let leads = ledger.lead_ids();
     let (mut lost, mut doubled, mut observed_touches) = (0u64, 0u64, 0f64);
     for lead in &leads {
         let sent = f64::from(touches.get(lead).copied().unwrap_or(0));
